@@ -1,0 +1,28 @@
+#!/bin/sh
+# install-deps.sh — installs the Debian 12 packages comicbatch builds, runs and tests with, if any is missing,
+# and the pinned npm packages of the test harness (tests/package-lock.json). Idempotent; quiet when all is there.
+set -eu
+pkgs="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev
+libcurl4-openssl-dev libinih-dev libcriterion-dev libssl-dev zlib1g-dev postgresql-15 postgresql-client-15
+redis-server redis-tools nodejs npm"
+[ "${WITH_BROWSER:-0}" = 1 ] && pkgs="$pkgs chromium"
+[ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs nginx-light wrk hyperfine"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# node/npm may come from elsewhere on a developer machine; only insist on the Debian packages when absent.
+case "$missing" in *nodejs*|*npm*) command -v node >/dev/null && command -v npm >/dev/null &&
+    missing=$(echo "$missing" | sed 's/ nodejs//; s/ npm//') ;; esac
+if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
+    echo "install-deps: installing:$missing" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# Debian's postgresql package starts a system cluster on port 5432; we never use it, and it must not hold resources.
+if [ -d tests ] && [ -f tests/package.json ]; then
+    if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules ]; then
+        (cd tests && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+fi

@@ -1,0 +1,90 @@
+#!/bin/bash
+# test.sh — `make test`: installs what is missing, builds, starts a throwaway PostgreSQL + Redis in a temp dir,
+# runs every suite (unit, integration; and in CI or with SANITIZE=1 the same again on an ASan+UBSan build),
+# stops them, prints `N passed, N failed` last and exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+root=$(pwd)
+scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+note_fail() { echo "FAILED: $*"; failed=$((failed + 1)); }
+
+build() { # build DIR [meson args…]
+    local dir=$1; shift
+    if [ ! -f "$dir/build.ninja" ]; then meson setup "$dir" "$@" >/dev/null || return 1; fi
+    ninja -C "$dir" >/dev/null || ninja -C "$dir"
+}
+
+run_unit() { # run_unit BUILDDIR
+    local t out
+    for t in "$1"/test_*; do
+        [ -x "$t" ] || continue
+        out=$("$t" 2>&1)
+        local rc=$?
+        local line
+        line=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -1)
+        local p f c
+        p=$(printf '%s' "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+        f=$(printf '%s' "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
+        c=$(printf '%s' "$line" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
+        passed=$((passed + ${p:-0}))
+        failed=$((failed + ${f:-0}))
+        if [ "$rc" -ne 0 ] || [ -z "$line" ]; then
+            printf '%s\n' "$out" | tail -40
+            [ "${f:-0}" -gt 0 ] || note_fail "$t (exit $rc)"
+        fi
+        echo "unit $(basename "$t"): ${p:-0} passed, ${f:-0} failed${c:+ (crashing $c)}"
+    done
+}
+
+run_integration() { # run_integration BIN LABEL
+    local files out
+    files=$(ls tests/integration/*.test.mjs 2>/dev/null)
+    [ -n "$files" ] || return 0
+    out=$(COMICBATCH_BIN="$1" node --test --test-reporter=tap --test-concurrency=2 $files 2>&1)
+    local rc=$?
+    printf '%s\n' "$out" > "$tmp/integration-$2.tap"
+    local p f
+    p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)$/\1/p' | tail -1)
+    f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)$/\1/p' | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    if [ "$rc" -ne 0 ]; then
+        printf '%s\n' "$out" | grep -B2 -A40 '^not ok' | head -200
+        [ "${f:-0}" -gt 0 ] || note_fail "integration ($2) exited $rc"
+    fi
+    echo "integration ($2): ${p:-0} passed, ${f:-0} failed"
+}
+
+build build || { echo "0 passed, 1 failed"; exit 1; }
+
+tmp=$(mktemp -d /tmp/cbtest.XXXXXX)
+chmod 755 "$tmp"
+cleanup() { scripts/stack.sh stop "$tmp/stack" >/dev/null 2>&1; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+envlines=$(FAST=1 scripts/stack.sh start "$tmp/stack") || { echo "0 passed, 1 failed"; exit 1; }
+while IFS= read -r l; do export "${l?}"; done <<< "$envlines"
+psql -X -q -d "${COMICBATCH_DATABASE_URL/\/comicbatch\?//postgres?}" -c 'CREATE DATABASE cbtemplate' >/dev/null
+export COMICBATCH_DATABASE_URL=${COMICBATCH_DATABASE_URL/\/comicbatch\?//cbtemplate?}
+build/comicbatch migrate >/dev/null || note_fail "migrate"
+
+run_unit build
+run_integration "$root/build/comicbatch" plain
+
+if [ "${CI:-}" = true ] || [ "${SANITIZE:-0}" = 1 ]; then
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp
+    if build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
+        run_unit build-asan
+        run_integration "$root/build-asan/comicbatch" asan
+    else
+        note_fail "sanitizer build"
+    fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,31 @@
+/* api — the handlers behind the route table (one file per resource). */
+#ifndef COMICBATCH_API_H
+#define COMICBATCH_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "http/request.h"
+
+/* batch_jobs.c */
+void api_runs_list(struct http_req *r);
+void api_job_history(struct http_req *r);
+void api_job_run(struct http_req *r);
+void api_job_cancel(struct http_req *r);
+/** Validates and enqueues a run of `jobkey` for the caller; answers 202/400/404/409. `params` borrowed. */
+void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, bool dryrun);
+
+/* batch_schedule.c */
+void api_schedule_list(struct http_req *r);
+void api_schedule_patch(struct http_req *r);
+void api_cron_preview(struct http_req *r);
+
+/* batch_triggers.c: the seed's per-job trigger endpoints */
+void api_trigger_named(struct http_req *r);
+
+/* health.c, metrics.c */
+void api_healthz(struct http_req *r);
+void api_readyz(struct http_req *r);
+void api_metrics(struct http_req *r);
+
+#endif

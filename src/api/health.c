@@ -1,0 +1,45 @@
+/* health — /healthz (the process answers) and /readyz (database migrated and Redis reachable). */
+#include <stdio.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "store/pg.h"
+#include "store/redis.h"
+#include "version.h"
+
+void api_healthz(struct http_req *r)
+{
+    reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "status", "ok", "version", COMICBATCH_VERSION, "instance",
+                                 r->app->instance));
+}
+
+static const char *check_db(struct app *app)
+{
+    PGconn *c = pgpool_acquire(app->pool, 2000);
+    if (!c)
+        return "unreachable";
+    PGresult *res = pg_query(c, "readyz", "SELECT count(*) FROM system.schema_migrations", 0, NULL, NULL);
+    pgpool_release(app->pool, c);
+    const char *st = res ? "ok" : "not migrated";
+    PQclear(res);
+    return st;
+}
+
+static const char *check_redis(struct app *app)
+{
+    char err[256];
+    struct redisContext *rc = redis_open(app->cfg.redis_url, 1000, err, sizeof err);
+    const char *st = rc && redis_ping(rc) == 0 ? "ok" : "unreachable";
+    redis_close(rc);
+    return st;
+}
+
+void api_readyz(struct http_req *r)
+{
+    const char *db = check_db(r->app), *redis = check_redis(r->app);
+    json_t *checks = json_pack("{s:s,s:s}", "database", db, "redis", redis);
+    if (db[0] == 'o' && redis[0] == 'o')
+        reply_json(r, 200, json_pack("{s:s,s:o}", "status", "ready", "checks", checks));
+    else
+        reply_error(r, 503, ERR_UNAVAILABLE, checks, "Not ready: database %s, redis %s", db, redis);
+}

@@ -1,0 +1,29 @@
+/* routes — see routes.h. Every endpoint of the service, in one table. */
+#include "api/routes.h"
+
+#include "api/api.h"
+
+#define ADMIN(fn) (&(const struct api_route){fn, ROUTE_ADMIN})
+#define PUBLIC(fn) (&(const struct api_route){fn, ROUTE_PUBLIC})
+#define B "/api/v1/admin/batch"
+
+static const struct route routes[] = {
+    {"GET", "/healthz", PUBLIC(api_healthz)},
+    {"GET", "/readyz", PUBLIC(api_readyz)},
+    {"GET", "/metrics", PUBLIC(api_metrics)},
+    {"GET", B "/jobs", ADMIN(api_runs_list)},
+    {"GET", B "/jobs/:jobKey", ADMIN(api_job_history)},
+    {"POST", B "/jobs/:jobKey/run", ADMIN(api_job_run)},
+    {"POST", B "/jobs/:jobKey/cancel", ADMIN(api_job_cancel)},
+    {"GET", B "/schedule", ADMIN(api_schedule_list)},
+    {"PATCH", B "/schedule/:jobKey", ADMIN(api_schedule_patch)},
+    {"GET", B "/cron/preview", ADMIN(api_cron_preview)},
+    {"POST", B "/sessions/cleanup", ADMIN(api_trigger_named)},
+    {"POST", B "/announcements/expire", ADMIN(api_trigger_named)},
+};
+
+const struct route *api_routes(size_t *n)
+{
+    *n = sizeof routes / sizeof routes[0];
+    return routes;
+}

@@ -1,0 +1,49 @@
+/*
+ * app — the process context built once by main and passed down (no globals): settings, the database pool, the
+ * job registry, this instance's identity, the run machinery and the metrics. Its pieces are started in dependency
+ * order by app_start and stopped in reverse by app_stop.
+ */
+#ifndef COMICBATCH_APP_H
+#define COMICBATCH_APP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "runs/metrics_state.h"
+
+struct pgpool;
+struct http_server;
+struct worker_pool;
+struct listener;
+struct leader;
+
+struct app {
+    struct config cfg;
+    struct pgpool *pool;          /* for request handlers and short service calls */
+    char instance[64];            /* "host:pid:shortid", shown in system.batchrun.instance */
+    int instance_no;              /* system.batchinstance.no, 0 until registered */
+    struct worker_pool *workers;
+    struct listener *listener;
+    struct leader *leader;
+    struct http_server *http;
+    struct metrics_state metrics;
+    atomic_bool stopping;
+};
+
+/** Initialises `a` from a loaded, validated config (takes ownership of `cfg`'s strings). */
+void app_init(struct app *a, struct config *cfg);
+
+/**
+ * Starts the serving process: pool, instance registration, listener, workers, leader loop, HTTP.
+ * Returns 0, or -1 with `err` (everything started so far is stopped again).
+ */
+int app_start(struct app *a, char *err, size_t errlen);
+
+/** Stops everything app_start started (HTTP first, so no new work arrives), in reverse order. */
+void app_stop(struct app *a);
+
+/** Releases what app_init took. */
+void app_finish(struct app *a);
+
+#endif

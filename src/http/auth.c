@@ -1,0 +1,77 @@
+/* auth — see auth.h. */
+#include "http/auth.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "store/pg.h"
+#include "util/sha256.h"
+
+#define MAX_TOKEN_LEN 512
+
+static const char *bearer_token(struct http_req *r)
+{
+    const char *h = req_header(r, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7))
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    return (n == 0 || n > MAX_TOKEN_LEN) ? NULL : h;
+}
+
+/* Looks the session up; returns 1 found (principal filled), 0 not found, -1 database unavailable. */
+static int lookup_session(struct http_req *r, const char *token)
+{
+    char hex[65];
+    sha256_hex(token, strlen(token), hex);
+    PGconn *c = pgpool_acquire(r->app->pool, 2000);
+    if (!c)
+        return -1;
+    const char *p[] = {hex};
+    PGresult *res = pg_query(c, "auth.session",
+                             "SELECT a.id, a.role FROM users.session s JOIN users.account a ON a.id = s.userid "
+                             "WHERE s.tokenhash = $1 AND s.revokedat IS NULL AND s.expiresat > now()",
+                             1, p, NULL);
+    pgpool_release(r->app->pool, c);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        r->principal.kind = PRINCIPAL_SESSION;
+        snprintf(r->principal.userid, sizeof r->principal.userid, "%s", PQgetvalue(res, 0, 0));
+        snprintf(r->principal.role, sizeof r->principal.role, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return found;
+}
+
+int auth_admin_or_reply(struct http_req *r)
+{
+    const char *token = bearer_token(r);
+    if (!token) {
+        reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "Missing bearer token (Authorization: Bearer <token>)");
+        return -1;
+    }
+    if (secret_equal(token, r->app->cfg.admin_token)) {
+        r->principal.kind = PRINCIPAL_ADMIN_TOKEN;
+        snprintf(r->principal.role, sizeof r->principal.role, "admin");
+        return 0;
+    }
+    int found = lookup_session(r, token);
+    if (found < 0) {
+        reply_db_unavailable(r);
+        return -1;
+    }
+    if (!found) {
+        reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "Invalid or expired token");
+        return -1;
+    }
+    if (strcmp(r->principal.role, "admin")) {
+        reply_error(r, 403, ERR_FORBIDDEN, NULL, "This action requires the admin role");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,125 @@
+/* reply — see request.h. The single place where responses and the error envelope are made. */
+#include "http/request.h"
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/log.h"
+
+static void queue(struct http_req *r, unsigned status, struct MHD_Response *resp)
+{
+    if (r->replied) {
+        log_error("msg=\"handler replied twice\" route=%s", r->route);
+        MHD_destroy_response(resp);
+        return;
+    }
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    r->replied = true;
+    r->status = status;
+}
+
+void reply_bytes(struct http_req *r, unsigned status, const char *content_type, const void *buf, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)buf, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    queue(r, status, resp);
+}
+
+void reply_json(struct http_req *r, unsigned status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(body);
+    if (!text) {
+        reply_bytes(r, 500, "application/json", "{\"error\":\"Internal error\",\"code\":\"INTERNAL\"}", 44);
+        return;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+    queue(r, status, resp);
+}
+
+void reply_data(struct http_req *r, unsigned status, json_t *data)
+{
+    reply_json(r, status, json_pack("{s:o}", "data", data ? data : json_null()));
+}
+
+void reply_list(struct http_req *r, json_t *items, json_t *meta)
+{
+    reply_json(r, 200, json_pack("{s:o,s:o}", "data", items, "meta", meta));
+}
+
+static void reply_errorv(struct http_req *r, unsigned status, const char *code, json_t *details, const char *fmt,
+                         va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_t *body = json_pack("{s:s,s:s}", "error", msg, "code", code);
+    if (details)
+        json_object_set_new(body, "details", details);
+    reply_json(r, status, body);
+}
+
+void reply_error(struct http_req *r, unsigned status, const char *code, json_t *details, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    reply_errorv(r, status, code, details, fmt, ap);
+    va_end(ap);
+}
+
+void reply_invalid(struct http_req *r, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    reply_errorv(r, 400, ERR_VALIDATION, json_pack("{s:s}", "field", field), fmt, ap);
+    va_end(ap);
+}
+
+void reply_internal(struct http_req *r)
+{
+    reply_error(r, 500, ERR_INTERNAL, NULL, "Internal error; the server log has the details");
+}
+
+void reply_db_unavailable(struct http_req *r)
+{
+    reply_error(r, 503, ERR_UNAVAILABLE, NULL, "The database is unavailable; try again shortly");
+}
+
+const char *req_query(struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_header(struct http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *req_param(struct http_req *r, const char *name)
+{
+    return router_param(&r->match, name);
+}
+
+json_t *req_body_object_or_reply(struct http_req *r)
+{
+    if (r->body_len == 0)
+        return json_object();
+    json_error_t e;
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
+    if (!j) {
+        reply_error(r, 400, ERR_VALIDATION, json_pack("{s:i,s:i}", "line", e.line, "column", e.column),
+                    "Request body is not valid JSON: %s", e.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        reply_error(r, 400, ERR_VALIDATION, NULL, "Request body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}

@@ -1,0 +1,91 @@
+/*
+ * request — one HTTP request as handlers see it, and the helpers that answer it. Handlers answer exactly once with
+ * a reply_* call; the `…_or_reply` helpers have already answered when they return failure, so a handler reads as a
+ * flat list of `if (!x) return;` (STYLE: Redis' …OrReply). Error bodies are the seed's envelope, made only here.
+ */
+#ifndef COMICBATCH_REQUEST_H
+#define COMICBATCH_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/router.h"
+
+struct app;
+struct MHD_Connection;
+
+enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_ADMIN_TOKEN, PRINCIPAL_SESSION };
+
+/** Who is calling: the admin token, or a platform user by session. */
+struct principal {
+    enum principal_kind kind;
+    char userid[37]; /* users.account.id when kind == PRINCIPAL_SESSION */
+    char role[16];
+};
+
+struct http_req {
+    struct app *app;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    const char *body; /* NUL-terminated; empty string when none */
+    size_t body_len;
+    const char *route; /* matched pattern, for metrics; "unmatched" otherwise */
+    struct route_match match;
+    struct principal principal;
+    unsigned status; /* set by the reply */
+    bool replied;
+};
+
+/** Error codes of the envelope (DESIGN §1). */
+#define ERR_NOT_FOUND "NOT_FOUND"
+#define ERR_CONFLICT "CONFLICT"
+#define ERR_VALIDATION "VALIDATION_ERROR"
+#define ERR_UNAUTHORIZED "UNAUTHORIZED"
+#define ERR_FORBIDDEN "FORBIDDEN"
+#define ERR_TOO_LARGE "PAYLOAD_TOO_LARGE"
+#define ERR_UNAVAILABLE "UNAVAILABLE"
+#define ERR_INTERNAL "INTERNAL"
+
+/** Answers `status` with `body` as JSON. Steals the reference to `body`. */
+void reply_json(struct http_req *r, unsigned status, json_t *body);
+
+/** Answers `{"data": data}`. Steals `data`. */
+void reply_data(struct http_req *r, unsigned status, json_t *data);
+
+/** Answers `{"data": items, "meta": meta}`. Steals both. */
+void reply_list(struct http_req *r, json_t *items, json_t *meta);
+
+/** Answers the error envelope `{"error": message, "code": code, "details": details?}`. Steals `details`. */
+void reply_error(struct http_req *r, unsigned status, const char *code, json_t *details, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/** Answers a VALIDATION_ERROR naming `field` in details.field (400). */
+void reply_invalid(struct http_req *r, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/** Answers with raw bytes (copied) and a content type; adds nosniff and no-store. */
+void reply_bytes(struct http_req *r, unsigned status, const char *content_type, const void *buf, size_t len);
+
+/** Answers 500 INTERNAL with a generic message (the cause was logged where it was seen). */
+void reply_internal(struct http_req *r);
+
+/** Answers 503 UNAVAILABLE: the database could not be reached. */
+void reply_db_unavailable(struct http_req *r);
+
+/** A query-string argument, or NULL. Borrowed from the connection. */
+const char *req_query(struct http_req *r, const char *name);
+
+/** A request header, or NULL. Borrowed from the connection. */
+const char *req_header(struct http_req *r, const char *name);
+
+/** The path param `name` (always present when the route declares it). Borrowed. */
+const char *req_param(struct http_req *r, const char *name);
+
+/**
+ * Parses the body as a JSON object. An empty body gives an empty object. Returns a new reference, or NULL after
+ * answering 400 (not JSON, not an object).
+ */
+json_t *req_body_object_or_reply(struct http_req *r);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * router — matches a method and path against a table of routes with `:name` segments. Pure (no HTTP library):
+ * unit-tested and fuzzed on its own. Paths are matched segment by segment; a trailing slash is ignored; segments
+ * are percent-decoded before they are handed out as params.
+ */
+#ifndef COMICBATCH_ROUTER_H
+#define COMICBATCH_ROUTER_H
+
+#include <stddef.h>
+
+#define ROUTER_MAX_PARAMS 4
+#define ROUTER_MAX_PATH 2048
+#define ROUTER_MAX_PARAM_LEN 256
+
+struct route_match {
+    int nparams;
+    const char *names[ROUTER_MAX_PARAMS]; /* borrowed from the pattern table (points at the name after ':') */
+    size_t namelens[ROUTER_MAX_PARAMS];
+    char values[ROUTER_MAX_PARAMS][ROUTER_MAX_PARAM_LEN]; /* decoded, NUL-terminated */
+};
+
+/** One route: `pattern` like "/api/v1/admin/batch/jobs/:jobKey/run". `data` is the caller's (handler, flags). */
+struct route {
+    const char *method;
+    const char *pattern;
+    const void *data;
+};
+
+enum router_result { ROUTER_FOUND = 0, ROUTER_NOT_FOUND = -1, ROUTER_METHOD_NOT_ALLOWED = -2, ROUTER_BAD_PATH = -3 };
+
+/**
+ * Finds the route for `method` + `path` (no query string) among `routes[0..n)`. On ROUTER_FOUND sets `*index` and
+ * fills `m`. ROUTER_METHOD_NOT_ALLOWED when the path matches only with other methods; ROUTER_BAD_PATH when the path
+ * is too long, a param is too long, or percent-encoding is malformed or decodes to NUL or '/'.
+ */
+enum router_result router_match(const struct route *routes, size_t n, const char *method, const char *path,
+                                size_t *index, struct route_match *m);
+
+/** The value of param `name` in `m`, or NULL. Borrowed from `m`. */
+const char *router_param(const struct route_match *m, const char *name);
+
+#endif

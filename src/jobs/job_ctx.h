@@ -1,0 +1,82 @@
+/*
+ * job_ctx — everything a job sees (DESIGN §4): validated params, a dedicated Postgres connection, Redis on demand,
+ * progress and cancel, the meta object and rowsaffected to fill, and dryrun. A job never touches HTTP or the run
+ * table; the worker does that around it.
+ *
+ * Cancel: job_cancelled() turns true when an admin cancels the run or its timeout passes. The worker also
+ * PQcancel()s the statement in flight, which makes job_query() return NULL; a job then simply returns -1 and the
+ * worker records `cancelled` (or `failed` for a timeout). Jobs check job_cancelled() between batches.
+ */
+#ifndef COMICBATCH_JOB_CTX_H
+#define COMICBATCH_JOB_CTX_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jobs/registry.h"
+
+struct app;
+struct redisContext;
+struct run_control;
+
+struct job_ctx {
+    struct app *app;
+    const struct job_def *job;
+    const char *run_id;
+    const json_t *params; /* validated (params_validate), borrowed */
+    bool dryrun;
+    PGconn *db;           /* the worker's own connection; leave it outside any transaction on return */
+    json_t *meta;         /* owned by the worker; the job adds its counters */
+    int64_t rowsaffected;
+    char error[1024];     /* why the job failed (first error wins) */
+    struct run_control *ctl;
+    struct redisContext *redis; /* opened lazily by job_redis(), closed by the worker */
+};
+
+/** Cancel reasons stored in run_control.cancel. */
+enum { CANCEL_NONE = 0, CANCEL_REQUESTED = 1, CANCEL_TIMEOUT = 2, CANCEL_SHUTDOWN = 3 };
+
+/** Shared between the worker running a job and the monitor/listener that may cancel it. */
+struct run_control {
+    char run_id[37];
+    atomic_int cancel;            /* CANCEL_* */
+    atomic_llong progress_done;
+    atomic_llong progress_total;
+    atomic_bool progress_dirty;
+    int64_t started_mono_ms;
+    int64_t timeout_ms;
+    PGcancel *pgcancel;           /* for the worker's connection; guarded by the worker pool's lock */
+};
+
+/** True once the run should stop (admin cancel, timeout, shutdown). */
+bool job_cancelled(const struct job_ctx *ctx);
+
+/** Reports progress; cheap (stored in memory, flushed to the run row about once a second). */
+void job_progress(struct job_ctx *ctx, int64_t done, int64_t total);
+
+/** Records why the job failed (first call wins) and returns -1 for `return job_fail(...)`. */
+int job_fail(struct job_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
+ * Runs a statement on ctx->db. Returns the result (PQclear it) or NULL: when cancelled (no error recorded; check
+ * job_cancelled) or on failure (ctx->error gets `what` and the server's message). Refuses to start a statement once
+ * the run is cancelled.
+ */
+PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
+
+/** job_query for statements without rows: affected row count or -1. */
+int64_t job_exec(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
+
+/** Param accessors (the params were validated; a missing/NULL param gives the fallback). */
+int64_t job_param_int(const struct job_ctx *ctx, const char *name, int64_t fallback);
+const char *job_param_str(const struct job_ctx *ctx, const char *name);
+bool job_param_bool(const struct job_ctx *ctx, const char *name);
+bool job_param_present(const struct job_ctx *ctx, const char *name);
+
+/** The Redis connection for this run (opened on first use), or NULL with ctx->error set. */
+struct redisContext *job_redis(struct job_ctx *ctx);
+
+#endif

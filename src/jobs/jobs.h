@@ -1,0 +1,11 @@
+/* jobs — the job definitions the registry lists; one file per job under src/jobs/. */
+#ifndef COMICBATCH_JOBS_H
+#define COMICBATCH_JOBS_H
+
+#include "jobs/registry.h"
+
+extern const struct job_def job_system_canary;
+extern const struct job_def job_sessions_cleanup;
+extern const struct job_def job_announcements_expire;
+
+#endif

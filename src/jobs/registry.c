@@ -1,0 +1,26 @@
+/* registry — see registry.h. Adding a job is adding its definition here, in display order. */
+#include "jobs/registry.h"
+
+#include <string.h>
+
+#include "jobs/jobs.h"
+
+static const struct job_def *const jobs[] = {
+    &job_sessions_cleanup,
+    &job_announcements_expire,
+    &job_system_canary,
+};
+
+const struct job_def *const *registry_all(size_t *n)
+{
+    *n = sizeof jobs / sizeof jobs[0];
+    return jobs;
+}
+
+const struct job_def *registry_find(const char *key)
+{
+    for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++)
+        if (!strcmp(jobs[i]->key, key))
+            return jobs[i];
+    return NULL;
+}

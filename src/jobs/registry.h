@@ -1,0 +1,61 @@
+/*
+ * registry — the jobs this build implements, in code. Each entry carries the seed's cron expression as the default
+ * (overrides live in system.batchschedule), its declared params (validated before a run is queued), whether it
+ * supports dry runs, its misfire policy and timeout, and the function that runs it. The registry lists only jobs
+ * that are implemented.
+ */
+#ifndef COMICBATCH_REGISTRY_H
+#define COMICBATCH_REGISTRY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct job_ctx;
+
+enum param_type {
+    PARAM_STRING,   /* any string up to max length (max = 0: 256) */
+    PARAM_INT,      /* integer within [min, max] */
+    PARAM_BOOL,     /* true/false */
+    PARAM_DURATION, /* "24h", "90d": normalised to milliseconds (integer) within [min, max] ms */
+    PARAM_UUID,     /* canonical UUID text */
+    PARAM_ID,       /* positive bigint id, given as a number or a numeric string; normalised to an integer */
+};
+
+struct param_def {
+    const char *name;
+    enum param_type type;
+    const char *dflt; /* default as JSON text ("\"24h\"", "500", "null"); NULL = optional, absent → null */
+    int64_t min, max;
+    const char *help;
+};
+
+enum misfire_policy { MISFIRE_SKIP = 0, MISFIRE_ONCE = 1 };
+
+struct job_def {
+    const char *key;
+    const char *description;
+    const char *cron;       /* the seed's default expression */
+    bool enabled;           /* scheduled by default? */
+    enum misfire_policy misfire;
+    int64_t timeout_ms;     /* 0 = runs.default_timeout */
+    bool dryrun;            /* supports "dryrun": true */
+    const struct param_def *params;
+    size_t nparams;
+    /** Runs the job. Returns 0 (done) or -1 (failed: ctx->error says why; cancelled when job_cancelled()). */
+    int (*run)(struct job_ctx *ctx);
+    /**
+     * Optional: writes the lock-key scope for these validated params into `buf` (e.g. "comic:42") and returns 1,
+     * or returns 0 for the job-wide lock. Lock key = key or key:scope.
+     */
+    int (*lock_scope)(const json_t *params, char *buf, size_t buflen);
+};
+
+/** The job with `key`, or NULL. */
+const struct job_def *registry_find(const char *key);
+
+/** All jobs, in display order; `*n` gets the count. */
+const struct job_def *const *registry_all(size_t *n);
+
+#endif

@@ -1,0 +1,349 @@
+/*
+ * main — CLI dispatch only (DESIGN §1): serve, migrate, run JOBKEY, jobs, cron-next, --help, --version.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "jobs/registry.h"
+#include "runs/listener.h"
+#include "runs/params.h"
+#include "runs/runstore.h"
+#include "runs/worker.h"
+#include "sched/cron.h"
+#include "store/migrate.h"
+#include "store/pg.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "version.h"
+
+static const char usage[] =
+    "comicbatch " COMICBATCH_VERSION " — batch jobs and maintenance back office for a comic platform\n"
+    "\n"
+    "Usage: comicbatch [--config FILE] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  serve                          run the daemon: API, admin pages, scheduler, workers\n"
+    "  migrate                        apply pending database migrations\n"
+    "  run JOBKEY [--params JSON] [--dry-run]\n"
+    "                                 run a job now, synchronously, and print the run as JSON\n"
+    "  jobs                           list the registered jobs and their schedule\n"
+    "  cron-next 'EXPR' [N]           print the next N (default 5) UTC fire times of a cron expression\n"
+    "\n"
+    "Options:\n"
+    "  --config FILE   INI settings file (see README); environment overrides it:\n"
+    "                  COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN,\n"
+    "                  COMICBATCH_ADMIN_TOKEN, COMICBATCH_DATA_DIR\n"
+    "  --help          this text\n"
+    "  --version       print the version\n";
+
+static int load_config(struct config *c, const char *path, bool need_token)
+{
+    char err[1024];
+    config_init(c);
+    if (config_load(c, path, err, sizeof err) || config_validate(c, need_token, err, sizeof err)) {
+        fprintf(stderr, "comicbatch: configuration error: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_cron_next(int argc, char **argv)
+{
+    if (argc < 1 || argc > 2) {
+        fprintf(stderr, "usage: comicbatch cron-next 'EXPR' [N]\n");
+        return 2;
+    }
+    int n = argc == 2 ? atoi(argv[1]) : 5;
+    if (n < 1 || n > 1000) {
+        fprintf(stderr, "comicbatch: N must be from 1 to 1000\n");
+        return 2;
+    }
+    time_t *times = calloc((size_t)n, sizeof *times);
+    char err[256], iso[32], desc[256];
+    int got = cron_next_n(argv[0], (time_t)(time_now_ms() / 1000), times, n, err, sizeof err);
+    if (got < 0) {
+        fprintf(stderr, "comicbatch: invalid cron expression: %s\n", err);
+        free(times);
+        return 2;
+    }
+    cron_describe(argv[0], desc, sizeof desc);
+    fprintf(stderr, "# %s (UTC)\n", desc);
+    for (int i = 0; i < got; i++)
+        printf("%s\n", time_format_iso(times[i], iso, sizeof iso));
+    free(times);
+    return 0;
+}
+
+static int cmd_migrate(const char *config_path)
+{
+    struct config c;
+    if (load_config(&c, config_path, false))
+        return 1;
+    char err[1024];
+    PGconn *db = pg_connect(c.database_url, "comicbatch-migrate", err, sizeof err);
+    int rc = 1;
+    if (!db) {
+        fprintf(stderr, "comicbatch: %s\n", err);
+    } else {
+        int n = migrate_apply(db, err, sizeof err);
+        if (n < 0)
+            fprintf(stderr, "comicbatch: %s\n", err);
+        else
+            printf("migrations applied: %d\n", n);
+        rc = n < 0;
+    }
+    PQfinish(db);
+    config_finish(&c);
+    return rc;
+}
+
+static int cmd_jobs(const char *config_path)
+{
+    struct config c;
+    config_init(&c);
+    char err[1024];
+    bool have_db = config_load(&c, config_path, err, sizeof err) == 0 && c.database_url;
+    PGconn *db = have_db ? pg_connect(c.database_url, "comicbatch-cli", err, sizeof err) : NULL;
+    size_t n;
+    const struct job_def *const *jobs = registry_all(&n);
+    printf("%-26s %-14s %-8s %-21s %s\n", "JOB", "CRON", "ENABLED", "NEXT RUN (UTC)", "DESCRIPTION");
+    for (size_t i = 0; i < n; i++) {
+        const char *cron = jobs[i]->cron, *next = "-";
+        bool enabled = jobs[i]->enabled;
+        PGresult *r = NULL;
+        if (db) {
+            const char *p[] = {jobs[i]->key};
+            r = pg_query(db, "jobs", "SELECT cron, isenabled, to_char(nextrunat AT TIME ZONE 'UTC',"
+                                     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM system.batchschedule WHERE jobkey = $1",
+                         1, p, NULL);
+        }
+        if (r && PQntuples(r) == 1) {
+            cron = pg_val(r, 0, 0) ? pg_val(r, 0, 0) : cron;
+            enabled = pg_bool(r, 0, 1);
+            next = pg_val(r, 0, 2) && enabled ? pg_val(r, 0, 2) : "-";
+        }
+        printf("%-26s %-14s %-8s %-21s %s\n", jobs[i]->key, cron, enabled ? "yes" : "no", next,
+               jobs[i]->description);
+        PQclear(r);
+    }
+    PQfinish(db);
+    config_finish(&c);
+    return 0;
+}
+
+struct cli_run {
+    struct app *app;
+    char run_id[37];
+    sigset_t sigs;
+};
+
+static void *cli_signal_main(void *arg)
+{
+    struct cli_run *cr = arg;
+    int sig;
+    if (sigwait(&cr->sigs, &sig) == 0 && sig != SIGUSR1 && cr->run_id[0]) {
+        fprintf(stderr, "comicbatch: signal %d: cancelling run %s\n", sig, cr->run_id);
+        worker_pool_cancel(cr->app->workers, cr->run_id, 1);
+    }
+    return NULL;
+}
+
+/* Parses `run` arguments into the job, its validated params and dryrun. Returns 0 or the exit code. */
+static int parse_run_args(int argc, char **argv, const struct job_def **job, json_t **params, bool *dryrun)
+{
+    const char *pj = NULL;
+    *dryrun = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--params") && i + 1 < argc)
+            pj = argv[++i];
+        else if (!strcmp(argv[i], "--dry-run"))
+            *dryrun = true;
+        else {
+            fprintf(stderr, "comicbatch: unexpected argument \"%s\" (usage: run JOBKEY [--params JSON] [--dry-run])\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (!(*job = registry_find(argv[0]))) {
+        fprintf(stderr, "comicbatch: unknown job key \"%s\" (see `comicbatch jobs`)\n", argv[0]);
+        return 2;
+    }
+    if (*dryrun && !(*job)->dryrun) {
+        fprintf(stderr, "comicbatch: %s does not support --dry-run\n", argv[0]);
+        return 2;
+    }
+    json_error_t je;
+    json_t *in = pj ? json_loads(pj, 0, &je) : NULL;
+    if (pj && !in) {
+        fprintf(stderr, "comicbatch: --params is not valid JSON: %s\n", je.text);
+        return 2;
+    }
+    char field[128], err[512];
+    *params = params_validate(*job, in, field, sizeof field, err, sizeof err);
+    json_decref(in);
+    if (!*params) {
+        fprintf(stderr, "comicbatch: %s: %s\n", field, err);
+        return 2;
+    }
+    return 0;
+}
+
+static int execute_cli_run(struct app *a, const struct job_def *job, json_t *params, bool dryrun,
+                           struct cli_run *cr)
+{
+    char err[1024];
+    PGconn *db = pg_connect(a->cfg.database_url, "comicbatch-cli", err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "comicbatch: %s\n", err);
+        return 1;
+    }
+    struct enqueue_req q = {.job = job, .params = params, .dryrun = dryrun, .triggeredby = "admin",
+                            .timeout_ms = runstore_job_timeout(&a->cfg, job)};
+    struct claimed_run run;
+    int got = runstore_start_inline(db, &q, a->instance, a->instance_no, &run);
+    int rc = 1;
+    if (got == 0) {
+        fprintf(stderr, "comicbatch: This job is already running (%s)\n", job->key);
+        rc = 3;
+    } else if (got == 1) {
+        snprintf(cr->run_id, sizeof cr->run_id, "%s", run.id);
+        json_t *out = worker_execute(a->workers, db, &run);
+        json_decref(run.params);
+        char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+        if (text)
+            printf("%s\n", text);
+        const char *st = json_string_value(json_object_get(out, "status"));
+        rc = st && !strcmp(st, "done") ? 0 : 1;
+        free(text);
+        json_decref(out);
+    }
+    PQfinish(db);
+    return rc;
+}
+
+static int cmd_run(int argc, char **argv, const char *config_path)
+{
+    if (argc < 1) {
+        fprintf(stderr, "usage: comicbatch run JOBKEY [--params JSON] [--dry-run]\n");
+        return 2;
+    }
+    const struct job_def *job;
+    json_t *params;
+    bool dryrun;
+    int rc = parse_run_args(argc, argv, &job, &params, &dryrun);
+    if (rc)
+        return rc;
+    struct config c;
+    if (load_config(&c, config_path, false)) {
+        json_decref(params);
+        return 1;
+    }
+    struct app a;
+    app_init(&a, &c);
+    struct cli_run cr = {.app = &a};
+    sigemptyset(&cr.sigs);
+    sigaddset(&cr.sigs, SIGINT);
+    sigaddset(&cr.sigs, SIGTERM);
+    sigaddset(&cr.sigs, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &cr.sigs, NULL);
+    char err[1024];
+    rc = 1;
+    /* The listener registers this process as an instance and holds its lock: a crash here is rescued like any. */
+    if (!(a.listener = listener_create(&a, err, sizeof err)) ||
+        !(a.workers = worker_pool_create(&a, 0, err, sizeof err))) {
+        fprintf(stderr, "comicbatch: %s\n", err);
+    } else {
+        pthread_t sigthr;
+        pthread_create(&sigthr, NULL, cli_signal_main, &cr);
+        rc = execute_cli_run(&a, job, params, dryrun, &cr);
+        pthread_kill(sigthr, SIGUSR1);
+        pthread_join(sigthr, NULL);
+    }
+    worker_pool_destroy(a.workers);
+    listener_destroy(a.listener);
+    json_decref(params);
+    app_finish(&a);
+    return rc;
+}
+
+static int cmd_serve(const char *config_path)
+{
+    struct config c;
+    if (load_config(&c, config_path, true))
+        return 1;
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits this; only sigwait below sees them */
+    signal(SIGPIPE, SIG_IGN);
+    struct app a;
+    app_init(&a, &c);
+    char err[1024];
+    if (app_start(&a, err, sizeof err)) {
+        fprintf(stderr, "comicbatch: cannot start: %s\n", err);
+        app_finish(&a);
+        return 1;
+    }
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("msg=\"stopping\" signal=%d", sig);
+    app_stop(&a);
+    app_finish(&a);
+    log_info("msg=\"stopped\"");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("comicbatch %s\n", COMICBATCH_VERSION);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            config_path = argv[++i];
+            continue;
+        }
+        fprintf(stderr, "comicbatch: unknown option \"%s\"\n\n%s", argv[i], usage);
+        return 2;
+    }
+    if (i >= argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (getenv("COMICBATCH_LOG") && !strcmp(getenv("COMICBATCH_LOG"), "debug"))
+        log_set_level(LOG_DEBUG);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *cmd = argv[i++];
+    int rc;
+    if (!strcmp(cmd, "serve"))
+        rc = cmd_serve(config_path);
+    else if (!strcmp(cmd, "migrate"))
+        rc = cmd_migrate(config_path);
+    else if (!strcmp(cmd, "run"))
+        rc = cmd_run(argc - i, argv + i, config_path);
+    else if (!strcmp(cmd, "jobs"))
+        rc = cmd_jobs(config_path);
+    else if (!strcmp(cmd, "cron-next"))
+        rc = cmd_cron_next(argc - i, argv + i);
+    else {
+        fprintf(stderr, "comicbatch: unknown command \"%s\"\n\n%s", cmd, usage);
+        rc = 2;
+    }
+    curl_global_cleanup();
+    return rc;
+}

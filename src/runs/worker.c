@@ -1,0 +1,383 @@
+/* worker — see worker.h. */
+#include "runs/worker.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "jobs/job_ctx.h"
+#include "runs/alerts.h"
+#include "store/pg.h"
+#include "store/redis.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "version.h"
+
+#define MAX_ACTIVE 64
+#define MONITOR_TICK_MS 100
+#define PROGRESS_FLUSH_MS 500
+#define CANCEL_RESEND_MS 300
+#define IDLE_WAIT_MS 10000 /* fallback wake-up if a NOTIFY was lost with the listener's connection */
+
+struct active_run {
+    struct run_control *ctl; /* NULL = free slot */
+    int64_t last_cancel_ms;
+};
+
+struct worker_pool {
+    struct app *app;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    unsigned wake_seq;
+    bool stopping;
+    int nworkers;
+    pthread_t *threads;
+    pthread_t monitor;
+    struct active_run active[MAX_ACTIVE];
+};
+
+static void register_run(struct worker_pool *p, struct run_control *ctl)
+{
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        if (!p->active[i].ctl) {
+            p->active[i].ctl = ctl;
+            p->active[i].last_cancel_ms = 0;
+            break;
+        }
+    if (p->stopping)
+        atomic_store(&ctl->cancel, CANCEL_SHUTDOWN);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void unregister_run(struct worker_pool *p, struct run_control *ctl)
+{
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        if (p->active[i].ctl == ctl)
+            p->active[i].ctl = NULL;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Caller holds mu. Sets the reason (first wins) and interrupts the statement in flight. */
+static void cancel_locked(struct active_run *a, int reason, int64_t now)
+{
+    int expected = CANCEL_NONE;
+    atomic_compare_exchange_strong(&a->ctl->cancel, &expected, reason);
+    char errbuf[256];
+    if (a->ctl->pgcancel)
+        PQcancel(a->ctl->pgcancel, errbuf, sizeof errbuf);
+    a->last_cancel_ms = now;
+}
+
+bool worker_pool_cancel(struct worker_pool *p, const char *id, int reason)
+{
+    bool ours = false;
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        if (p->active[i].ctl && !strcmp(p->active[i].ctl->run_id, id)) {
+            cancel_locked(&p->active[i], reason, time_mono_ms());
+            ours = true;
+        }
+    pthread_mutex_unlock(&p->mu);
+    if (ours)
+        log_info("msg=\"cancelling run\" run=%s reason=%d", id, reason);
+    return ours;
+}
+
+void worker_pool_wake(struct worker_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->wake_seq++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Decides the final status and error text from the job's return and the cancel reason. */
+static const char *final_status(struct job_ctx *ctx, int rc, char *err, size_t errlen)
+{
+    int cancel = atomic_load(&ctx->ctl->cancel);
+    if (rc == 0) {
+        err[0] = '\0';
+        return "done";
+    }
+    switch (cancel) {
+    case CANCEL_REQUESTED:
+        snprintf(err, errlen, "cancelled by an admin");
+        return "cancelled";
+    case CANCEL_TIMEOUT:
+        snprintf(err, errlen, "timed out after %llds (job timeout); committed batches are kept",
+                 (long long)(ctx->ctl->timeout_ms / 1000));
+        return "failed";
+    case CANCEL_SHUTDOWN:
+        snprintf(err, errlen, "interrupted: instance %s shut down while the run was in progress", ctx->app->instance);
+        return "failed";
+    default:
+        snprintf(err, errlen, "%s", ctx->error[0] ? ctx->error : "the job failed without giving a reason");
+        return "failed";
+    }
+}
+
+static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, int rc)
+{
+    char err[1100];
+    const char *status = final_status(ctx, rc, err, sizeof err);
+    int w = runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected, err[0] ? err : NULL,
+                            ctx->meta, atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    if (w == 0)
+        log_warn("msg=\"run was no longer ours when it ended (rescued meanwhile)\" run=%s job=%s", ctx->run_id,
+                 ctx->job->key);
+    double secs = (double)(time_mono_ms() - ctx->ctl->started_mono_ms) / 1000.0;
+    metrics_run_finished(&p->app->metrics, ctx->job->key, status, secs);
+    if (!strcmp(status, "failed")) {
+        log_error("msg=\"run failed\" run=%s job=%s error=\"%s\"", ctx->run_id, ctx->job->key, err);
+        alerts_after_failure(p->app, db, ctx->job->key);
+    } else {
+        log_info("msg=\"run ended\" run=%s job=%s status=%s rows=%lld duration_ms=%.0f", ctx->run_id, ctx->job->key,
+                 status, (long long)ctx->rowsaffected, secs * 1000);
+    }
+}
+
+json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *run)
+{
+    const struct job_def *job = registry_find(run->jobkey);
+    struct run_control ctl = {.started_mono_ms = time_mono_ms()};
+    snprintf(ctl.run_id, sizeof ctl.run_id, "%s", run->id);
+    ctl.timeout_ms = run->timeout_ms > 0 ? run->timeout_ms : (job ? runstore_job_timeout(&p->app->cfg, job) : 0);
+    ctl.pgcancel = PQgetCancel(db);
+    struct job_ctx ctx = {.app = p->app, .job = job, .run_id = run->id, .params = run->params,
+                          .dryrun = run->dryrun, .db = db, .meta = json_object(), .ctl = &ctl};
+    if (run->dryrun)
+        json_object_set_new(ctx.meta, "dryrun", json_true());
+    if (run->scheduled) {
+        char l[160];
+        snprintf(l, sizeof l, "job=\"%s\"", run->jobkey);
+        metrics_set(&p->app->metrics, "comicbatch_schedule_skew_seconds", l, run->skew_seconds);
+    }
+    register_run(p, &ctl);
+    log_info("msg=\"run started\" run=%s job=%s", run->id, run->jobkey);
+    int rc;
+    if (!job)
+        rc = job_fail(&ctx, "job %s is not known to this instance (version %s)", run->jobkey, COMICBATCH_VERSION);
+    else
+        rc = job->run(&ctx);
+    unregister_run(p, &ctl); /* no PQcancel may hit the connection after this point */
+    if (PQtransactionStatus(db) != PQTRANS_IDLE)
+        pg_cmd(db, "ROLLBACK");
+    if (job)
+        finish_run(p, db, &ctx, rc);
+    else
+        runstore_finish(db, run->id, p->app->instance_no, "failed", 0, ctx.error, ctx.meta, 0, 0);
+    PQfreeCancel(ctl.pgcancel);
+    redis_close(ctx.redis);
+    json_decref(ctx.meta);
+    bool dberr;
+    return runstore_get(db, run->id, &dberr);
+}
+
+static void wait_for_work(struct worker_pool *p, unsigned seen)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += IDLE_WAIT_MS / 1000;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stopping && p->wake_seq == seen)
+        if (pthread_cond_timedwait(&p->wake, &p->mu, &until))
+            break;
+    pthread_mutex_unlock(&p->mu);
+}
+
+static PGconn *worker_connect(struct worker_pool *p)
+{
+    char err[512];
+    PGconn *c = pg_connect(p->app->cfg.database_url, "comicbatch-worker", err, sizeof err);
+    if (!c)
+        log_error("msg=\"worker cannot connect\" error=\"%s\"", err);
+    return c;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_pool *p = arg;
+    PGconn *db = NULL;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        bool stop = p->stopping;
+        unsigned seen = p->wake_seq;
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+        if (!db || PQstatus(db) != CONNECTION_OK) {
+            PQfinish(db);
+            if (!(db = worker_connect(p))) {
+                wait_for_work(p, seen);
+                continue;
+            }
+        }
+        struct claimed_run run;
+        int got = runstore_claim(db, p->app->instance, p->app->instance_no, &run);
+        if (got == 1) {
+            json_decref(worker_execute(p, db, &run));
+            json_decref(run.params);
+            continue; /* more may be queued */
+        }
+        wait_for_work(p, seen);
+    }
+    PQfinish(db);
+    return NULL;
+}
+
+/* Monitor: timeouts and repeated PQcancel for runs being stopped. Caller holds nothing. */
+static void monitor_cancels(struct worker_pool *p, int64_t now)
+{
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < MAX_ACTIVE; i++) {
+        struct active_run *a = &p->active[i];
+        if (!a->ctl)
+            continue;
+        if (a->ctl->timeout_ms > 0 && now - a->ctl->started_mono_ms > a->ctl->timeout_ms &&
+            atomic_load(&a->ctl->cancel) == CANCEL_NONE) {
+            log_warn("msg=\"run timed out\" run=%s timeout_ms=%lld", a->ctl->run_id, (long long)a->ctl->timeout_ms);
+            cancel_locked(a, CANCEL_TIMEOUT, now);
+        } else if (atomic_load(&a->ctl->cancel) != CANCEL_NONE && now - a->last_cancel_ms >= CANCEL_RESEND_MS) {
+            cancel_locked(a, CANCEL_NONE, now); /* the statement may have started after the last PQcancel */
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+struct progress_row {
+    char id[37];
+    long long done, total;
+};
+
+static void monitor_progress(struct worker_pool *p, PGconn *db)
+{
+    struct progress_row rows[MAX_ACTIVE];
+    int n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < MAX_ACTIVE; i++) {
+        struct run_control *c = p->active[i].ctl;
+        if (c && atomic_exchange(&c->progress_dirty, false)) {
+            snprintf(rows[n].id, sizeof rows[n].id, "%s", c->run_id);
+            rows[n].done = atomic_load(&c->progress_done);
+            rows[n].total = atomic_load(&c->progress_total);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < n; i++) {
+        char d[32], t[32];
+        snprintf(d, sizeof d, "%lld", rows[i].done);
+        snprintf(t, sizeof t, "%lld", rows[i].total);
+        const char *params[] = {rows[i].id, d, t};
+        pg_exec(db, "worker.progress",
+                "UPDATE system.batchrun SET progressdone = $2::bigint, progresstotal = $3::bigint"
+                " WHERE id = $1::uuid AND status = 'running'",
+                3, params);
+    }
+}
+
+/* Heartbeat: refresh our runs' heartbeatat; pick up cancel requests whose NOTIFY we may have missed. */
+static void monitor_heartbeat(struct worker_pool *p, PGconn *db)
+{
+    char no[16];
+    snprintf(no, sizeof no, "%d", p->app->instance_no);
+    const char *params[] = {no};
+    PGresult *r = pg_query(db, "worker.heartbeat",
+                           "UPDATE system.batchrun SET heartbeatat = now() WHERE instanceno = $1::int"
+                           " AND status = 'running' RETURNING id, cancelrequestedat IS NOT NULL",
+                           1, params, NULL);
+    pg_exec(db, "worker.instance_seen", "UPDATE system.batchinstance SET lastseenat = now() WHERE no = $1::int", 1,
+            params);
+    if (!r)
+        return;
+    for (int i = 0; i < PQntuples(r); i++)
+        if (pg_bool(r, i, 1))
+            worker_pool_cancel(p, PQgetvalue(r, i, 0), CANCEL_REQUESTED);
+    PQclear(r);
+}
+
+static void *monitor_main(void *arg)
+{
+    struct worker_pool *p = arg;
+    PGconn *db = NULL;
+    int64_t last_beat = 0, last_flush = 0;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        bool stop = p->stopping;
+        int active = 0;
+        for (int i = 0; i < MAX_ACTIVE; i++)
+            active += p->active[i].ctl != NULL;
+        pthread_mutex_unlock(&p->mu);
+        if (stop && !active)
+            break;
+        int64_t now = time_mono_ms();
+        monitor_cancels(p, now);
+        if (!db || PQstatus(db) != CONNECTION_OK) {
+            PQfinish(db);
+            char err[512];
+            db = pg_connect(p->app->cfg.database_url, "comicbatch-monitor", err, sizeof err);
+        }
+        if (db && now - last_flush >= PROGRESS_FLUSH_MS) {
+            monitor_progress(p, db);
+            last_flush = now;
+        }
+        if (db && now - last_beat >= p->app->cfg.heartbeat_seconds * 1000LL) {
+            monitor_heartbeat(p, db);
+            last_beat = now;
+        }
+        time_sleep_ms(MONITOR_TICK_MS);
+    }
+    PQfinish(db);
+    return NULL;
+}
+
+struct worker_pool *worker_pool_create(struct app *app, int nworkers, char *err, size_t errlen)
+{
+    struct worker_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    p->app = app;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    p->threads = calloc((size_t)(nworkers ? nworkers : 1), sizeof *p->threads);
+    if (!p->threads)
+        abort();
+    if (pthread_create(&p->monitor, NULL, monitor_main, p)) {
+        snprintf(err, errlen, "cannot start the run monitor thread");
+        free(p->threads);
+        free(p);
+        return NULL;
+    }
+    for (; p->nworkers < nworkers; p->nworkers++)
+        if (pthread_create(&p->threads[p->nworkers], NULL, worker_main, p)) {
+            snprintf(err, errlen, "cannot start worker thread %d", p->nworkers);
+            worker_pool_destroy(p);
+            return NULL;
+        }
+    return p;
+}
+
+void worker_pool_destroy(struct worker_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = true;
+    int64_t now = time_mono_ms();
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        if (p->active[i].ctl)
+            cancel_locked(&p->active[i], CANCEL_SHUTDOWN, now);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nworkers; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_join(p->monitor, NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->mu);
+    free(p->threads);
+    free(p);
+}

@@ -1,0 +1,37 @@
+/*
+ * worker — the pool of threads that claim queued runs and execute them, plus one monitor thread that, for the runs
+ * this instance owns: refreshes heartbeatat, flushes progress about once a second, enforces each run's timeout and
+ * delivers cancels (flag + PQcancel of the statement in flight, repeated until the job stops).
+ *
+ * Lock order: pool->mu is never held while talking to Postgres, except for PQcancel, which only writes to a socket.
+ */
+#ifndef COMICBATCH_WORKER_H
+#define COMICBATCH_WORKER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "runs/runstore.h"
+
+struct app;
+struct worker_pool;
+
+/** Starts `nworkers` claiming threads (0 for the CLI) and the monitor. NULL with `err` on failure. */
+struct worker_pool *worker_pool_create(struct app *app, int nworkers, char *err, size_t errlen);
+
+/** Wakes idle workers to claim (called on NOTIFY comicbatch_queue). */
+void worker_pool_wake(struct worker_pool *p);
+
+/** Cancels run `id` if this instance is executing it. Returns true if it was ours. */
+bool worker_pool_cancel(struct worker_pool *p, const char *id, int reason);
+
+/**
+ * Executes a claimed run on the calling thread with connection `db` and records its end. Used by the workers and by
+ * the synchronous CLI `run`. Returns the final run JSON (new reference) or NULL if it could not be read back.
+ */
+json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *run);
+
+/** Stops claiming, interrupts running jobs (they end failed: "instance shut down"), joins every thread, frees. */
+void worker_pool_destroy(struct worker_pool *p);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * pg — see pg.h. The pool is a mutex + condition variable over a fixed array; a slot holds either an idle
+ * connection, NULL (not yet opened / closed after an error), or is borrowed.
+ */
+#include "store/pg.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+
+struct pgpool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *url;
+    int size;
+    PGconn **conns; /* slot i: connection or NULL */
+    bool *busy;
+};
+
+static void notice_quiet(void *arg, const PGresult *res)
+{
+    (void)arg;
+    (void)res; /* NOTICEs (e.g. "relation already exists, skipping") are expected and not worth a log line */
+}
+
+PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errlen)
+{
+    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
+    const char *vals[] = {url, appname, "-c TimeZone=UTC", "10", NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        snprintf(err, errlen, "cannot connect to PostgreSQL: %s", c ? PQerrorMessage(c) : "out of memory");
+        size_t n = strlen(err);
+        while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
+            err[--n] = '\0';
+        PQfinish(c);
+        return NULL;
+    }
+    PQsetNoticeReceiver(c, notice_quiet, NULL);
+    return c;
+}
+
+struct pgpool *pgpool_create(const char *url, int size)
+{
+    struct pgpool *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->url = strdup(url);
+    p->size = size;
+    p->conns = calloc((size_t)size, sizeof *p->conns);
+    p->busy = calloc((size_t)size, sizeof *p->busy);
+    if (!p->url || !p->conns || !p->busy)
+        abort();
+    return p;
+}
+
+static int take_slot(struct pgpool *p, int wait_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += wait_ms / 1000;
+    deadline.tv_nsec += (wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        int free_slot = -1;
+        for (int i = 0; i < p->size; i++) {
+            if (p->busy[i])
+                continue;
+            if (p->conns[i]) { /* prefer an open connection */
+                free_slot = i;
+                break;
+            }
+            if (free_slot < 0)
+                free_slot = i;
+        }
+        if (free_slot >= 0) {
+            p->busy[free_slot] = true;
+            pthread_mutex_unlock(&p->mu);
+            return free_slot;
+        }
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT) {
+            pthread_mutex_unlock(&p->mu);
+            return -1;
+        }
+    }
+}
+
+static void give_slot(struct pgpool *p, int i, PGconn *c)
+{
+    pthread_mutex_lock(&p->mu);
+    p->conns[i] = c;
+    p->busy[i] = false;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void set_slot_conn(struct pgpool *p, int i, PGconn *c)
+{
+    pthread_mutex_lock(&p->mu);
+    p->conns[i] = c; /* still busy: the slot remembers which connection it lent */
+    pthread_mutex_unlock(&p->mu);
+}
+
+PGconn *pgpool_acquire(struct pgpool *p, int wait_ms)
+{
+    int i = take_slot(p, wait_ms);
+    if (i < 0) {
+        log_warn("msg=\"database pool exhausted\" size=%d", p->size);
+        return NULL;
+    }
+    PGconn *c = p->conns[i];
+    if (c && PQstatus(c) != CONNECTION_OK) {
+        PQfinish(c);
+        c = NULL;
+    }
+    if (!c) {
+        char err[512];
+        c = pg_connect(p->url, "comicbatch-api", err, sizeof err);
+        if (!c) {
+            log_error("msg=\"%s\"", err);
+            give_slot(p, i, NULL);
+            return NULL;
+        }
+    }
+    set_slot_conn(p, i, c);
+    return c;
+}
+
+void pgpool_release(struct pgpool *p, PGconn *c)
+{
+    if (!c)
+        return;
+    int slot = -1;
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < p->size && slot < 0; i++)
+        if (p->busy[i] && p->conns[i] == c)
+            slot = i;
+    pthread_mutex_unlock(&p->mu);
+    if (PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(c, "ROLLBACK");
+        PQclear(r);
+    }
+    if (PQstatus(c) != CONNECTION_OK || slot < 0) {
+        PQfinish(c);
+        c = NULL;
+    }
+    if (slot >= 0)
+        give_slot(p, slot, c);
+}
+
+void pgpool_destroy(struct pgpool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->size; i++)
+        PQfinish(p->conns[i]);
+    free(p->conns);
+    free(p->busy);
+    free(p->url);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params,
+                   char sqlstate[6])
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return r;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (sqlstate) {
+        snprintf(sqlstate, 6, "%s", state ? state : "");
+    }
+    /* Unique violations and cancels are expected outcomes the caller handles; log only real failures. */
+    if (!state || (strcmp(state, "23505") && strcmp(state, "57014")))
+        log_error("msg=\"query failed\" what=%s sqlstate=%s error=\"%s\"", what, state ? state : "-",
+                  r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(c));
+    PQclear(r);
+    return NULL;
+}
+
+int64_t pg_exec(PGconn *c, const char *what, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = pg_query(c, what, sql, n, params, NULL);
+    if (!r)
+        return -1;
+    const char *t = PQcmdTuples(r);
+    int64_t rows = (t && *t) ? strtoll(t, NULL, 10) : 0;
+    PQclear(r);
+    return rows;
+}
+
+int pg_cmd(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok)
+        log_error("msg=\"command failed\" sql=\"%s\" error=\"%s\"", sql,
+                  r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(c));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+const char *pg_val(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+int64_t pg_int(const PGresult *r, int row, int col, int64_t dflt)
+{
+    const char *v = pg_val(r, row, col);
+    return v ? strtoll(v, NULL, 10) : dflt;
+}
+
+bool pg_bool(const PGresult *r, int row, int col)
+{
+    const char *v = pg_val(r, row, col);
+    return v && v[0] == 't';
+}

@@ -1,0 +1,481 @@
+/*
+ * Unit tests for sched/cron.c: next-fire vectors (robfig/cron's spec tests, crontab(5) examples, calendar edges),
+ * parse errors that name their field, name/number equivalences, steps, the 5-year horizon, cron_next_n, a
+ * brute-force cross-check of cron_next, and the descriptions shown for the seed registry's schedules.
+ * Every expected time below was also checked by an independent minute-by-minute scan.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sched/cron.h"
+
+struct next_vector {
+    const char *expr;
+    const char *after; /* ISO UTC */
+    const char *want;  /* ISO UTC, or NULL for "no fire within 5 years" */
+};
+
+static const struct next_vector next_vectors[] = {
+    /* robfig/cron spec_test.go TestNext, seconds field dropped, wall clock read as UTC. Where robfig used the old
+     * OR-for-"*\/5" rule, the expected day is the Vixie one (the first robfig release expected the same). */
+    {"0/15 * * * *", "2012-07-09T14:45:00Z", "2012-07-09T15:00:00Z"},
+    {"0/15 * * * *", "2012-07-09T14:59:00Z", "2012-07-09T15:00:00Z"},
+    {"0/15 * * * *", "2012-07-09T14:59:59Z", "2012-07-09T15:00:00Z"},
+    {"20-35/15 * * * *", "2012-07-09T15:45:00Z", "2012-07-09T16:20:00Z"},
+    {"*/15 * * * *", "2012-07-09T23:46:00Z", "2012-07-10T00:00:00Z"},
+    {"20-35/15 * * * *", "2012-07-09T23:45:00Z", "2012-07-10T00:20:00Z"},
+    {"20-35/15 * * * *", "2012-07-09T23:35:51Z", "2012-07-10T00:20:00Z"},
+    {"20-35/15 1/2 * * *", "2012-07-09T23:35:51Z", "2012-07-10T01:20:00Z"},
+    {"20-35/15 10-12 * * *", "2012-07-09T23:35:51Z", "2012-07-10T10:20:00Z"},
+    {"20-35/15 1/2 */2 * *", "2012-07-09T23:35:51Z", "2012-07-11T01:20:00Z"},
+    {"20-35/15 * 9-20 * *", "2012-07-09T23:35:51Z", "2012-07-10T00:20:00Z"},
+    {"20-35/15 * 9-20 Jul *", "2012-07-09T23:35:51Z", "2012-07-10T00:20:00Z"},
+    {"0 0 9 Apr-Oct ?", "2012-07-09T23:35:00Z", "2012-08-09T00:00:00Z"},
+    {"0 0 */5 Apr,Aug,Oct Mon", "2012-07-09T23:35:00Z", "2012-08-06T00:00:00Z"},
+    {"0 0 */5 Oct Mon", "2012-07-09T23:35:00Z", "2012-10-01T00:00:00Z"},
+    {"0 0 * Feb Mon", "2012-07-09T23:35:00Z", "2013-02-04T00:00:00Z"},
+    {"0 0 * Feb Mon/2", "2012-07-09T23:35:00Z", "2013-02-01T00:00:00Z"},
+    {"* * * * *", "2012-12-31T23:59:45Z", "2013-01-01T00:00:00Z"},
+    {"0 0 29 Feb ?", "2012-07-09T23:35:00Z", "2016-02-29T00:00:00Z"},
+    {"0 0 30 Feb ?", "2012-07-09T23:35:00Z", NULL},
+    {"0 0 31 Apr ?", "2012-07-09T23:35:00Z", NULL},
+    {"0 3 3 * ?", "2012-11-04T00:00:00Z", "2012-12-03T03:00:00Z"},
+    {"14 14 * * *", "2016-01-03T13:09:03Z", "2016-01-03T14:14:00Z"},
+    {"14 14 * * ?", "2016-01-03T04:09:03Z", "2016-01-03T14:14:00Z"},
+    {"14 14 * * *", "2016-01-03T14:09:03Z", "2016-01-03T14:14:00Z"},
+    /* robfig DST cases: in UTC there is no gap and no repeat */
+    {"30 2 11 Mar ?", "2012-03-11T00:00:00Z", "2012-03-11T02:30:00Z"},
+    {"0 2 * * ?", "2012-03-11T00:00:00Z", "2012-03-11T02:00:00Z"},
+    {"0 1 * * ?", "2012-11-04T01:00:00Z", "2012-11-05T01:00:00Z"},
+    {"30 1 04 Nov ?", "2012-11-04T01:45:00Z", "2013-11-04T01:30:00Z"},
+    /* robfig TestActivation, as next(t - 1s) == t or != t */
+    {"5/15 * * * *", "2012-07-09T15:04:59Z", "2012-07-09T15:05:00Z"},
+    {"5/15 * * * *", "2012-07-09T15:05:00Z", "2012-07-09T15:20:00Z"},
+    {"5/15 * * * *", "2012-07-09T15:35:00Z", "2012-07-09T15:50:00Z"},
+    {"0/15 * * Jul *", "2012-07-15T14:59:59Z", "2012-07-15T15:00:00Z"},
+    {"0/15 * * Jun *", "2012-07-15T14:59:59Z", "2013-06-01T00:00:00Z"},
+    {"30 08 ? Jul Sun", "2012-07-15T08:29:59Z", "2012-07-15T08:30:00Z"},
+    {"30 08 15 Jul ?", "2012-07-15T08:29:59Z", "2012-07-15T08:30:00Z"},
+    {"30 08 ? Jul Sun", "2012-07-16T08:29:59Z", "2012-07-22T08:30:00Z"},
+    {"30 08 15 Jul ?", "2012-07-16T08:29:59Z", "2013-07-15T08:30:00Z"},
+    {"@hourly", "2012-07-09T14:59:59Z", "2012-07-09T15:00:00Z"},
+    {"@hourly", "2012-07-09T15:03:59Z", "2012-07-09T16:00:00Z"},
+    {"@daily", "2012-07-09T14:59:59Z", "2012-07-10T00:00:00Z"},
+    {"@daily", "2012-07-08T23:59:59Z", "2012-07-09T00:00:00Z"},
+    {"@weekly", "2012-07-07T23:59:59Z", "2012-07-08T00:00:00Z"},
+    {"@weekly", "2012-07-08T00:00:00Z", "2012-07-15T00:00:00Z"},
+    {"@monthly", "2012-07-07T23:59:59Z", "2012-08-01T00:00:00Z"},
+    {"@monthly", "2012-06-30T23:59:59Z", "2012-07-01T00:00:00Z"},
+    {"* * 1,15 * Sun", "2012-07-14T23:59:59Z", "2012-07-15T00:00:00Z"},
+    {"* * 1,15 * Sun", "2012-06-14T23:59:59Z", "2012-06-15T00:00:00Z"},
+    {"* * 1,15 * Sun", "2012-07-31T23:59:59Z", "2012-08-01T00:00:00Z"},
+    {"* * * * Mon", "2012-07-14T23:59:59Z", "2012-07-16T00:00:00Z"},
+    {"* * 1,15 * *", "2012-07-08T23:59:59Z", "2012-07-15T00:00:00Z"},
+    {"* * */2 * Sun", "2012-07-14T23:59:59Z", "2012-07-15T00:00:00Z"},
+    /* robfig v3 (#70) fires "* * *\/10 * Sun" on Sun 2012-07-15 (step > 1 = restricted, so OR); our contract is
+     * Vixie (starts with a star = unrestricted, so AND): day 1/11/21/31 that is a Sunday. Verified by brute force. */
+    {"* * */10 * Sun", "2012-07-14T23:59:59Z", "2012-10-21T00:00:00Z"},
+    /* crontab(5) examples and brief cases, 2025-01-01 is a Wednesday */
+    {"5 0 * * *", "2025-01-01T00:00:00Z", "2025-01-01T00:05:00Z"},
+    {"15 14 1 * *", "2025-01-01T00:00:00Z", "2025-01-01T14:15:00Z"},
+    {"15 14 1 * *", "2025-01-01T14:15:00Z", "2025-02-01T14:15:00Z"},
+    {"0 22 * * 1-5", "2025-01-03T22:00:00Z", "2025-01-06T22:00:00Z"},
+    {"23 0-23/2 * * *", "2025-01-01T00:23:00Z", "2025-01-01T02:23:00Z"},
+    {"23 0-23/2 * * *", "2025-01-01T22:23:00Z", "2025-01-02T00:23:00Z"},
+    {"5 4 * * sun", "2025-01-01T00:00:00Z", "2025-01-05T04:05:00Z"},
+    {"0 */4 1 * mon", "2025-01-01T20:00:00Z", "2025-01-06T00:00:00Z"},
+    {"30 4 1,15 * 5", "2025-01-01T05:00:00Z", "2025-01-03T04:30:00Z"},
+    {"0 0 1,15 * 1", "2025-01-01T00:00:00Z", "2025-01-06T00:00:00Z"},
+    {"0 0 1,15 * 1", "2025-01-13T00:00:00Z", "2025-01-15T00:00:00Z"},
+    {"0 0 1 * MON", "2025-01-01T00:00:00Z", "2025-01-06T00:00:00Z"},
+    {"0 0 1 * MON", "2025-01-27T00:00:00Z", "2025-02-01T00:00:00Z"},
+    {"@weekly", "2025-01-01T00:00:00Z", "2025-01-05T00:00:00Z"},
+    {"@yearly", "2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z"},
+    {"@annually", "2025-06-15T12:00:00Z", "2026-01-01T00:00:00Z"},
+    {"@midnight", "2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z"},
+    {"0 0 * * *", "2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z"},
+    {"0 0 29 2 *", "2025-01-01T00:00:00Z", "2028-02-29T00:00:00Z"},
+    {"0 0 29 2 *", "2000-01-01T00:00:00Z", "2000-02-29T00:00:00Z"},
+    {"0 0 29 2 *", "2097-01-01T00:00:00Z", NULL},
+    {"59 23 31 12 *", "2024-12-31T23:59:00Z", "2025-12-31T23:59:00Z"},
+    {"0 0 * * *", "1969-12-31T12:00:00Z", "1970-01-01T00:00:00Z"},
+    {"0 12 * * 7", "2025-01-01T00:00:00Z", "2025-01-05T12:00:00Z"},
+    {"0 0 31 * *", "2025-04-01T00:00:00Z", "2025-05-31T00:00:00Z"},
+    {"0 9-17 * * MON-FRI", "2025-01-03T17:00:00Z", "2025-01-06T09:00:00Z"},
+    {"*/15 * * * *", "2025-01-01T00:14:59Z", "2025-01-01T00:15:00Z"},
+    {"0 2 * * *", "2025-01-01T02:00:00Z", "2025-01-02T02:00:00Z"},
+    {"30 0 1 * *", "2025-01-31T23:00:00Z", "2025-02-01T00:30:00Z"},
+    {"0 3 * * 0", "2025-01-05T03:00:00Z", "2025-01-12T03:00:00Z"},
+};
+
+static time_t iso(const char *s)
+{
+    struct tm tm = {0};
+    int n = sscanf(s, "%d-%d-%dT%d:%d:%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                   &tm.tm_sec);
+    cr_assert_eq(n, 6, "bad ISO time in test table: %s", s);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return timegm(&tm);
+}
+
+static const char *fmt_time(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    if (t < 0 || !gmtime_r(&t, &tm))
+        snprintf(buf, len, "%lld", (long long)t);
+    else
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+static struct cron_schedule parse_ok(const char *expr)
+{
+    struct cron_schedule s;
+    char err[128];
+    cr_assert_eq(cron_parse(expr, &s, err, sizeof err), 0, "\"%s\" should parse, got: %s", expr, err);
+    return s;
+}
+
+static void assert_same_schedule(const char *a, const char *b)
+{
+    struct cron_schedule x = parse_ok(a), y = parse_ok(b);
+    cr_assert(x.minutes == y.minutes && x.hours == y.hours && x.mdays == y.mdays && x.months == y.months &&
+                  x.wdays == y.wdays && x.mday_star == y.mday_star && x.wday_star == y.wday_star,
+              "\"%s\" and \"%s\" should parse to the same schedule", a, b);
+}
+
+Test(cron_next, vectors)
+{
+    size_t n = sizeof next_vectors / sizeof next_vectors[0];
+    cr_assert_geq(n, 45);
+    for (size_t i = 0; i < n; i++) {
+        const struct next_vector *v = &next_vectors[i];
+        struct cron_schedule s = parse_ok(v->expr);
+        time_t want = v->want ? iso(v->want) : -1;
+        time_t got = cron_next(&s, iso(v->after));
+        char gbuf[32], wbuf[32];
+        cr_expect_eq(got, want, "\"%s\" after %s: want %s, got %s", v->expr, v->after,
+                     fmt_time(want, wbuf, sizeof wbuf), fmt_time(got, gbuf, sizeof gbuf));
+    }
+}
+
+struct error_case {
+    const char *expr;
+    const char *field; /* must appear in the message; NULL when the error is about the whole expression */
+    const char *message;
+};
+
+static const struct error_case error_cases[] = {
+    {"0 24 * * *", "hour", "hour: value 24 out of range 0-23"},
+    {"0 0 * * * *", NULL, "expected 5 fields, got 6"},
+    {"0 0 * *", NULL, "expected 5 fields, got 4"},
+    {"", NULL, "empty expression"},
+    {"   \t ", NULL, "empty expression"},
+    {"0 0 * * FUNDAY", "day-of-week", "day-of-week: unknown name \"FUNDAY\""},
+    {"*/0 * * * *", "minute", "minute: step must be at least 1"},
+    {"60 * * * *", "minute", "minute: value 60 out of range 0-59"},
+    {"* * 0 * *", "day-of-month", "day-of-month: value 0 out of range 1-31"},
+    {"* * 32 * *", "day-of-month", "day-of-month: value 32 out of range 1-31"},
+    {"* * * 13 *", "month", "month: value 13 out of range 1-12"},
+    {"* * * 0 *", "month", "month: value 0 out of range 1-12"},
+    {"* * * * 8", "day-of-week", "day-of-week: value 8 out of range 0-7"},
+    {"* * * FOO *", "month", "month: unknown name \"FOO\""},
+    {"* * * JANUARY *", "month", "month: unknown name \"JANUARY\""},
+    {"MON * * * *", "minute", "minute: expected a number, got \"MON\""},
+    {"30-10 * * * *", "minute", "minute: range 30-10 runs backwards"},
+    {"* * * * SAT-SUN", "day-of-week", "day-of-week: range 6-0 runs backwards"},
+    {"*/x * * * *", "minute", "minute: step \"x\" is not a number"},
+    {"5/ * * * *", "minute", "minute: missing step after '/'"},
+    {"1,,2 * * * *", "minute", "minute: empty list item"},
+    {"1, * * * *", "minute", "minute: empty list item"},
+    {"1- * * * *", "minute", "minute: missing value"},
+    {"* ? * * *", "hour", "hour: invalid value \"?\""},
+    {"* 1.5 * * *", "hour", "hour: invalid value \"1.5\""},
+    {"* * * * 1-2-3", "day-of-week", "day-of-week: invalid value \"2-3\""},
+    {"0 99999999999 * * *", "hour", "hour: value 99999999999 out of range 0-23"},
+    {"0 0 1/0 * *", "day-of-month", "day-of-month: step must be at least 1"},
+    {"@reboot", NULL, "@reboot is not supported"},
+    {"@every 5m", NULL, "unknown macro \"@every\""},
+    {"@daily now", NULL, "unexpected text after @daily"},
+    {"@fortnightly", NULL, "unknown macro \"@fortnightly\""},
+};
+
+Test(cron_parse, errors_name_their_field)
+{
+    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
+        const struct error_case *c = &error_cases[i];
+        struct cron_schedule s;
+        memset(&s, 0xA5, sizeof s);
+        struct cron_schedule before = s;
+        char err[128] = "untouched";
+        cr_expect_eq(cron_parse(c->expr, &s, err, sizeof err), -1, "\"%s\" should not parse", c->expr);
+        cr_expect_str_eq(err, c->message, "\"%s\"", c->expr);
+        if (c->field)
+            cr_expect(strncmp(err, c->field, strlen(c->field)) == 0, "\"%s\": \"%s\" should start with %s",
+                      c->expr, err, c->field);
+        cr_expect(memcmp(&s, &before, sizeof s) == 0, "\"%s\": out must be untouched on error", c->expr);
+    }
+}
+
+Test(cron_parse, too_long_and_truncated_errors)
+{
+    char expr[CRON_MAX_EXPR + 2];
+    memset(expr, ' ', sizeof expr);
+    expr[sizeof expr - 1] = '\0';
+    memcpy(expr, "* * * * *", 9);
+    struct cron_schedule s;
+    char err[128];
+    cr_assert_eq(cron_parse(expr, &s, err, sizeof err), -1);
+    cr_assert_str_eq(err, "expression is longer than 256 characters");
+
+    expr[CRON_MAX_EXPR] = '\0'; /* exactly the maximum is fine */
+    cr_assert_eq(cron_parse(expr, &s, err, sizeof err), 0, "%s", err);
+
+    char small[8];
+    cr_assert_eq(cron_parse("0 24 * * *", &s, small, sizeof small), -1);
+    cr_assert_str_eq(small, "hour: v");
+    cr_assert_eq(cron_parse("0 24 * * *", &s, NULL, 0), -1);
+    cr_assert_eq(cron_parse(NULL, &s, err, sizeof err), -1);
+}
+
+Test(cron_parse, error_text_is_printable_ascii)
+{
+    struct cron_schedule s;
+    char err[128];
+    cr_assert_eq(cron_parse("* * * * \x01\xff\x7f", &s, err, sizeof err), -1);
+    for (const char *p = err; *p; p++)
+        cr_assert(*p >= 0x20 && *p < 0x7f, "byte 0x%02x in \"%s\"", (unsigned char)*p, err);
+}
+
+Test(cron_parse, names_are_case_insensitive)
+{
+    assert_same_schedule("0 0 * jan mon", "0 0 * JAN MON");
+    assert_same_schedule("0 0 * Jan Mon", "0 0 * 1 1");
+    assert_same_schedule("0 0 * jan-mar mon-fri", "0 0 * 1-3 1-5");
+    assert_same_schedule("0 0 * * Sat,sUn", "0 0 * * 6,0");
+    assert_same_schedule("0 0 1 DEC *", "0 0 1 12 *");
+    assert_same_schedule("@DAILY", "0 0 * * *");
+}
+
+Test(cron_parse, seven_zero_and_sun_are_sunday)
+{
+    assert_same_schedule("0 0 * * 7", "0 0 * * 0");
+    assert_same_schedule("0 0 * * SUN", "0 0 * * 0");
+    assert_same_schedule("0 0 * * 5-7", "0 0 * * 0,5,6");
+    assert_same_schedule("0 0 * * 0-7", "0 0 * * 0-6");
+    cr_assert_eq(parse_ok("0 0 * * 7").wdays, 0x01);
+}
+
+Test(cron_parse, steps)
+{
+    cr_assert_eq(parse_ok("5/15 * * * *").minutes, (1ULL << 5) | (1ULL << 20) | (1ULL << 35) | (1ULL << 50));
+    cr_assert_eq(parse_ok("0-10/5 * * * *").minutes, (1ULL << 0) | (1ULL << 5) | (1ULL << 10));
+    cr_assert_eq(parse_ok("10/25 * * * *").minutes, (1ULL << 10) | (1ULL << 35));
+    cr_assert_eq(parse_ok("0 */6 * * *").hours, 0x041041u);
+    cr_assert_eq(parse_ok("0 0 */10 * *").mdays, (1u << 1) | (1u << 11) | (1u << 21) | (1u << 31));
+    cr_assert_eq(parse_ok("0 0 * */4 *").months, (1u << 1) | (1u << 5) | (1u << 9));
+    cr_assert_eq(parse_ok("0 0 * * MON/2").wdays, (1u << 1) | (1u << 3) | (1u << 5));
+    cr_assert_eq(parse_ok("0 0 * * */2").wdays, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 6));
+    cr_assert_eq(parse_ok("59/100 * * * *").minutes, 1ULL << 59);
+    cr_assert_eq(parse_ok("1,5-7/2,3 * * * *").minutes, (1ULL << 1) | (1ULL << 5) | (1ULL << 7) | (1ULL << 3));
+}
+
+Test(cron_parse, star_flags_follow_the_first_character)
+{
+    struct cron_schedule s = parse_ok("0 0 */2 * SUN");
+    cr_assert(s.mday_star && !s.wday_star);
+    s = parse_ok("0 0 1 * ?");
+    cr_assert(!s.mday_star && s.wday_star);
+    s = parse_ok("0 0 1-31 * 0-6");
+    cr_assert(!s.mday_star && !s.wday_star);
+    s = parse_ok("  \t0 0 * * *\n");
+    cr_assert(s.mday_star && s.wday_star);
+}
+
+Test(cron_next, impossible_schedules_return_minus_one)
+{
+    const char *never[] = {"0 0 30 2 *", "0 0 31 4 *", "0 0 31 2,4,6,9,11 *", "* * 30,31 FEB *"};
+    time_t after = iso("2025-01-01T00:00:00Z");
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
+        struct cron_schedule s = parse_ok(never[i]);
+        cr_expect_eq(cron_next(&s, after), -1, "\"%s\"", never[i]);
+    }
+    /* ...but an OR with a day of week makes them possible again: any Monday in February */
+    struct cron_schedule s = parse_ok("0 0 30 2 MON");
+    cr_expect_eq(cron_next(&s, after), iso("2025-02-03T00:00:00Z"));
+}
+
+Test(cron_next, edges_of_the_supported_range)
+{
+    struct cron_schedule s = parse_ok("* * * * *");
+    cr_assert_eq(cron_next(NULL, 0), -1);
+    cr_assert_eq(cron_next(&s, iso("9999-12-31T23:58:00Z")), iso("9999-12-31T23:59:00Z"));
+    cr_assert_eq(cron_next(&s, iso("9999-12-31T23:59:00Z")), iso("9999-12-31T23:59:00Z") + 60); /* year 10000 */
+    cr_assert_eq(cron_next(&s, iso("9999-12-31T23:59:59Z") + 1), -1);
+    cr_assert_eq(cron_next(&s, iso("0001-01-01T00:00:00Z")), iso("0001-01-01T00:01:00Z"));
+    cr_assert_eq(cron_next(&s, iso("0001-01-01T00:00:00Z") - 1), -1);
+    cr_assert_eq(cron_next(&s, (time_t)INT64_MAX), -1);
+    cr_assert_eq(cron_next(&s, (time_t)INT64_MIN), -1);
+    cr_assert_eq(cron_next(&s, -1), 0);
+    cr_assert_eq(cron_next(&s, -61), -60);
+}
+
+Test(cron_next, skips_instead_of_scanning_minutes)
+{
+    /* 2000 horizon-long searches: minute-by-minute scanning would be ~2.6M steps each and take minutes. */
+    struct cron_schedule never = parse_ok("0 0 30 2 *"), leap = parse_ok("59 23 29 2 *");
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(cron_next(&never, 1735689600 + i * 86400), -1);
+        cr_assert_gt(cron_next(&leap, 1735689600 + i * 86400), 0);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    cr_expect_lt(secs, 5.0, "2000 searches took %.2fs", secs);
+}
+
+/* The obvious slow answer: step minute by minute (a day at a time on non-matching days) and test every field. */
+static bool naive_matches_day(const struct cron_schedule *s, const struct tm *tm)
+{
+    bool dom = (s->mdays >> tm->tm_mday) & 1, dow = (s->wdays >> tm->tm_wday) & 1;
+    bool day = (s->mday_star || s->wday_star) ? dom && dow : dom || dow;
+    return day && ((s->months >> (tm->tm_mon + 1)) & 1);
+}
+
+static time_t naive_next(const struct cron_schedule *s, time_t after, time_t limit)
+{
+    time_t t = after - (after % 60 + 60) % 60 + 60;
+    while (t <= limit) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        if (!naive_matches_day(s, &tm))
+            t += 86400 - (tm.tm_hour * 3600 + tm.tm_min * 60);
+        else if (((s->hours >> tm.tm_hour) & 1) && ((s->minutes >> tm.tm_min) & 1))
+            return t;
+        else
+            t += 60;
+    }
+    return -1;
+}
+
+Test(cron_next, agrees_with_brute_force)
+{
+    const char *exprs[] = {
+        "*/7 3-5 * * *", "0 0 1,15 * 1", "0 0 */5 * Mon", "15 10 * * 6,0",  "0 0 31 * *",
+        "0 12 29 2 *",   "*/13 */5 * * *", "0 0 1-7 * 1", "30 4 */3 JAN-MAR,OCT *", "0 0 1,15 * 5",
+    };
+    uint64_t seed = 42;
+    for (size_t i = 0; i < sizeof exprs / sizeof exprs[0]; i++) {
+        struct cron_schedule s = parse_ok(exprs[i]);
+        for (int k = 0; k < 200; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            time_t after = 946684800 + (time_t)((seed >> 20) % (60ULL * 365 * 86400)); /* 2000..2060 */
+            time_t want = naive_next(&s, after, after + 5 * 366 * 86400);
+            time_t got = cron_next(&s, after);
+            cr_assert_eq(got, want, "\"%s\" after %lld: want %lld, got %lld", exprs[i], (long long)after,
+                         (long long)want, (long long)got);
+        }
+    }
+}
+
+Test(cron_next_n, gives_n_increasing_times)
+{
+    time_t out[10];
+    char err[128];
+    time_t after = iso("2025-01-01T00:00:00Z");
+    cr_assert_eq(cron_next_n("*/15 * * * *", after, out, 10, err, sizeof err), 10, "%s", err);
+    cr_assert_eq(out[0], after + 900);
+    for (int i = 1; i < 10; i++)
+        cr_assert_eq(out[i], out[i - 1] + 900);
+
+    cr_assert_eq(cron_next_n("0 0 1,15 * 1", after, out, 4, err, sizeof err), 4);
+    cr_assert_eq(out[0], iso("2025-01-06T00:00:00Z"));
+    cr_assert_eq(out[1], iso("2025-01-13T00:00:00Z"));
+    cr_assert_eq(out[2], iso("2025-01-15T00:00:00Z"));
+    cr_assert_eq(out[3], iso("2025-01-20T00:00:00Z"));
+}
+
+Test(cron_next_n, short_counts_and_errors)
+{
+    time_t out[4];
+    char err[128];
+    time_t after = iso("2025-01-01T00:00:00Z");
+    cr_assert_eq(cron_next_n("0 0 30 2 *", after, out, 4, err, sizeof err), 0);
+    cr_assert_eq(cron_next_n("0 0 * * *", after, out, 0, err, sizeof err), 0);
+    cr_assert_eq(cron_next_n("0 0 * * *", after, out, -1, err, sizeof err), -1);
+    cr_assert_str_eq(err, "count -1 out of range 0-1000");
+    cr_assert_eq(cron_next_n("0 0 * * *", after, out, CRON_NEXT_N_MAX + 1, err, sizeof err), -1);
+    cr_assert_eq(cron_next_n("0 24 * * *", after, out, 4, err, sizeof err), -1);
+    cr_assert_str_eq(err, "hour: value 24 out of range 0-23");
+    /* 2096 and 2104 are leap years, 2100 is not: the second fire is beyond the horizon of the first */
+    cr_assert_eq(cron_next_n("0 0 29 2 *", iso("2096-01-01T00:00:00Z"), out, 4, err, sizeof err), 1);
+    cr_assert_eq(out[0], iso("2096-02-29T00:00:00Z"));
+}
+
+struct describe_case {
+    const char *expr;
+    const char *want;
+};
+
+static const struct describe_case describe_cases[] = {
+    /* the seed registry's schedules */
+    {"*/15 * * * *", "every 15 minutes"},
+    {"0 2 * * *", "at 02:00 every day"},
+    {"0 * * * *", "every hour"},
+    {"0 1 * * *", "at 01:00 every day"},
+    {"30 0 1 * *", "at 00:30 on day 1 of every month"},
+    {"35 0 1 * *", "at 00:35 on day 1 of every month"},
+    {"0 */6 * * *", "every 6 hours"},
+    {"*/30 * * * *", "every 30 minutes"},
+    {"5 * * * *", "at minute 5 of every hour"},
+    {"0 3 * * 0", "at 03:00 on Sunday"},
+    /* others */
+    {"* * * * *", "every minute"},
+    {"0,30 * * * *", "every 30 minutes"},
+    {"0,20 * * * *", "at minutes 0,20 of every hour"},
+    {"@weekly", "at 00:00 on Sunday"},
+    {"@yearly", "at 00:00 on day 1 of January"},
+    {"@hourly", "every hour"},
+    {"0 22 * * 1-5", "at 22:00 on Monday-Friday"},
+    {"0 22 * * 6,7", "at 22:00 on Sunday, Saturday"},
+    {"0 0 1,15 * 1", "at 00:00 on days 1,15 of the month and on Monday"},
+    {"0 0 */10 * SUN", "at 00:00 on days 1,11,21,31 of the month that fall on Sunday"},
+    {"0 0 1-31 * 1", "at 00:00 every day"},
+    {"23 0-23/2 * * *", "at minute 23 every 2 hours"},
+    {"0 9,17 * * *", "at 09:00 and 17:00 every day"},
+    {"0 9,12,17 * * 1-5", "at 09:00, 12:00 and 17:00 on Monday-Friday"},
+    {"0,30 1-5 * * *", "every 30 minutes during hours 1-5"},
+    {"0,20 1-5 * * *", "at minutes 0,20 past hours 1-5"},
+    {"5 1,3 * * *", "at 01:05 and 03:05 every day"},
+    {"5 1-4 * * *", "at 01:05, 02:05, 03:05 and 04:05 every day"},
+    {"5 1-5 * * *", "at minute 5 past hours 1-5"},
+    {"*/10 9-17 * * *", "every 10 minutes during hours 9-17"},
+    {"* 3 * * *", "every minute during hour 3"},
+    {"0 0 * JAN,JUL *", "at 00:00 every day in January, July"},
+    {"0 0 1 1-3 *", "at 00:00 on day 1 of January-March"},
+};
+
+Test(cron_describe, phrases)
+{
+    for (size_t i = 0; i < sizeof describe_cases / sizeof describe_cases[0]; i++) {
+        const struct describe_case *c = &describe_cases[i];
+        char buf[160];
+        cr_expect_eq(cron_describe(c->expr, buf, sizeof buf), 0, "\"%s\": %s", c->expr, buf);
+        cr_expect_str_eq(buf, c->want, "\"%s\": got \"%s\"", c->expr, buf);
+    }
+}
+
+Test(cron_describe, errors_and_small_buffers)
+{
+    char buf[64];
+    cr_assert_eq(cron_describe("0 24 * * *", buf, sizeof buf), -1);
+    cr_assert_str_eq(buf, "hour: value 24 out of range 0-23");
+    char tiny[6];
+    cr_assert_eq(cron_describe("0 2 * * *", tiny, sizeof tiny), 0);
+    cr_assert_str_eq(tiny, "at 02");
+    cr_assert_eq(cron_describe("0 2 * * *", NULL, 0), 0);
+}
