@@ -115,7 +115,7 @@ static int cmd_jobs(const char *config_path)
     const struct job_def *const *jobs = registry_all(&n);
     printf("%-26s %-14s %-8s %-21s %s\n", "JOB", "CRON", "ENABLED", "NEXT RUN (UTC)", "DESCRIPTION");
     for (size_t i = 0; i < n; i++) {
-        const char *cron = jobs[i]->cron, *next = "-";
+        const char *cron = registry_default_cron(&c, jobs[i]), *next = "-";
         bool enabled = jobs[i]->enabled;
         PGresult *r = NULL;
         if (db) {

@@ -32,9 +32,10 @@ static json_t *params_json(const struct job_def *job)
 }
 
 /* Builds a ScheduleEntry from row i of the schedule query (columns: see schedule_sql). */
-static json_t *entry_json(const struct job_def *job, PGresult *res, int i)
+static json_t *entry_json(const struct config *cfg, const struct job_def *job, PGresult *res, int i)
 {
-    const char *cron = pg_val(res, i, 1) ? pg_val(res, i, 1) : job->cron;
+    const char *dflt = registry_default_cron(cfg, job);
+    const char *cron = pg_val(res, i, 1) ? pg_val(res, i, 1) : dflt;
     char desc[256];
     if (cron_describe(cron, desc, sizeof desc))
         snprintf(desc, sizeof desc, "invalid expression");
@@ -43,7 +44,7 @@ static json_t *entry_json(const struct job_def *job, PGresult *res, int i)
     json_t *e = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}", "jobkey", job->key, "description", job->description, "cron",
                           cron, "isenabled", enabled, "lastrun", lastrun ? json_loads(lastrun, 0, NULL) : json_null(),
                           "nextrunat", enabled && next ? json_string(next) : json_null());
-    json_object_set_new(e, "defaultcron", json_string(job->cron));
+    json_object_set_new(e, "defaultcron", json_string(dflt));
     json_object_set_new(e, "crondescription", json_string(desc));
     json_object_set_new(e, "misfire", json_string(pg_val(res, i, 5) ? pg_val(res, i, 5)
                                                   : job->misfire == MISFIRE_ONCE ? "once" : "skip"));
@@ -87,7 +88,7 @@ static void reply_schedule(struct http_req *r, PGconn *c, const struct job_def *
     }
     json_t *out = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(out, entry_json(registry_find(PQgetvalue(res, i, 0)), res, i));
+        json_array_append_new(out, entry_json(&r->app->cfg, registry_find(PQgetvalue(res, i, 0)), res, i));
     PQclear(res);
     if (only) {
         json_t *one = json_incref(json_array_get(out, 0));
@@ -182,9 +183,10 @@ static int apply_patch(struct http_req *r, PGconn *c, const struct job_def *job,
                              NULL);
     if (!cur)
         return -1;
-    const char *cron = pt->cron ? pt->cron : (pg_val(cur, 0, 0) ? pg_val(cur, 0, 0) : job->cron);
+    const char *dflt = registry_default_cron(&r->app->cfg, job);
+    const char *cron = pt->cron ? pt->cron : (pg_val(cur, 0, 0) ? pg_val(cur, 0, 0) : dflt);
     bool on = pt->isenabled < 0 ? pg_bool(cur, 0, 1) : pt->isenabled;
-    json_t *before = json_pack("{s:s,s:b}", "cron", pg_val(cur, 0, 0) ? pg_val(cur, 0, 0) : job->cron, "isenabled",
+    json_t *before = json_pack("{s:s,s:b}", "cron", pg_val(cur, 0, 0) ? pg_val(cur, 0, 0) : dflt, "isenabled",
                                pg_bool(cur, 0, 1));
     PQclear(cur);
     struct cron_schedule s;

@@ -24,3 +24,9 @@ const struct job_def *registry_find(const char *key)
             return jobs[i];
     return NULL;
 }
+
+const char *registry_default_cron(const struct config *cfg, const struct job_def *job)
+{
+    const char *c = job->config_cron ? job->config_cron(cfg) : NULL;
+    return c && *c ? c : job->cron;
+}

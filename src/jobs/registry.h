@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct job_ctx;
+struct config;
 
 enum param_type {
     PARAM_STRING,   /* any string up to max length (max = 0: 256) */
@@ -50,7 +51,12 @@ struct job_def {
      * or returns 0 for the job-wide lock. Lock key = key or key:scope.
      */
     int (*lock_scope)(const json_t *params, char *buf, size_t buflen);
+    /** Optional: the default cron from settings (e.g. `[metadata.series_refresh] cron`), NULL to use `cron`. */
+    const char *(*config_cron)(const struct config *cfg);
 };
+
+/** The job's default cron: its config_cron hook's answer when set and non-empty, else job->cron. */
+const char *registry_default_cron(const struct config *cfg, const struct job_def *job);
 
 /** The job with `key`, or NULL. */
 const struct job_def *registry_find(const char *key);

@@ -164,7 +164,7 @@ static int tick_job(struct app *app, PGconn *db, const struct job_def *job, PGre
 {
     struct cron_schedule s;
     char err[256];
-    const char *expr = pg_val(r, i, 1) ? pg_val(r, i, 1) : job->cron;
+    const char *expr = pg_val(r, i, 1) ? pg_val(r, i, 1) : registry_default_cron(&app->cfg, job);
     if (cron_parse(expr, &s, err, sizeof err)) {
         log_error("msg=\"stored cron does not parse\" job=%s error=\"%s\"", job->key, err);
         return 0;
