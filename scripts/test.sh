@@ -2,6 +2,10 @@
 # test.sh — `make test`: installs what is missing, builds, starts a throwaway PostgreSQL + Redis in a temp dir,
 # runs every suite (unit, integration; and in CI or with SANITIZE=1 the same again on an ASan+UBSan build),
 # stops them, prints `N passed, N failed` last and exits non-zero on any failure.
+#
+# Knobs for working on one area (several people may run this at once): BUILD=dir (default build),
+# ONLY='tests/integration/x*.test.mjs' (integration files to run), UNIT=0 (skip unit tests),
+# BROWSER=0 (skip browser tests), SANITIZE=1 (add the ASan+UBSan pass outside CI).
 set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -41,7 +45,7 @@ run_unit() { # run_unit BUILDDIR
 
 run_integration() { # run_integration BIN LABEL
     local files out
-    files=$(ls tests/integration/*.test.mjs 2>/dev/null)
+    files=$(ls ${ONLY:-tests/integration/*.test.mjs} 2>/dev/null)
     [ -n "$files" ] || return 0
     out=$(COMICBATCH_BIN="$1" node --test --test-reporter=tap --test-concurrency=2 $files 2>&1)
     local rc=$?
@@ -58,7 +62,8 @@ run_integration() { # run_integration BIN LABEL
     echo "integration ($2): ${p:-0} passed, ${f:-0} failed"
 }
 
-build build || { echo "0 passed, 1 failed"; exit 1; }
+bdir=${BUILD:-build}
+build "$bdir" || { echo "0 passed, 1 failed"; exit 1; }
 
 tmp=$(mktemp -d /tmp/cbtest.XXXXXX)
 chmod 755 "$tmp"
@@ -69,18 +74,18 @@ envlines=$(FAST=1 scripts/stack.sh start "$tmp/stack") || { echo "0 passed, 1 fa
 while IFS= read -r l; do export "${l?}"; done <<< "$envlines"
 psql -X -q -d "${COMICBATCH_DATABASE_URL/\/comicbatch\?//postgres?}" -c 'CREATE DATABASE cbtemplate' >/dev/null
 export COMICBATCH_DATABASE_URL=${COMICBATCH_DATABASE_URL/\/comicbatch\?//cbtemplate?}
-build/comicbatch migrate >/dev/null || note_fail "migrate"
+"$bdir/comicbatch" migrate >/dev/null || note_fail "migrate"
 
-run_unit build
-run_integration "$root/build/comicbatch" plain
+[ "${UNIT:-1}" = 0 ] || run_unit "$bdir"
+run_integration "$root/$bdir/comicbatch" plain
 
 if [ "${CI:-}" = true ] || [ "${SANITIZE:-0}" = 1 ]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp
-    if build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
-        run_unit build-asan
-        run_integration "$root/build-asan/comicbatch" asan
+    if build "$bdir-asan" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
+        [ "${UNIT:-1}" = 0 ] || run_unit "$bdir-asan"
+        run_integration "$root/$bdir-asan/comicbatch" asan
     else
         note_fail "sanitizer build"
     fi
