@@ -200,10 +200,16 @@ static int apply_key(struct config *c, const struct key_def *k, const char *v, c
     return 0;
 }
 
+/*
+ * Reading the file: inih numbers only its own syntax errors and keeps parsing after them, so the reader below counts
+ * lines itself. The first error wins, whichever kind it is, and is reported at its own line; reading stops there.
+ */
 struct load_state {
     struct config *c;
+    FILE *f;
+    int line;     /* the line inih is processing */
+    int err_line; /* line of st->err, 0 = none */
     char err[512];
-    int failed;
 };
 
 static int job_section(struct config *c, const char *key, const char *name, const char *v, char *err,
@@ -282,13 +288,57 @@ static int apply_setting(struct config *c, const char *section, const char *name
 static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
 {
     struct load_state *st = user;
-    if (st->failed)
-        return 1; /* keep only the first error; inih reports the line of the first failure */
+    if (st->err_line)
+        return 1;
     if (apply_setting(st->c, section, name, value, st->err, sizeof st->err)) {
-        st->failed = 1;
+        st->err_line = st->line;
         return 0;
     }
     return 1;
+}
+
+/* inih's line reader: counts lines, stops after the first error, and refuses lines longer than inih's buffer
+ * (inih would otherwise split them and apply a truncated value). */
+static char *ini_read_line(char *buf, int size, void *stream)
+{
+    struct load_state *st = stream;
+    if (st->err_line || !fgets(buf, size, st->f))
+        return NULL;
+    st->line++;
+    size_t n = strlen(buf);
+    if (n == (size_t)size - 1 && buf[n - 1] != '\n') {
+        int next = fgetc(st->f);
+        if (next != EOF) {
+            snprintf(st->err, sizeof st->err, "line longer than %d characters", size - 3);
+            st->err_line = st->line;
+            return NULL;
+        }
+    }
+    return buf;
+}
+
+static int load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+    struct load_state st = {.c = c, .f = fopen(path, "r")};
+    if (!st.f) {
+        snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = ini_parse_stream(ini_read_line, &st, on_ini_entry, &st);
+    fclose(st.f);
+    if (rc == -2) {
+        snprintf(err, errlen, "%s: out of memory while reading", path);
+        return -1;
+    }
+    if (rc > 0 && (!st.err_line || rc < st.err_line)) {
+        snprintf(err, errlen, "%s:%d: malformed line (expected [section] or key = value)", path, rc);
+        return -1;
+    }
+    if (st.err_line) {
+        snprintf(err, errlen, "%s:%d: %s", path, st.err_line, st.err);
+        return -1;
+    }
+    return 0;
 }
 
 static int apply_env(struct config *c, char *err, size_t errlen)
@@ -315,25 +365,8 @@ static int apply_env(struct config *c, char *err, size_t errlen)
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-    if (path) {
-        struct load_state st = {.c = c};
-        int rc = ini_parse(path, on_ini_entry, &st);
-        if (rc == -1) {
-            snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
-            return -1;
-        }
-        if (rc == -2) {
-            snprintf(err, errlen, "%s: out of memory while reading", path);
-            return -1;
-        }
-        if (rc > 0) {
-            if (st.failed)
-                snprintf(err, errlen, "%s:%d: %s", path, rc, st.err);
-            else
-                snprintf(err, errlen, "%s:%d: malformed line (expected [section] or key = value)", path, rc);
-            return -1;
-        }
-    }
+    if (path && load_file(c, path, err, errlen))
+        return -1;
     return apply_env(c, err, errlen);
 }
 
