@@ -86,19 +86,19 @@ check_traversable() {
         perms=$(stat -c '%A' "$d")
         case $perms in
             *x) ;;
-            *) die "$d ($perms) is not traversable (o+x) by '$RUN_AS'; put DIR under /tmp instead (see the header of $0)" ;;
+            *) die "$d ($perms) is not traversable (o+x) by '$RUN_AS'; choose a DIR whose parents all are, e.g. under /tmp (see the header of $0)" ;;
         esac
     done
     die "'$RUN_AS' cannot write to $1"
 }
 
 prepare_dir() {
-    mkdir -p "$RAW_DIR"
-    DIR=$(realpath "$RAW_DIR")
+    DIR=$(realpath -m "$RAW_DIR")
     [ "$DIR" != / ] || die "refusing to use / as the cluster directory"
     # sun_path is 108 bytes including the terminating NUL.
     sock="$DIR/.s.PGSQL.$PORT"
     [ "${#sock}" -le 107 ] || die "socket path $sock is longer than 107 bytes; use a shorter DIR"
+    mkdir -p "$DIR"
     if [ "$(id -u)" -eq 0 ]; then
         chown "$RUN_AS": "$DIR"
         [ ! -d "$DIR/data" ] || chown -R "$RUN_AS": "$DIR/data"
@@ -172,7 +172,8 @@ start() {
         say "already running in $DIR"
     else
         write_conf
-        as_owner "$PG_BINDIR/pg_ctl" -D "$DIR/data" -l "$DIR/postgres.log" -w -t 60 start >/dev/null ||
+        # 9>&-: the postmaster must not inherit the lock's descriptor, or it would hold the lock forever.
+        as_owner "$PG_BINDIR/pg_ctl" -D "$DIR/data" -l "$DIR/postgres.log" -w -t 60 start >/dev/null 9>&- ||
             { tail -n 30 "$DIR/postgres.log" >&2 || true; die "server did not start (log: $DIR/postgres.log)"; }
     fi
     exists=$(psql_super -At -c "SELECT 1 FROM pg_database WHERE datname = '$DBNAME'")
