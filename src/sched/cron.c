@@ -19,7 +19,7 @@
 #define CRON_HORIZON_DAYS (5 * 366)     /* "none within the next 5 years" */
 #define CRON_MIN_TIME (-62135596800LL)  /* 0001-01-01T00:00:00Z */
 #define CRON_MAX_TIME 253402300799LL    /* 9999-12-31T23:59:59Z */
-#define CRON_MAX_DIGITS 9               /* longer numbers are out of range for every field */
+#define CRON_MAX_DIGITS 9               /* significant digits read; more saturate (out of range) */
 #define CRON_QUOTE_MAX 32               /* longest piece of user text echoed in an error */
 
 #define ALL_MINUTES ((UINT64_C(1) << 60) - 1)
@@ -126,6 +126,20 @@ static bool all_of(struct token t, int (*class)(int))
     return t.len > 0;
 }
 
+/* Reads an all-digit token; leading zeros are skipped and anything past CRON_MAX_DIGITS saturates to 10^9. */
+static int read_digits(struct token t)
+{
+    size_t i = 0;
+    while (i + 1 < t.len && t.s[i] == '0')
+        i++;
+    if (t.len - i > CRON_MAX_DIGITS)
+        return 1000000000;
+    int v = 0;
+    for (; i < t.len; i++)
+        v = v * 10 + (t.s[i] - '0');
+    return v;
+}
+
 static int parse_name(const struct field_spec *f, struct token t, int *out, struct errbuf *e)
 {
     char q[CRON_QUOTE_MAX + 4];
@@ -149,13 +163,9 @@ static int parse_value(const struct field_spec *f, struct token t, int *out, str
         return parse_name(f, t, out, e);
     if (!all_of(t, isdigit))
         return fail(e, "%s: invalid value \"%s\"", f->name, quote(t, q));
-    if (t.len > CRON_MAX_DIGITS)
-        return fail(e, "%s: value %s out of range %d-%d", f->name, quote(t, q), f->min, f->max);
-    int v = 0;
-    for (size_t i = 0; i < t.len; i++)
-        v = v * 10 + (t.s[i] - '0');
+    int v = read_digits(t);
     if (v < f->min || v > f->max)
-        return fail(e, "%s: value %d out of range %d-%d", f->name, v, f->min, f->max);
+        return fail(e, "%s: value %s out of range %d-%d", f->name, quote(t, q), f->min, f->max);
     *out = v;
     return 0;
 }
@@ -167,9 +177,7 @@ static int parse_step(const struct field_spec *f, struct token t, int *out, stru
         return fail(e, "%s: missing step after '/'", f->name);
     if (!all_of(t, isdigit))
         return fail(e, "%s: step \"%s\" is not a number", f->name, quote(t, q));
-    int v = 0;
-    for (size_t i = 0; i < t.len && i < CRON_MAX_DIGITS; i++)
-        v = v * 10 + (t.s[i] - '0');
+    int v = read_digits(t);
     if (v < 1)
         return fail(e, "%s: step must be at least 1", f->name);
     *out = v;
@@ -420,8 +428,10 @@ time_t cron_next(const struct cron_schedule *s, time_t after)
             c.minute = 0;
         }
         int m = next_bit(s->minutes, c.minute, 59);
-        if (m >= 0)
-            return (time_t)(c.dnum * 86400 + c.hour * 3600 + m * 60);
+        if (m >= 0) {
+            int64_t t = c.dnum * 86400 + c.hour * 3600 + m * 60;
+            return t <= CRON_MAX_TIME ? (time_t)t : -1; /* every result must be a valid `after` again */
+        }
         c.hour++;
         c.minute = 0;
     }

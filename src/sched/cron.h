@@ -46,8 +46,9 @@ int cron_parse(const char *expr, struct cron_schedule *out, char *err, size_t er
 /**
  * Returns the first fire time strictly after `after` (UTC seconds), or -1 if none within the next 5 years
  * (e.g. "0 0 30 2 *"). Seconds of `after` are ignored: the result is always on a whole minute. "5 years" is
- * 5 * 366 days, so "0 0 29 2 *" from 2097-01-01 is -1 (2100 is not a leap year). Also -1 when `s` is NULL or
- * `after` lies outside years 0001..9999. Cost is bounded by the days in the horizon, not by minutes.
+ * 5 * 366 days, so "0 0 29 2 *" from 2097-01-01 is -1 (2100 is not a leap year). Both `after` and the result are
+ * limited to years 0001..9999: -1 when `after` is outside or the next fire would be past 9999-12-31T23:59Z, and
+ * when `s` is NULL. Cost is bounded by the days in the horizon, not by minutes.
  */
 time_t cron_next(const struct cron_schedule *s, time_t after);
 

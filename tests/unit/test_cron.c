@@ -181,6 +181,7 @@ static const struct error_case error_cases[] = {
     {"* * 32 * *", "day-of-month", "day-of-month: value 32 out of range 1-31"},
     {"* * * 13 *", "month", "month: value 13 out of range 1-12"},
     {"* * * 0 *", "month", "month: value 0 out of range 1-12"},
+    {"* * * 00 *", "month", "month: value 00 out of range 1-12"},
     {"* * * * 8", "day-of-week", "day-of-week: value 8 out of range 0-7"},
     {"* * * FOO *", "month", "month: unknown name \"FOO\""},
     {"* * * JANUARY *", "month", "month: unknown name \"JANUARY\""},
@@ -280,6 +281,9 @@ Test(cron_parse, steps)
     cr_assert_eq(parse_ok("0 0 * * MON/2").wdays, (1u << 1) | (1u << 3) | (1u << 5));
     cr_assert_eq(parse_ok("0 0 * * */2").wdays, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 6));
     cr_assert_eq(parse_ok("59/100 * * * *").minutes, 1ULL << 59);
+    cr_assert_eq(parse_ok("*/0000000001 * * * *").minutes, (1ULL << 60) - 1);
+    cr_assert_eq(parse_ok("000000000005 * * * *").minutes, 1ULL << 5);
+    cr_assert_eq(parse_ok("0/99999999999999 * * * *").minutes, 1ULL);
     cr_assert_eq(parse_ok("1,5-7/2,3 * * * *").minutes, (1ULL << 1) | (1ULL << 5) | (1ULL << 7) | (1ULL << 3));
 }
 
@@ -313,8 +317,10 @@ Test(cron_next, edges_of_the_supported_range)
     struct cron_schedule s = parse_ok("* * * * *");
     cr_assert_eq(cron_next(NULL, 0), -1);
     cr_assert_eq(cron_next(&s, iso("9999-12-31T23:58:00Z")), iso("9999-12-31T23:59:00Z"));
-    cr_assert_eq(cron_next(&s, iso("9999-12-31T23:59:00Z")), iso("9999-12-31T23:59:00Z") + 60); /* year 10000 */
+    cr_assert_eq(cron_next(&s, iso("9999-12-31T23:59:00Z")), -1, "no fire times in year 10000");
     cr_assert_eq(cron_next(&s, iso("9999-12-31T23:59:59Z") + 1), -1);
+    struct cron_schedule rare = parse_ok("0 0 1,25 1 0"); /* Jan 1 or 25 that is a Sunday: years apart */
+    cr_assert_eq(cron_next(&rare, iso("9999-05-02T23:09:42Z")), -1, "found by fuzz_cron: 10004-01-25 is too late");
     cr_assert_eq(cron_next(&s, iso("0001-01-01T00:00:00Z")), iso("0001-01-01T00:01:00Z"));
     cr_assert_eq(cron_next(&s, iso("0001-01-01T00:00:00Z") - 1), -1);
     cr_assert_eq(cron_next(&s, (time_t)INT64_MAX), -1);
