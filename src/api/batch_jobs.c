@@ -60,7 +60,6 @@ static int filter_or_reply(struct http_req *r, struct run_filter *f, time_t dflt
 {
     static const char *const statuses[] = {"queued", "running", "done", "failed", "cancelled", NULL};
     static const char *const triggers[] = {"scheduler", "admin", NULL};
-    time_t now = (time_t)(time_now_ms() / 1000);
     f->status = req_query(r, "status");
     f->triggeredby = req_query(r, "triggeredby");
     if (f->status && !one_of(f->status, statuses)) {
@@ -73,9 +72,12 @@ static int filter_or_reply(struct http_req *r, struct run_filter *f, time_t dflt
     }
     if (int_query_or_reply(r, "page", 1, 1, 1000000, &f->page) ||
         int_query_or_reply(r, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, &f->limit) ||
-        time_query_or_reply(r, "from", dflt_from, &f->from) || time_query_or_reply(r, "to", now, &f->to))
+        time_query_or_reply(r, "from", dflt_from, &f->from) || time_query_or_reply(r, "to", -1, &f->to))
         return -1;
-    if (f->from > f->to) {
+    /* Without `to` there is no upper bound: "now" truncated to the second would hide this second's runs. */
+    if (f->to < 0 && req_query(r, "to"))
+        f->to = 0; /* a `to` before 1970 matches nothing, it is not "no bound" */
+    if (f->to >= 0 && f->from > f->to) {
         reply_invalid(r, "from", "from must not be after to");
         return -1;
     }

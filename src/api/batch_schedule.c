@@ -191,8 +191,10 @@ static int apply_patch(struct http_req *r, PGconn *c, const struct job_def *job,
     PQclear(cur);
     struct cron_schedule s;
     char err[256];
-    if (on && cron_parse(cron, &s, err, sizeof err) == 0)
-        snprintf(next, sizeof next, "%lld", (long long)cron_next(&s, (time_t)(time_now_ms() / 1000)));
+    time_t first = on && cron_parse(cron, &s, err, sizeof err) == 0 ? cron_next(&s, (time_t)(time_now_ms() / 1000))
+                                                                       : -1;
+    if (first > 0)
+        snprintf(next, sizeof next, "%lld", (long long)first);
     json_t *details = json_pack("{s:o,s:{s:s,s:b}}", "before", before, "after", "cron", cron, "isenabled", on);
     char *dj = json_dumps(details, JSON_COMPACT);
     json_decref(details);
@@ -221,6 +223,12 @@ void api_schedule_patch(struct http_req *r)
     struct patch pt;
     struct cron_schedule s;
     if (!body || patch_or_reply(r, body, &pt) || (pt.cron && cron_or_reply(r, pt.cron, &s))) {
+        json_decref(body);
+        return;
+    }
+    if (pt.cron && cron_next(&s, (time_t)(time_now_ms() / 1000)) < 0) {
+        reply_error(r, 400, ERR_VALIDATION, json_pack("{s:s,s:s}", "field", "cron", "reason", "never fires"),
+                    "Invalid cron expression: it never fires (e.g. February 30th)");
         json_decref(body);
         return;
     }

@@ -2,6 +2,7 @@
 #include "runs/leader.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,10 @@ int leader_rescue(struct app *app, PGconn *db)
     const char *p[] = {lease, beat};
     PGresult *r = pg_query(
         db, "leader.rescue",
+        /* pg_locks spans the whole cluster and advisory locks are per database: without the database filter,
+         * instance N of another database on the same server made a dead instance N here look alive. */
         "WITH lost AS (SELECT r.id, NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
+        "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         "   AND l.classid = 1128415809::oid AND l.objid = r.instanceno::oid AND l.objsubid = 2 AND l.granted) AS dead"
         "  FROM system.batchrun r WHERE r.status = 'running')"
         " UPDATE system.batchrun r SET status = 'failed', finishedat = now(),"
@@ -171,7 +175,10 @@ static int tick_job(struct app *app, PGconn *db, const struct job_def *job, PGre
     }
     if (!pg_val(r, i, 3)) { /* first sight or just re-enabled without a slot: schedule from now */
         char next[32];
-        snprintf(next, sizeof next, "%lld", (long long)cron_next(&s, now));
+        time_t first = cron_next(&s, now);
+        if (first < 0)
+            return 0; /* never fires again: leave nextrunat NULL rather than store 1969 */
+        snprintf(next, sizeof next, "%lld", (long long)first);
         const char *p[] = {job->key, next};
         return pg_exec(db, "leader.first_slot",
                        "UPDATE system.batchschedule SET nextrunat = to_timestamp($2::bigint) WHERE jobkey = $1"
@@ -254,7 +261,9 @@ static void *leader_main(void *arg)
     struct leader *l = arg;
     PGconn *db = NULL;
     bool leading = false;
-    int64_t last_rescue = 0, last_retention = 0, last_try = -100000;
+    /* Retention runs on the first leading tick (then every RETENTION_EVERY_MS), whatever the monotonic clock's
+     * origin: starting from 0 made it depend on the machine's uptime. */
+    int64_t last_rescue = 0, last_retention = INT64_MIN / 2, last_try = -100000;
     for (;;) {
         pthread_mutex_lock(&l->mu);
         bool stop = l->stopping;

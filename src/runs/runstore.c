@@ -88,13 +88,14 @@ int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t
     snprintf(to, sizeof to, "%lld", (long long)f->to);
     snprintf(limit, sizeof limit, "%d", f->limit);
     snprintf(offset, sizeof offset, "%lld", (long long)(f->page - 1) * f->limit);
-    const char *p[] = {f->jobkey, f->status, f->triggeredby, from, to, limit, offset};
+    const char *p[] = {f->jobkey, f->status, f->triggeredby, from, f->to < 0 ? NULL : to, limit, offset};
     char sql[sizeof RUN_JSON_SQL + 1024];
     snprintf(sql, sizeof sql,
              "SELECT %s, count(*) OVER () FROM system.batchrun r"
              " WHERE ($1::text IS NULL OR r.jobkey = $1) AND ($2::text IS NULL OR r.status = $2)"
              " AND ($3::text IS NULL OR r.triggeredby = $3)"
-             " AND r.createdat >= to_timestamp($4::bigint) AND r.createdat <= to_timestamp($5::bigint)"
+             " AND r.createdat >= to_timestamp($4::bigint)"
+             " AND ($5::bigint IS NULL OR r.createdat <= to_timestamp($5::bigint))"
              " ORDER BY r.createdat DESC, r.id DESC LIMIT $6::int OFFSET $7::bigint",
              RUN_JSON_SQL);
     PGresult *r = pg_query(c, "runstore.list", sql, 7, p, NULL);
@@ -110,7 +111,8 @@ int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t
         snprintf(csql, sizeof csql,
                  "SELECT count(*) FROM system.batchrun r WHERE ($1::text IS NULL OR r.jobkey = $1)"
                  " AND ($2::text IS NULL OR r.status = $2) AND ($3::text IS NULL OR r.triggeredby = $3)"
-                 " AND r.createdat >= to_timestamp($4::bigint) AND r.createdat <= to_timestamp($5::bigint)");
+                 " AND r.createdat >= to_timestamp($4::bigint)"
+                 " AND ($5::bigint IS NULL OR r.createdat <= to_timestamp($5::bigint))");
         PGresult *cr = pg_query(c, "runstore.count", csql, 5, p, NULL);
         if (cr) {
             *total = pg_int(cr, 0, 0, 0);

@@ -58,7 +58,7 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error);
 
 struct run_filter {
     const char *jobkey, *status, *triggeredby;
-    time_t from, to;
+    time_t from, to; /* createdat bounds, inclusive; to < 0: no upper bound (the default, "now") */
     int page, limit;
 };
 

@@ -1,0 +1,68 @@
+// foundation-crash.test.mjs — durability of the run model across process death (DESIGN §3): a daemon killed with
+// SIGKILL mid-run → after a restart the run is `failed` with a lasterror saying its instance died, the job's lock
+// is free again, and a run that was still queued is picked up by the new process; a SIGTERM mid-run stops cleanly
+// and says so in the run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { newDatabase, startDaemon, api, sql, waitRun } from './lib.mjs';
+import { getRun, trigger, waitStatus, waitWorkerSleeping, stopClean } from './foundation-util.mjs';
+
+test('SIGKILL mid-run → after restart the run is failed ("instance … died"), and the job runs again', async () => {
+  const db = newDatabase();
+  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false' } });
+  let b;
+  try {
+    const running = await trigger(a, 'system.canary', { seconds: 120 });
+    await waitStatus(a, 'system.canary', running.id, 'running');
+    await waitWorkerSleeping(db);
+    const queued = await trigger(a, 'announcements.expire');
+    assert.equal((await getRun(a, 'announcements.expire', queued.id)).status, 'queued', 'the one worker is busy');
+    const instanceA = (await getRun(a, 'system.canary', running.id)).instance;
+    assert.ok(instanceA);
+
+    await a.kill();
+    assert.equal(a.exited().sig, 'SIGKILL');
+    const row = sql(db, `SELECT status FROM system.batchrun WHERE id = '${running.id}'`)[0][0];
+    assert.equal(row, 'running', 'nobody has touched the run yet');
+
+    b = await startDaemon(db, { runs: { workers: 1 } });
+    const failed = await waitStatus(b, 'system.canary', running.id, 'failed', 20000);
+    assert.match(failed.lasterror, /instance/);
+    assert.match(failed.lasterror, /died/);
+    assert.ok(failed.lasterror.includes(instanceA), `lasterror names the dead instance: ${failed.lasterror}`);
+    assert.ok(failed.finishedat);
+    assert.equal(typeof failed.durationms, 'number');
+
+    const picked = await waitRun(b, 'announcements.expire', queued.id);
+    assert.equal(picked.status, 'done', `the queued run survived the crash: ${JSON.stringify(picked)}`);
+    assert.notEqual(picked.instance, instanceA);
+
+    const again = await api(b, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { body: { params: { seconds: 0 } } });
+    assert.equal(again.status, 202, `the lock is free again: ${JSON.stringify(again.body)}`);
+    assert.equal((await waitRun(b, 'system.canary', again.body.data.id)).status, 'done');
+  } finally {
+    if (!a.exited()) await a.kill();
+    await stopClean(b);
+  }
+});
+
+test('SIGTERM mid-run → a clean exit and the run failed as interrupted by the shutdown', async () => {
+  const db = newDatabase();
+  const a = await startDaemon(db, { runs: { scheduler: 'false' } });
+  let b;
+  try {
+    const q = await trigger(a, 'system.canary', { seconds: 120 });
+    await waitStatus(a, 'system.canary', q.id, 'running');
+    await waitWorkerSleeping(db);
+    await stopClean(a);
+    const row = sql(db, `SELECT status, lasterror FROM system.batchrun WHERE id = '${q.id}'`)[0];
+    assert.equal(row[0], 'failed');
+    assert.match(row[1], /shut down/);
+    b = await startDaemon(db, { runs: { scheduler: 'false' } });
+    const again = await trigger(b, 'system.canary', { seconds: 0 });
+    assert.equal((await waitRun(b, 'system.canary', again.id)).status, 'done');
+  } finally {
+    if (!a.exited()) await a.kill();
+    await stopClean(b);
+  }
+});
