@@ -5,10 +5,12 @@
 #
 # Knobs for working on one area (several people may run this at once): BUILD=dir (default build),
 # ONLY='tests/integration/x*.test.mjs' (integration files to run), UNIT=0 (skip unit tests),
-# BROWSER=0 (skip browser tests), SANITIZE=1 (add the ASan+UBSan pass outside CI).
+# BROWSER=0 (skip browser tests), BROWSER_ONLY='tests/browser/x*.test.mjs' (browser files to run),
+# SANITIZE=1 (add the ASan+UBSan pass outside CI).
 set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
+[ "${BROWSER:-1}" = 0 ] || export WITH_BROWSER=${WITH_BROWSER:-1} # chromium for the browser stage
 scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
@@ -62,6 +64,25 @@ run_integration() { # run_integration BIN LABEL
     echo "integration ($2): ${p:-0} passed, ${f:-0} failed"
 }
 
+run_browser() { # run_browser BIN: tests/browser in headless Chromium, one file at a time (BROWSER_ONLY narrows)
+    local files out
+    files=$(ls ${BROWSER_ONLY:-tests/browser/*.test.mjs} 2>/dev/null)
+    [ -n "$files" ] || return 0
+    out=$(COMICBATCH_BIN="$1" node --test --test-reporter=tap --test-concurrency=1 $files 2>&1)
+    local rc=$?
+    printf '%s\n' "$out" > "$tmp/browser.tap"
+    local p f
+    p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)$/\1/p' | tail -1)
+    f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)$/\1/p' | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    if [ "$rc" -ne 0 ]; then
+        printf '%s\n' "$out" | grep -B2 -A40 '^not ok' | head -200
+        [ "${f:-0}" -gt 0 ] || note_fail "browser exited $rc"
+    fi
+    echo "browser: ${p:-0} passed, ${f:-0} failed"
+}
+
 bdir=${BUILD:-build}
 build "$bdir" || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -78,6 +99,8 @@ export COMICBATCH_DATABASE_URL=${COMICBATCH_DATABASE_URL/\/comicbatch\?//cbtempl
 
 [ "${UNIT:-1}" = 0 ] || run_unit "$bdir"
 run_integration "$root/$bdir/comicbatch" plain
+# Browser stage: skipped with BROWSER=0, and when ONLY narrows the run to integration files without BROWSER_ONLY.
+[ "${BROWSER:-1}" = 0 ] || { [ -n "${ONLY:-}" ] && [ -z "${BROWSER_ONLY:-}" ]; } || run_browser "$root/$bdir/comicbatch"
 
 if [ "${CI:-}" = true ] || [ "${SANITIZE:-0}" = 1 ]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1

@@ -18,6 +18,9 @@ static const struct route routes[] = {
     {"GET", B "/schedule", ADMIN(api_schedule_list)},
     {"PATCH", B "/schedule/:jobKey", ADMIN(api_schedule_patch)},
     {"GET", B "/cron/preview", ADMIN(api_cron_preview)},
+    {"GET", B "/runs/:id", ADMIN(api_run_get)},
+    {"GET", B "/events", ADMIN(api_batch_events)},
+    {"GET", "/api/v1/admin/routes", ADMIN(api_routes_list)},
     {"POST", B "/sessions/cleanup", ADMIN(api_trigger_named)},
     {"POST", B "/announcements/expire", ADMIN(api_trigger_named)},
 };

@@ -1,0 +1,159 @@
+// jobs.js — /admin/jobs: the schedule (job, cron with its human description, enabled toggle, last run, next run,
+// run now), the active runs with live progress bars and cancel, and the run history (runs.js). Everything live
+// comes from the events stream (live.js); the schedule is re-read when a run ends.
+
+import { api } from './api.js';
+import { cancelRun, editCron, runNow } from './job_dialogs.js';
+import { subscribeRuns } from './live.js';
+import { ACTIVE, runOutcome, runsSection, shownStatus } from './runs.js';
+import { boot, pageHead } from './shell.js';
+import { debounce, fmt, h, pill, setChildren, timeEl, toast } from './ui.js';
+
+function lastRunCell(run) {
+  if (!run) return h('span', { class: 'muted', text: 'never' });
+  const st = shownStatus(run);
+  return h('div', { class: 'cell-stack' }, pill(st),
+    h('span', { class: 'cell-sub' }, timeEl(run.finishedat || run.startedat || run.createdat),
+      run.durationms !== null && run.durationms !== undefined ? ` · ${fmt.duration(run.durationms)}` : ''));
+}
+
+function nextRunCell(e) {
+  if (!e.isenabled) return h('span', { class: 'muted', text: 'disabled' });
+  if (!e.nextrunat) return h('span', { class: 'muted', text: '—' });
+  return h('div', { class: 'cell-stack' }, timeEl(e.nextrunat), h('span', { class: 'cell-sub', text: fmt.dateTime(e.nextrunat) }));
+}
+
+function scheduleSection(ctx) {
+  const tbody = h('tbody');
+  const table = h('table', { class: 'stack', id: 'schedule-table' },
+    h('caption', { class: 'visually-hidden', text: 'Job schedule' }),
+    h('thead', {}, h('tr', {}, ['Job', 'Schedule', 'Enabled', 'Last run', 'Next run', ''].map((t) => h('th', { scope: 'col', text: t })))),
+    tbody);
+  const rows = new Map();
+
+  const toggle = async (e, btn) => {
+    btn.disabled = true;
+    try {
+      const r = await api('PATCH', `/api/v1/admin/batch/schedule/${encodeURIComponent(e.jobkey)}`, { body: { isenabled: !e.isenabled } });
+      update(r.data);
+      toast({ tone: 'ok', title: `${e.jobkey} ${r.data.isenabled ? 'enabled' : 'disabled'}`, body: r.data.isenabled ? `Next run ${fmt.relative(r.data.nextrunat)}.` : 'The scheduler skips it until it is enabled again; manual runs still work.', timeout: 5000 });
+    } catch (err) {
+      btn.disabled = false;
+      if (err.status !== 401) toast({ tone: 'error', title: `Could not change ${e.jobkey}`, body: err.message });
+    }
+  };
+
+  const row = (e) => {
+    const sw = h('button', {
+      type: 'button', class: 'switch', id: `toggle-${e.jobkey}`,
+      attrs: { role: 'switch', 'aria-checked': String(e.isenabled), 'aria-label': `${e.jobkey} enabled` },
+    }, h('span', { class: 'switch-track', attrs: { 'aria-hidden': 'true' } }), e.isenabled ? 'On' : 'Off');
+    sw.addEventListener('click', () => toggle(e, sw));
+    const edit = h('button', {
+      type: 'button', class: 'link-button', id: `edit-${e.jobkey}`, text: 'Edit',
+      attrs: { 'aria-label': `Edit the schedule of ${e.jobkey}` },
+      onclick: async () => { const saved = await editCron(e); if (saved) { update(saved); toast({ tone: 'ok', title: `Schedule of ${e.jobkey} saved`, fields: [['Cron', saved.cron, 'cron'], ['Meaning', saved.crondescription, 'crondescription'], ['Next run', saved.nextrunat ? fmt.dateTime(saved.nextrunat) : '—', 'nextrunat']], timeout: 6000 }); } },
+    });
+    const runBtn = h('button', {
+      type: 'button', class: 'button button-small', id: `run-${e.jobkey}`, text: 'Run now…',
+      attrs: { 'aria-label': `Run ${e.jobkey} now` },
+      onclick: async () => { const run = await runNow(e); if (run) { toast({ tone: 'info', title: `${e.jobkey} queued`, fields: [['Run', run.id, 'id'], ['Dry run', run.dryrun ? 'yes' : 'no', 'dryrun']], timeout: 5000 }); ctx.runs.refresh(); } },
+    });
+    return h('tr', { dataset: { jobkey: e.jobkey }, class: e.isenabled ? '' : 'is-disabled' },
+      h('td', { dataset: { label: 'Job' } }, h('div', { class: 'cell-title', text: e.jobkey }), h('div', { class: 'cell-sub', text: e.description })),
+      h('td', { dataset: { label: 'Schedule' } },
+        h('div', {}, h('span', { class: 'cron', dataset: { testid: 'cron' }, text: e.cron }), ' ', edit),
+        h('div', { class: 'cell-sub', dataset: { testid: 'crondescription' }, text: e.crondescription }),
+        e.cron !== e.defaultcron ? h('div', { class: 'cell-sub', text: `default: ${e.defaultcron}` }) : null),
+      h('td', { dataset: { label: 'Enabled' } }, sw),
+      h('td', { dataset: { label: 'Last run' } }, lastRunCell(e.lastrun)),
+      h('td', { dataset: { label: 'Next run' } }, nextRunCell(e)),
+      h('td', { dataset: { label: '' } }, h('div', { class: 'row-actions' }, runBtn)));
+  };
+
+  function update(e) {
+    const tr = row(e);
+    const cur = rows.get(e.jobkey);
+    const focused = cur && cur.tr.contains(document.activeElement) ? document.activeElement.id : null;
+    if (cur) cur.tr.replaceWith(tr); else tbody.append(tr);
+    rows.set(e.jobkey, { e, tr });
+    if (focused) document.getElementById(focused)?.focus();
+  }
+
+  const draw = (entries) => {
+    tbody.replaceChildren();
+    rows.clear();
+    entries.forEach(update);
+  };
+
+  const refresh = async () => {
+    const r = await api('GET', '/api/v1/admin/batch/schedule', { signal: ctx.signal });
+    r.data.forEach(update);
+    return r.data;
+  };
+
+  const el = h('section', { class: 'section', attrs: { 'aria-labelledby': 'schedule-title' } },
+    h('div', { class: 'section-head' }, h('h2', { id: 'schedule-title', text: 'Schedule' }),
+      h('p', { class: 'muted', text: 'Cron times are UTC; changes apply at once on every instance.' })),
+    h('div', { class: 'table-wrap' }, table));
+  return { el, draw, refresh, entries: () => [...rows.values()].map((x) => x.e) };
+}
+
+function activeSection() {
+  const list = h('div', { class: 'active-list', id: 'active-runs', attrs: { 'aria-live': 'off' } });
+  const count = h('span', { class: 'muted', id: 'active-count' });
+  const item = (run) => {
+    const st = shownStatus(run);
+    return h('div', { class: 'card active-run', dataset: { runId: run.id, status: st } },
+      h('div', { class: 'cell-stack' }, h('div', {}, pill(st), ' ', h('span', { class: 'cell-title', text: run.jobkey })),
+        h('span', { class: 'meta' }, run.triggeredby, run.dryrun ? ' · dry run' : '', ' · ', run.startedat ? ['started ', timeEl(run.startedat)] : ['queued ', timeEl(run.createdat)])),
+      h('div', {}, ACTIVE.has(run.status) ? runOutcome(run) : h('span', { class: 'meta' }, run.lasterror || `finished ${run.durationms !== null ? `in ${fmt.duration(run.durationms)}` : ''}`)),
+      h('div', { class: 'row-actions' },
+        ACTIVE.has(run.status) && !run.cancelrequestedat ? h('button', { type: 'button', class: 'button button-small button-danger-outline', id: `cancel-${run.id}`, text: 'Cancel', attrs: { 'aria-label': `Cancel ${run.jobkey} run` }, onclick: () => cancelRun(run) }) : null));
+  };
+  const draw = (runs) => {
+    const active = runs.filter((r) => ACTIVE.has(r.status)).length;
+    count.textContent = active ? `${active} active` : '';
+    setChildren(list, runs.length ? runs.map(item) : h('div', { class: 'card active-empty', text: 'Nothing is queued or running.' }));
+  };
+  const el = h('section', { class: 'section', attrs: { 'aria-labelledby': 'active-title' } },
+    h('div', { class: 'section-head' }, h('h2', { id: 'active-title', text: 'Active runs' }), count,
+      h('p', { class: 'muted', text: 'Updated live; finished runs stay here for a few seconds.' })),
+    list);
+  return { el, draw };
+}
+
+async function render(main, { signal }) {
+  const ctx = { signal };
+  const schedule = scheduleSection(ctx);
+  const active = activeSection();
+  setChildren(main, pageHead('Jobs', 'The batch jobs this service runs: when they run, what is running now, and what ran before.'), active.el, schedule.el);
+  let entries;
+  try {
+    entries = (await api('GET', '/api/v1/admin/batch/schedule', { signal })).data;
+  } catch (e) {
+    if (e.name !== 'AbortError' && e.status !== 401) main.append(h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not load the schedule: ${e.message}` }));
+    return;
+  }
+  schedule.draw(entries);
+  ctx.runs = runsSection(entries.map((e) => e.jobkey), { signal });
+  main.append(ctx.runs.el);
+  ctx.runs.refresh();
+  const open = new URLSearchParams(location.search).get('run');
+  if (open) ctx.runs.open(open);
+
+  const seen = new Map();
+  const refreshSchedule = debounce(() => schedule.refresh().catch(() => {}), 400);
+  subscribeRuns(signal, (runs) => {
+    active.draw(runs);
+    ctx.runs.onLive(runs);
+    let changed = false;
+    for (const r of runs) {
+      if (seen.get(r.id) !== r.status) changed = true;
+      seen.set(r.id, r.status);
+    }
+    if (changed) refreshSchedule(); // last run / next run of that job moved
+  });
+}
+
+boot({ page: 'jobs', render });

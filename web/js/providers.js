@@ -1,0 +1,96 @@
+// providers.js — /admin/providers: each metadata provider (active or not), its dump source, record and series
+// counts, last dump refresh, and the in-flight pill with live progress of the series refresh (seed: "the in-flight
+// pill on the Providers page shows live progress"). Re-read every second while a refresh is in flight, and at
+// once when the live feed reports a metadata run changing.
+
+import { api, endpointExists } from './api.js';
+import { ACTIONS } from './actions.js';
+import { runAction } from './action_run.js';
+import { subscribeRuns } from './live.js';
+import { boot, pageHead } from './shell.js';
+import { fmt, h, pill, progressBar, setChildren, sleep, timeEl } from './ui.js';
+
+const REFRESH_ALL = ACTIONS.find((a) => a.id === 'refresh-all-series-metadata');
+
+function stat(label, value, key, small) {
+  return h('div', { class: 'stat' }, h('dt', { text: label }), h('dd', { class: small ? 'small' : '', dataset: { field: key } }, value));
+}
+
+function inflightPill(p, canRefresh, onRefresh) {
+  const f = p.inflight;
+  if (!f) {
+    return h('div', { class: 'inflight', dataset: { testid: 'inflight', state: 'idle' } },
+      pill('idle', 'Idle'), h('span', { class: 'muted', text: 'No series refresh in flight.' }),
+      p.active && canRefresh ? h('button', { type: 'button', class: 'button button-small', id: `refresh-${p.name}`, text: 'Refresh all series metadata…', onclick: onRefresh }) : null);
+  }
+  const st = f.status === 'running' ? 'running' : f.status;
+  return h('div', { class: 'inflight', dataset: { testid: 'inflight', state: st, runId: f.id }, attrs: { role: 'status', 'aria-label': `Series refresh ${st}` } },
+    h('span', { class: 'inflight-pill' }, pill(st, st === 'queued' ? 'Refresh queued' : 'Refreshing series')),
+    f.status === 'running' ? progressBar(f.progressdone, f.progresstotal, { label: 'Series refresh progress' }) : h('span', { class: 'muted', text: 'waiting for a worker' }),
+    h('span', { class: 'muted' }, f.startedat ? ['started ', timeEl(f.startedat)] : null),
+    h('a', { href: `/admin/jobs?run=${f.id}`, text: 'Run detail' }));
+}
+
+function providerCard(p, canRefresh, onRefresh) {
+  return h('article', { class: 'card provider-card', dataset: { provider: p.name }, attrs: { 'aria-labelledby': `prov-${p.name}` } },
+    h('div', { class: 'provider-head' },
+      h('h2', { id: `prov-${p.name}`, text: p.name }),
+      p.active ? pill('ok', 'Active') : pill('idle', 'Inactive'),
+      p.dump ? h('span', { class: 'muted' }, 'dump ', h('code', { text: p.dump })) : null),
+    h('dl', { class: 'stats' },
+      stat('Provider records', fmt.num(p.recordCount), 'recordCount'),
+      stat('Provider-backed series', fmt.num(p.seriesCount), 'seriesCount'),
+      stat('Manual series', fmt.num(p.manualSeriesCount), 'manualSeriesCount'),
+      stat('Last dump refresh', p.lastDumpRefresh ? h('span', {}, timeEl(p.lastDumpRefresh), h('br'), h('span', { class: 'muted', text: fmt.dateTime(p.lastDumpRefresh) })) : 'never', 'lastDumpRefresh', true)),
+    inflightPill(p, canRefresh, onRefresh));
+}
+
+async function render(main, { signal }) {
+  const list = h('div', { class: 'active-list', id: 'providers', attrs: { 'aria-busy': 'true' } });
+  setChildren(main, pageHead('Providers', 'The metadata providers that feed the series catalog. Series rows are refreshed from the active one; manual rows are never touched.'), list);
+  let has;
+  let canRefresh;
+  try {
+    [has, canRefresh] = await Promise.all([endpointExists('GET', '/api/v1/providers'), endpointExists(REFRESH_ALL.method, REFRESH_ALL.path)]);
+  } catch (e) {
+    if (e.status !== 401) setChildren(list, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: e.message }));
+    return;
+  }
+  if (!has) {
+    list.removeAttribute('aria-busy');
+    setChildren(list, h('div', { class: 'card active-empty', text: 'This build does not serve GET /api/v1/providers yet.' }));
+    return;
+  }
+  let inflight = false;
+  let last = '';
+  let wake = null;
+  const onRefresh = () => runAction(REFRESH_ALL, signal).then(() => { if (wake) wake(); });
+  const load = async () => {
+    try {
+      const r = await api('GET', '/api/v1/providers', { signal });
+      const text = JSON.stringify(r.data);
+      inflight = r.data.some((p) => p.inflight);
+      if (text !== last) {
+        last = text;
+        setChildren(list, r.data.length ? r.data.map((p) => providerCard(p, canRefresh, onRefresh)) : h('div', { class: 'card active-empty', text: 'No provider is configured.' }));
+      }
+      list.removeAttribute('aria-busy');
+    } catch (e) {
+      if (e.name !== 'AbortError' && e.status !== 401) setChildren(list, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not load providers: ${e.message}` }));
+    }
+  };
+  subscribeRuns(signal, (runs) => {
+    if (inflight || runs.some((r) => r.jobkey.startsWith('metadata.'))) { if (wake) wake(); }
+  });
+  // One loop does every read: at most once a second while a refresh is in flight, else every 30 s or on a wake.
+  while (!signal.aborted) {
+    await load();
+    const started = Date.now();
+    await new Promise((resolve) => { wake = resolve; sleep(inflight ? 1000 : 30000, signal).then(resolve); });
+    wake = null;
+    const gap = Date.now() - started;
+    if (gap < 1000) await sleep(1000 - gap, signal);
+  }
+}
+
+boot({ page: 'providers', render });
