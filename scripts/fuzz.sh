@@ -4,14 +4,16 @@
 # $FUZZ_BUILD/corpus/<target> (seeded below, grown by every run). Prints `fuzz <target>: passed|failed` per target
 # and `N passed, N failed` last; exits non-zero if any target found a crash. A crash leaves its input in
 # $FUZZ_BUILD/artifacts/<target>/ (replay: $FUZZ_BUILD/fuzz_<target> <file>).
-# Knobs: FUZZ_TARGETS='router params' (default: all four), FUZZ_SECONDS, FUZZ_BUILD.
+# Knobs: FUZZ_TARGETS='router params' (default: every target in meson.build), FUZZ_SECONDS, FUZZ_BUILD.
 set -u
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-20}
 bdir=${FUZZ_BUILD:-build-fuzz}
-targets=${FUZZ_TARGETS:-cron duration params router}
+# Every target meson.build declares (its `foreach f : [...]` list), unless narrowed.
+targets=${FUZZ_TARGETS:-$(sed -n "s/^ *foreach f : \[\(.*\)\].*/\1/p" meson.build | tr -d "',")}
 
-command -v clang >/dev/null || { echo "fuzz: clang is not installed (scripts/install-deps.sh installs it)"; exit 1; }
+FUZZ=1 scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; } # clang
+command -v clang >/dev/null || { echo "fuzz: clang is not installed"; echo "0 passed, 1 failed"; exit 1; }
 if [ ! -f "$bdir/build.ninja" ]; then
     CC=clang meson setup "$bdir" -Dfuzz=true -Dtests=disabled -Db_sanitize=address,undefined -Db_lundef=false \
         >/dev/null || { echo "fuzz: meson setup failed"; echo "0 passed, 1 failed"; exit 1; }

@@ -7,6 +7,7 @@ libcurl4-openssl-dev libinih-dev libcriterion-dev libssl-dev zlib1g-dev postgres
 redis-server redis-tools nodejs npm"
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs="$pkgs chromium"
 [ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs nginx-light wrk hyperfine"
+{ [ "${CI:-}" = true ] || [ "${FUZZ:-0}" = 1 ]; } && pkgs="$pkgs clang" # libFuzzer targets (scripts/fuzz.sh)
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

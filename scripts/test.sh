@@ -114,5 +114,16 @@ if [ "${CI:-}" = true ] || [ "${SANITIZE:-0}" = 1 ]; then
     fi
 fi
 
+# Fuzz smoke in CI (FUZZ=1 elsewhere): every libFuzzer target for FUZZ_SECONDS (5), one test each.
+if [ "${CI:-}" = true ] || [ "${FUZZ:-0}" = 1 ]; then
+    fout=$(FUZZ_SECONDS=${FUZZ_SECONDS:-5} FUZZ_BUILD="$bdir-fuzz" scripts/fuzz.sh 2>&1)
+    printf '%s\n' "$fout" | grep -v '^[0-9]* passed, [0-9]* failed$'
+    fp=$(printf '%s\n' "$fout" | grep -c '^fuzz .*: passed')
+    ff=$(printf '%s\n' "$fout" | grep -c '^fuzz .*: failed')
+    passed=$((passed + fp))
+    failed=$((failed + ff))
+    [ $((fp + ff)) -gt 0 ] || { printf '%s\n' "$fout" | tail -20; note_fail "fuzz build"; }
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -220,12 +220,34 @@ static json_t *await_final(struct http_req *r, PGconn *c, const char *id)
     return run;
 }
 
+/* Canonical 8-4-4-4-12 hex: anything else would reach Postgres' uuid cast and fail there (a 500). */
+static bool is_uuid_text(const char *s, size_t len)
+{
+    if (len != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+            return false;
+    }
+    return true;
+}
+
 static int cancel_id_or_reply(struct http_req *r, json_t *body, const char **id)
 {
-    json_t *v = json_object_get(body, "id");
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v)
+    {
+        if (strcmp(k, "id")) {
+            reply_invalid(r, k, "unknown field \"%s\" (expected id)", k);
+            return -1;
+        }
+    }
+    v = json_object_get(body, "id");
     *id = NULL;
     if (v && !json_is_null(v)) {
-        if (!json_is_string(v) || json_string_length(v) != 36 || strspn(json_string_value(v), "0123456789abcdefABCDEF-") != 36) {
+        if (!json_is_string(v) || !is_uuid_text(json_string_value(v), json_string_length(v))) {
             reply_invalid(r, "id", "id must be a run id (UUID string)");
             return -1;
         }

@@ -184,7 +184,9 @@ static int apply_patch(struct http_req *r, PGconn *c, const struct job_def *job,
     if (!cur)
         return -1;
     const char *dflt = registry_default_cron(&r->app->cfg, job);
-    const char *cron = pt->cron ? pt->cron : (pg_val(cur, 0, 0) ? pg_val(cur, 0, 0) : dflt);
+    char stored[CRON_MAX_EXPR + 1]; /* a copy: `cur` is cleared before the cron is used */
+    snprintf(stored, sizeof stored, "%s", pg_val(cur, 0, 0) ? pg_val(cur, 0, 0) : dflt);
+    const char *cron = pt->cron ? pt->cron : stored;
     bool on = pt->isenabled < 0 ? pg_bool(cur, 0, 1) : pt->isenabled;
     json_t *before = json_pack("{s:s,s:b}", "cron", pg_val(cur, 0, 0) ? pg_val(cur, 0, 0) : dflt, "isenabled",
                                pg_bool(cur, 0, 1));

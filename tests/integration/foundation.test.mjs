@@ -180,11 +180,17 @@ describe('cancel', () => {
     assert.equal(after.startedat, null);
   });
 
-  test('cancel with nothing active is 409; a malformed id is 400; an unknown job is 404', async () => {
+  test('cancel with nothing active is 409; a malformed id or unknown field is 400; an unknown job is 404', async () => {
     assertError(await api(d, 'POST', '/api/v1/admin/batch/jobs/announcements.expire/cancel', { body: {} }),
       409, 'CONFLICT');
-    assertError(await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/cancel', { body: { id: 'nope' } }),
-      400, 'VALIDATION_ERROR', 'id');
+    for (const id of ['nope', '0'.repeat(36), '-'.repeat(36), '0195310a-7b2c-7d3e-8f40-123456789abcd', 42]) {
+      assertError(await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/cancel', { body: { id } }),
+        400, 'VALIDATION_ERROR', 'id');
+    }
+    assertError(await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/cancel', { body: { runid: 'x' } }),
+      400, 'VALIDATION_ERROR', 'runid');
+    assertError(await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/cancel',
+      { body: { id: '0195310a-7b2c-7d3e-8f40-123456789abc' } }), 409, 'CONFLICT', undefined);
     assertError(await api(d, 'POST', '/api/v1/admin/batch/jobs/no.such/cancel', { body: {} }), 404, 'NOT_FOUND');
   });
 });
