@@ -267,7 +267,13 @@ static int provider_section(struct config *c, const char *pname, const char *nam
         set_str(&p->dump, v);
         return 0;
     }
-    snprintf(err, errlen, "provider.%s.%s: unknown setting (known: dump)", pname, name);
+    if (!strcmp(name, "allow_insecure_loopback")) {
+        if (parse_bool(v, &p->allow_insecure_loopback) == 0)
+            return 0;
+        snprintf(err, errlen, "provider.%s.allow_insecure_loopback: expected true or false, got \"%s\"", pname, v);
+        return -1;
+    }
+    snprintf(err, errlen, "provider.%s.%s: unknown setting (known: dump, allow_insecure_loopback)", pname, name);
     return -1;
 }
 

@@ -26,6 +26,7 @@ struct job_settings {
 struct provider_settings {
     char *name;
     char *dump; /* local path or https URL of a JSON-lines dump (.gz accepted) */
+    int allow_insecure_loopback; /* tests: also accept http:// on 127.0.0.1/[::1]/localhost (default off) */
 };
 
 /** All settings; strings are owned (freed by config_finish). */

@@ -205,7 +205,7 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
         return 1;
     }
     struct enqueue_req q = {.job = job, .params = params, .dryrun = dryrun, .triggeredby = "admin",
-                            .timeout_ms = runstore_job_timeout(&a->cfg, job)};
+                            .timeout_ms = runstore_job_timeout(&a->cfg, job), .cfg = &a->cfg};
     struct claimed_run run;
     int got = runstore_start_inline(db, &q, a->instance, a->instance_no, &run);
     int rc = 1;

@@ -31,6 +31,14 @@ void api_routes_list(struct http_req *r);
 /** GET /admin/batch/events — text/event-stream of `runs` events (active + just-finished runs), ends after ~5 min. */
 void api_batch_events(struct http_req *r);
 
+/* series.c, providers.c: metadata maintenance (spec: admin-maintenance) */
+/** POST /series/invalidate-metadata-hashes — clears metadata_hash on provider-backed rows; audit-logged. */
+void api_series_invalidate_hashes(struct http_req *r);
+/** POST /series/refresh-all — enqueues metadata.series_refresh for the active provider, or reports the one in flight. */
+void api_series_refresh_all(struct http_req *r);
+/** GET /providers — providers with record counts, last dump refresh and in-flight refresh runs. */
+void api_providers_list(struct http_req *r);
+
 /* health.c, metrics.c */
 void api_healthz(struct http_req *r);
 void api_readyz(struct http_req *r);

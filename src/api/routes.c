@@ -23,6 +23,9 @@ static const struct route routes[] = {
     {"GET", "/api/v1/admin/routes", ADMIN(api_routes_list)},
     {"POST", B "/sessions/cleanup", ADMIN(api_trigger_named)},
     {"POST", B "/announcements/expire", ADMIN(api_trigger_named)},
+    {"POST", "/api/v1/series/invalidate-metadata-hashes", ADMIN(api_series_invalidate_hashes)},
+    {"POST", "/api/v1/series/refresh-all", ADMIN(api_series_refresh_all)},
+    {"GET", "/api/v1/providers", ADMIN(api_providers_list)},
 };
 
 const struct route *api_routes(size_t *n)

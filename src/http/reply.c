@@ -105,6 +105,15 @@ const char *req_param(struct http_req *r, const char *name)
     return router_param(&r->match, name);
 }
 
+const char *req_actor(const struct http_req *r, char *buf, size_t len)
+{
+    if (r->principal.kind == PRINCIPAL_SESSION)
+        snprintf(buf, len, "user:%s", r->principal.userid);
+    else
+        snprintf(buf, len, "admin-token");
+    return buf;
+}
+
 json_t *req_body_object_or_reply(struct http_req *r)
 {
     if (r->body_len == 0)

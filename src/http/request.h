@@ -82,6 +82,9 @@ const char *req_header(struct http_req *r, const char *name);
 /** The path param `name` (always present when the route declares it). Borrowed. */
 const char *req_param(struct http_req *r, const char *name);
 
+/** The caller as system.auditlog.actor spells it: "user:<uuid>" for a session, else "admin-token". Returns buf. */
+const char *req_actor(const struct http_req *r, char *buf, size_t len);
+
 /**
  * Parses the body as a JSON object. An empty body gives an empty object. Returns a new reference, or NULL after
  * answering 400 (not JSON, not an object).

@@ -7,5 +7,7 @@
 extern const struct job_def job_system_canary;
 extern const struct job_def job_sessions_cleanup;
 extern const struct job_def job_announcements_expire;
+extern const struct job_def job_metadata_dump_refresh;
+extern const struct job_def job_metadata_series_refresh;
 
 #endif

@@ -8,6 +8,8 @@
 static const struct job_def *const jobs[] = {
     &job_sessions_cleanup,
     &job_announcements_expire,
+    &job_metadata_dump_refresh,
+    &job_metadata_series_refresh,
     &job_system_canary,
 };
 

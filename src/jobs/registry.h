@@ -53,6 +53,11 @@ struct job_def {
     int (*lock_scope)(const json_t *params, char *buf, size_t buflen);
     /** Optional: the default cron from settings (e.g. `[metadata.series_refresh] cron`), NULL to use `cron`. */
     const char *(*config_cron)(const struct config *cfg);
+    /**
+     * Optional: fills, in validated `params`, what the caller left null from settings (e.g. the active provider),
+     * before the run is stored and its lock key made — so a scheduled run and a manual one share one lock key.
+     */
+    void (*resolve_params)(const struct config *cfg, json_t *params);
 };
 
 /** The job's default cron: its config_cron hook's answer when set and non-empty, else job->cron. */

@@ -137,7 +137,7 @@ static int apply_decision(struct app *app, PGconn *db, const struct job_def *job
         char field[64], err[256];
         json_t *params = params_validate(job, NULL, field, sizeof field, err, sizeof err);
         struct enqueue_req q = {.job = job, .params = params, .triggeredby = "scheduler", .scheduledfor = d->slot,
-                                .timeout_ms = runstore_job_timeout(&app->cfg, job)};
+                                .timeout_ms = runstore_job_timeout(&app->cfg, job), .cfg = &app->cfg};
         enum enqueue_result res = params ? runstore_enqueue(db, &q, NULL) : ENQUEUE_ERROR;
         json_decref(params);
         if (res == ENQUEUE_ERROR) {

@@ -37,16 +37,31 @@ static json_t *parse_json_col(PGresult *r, int row, int col)
     return j;
 }
 
+/* The params a run stores: the caller's plus what the job fills from settings (resolve_params). New reference. */
+static json_t *stored_params(const struct enqueue_req *q)
+{
+    if (!q->job->resolve_params)
+        return json_incref((json_t *)q->params);
+    if (!q->cfg)
+        log_warn("msg=\"enqueue without settings: params not resolved\" job=%s", q->job->key);
+    json_t *p = q->params ? json_deep_copy(q->params) : json_object();
+    if (q->cfg)
+        q->job->resolve_params(q->cfg, p);
+    return p;
+}
+
 enum enqueue_result runstore_enqueue(PGconn *c, const struct enqueue_req *q, json_t **run)
 {
     char id[UUID7_STRLEN + 1], lockkey[256], timeout[32], slot[32] = "";
     if (uuid7_new_string(id))
         return ENQUEUE_ERROR;
-    runstore_lockkey(q->job, q->params, lockkey, sizeof lockkey);
+    json_t *sp = stored_params(q);
+    runstore_lockkey(q->job, sp, lockkey, sizeof lockkey);
     snprintf(timeout, sizeof timeout, "%lld", (long long)q->timeout_ms);
     if (q->scheduledfor)
         snprintf(slot, sizeof slot, "%lld", (long long)q->scheduledfor);
-    char *params = json_dumps(q->params, JSON_COMPACT);
+    char *params = json_dumps(sp, JSON_COMPACT);
+    json_decref(sp);
     const char *p[] = {id, q->job->key, lockkey, q->triggeredby, q->userid, params, q->dryrun ? "t" : "f",
                        slot[0] ? slot : NULL, timeout};
     static const char sql[] =
@@ -189,10 +204,12 @@ int runstore_start_inline(PGconn *c, const struct enqueue_req *q, const char *in
     char id[UUID7_STRLEN + 1], lockkey[256], timeout[32], no[16];
     if (uuid7_new_string(id))
         return -1;
-    runstore_lockkey(q->job, q->params, lockkey, sizeof lockkey);
+    json_t *sp = stored_params(q);
+    runstore_lockkey(q->job, sp, lockkey, sizeof lockkey);
     snprintf(timeout, sizeof timeout, "%lld", (long long)q->timeout_ms);
     snprintf(no, sizeof no, "%d", instance_no);
-    char *params = json_dumps(q->params, JSON_COMPACT);
+    char *params = json_dumps(sp, JSON_COMPACT);
+    json_decref(sp);
     const char *p[] = {id, q->job->key, lockkey, q->triggeredby, params, q->dryrun ? "t" : "f", timeout, instance, no};
     PGresult *r = pg_query(c, "runstore.start_inline",
                            "INSERT INTO system.batchrun AS r (id, jobkey, lockkey, status, triggeredby, params, dryrun,"

@@ -24,6 +24,7 @@ struct enqueue_req {
     const char *userid;      /* users.account.id of the admin, or NULL */
     time_t scheduledfor;     /* cron slot, 0 for manual runs */
     int64_t timeout_ms;
+    const struct config *cfg; /* for jobs with resolve_params (params filled from settings); may be NULL */
 };
 
 #define RUN_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

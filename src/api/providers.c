@@ -1,0 +1,91 @@
+/*
+ * providers — GET /api/v1/providers: what the admin Providers page shows. One entry per configured provider (the
+ * active one first, listed even without a `[provider.NAME]` section): its dump location with credentials hidden,
+ * the record count, the last successful dump refresh, how many series rows it backs (and how many rows are manual),
+ * and the in-flight series refresh run (and dump refresh run) with progressdone/progresstotal for the live pill.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "providers/provider.h"
+#include "runs/runstore.h"
+#include "store/pg.h"
+
+#define INFLIGHT_SQL(lockparam) \
+    "(SELECT json_build_object('id', r.id, 'jobkey', r.jobkey, 'status', r.status, 'triggeredby', r.triggeredby," \
+    " 'progressdone', r.progressdone, 'progresstotal', r.progresstotal, 'startedat', " RUN_ISO("r.startedat") "," \
+    " 'createdat', " RUN_ISO("r.createdat") ") FROM system.batchrun r WHERE r.lockkey = " lockparam \
+    " AND r.status IN ('queued', 'running') LIMIT 1)"
+
+/* $1 provider, $2 series-refresh lock key, $3 dump-refresh lock key. One row of JSON. */
+static const char provider_sql[] =
+    "SELECT json_build_object("
+    " 'recordCount', (SELECT count(*) FROM metadata.providerrecord WHERE provider = $1),"
+    " 'lastDumpRefresh', (SELECT json_build_object('at', " RUN_ISO("s.lastdumprefreshat") ","
+    " 'runId', s.lastdumprunid, 'recordCount', s.recordcount, 'meta', s.lastdumpmeta)"
+    " FROM metadata.providerstate s WHERE s.provider = $1 AND s.lastdumprefreshat IS NOT NULL),"
+    " 'seriesCount', (SELECT count(*) FROM core.comic WHERE provider = $1),"
+    " 'manualSeriesCount', (SELECT count(*) FROM core.comic WHERE provider IS NULL),"
+    " 'inflight', " INFLIGHT_SQL("$2") ","
+    " 'dumpInflight', " INFLIGHT_SQL("$3") ")";
+
+/* The entry for provider `name`: SQL numbers plus what the config says. New reference, or NULL on error. */
+static json_t *provider_entry(PGconn *c, const struct config *cfg, const char *name)
+{
+    char series_lock[160], dump_lock[160], shown[1024];
+    snprintf(series_lock, sizeof series_lock, "metadata.series_refresh:%s", name);
+    snprintf(dump_lock, sizeof dump_lock, "metadata.dump_refresh:%s", name);
+    const char *p[] = {name, series_lock, dump_lock};
+    PGresult *res = pg_query(c, "providers.entry", provider_sql, 3, p, NULL);
+    json_t *e = res && PQntuples(res) == 1 ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
+    PQclear(res);
+    if (!e)
+        return NULL;
+    const struct provider_settings *ps = config_provider(cfg, name);
+    provider_redact_location(ps ? ps->dump : NULL, shown, sizeof shown);
+    json_object_set_new(e, "name", json_string(name));
+    json_object_set_new(e, "kind", json_string("dump"));
+    json_object_set_new(e, "active", json_boolean(!strcmp(name, provider_active_name(cfg))));
+    json_object_set_new(e, "dump", shown[0] ? json_string(shown) : json_null());
+    return e;
+}
+
+/* Names to list: the active provider, then every other configured one. */
+static int provider_names(const struct config *cfg, const char **names, int max)
+{
+    int n = 0;
+    names[n++] = provider_active_name(cfg);
+    for (int i = 0; i < cfg->nproviders && n < max; i++)
+        if (strcmp(cfg->providers[i].name, names[0]))
+            names[n++] = cfg->providers[i].name;
+    return n;
+}
+
+void api_providers_list(struct http_req *r)
+{
+    const char *names[CONFIG_MAX_PROVIDERS + 1];
+    int n = provider_names(&r->app->cfg, names, CONFIG_MAX_PROVIDERS + 1);
+    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    if (!c) {
+        reply_db_unavailable(r);
+        return;
+    }
+    json_t *out = json_array();
+    for (int i = 0; i < n && out; i++) {
+        json_t *e = provider_entry(c, &r->app->cfg, names[i]);
+        if (e) {
+            json_array_append_new(out, e);
+        } else {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    pgpool_release(r->app->pool, c);
+    if (out)
+        reply_data(r, 200, out);
+    else
+        reply_internal(r);
+}
