@@ -158,7 +158,7 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
     bool session = r->principal.kind == PRINCIPAL_SESSION;
     struct enqueue_req q = {.job = job, .params = valid, .dryrun = dryrun, .triggeredby = "admin",
                             .userid = session ? r->principal.userid : NULL,
-                            .timeout_ms = runstore_job_timeout(&r->app->cfg, job)};
+                            .timeout_ms = runstore_job_timeout(&r->app->cfg, job), .cfg = &r->app->cfg};
     json_t *run = NULL;
     enum enqueue_result res = runstore_enqueue(c, &q, &run);
     pgpool_release(r->app->pool, c);
