@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "http/server.h"
+#include "jobs/analytics_flush.h"
+#include "jobs/crawler_events.h"
 #include "runs/leader.h"
 #include "runs/listener.h"
 #include "runs/worker.h"
@@ -43,6 +45,9 @@ int app_start(struct app *a, char *err, size_t errlen)
     a->pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
     if (!(a->listener = listener_create(a, err, errlen)))
         goto fail;
+    analytics_flush_recover_at_start(a);
+    if (!(a->crawler_events = crawler_events_create(a, a->listener, err, errlen)))
+        goto fail;
     if (!(a->workers = worker_pool_create(a, a->cfg.workers, err, errlen)))
         goto fail;
     if (a->cfg.scheduler_enabled && !(a->leader = leader_create(a, err, errlen)))
@@ -74,6 +79,8 @@ void app_stop(struct app *a)
     a->workers = NULL;
     listener_destroy(a->listener);
     a->listener = NULL;
+    crawler_events_destroy(a->crawler_events); /* after the listener: its callback queues into it */
+    a->crawler_events = NULL;
     pgpool_destroy(a->pool);
     a->pool = NULL;
 }

@@ -16,6 +16,7 @@ struct pgpool;
 struct http_server;
 struct worker_pool;
 struct listener;
+struct crawler_events;
 struct leader;
 
 struct app {
@@ -25,6 +26,7 @@ struct app {
     int instance_no;              /* system.batchinstance.no, 0 until registered */
     struct worker_pool *workers;
     struct listener *listener;
+    struct crawler_events *crawler_events; /* crawler.source_health events (jobs/crawler_events.h) */
     struct leader *leader;
     struct http_server *http;
     struct metrics_state metrics;

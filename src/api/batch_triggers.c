@@ -17,6 +17,11 @@ struct named_trigger {
 static const struct named_trigger triggers[] = {
     {"/api/v1/admin/batch/sessions/cleanup", "sessions.cleanup", NULL, NULL},
     {"/api/v1/admin/batch/announcements/expire", "announcements.expire", NULL, NULL},
+    {"/api/v1/admin/batch/analytics/flush-counters", "analytics.flush_counters", NULL, NULL},
+    {"/api/v1/admin/batch/analytics/anonymize", "analytics.anonymize", NULL, NULL},
+    {"/api/v1/admin/batch/analytics/partition", "analytics.partition", NULL, NULL},
+    {"/api/v1/admin/batch/crawler/partitions", "crawler.partition", NULL, NULL},
+    {"/api/v1/admin/batch/storage/cleanup", "storage.orphan_cleanup", NULL, NULL},
 };
 
 void api_trigger_named(struct http_req *r)

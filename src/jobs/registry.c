@@ -8,6 +8,12 @@
 static const struct job_def *const jobs[] = {
     &job_sessions_cleanup,
     &job_announcements_expire,
+    &job_analytics_flush_counters,
+    &job_analytics_anonymize,
+    &job_analytics_partition,
+    &job_crawler_partition,
+    &job_crawler_source_health,
+    &job_storage_orphan_cleanup,
     &job_metadata_dump_refresh,
     &job_metadata_series_refresh,
     &job_system_canary,

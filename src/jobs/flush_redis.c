@@ -1,0 +1,395 @@
+/* flush_redis — see flush_redis.h. */
+#include "jobs/flush_redis.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ID_DIGITS 18 /* ids and counts stay below 10^18: no bigint overflow on either side */
+#define MAX_STAGING_KEYS 4096
+
+/*
+ * KEYS[1] = the staging hash, KEYS[2..] = counters. Per counter: GETDEL; a canonical integer is added to the staging
+ * hash under the counter's own name and returned; anything else is put back (SET) and returned as "x"; a missing key
+ * gives "" and a key of another type (GETDEL fails, nothing changes) gives "x". HINCRBY cannot fail on a value the
+ * pattern accepted, so the script never stops half-way after a GETDEL.
+ */
+static const char move_script[] =
+    "local out = {}\n"
+    "for i = 2, #KEYS do\n"
+    "  local k = KEYS[i]\n"
+    "  local v = redis.pcall('GETDEL', k)\n"
+    "  if type(v) == 'string' then\n"
+    "    if #v <= 18 and (v == '0' or string.match(v, '^%-?[1-9]%d*$')) then\n"
+    "      if v ~= '0' then redis.call('HINCRBY', KEYS[1], k, v) end\n"
+    "      out[i - 1] = v\n"
+    "    else\n"
+    "      redis.call('SET', k, v)\n"
+    "      out[i - 1] = 'x'\n"
+    "    end\n"
+    "  elseif type(v) == 'table' then\n"
+    "    out[i - 1] = 'x'\n"
+    "  else\n"
+    "    out[i - 1] = ''\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+static void grow(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need)
+        n *= 2;
+    if (!(*buf = realloc(*buf, n)))
+        abort();
+    *cap = n;
+}
+
+static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    grow(buf, cap, *len + n + 2);
+    if (*len == 0)
+        (*buf)[(*len)++] = '{';
+    else
+        (*buf)[(*len)++] = ',';
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+void flush_set_init(struct flush_set *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+static void list_finish(struct flush_list *l)
+{
+    if (l->idlen == 0) {
+        append(&l->ids, &l->idlen, &l->idcap, "", 0);
+        append(&l->views, &l->vlen, &l->vcap, "", 0);
+        l->idlen = l->vlen = 1;
+    }
+    grow(&l->ids, &l->idcap, l->idlen + 2);
+    grow(&l->views, &l->vcap, l->vlen + 2);
+    memcpy(l->ids + l->idlen, "}", 2);
+    memcpy(l->views + l->vlen, "}", 2);
+}
+
+void flush_set_finish(struct flush_set *s)
+{
+    list_finish(&s->comics);
+    list_finish(&s->chapters);
+}
+
+void flush_set_free(struct flush_set *s)
+{
+    free(s->comics.ids);
+    free(s->comics.views);
+    free(s->chapters.ids);
+    free(s->chapters.views);
+    memset(s, 0, sizeof *s);
+}
+
+int flush_parse_key(const char *key, size_t len, const char **id, size_t *idlen)
+{
+    int kind;
+    size_t pre;
+    if (len > 6 && !memcmp(key, "comic:", 6))
+        kind = 'c', pre = 6;
+    else if (len > 8 && !memcmp(key, "chapter:", 8))
+        kind = 'h', pre = 8;
+    else
+        return 0;
+    if (len < pre + 7 || memcmp(key + len - 6, ":views", 6))
+        return 0;
+    size_t n = len - pre - 6;
+    if (n == 0 || n > MAX_ID_DIGITS || key[pre] == '0')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (key[pre + i] < '0' || key[pre + i] > '9')
+            return 0;
+    *id = key + pre;
+    *idlen = n;
+    return kind;
+}
+
+/* Adds one (key, count) to the set; `count` is a canonical integer (checked by the script or by us). */
+static void set_add(struct flush_set *s, int kind, const char *id, size_t idlen, const char *count, size_t clen)
+{
+    struct flush_list *l = kind == 'c' ? &s->comics : &s->chapters;
+    append(&l->ids, &l->idlen, &l->idcap, id, idlen);
+    append(&l->views, &l->vlen, &l->vcap, count, clen);
+    l->n++;
+    l->total += strtoll(count, NULL, 10);
+}
+
+static bool canonical_int(const char *v, size_t n)
+{
+    if (n == 0 || n > MAX_ID_DIGITS)
+        return false;
+    size_t i = v[0] == '-';
+    if (i == n || (v[i] == '0' && n > 1))
+        return false;
+    for (; i < n; i++)
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+    return true;
+}
+
+static int reply_error(redisContext *c, redisReply *r, const char *what, char *err, size_t errlen)
+{
+    if (!r)
+        snprintf(err, errlen, "Redis %s failed: %s", what, c->errstr[0] ? c->errstr : "connection lost");
+    else
+        snprintf(err, errlen, "Redis %s: %s", what, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+    freeReplyObject(r);
+    return -1;
+}
+
+static redisReply *get_reply(redisContext *c)
+{
+    void *r = NULL;
+    if (redisGetReply(c, &r) != REDIS_OK)
+        return NULL;
+    return r;
+}
+
+static bool is_scan_reply(const redisReply *r)
+{
+    return r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+           r->element[1]->type == REDIS_REPLY_ARRAY;
+}
+
+static void append_scan(redisContext *c, const char *cmd, const char *key, const char *cursor, const char *pattern,
+                        int page)
+{
+    char count[16];
+    snprintf(count, sizeof count, "%d", page);
+    if (key) {
+        const char *argv[] = {cmd, key, cursor, "COUNT", count};
+        redisAppendCommandArgv(c, 5, argv, NULL);
+    } else {
+        const char *argv[] = {cmd, cursor, "MATCH", pattern, "COUNT", count};
+        redisAppendCommandArgv(c, 6, argv, NULL);
+    }
+}
+
+struct page_keys {
+    const char **argv;
+    size_t *lens;
+    int n; /* argv[0..2] are the command, sha/numkeys; keys start at `first` */
+    int first;
+};
+
+/* Collects the well-formed counter names of one SCAN page after `first` reserved argv slots. */
+static void page_collect(const redisReply *keys, struct page_keys *pk, int first, struct flush_set *out)
+{
+    pk->argv = malloc((keys->elements + (size_t)first + 1) * sizeof *pk->argv);
+    pk->lens = malloc((keys->elements + (size_t)first + 1) * sizeof *pk->lens);
+    if (!pk->argv || !pk->lens)
+        abort();
+    pk->first = pk->n = first;
+    for (size_t i = 0; i < keys->elements; i++) {
+        const redisReply *k = keys->element[i];
+        const char *id;
+        size_t idlen;
+        if (k->type != REDIS_REPLY_STRING || !flush_parse_key(k->str, k->len, &id, &idlen)) {
+            out->skipped++;
+            continue;
+        }
+        pk->argv[pk->n] = k->str;
+        pk->lens[pk->n++] = k->len;
+    }
+}
+
+/* Adds the values the script (or MGET) returned for the page's keys. */
+static int page_absorb(const redisReply *vals, const struct page_keys *pk, struct flush_set *out, char *err,
+                       size_t errlen)
+{
+    if (vals->type != REDIS_REPLY_ARRAY || (int)vals->elements != pk->n - pk->first) {
+        snprintf(err, errlen, "Redis flush script: unexpected reply");
+        return -1;
+    }
+    for (int i = pk->first; i < pk->n; i++) {
+        const redisReply *v = vals->element[i - pk->first];
+        if (v->type != REDIS_REPLY_STRING || v->len == 0)
+            continue;
+        if (!canonical_int(v->str, v->len)) {
+            out->skipped++;
+            continue;
+        }
+        if (v->len == 1 && v->str[0] == '0')
+            continue;
+        const char *id;
+        size_t idlen;
+        int kind = flush_parse_key(pk->argv[i], pk->lens[i], &id, &idlen);
+        set_add(out, kind, id, idlen, v->str, v->len);
+    }
+    return 0;
+}
+
+/* Sends the move script (or MGET when dry) for one page; the reply is read by the caller. */
+static void page_send(redisContext *c, struct page_keys *pk, const char *sha, const char *staging, bool dry)
+{
+    char nkeys[16];
+    if (dry) {
+        pk->argv[pk->first - 1] = "MGET";
+        pk->lens[pk->first - 1] = 4;
+        redisAppendCommandArgv(c, pk->n - pk->first + 1, pk->argv + pk->first - 1, pk->lens + pk->first - 1);
+        return;
+    }
+    snprintf(nkeys, sizeof nkeys, "%d", pk->n - pk->first + 1);
+    pk->argv[0] = "EVALSHA", pk->lens[0] = 7;
+    pk->argv[1] = sha, pk->lens[1] = strlen(sha);
+    pk->argv[2] = nkeys, pk->lens[2] = strlen(nkeys);
+    pk->argv[3] = staging, pk->lens[3] = strlen(staging);
+    redisAppendCommandArgv(c, pk->n, pk->argv, pk->lens);
+}
+
+static int load_script(redisContext *c, char *sha, size_t shalen, char *err, size_t errlen)
+{
+    const char *argv[] = {"SCRIPT", "LOAD", move_script};
+    redisReply *r = redisCommandArgv(c, 3, argv, NULL);
+    if (!r || r->type != REDIS_REPLY_STRING)
+        return reply_error(c, r, "SCRIPT LOAD", err, errlen);
+    snprintf(sha, shalen, "%s", r->str);
+    freeReplyObject(r);
+    return 0;
+}
+
+/*
+ * One SCAN pass over `pattern`. The next SCAN is pipelined behind each page's script, so a page costs one round
+ * trip. Returns 0 or -1 with `err`.
+ */
+static int stage_pattern(redisContext *c, const char *pattern, const char *sha, const char *staging, bool dry,
+                         int page, struct flush_set *out, char *err, size_t errlen)
+{
+    append_scan(c, "SCAN", NULL, "0", pattern, page);
+    for (;;) {
+        redisReply *scan = get_reply(c);
+        if (!is_scan_reply(scan))
+            return reply_error(c, scan, "SCAN", err, errlen);
+        bool more = strcmp(scan->element[0]->str, "0") != 0;
+        struct page_keys pk;
+        page_collect(scan->element[1], &pk, 4, out);
+        int rc = 0;
+        if (pk.n > pk.first)
+            page_send(c, &pk, sha, staging, dry);
+        if (more)
+            append_scan(c, "SCAN", NULL, scan->element[0]->str, pattern, page);
+        if (pk.n > pk.first) {
+            redisReply *vals = get_reply(c);
+            if (!vals || vals->type == REDIS_REPLY_ERROR)
+                rc = reply_error(c, vals, dry ? "MGET" : "flush script", err, errlen), vals = NULL;
+            else
+                rc = page_absorb(vals, &pk, out, err, errlen);
+            freeReplyObject(vals);
+        }
+        free(pk.argv);
+        free(pk.lens);
+        freeReplyObject(scan);
+        if (rc || !more) {
+            if (rc && more)
+                freeReplyObject(get_reply(c)); /* the SCAN already in the pipe */
+            return rc;
+        }
+    }
+}
+
+int flush_stage(redisContext *c, const char *staging, bool dry, int page, struct flush_set *out, char *err,
+                size_t errlen)
+{
+    char sha[64] = "";
+    if (!dry && load_script(c, sha, sizeof sha, err, errlen))
+        return -1;
+    if (stage_pattern(c, "comic:*:views", sha, staging, dry, page, out, err, errlen))
+        return -1;
+    return stage_pattern(c, "chapter:*:views", sha, staging, dry, page, out, err, errlen);
+}
+
+int flush_read_staging(redisContext *c, const char *staging, int page, struct flush_set *out, char *err,
+                       size_t errlen)
+{
+    char cursor[32] = "0";
+    do {
+        append_scan(c, "HSCAN", staging, cursor, NULL, page);
+        redisReply *r = get_reply(c);
+        if (!is_scan_reply(r))
+            return reply_error(c, r, "HSCAN", err, errlen);
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        const redisReply *kv = r->element[1];
+        for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+            const redisReply *f = kv->element[i], *v = kv->element[i + 1];
+            const char *id;
+            size_t idlen;
+            int kind = f->type == REDIS_REPLY_STRING ? flush_parse_key(f->str, f->len, &id, &idlen) : 0;
+            if (!kind || v->type != REDIS_REPLY_STRING || !canonical_int(v->str, v->len))
+                out->skipped++;
+            else if (strcmp(v->str, "0"))
+                set_add(out, kind, id, idlen, v->str, v->len);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0"));
+    return 0;
+}
+
+/* True for "comicbatch:flush:" followed by a canonical UUID. */
+static bool is_staging_key(const char *k, size_t len)
+{
+    size_t pre = sizeof FLUSH_STAGING_PREFIX - 1;
+    if (len != pre + 36 || memcmp(k, FLUSH_STAGING_PREFIX, pre))
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        char ch = k[pre + i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+int flush_list_staging(redisContext *c, char ***keys, char *err, size_t errlen)
+{
+    char cursor[32] = "0";
+    int n = 0;
+    *keys = calloc(MAX_STAGING_KEYS, sizeof **keys);
+    if (!*keys)
+        abort();
+    do {
+        append_scan(c, "SCAN", NULL, cursor, FLUSH_STAGING_PREFIX "*", 1000);
+        redisReply *r = get_reply(c);
+        if (!is_scan_reply(r)) {
+            flush_free_keys(*keys, n);
+            *keys = NULL;
+            return reply_error(c, r, "SCAN", err, errlen);
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements && n < MAX_STAGING_KEYS; i++) {
+            const redisReply *k = r->element[1]->element[i];
+            if (k->type == REDIS_REPLY_STRING && is_staging_key(k->str, k->len) && !((*keys)[n++] = strdup(k->str)))
+                abort();
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0"));
+    return n;
+}
+
+void flush_free_keys(char **keys, int n)
+{
+    for (int i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+int flush_drop_staging(redisContext *c, const char *staging, char *err, size_t errlen)
+{
+    const char *argv[] = {"UNLINK", staging};
+    redisReply *r = redisCommandArgv(c, 2, argv, NULL);
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        return reply_error(c, r, "UNLINK", err, errlen);
+    freeReplyObject(r);
+    return 0;
+}

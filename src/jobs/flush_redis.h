@@ -1,0 +1,79 @@
+/*
+ * flush_redis — the Redis half of analytics.flush_counters (DESIGN §4). The platform counts views with INCRBY on
+ * string keys `comic:<id>:views` and `chapter:<id>:views`. A flush moves them, atomically per key, into one staging
+ * hash named by the flush id (`comicbatch:flush:<uuid>`, field = the counter's key, value = its count):
+ *   SCAN (never KEYS) finds the counters a page at a time; for each page one Lua script does GETDEL + HINCRBY into
+ *   the staging hash for every key. A script runs atomically, so an INCRBY lands either before the move (and is
+ *   moved) or after it (and starts a new counter for the next flush): none is lost, none is counted twice.
+ * The Postgres half (analytics_flush.c) applies a staging hash and records the flush id in one transaction; only
+ * then is the staging hash dropped, so after a crash at any step the staging hash is either re-applied or, when its
+ * id is already recorded, just dropped.
+ * Counts are collected as Postgres array literals ("{1,2,3}") ready for unnest(); malformed keys (not
+ * `<kind>:<digits>:views`) and values that are not integers are left in Redis untouched and only counted.
+ */
+#ifndef COMICBATCH_FLUSH_REDIS_H
+#define COMICBATCH_FLUSH_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct redisContext;
+
+/** Prefix of staging hashes; the rest is the flush id (a UUID). */
+#define FLUSH_STAGING_PREFIX "comicbatch:flush:"
+
+/** One kind's counts as two parallel Postgres array literals. */
+struct flush_list {
+    char *ids, *views; /* "{…}" once flush_set_finish ran; owned */
+    size_t idlen, idcap, vlen, vcap;
+    int64_t n;         /* entries (the same id may repeat: Postgres sums them) */
+    int64_t total;     /* sum of views */
+};
+
+/** What one flush (or one staging hash) holds. */
+struct flush_set {
+    struct flush_list comics, chapters;
+    int64_t skipped; /* keys left in Redis: malformed name, non-integer value or wrong type */
+};
+
+/** Initialises an empty set. */
+void flush_set_init(struct flush_set *s);
+
+/** Closes the array literals ("{…}"); call once before handing the lists to Postgres. */
+void flush_set_finish(struct flush_set *s);
+
+/** Frees the buffers. */
+void flush_set_free(struct flush_set *s);
+
+/**
+ * Parses a counter name (`comic:<id>:views` / `chapter:<id>:views`, also the staging hash's fields). Returns
+ * 'c' (comic) or 'h' (chapter) with the id's digits in [*id, *id + *idlen), or 0 when the name is malformed.
+ */
+int flush_parse_key(const char *key, size_t len, const char **id, size_t *idlen);
+
+/**
+ * Moves every counter into the staging hash `staging` (see above) and adds what was moved to `out`. With `dry`,
+ * only reads the counters (MGET) and moves nothing. `page` is the SCAN COUNT hint. Returns 0, or -1 with `err`
+ * (what was moved before the error is in `staging` and in `out`).
+ */
+int flush_stage(struct redisContext *c, const char *staging, bool dry, int page, struct flush_set *out, char *err,
+                size_t errlen);
+
+/** Reads a staging hash (HSCAN) into `out`. Returns 0, or -1 with `err`. */
+int flush_read_staging(struct redisContext *c, const char *staging, int page, struct flush_set *out, char *err,
+                       size_t errlen);
+
+/**
+ * Lists the staging hashes left in Redis (SCAN `comicbatch:flush:*`, exact shape only) as a malloc'd array of
+ * malloc'd key names in `*keys` (free with flush_free_keys). Returns the count or -1 with `err`.
+ */
+int flush_list_staging(struct redisContext *c, char ***keys, char *err, size_t errlen);
+
+/** Frees what flush_list_staging returned. */
+void flush_free_keys(char **keys, int n);
+
+/** Drops a staging hash (UNLINK). Returns 0 or -1 with `err`. */
+int flush_drop_staging(struct redisContext *c, const char *staging, char *err, size_t errlen);
+
+#endif
