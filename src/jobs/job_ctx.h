@@ -37,7 +37,7 @@ struct job_ctx {
 };
 
 /** Cancel reasons stored in run_control.cancel. */
-enum { CANCEL_NONE = 0, CANCEL_REQUESTED = 1, CANCEL_TIMEOUT = 2, CANCEL_SHUTDOWN = 3 };
+enum { CANCEL_NONE = 0, CANCEL_REQUESTED = 1, CANCEL_TIMEOUT = 2, CANCEL_SHUTDOWN = 3, CANCEL_LOST = 4 };
 
 /** Shared between the worker running a job and the monitor/listener that may cancel it. */
 struct run_control {

@@ -114,6 +114,10 @@ static const char *final_status(struct job_ctx *ctx, int rc, char *err, size_t e
     case CANCEL_SHUTDOWN:
         snprintf(err, errlen, "interrupted: instance %s shut down while the run was in progress", ctx->app->instance);
         return "failed";
+    case CANCEL_LOST: /* the row was already failed by the leader's rescue; this text is not written */
+        snprintf(err, errlen, "stopped: the run was failed by the leader while instance %s still ran it",
+                 ctx->app->instance);
+        return "failed";
     default:
         snprintf(err, errlen, "%s", ctx->error[0] ? ctx->error : "the job failed without giving a reason");
         return "failed";
@@ -280,9 +284,36 @@ static void monitor_progress(struct worker_pool *p, PGconn *db)
     }
 }
 
-/* Heartbeat: refresh our runs' heartbeatat; pick up cancel requests whose NOTIFY we may have missed. */
+/*
+ * A run this instance still executes whose row is no longer `running` for us was failed behind our back (the
+ * leader's rescue after a stalled heartbeat): stop it, or it would go on while its lock key lets a second run
+ * start. Only runs registered before the heartbeat statement began are judged (a newer one may not be in its
+ * result yet); `r` holds the ids the statement found running for this instance.
+ */
+static void stop_lost_runs(struct worker_pool *p, PGresult *r, int64_t beat_started)
+{
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < MAX_ACTIVE; i++) {
+        struct active_run *a = &p->active[i];
+        if (!a->ctl || a->ctl->started_mono_ms >= beat_started || atomic_load(&a->ctl->cancel) != CANCEL_NONE)
+            continue;
+        bool found = false;
+        for (int k = 0; k < PQntuples(r) && !found; k++)
+            found = !strcmp(PQgetvalue(r, k, 0), a->ctl->run_id);
+        if (!found) {
+            log_warn("msg=\"run is no longer running for this instance (rescued); stopping it\" run=%s",
+                     a->ctl->run_id);
+            cancel_locked(a, CANCEL_LOST, beat_started);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Heartbeat: refresh our runs' heartbeatat; pick up cancel requests whose NOTIFY we may have missed; stop runs
+ * that were taken from us. */
 static void monitor_heartbeat(struct worker_pool *p, PGconn *db)
 {
+    int64_t beat_started = time_mono_ms();
     char no[16];
     snprintf(no, sizeof no, "%d", p->app->instance_no);
     const char *params[] = {no};
@@ -297,6 +328,7 @@ static void monitor_heartbeat(struct worker_pool *p, PGconn *db)
     for (int i = 0; i < PQntuples(r); i++)
         if (pg_bool(r, i, 1))
             worker_pool_cancel(p, PQgetvalue(r, i, 0), CANCEL_REQUESTED);
+    stop_lost_runs(p, r, beat_started);
     PQclear(r);
 }
 

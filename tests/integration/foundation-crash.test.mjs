@@ -1,11 +1,11 @@
 // foundation-crash.test.mjs — durability of the run model across process death (DESIGN §3): a daemon killed with
 // SIGKILL mid-run → after a restart the run is `failed` with a lasterror saying its instance died, the job's lock
 // is free again, and a run that was still queued is picked up by the new process; a SIGTERM mid-run stops cleanly
-// and says so in the run.
+// and says so in the run; a run failed behind its live owner's back is stopped by that owner.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newDatabase, startDaemon, api, sql, waitRun } from './lib.mjs';
-import { getRun, trigger, waitStatus, waitWorkerSleeping, stopClean } from './foundation-util.mjs';
+import { newDatabase, startDaemon, api, sql, waitRun, waitFor } from './lib.mjs';
+import { getRun, trigger, waitStatus, waitWorkerSleeping, workerSleeps, stopClean } from './foundation-util.mjs';
 
 test('SIGKILL mid-run → after restart the run is failed ("instance … died"), and the job runs again', async () => {
   const db = newDatabase();
@@ -64,5 +64,27 @@ test('SIGTERM mid-run → a clean exit and the run failed as interrupted by the 
   } finally {
     if (!a.exited()) await a.kill();
     await stopClean(b);
+  }
+});
+
+test('a run failed behind its owner\'s back (rescue after a stalled heartbeat) is stopped by the owner', async () => {
+  const db = newDatabase();
+  const a = await startDaemon(db, { runs: { scheduler: 'false' } });
+  try {
+    const q = await trigger(a, 'system.canary', { seconds: 120 });
+    await waitStatus(a, 'system.canary', q.id, 'running');
+    await waitWorkerSleeping(db);
+    // What the leader's rescue writes when an instance's heartbeat is older than the lease.
+    sql(db, `UPDATE system.batchrun SET status = 'failed', finishedat = now(), lasterror = 'rescued by the test'
+      WHERE id = '${q.id}'`);
+    await waitFor(() => workerSleeps(db) === 0, 8000, 'the owner to stop the statement of the lost run');
+    const run = await getRun(a, 'system.canary', q.id);
+    assert.equal(run.status, 'failed');
+    assert.equal(run.lasterror, 'rescued by the test', 'the owner does not overwrite the rescue');
+    // The worker is free again: a new run starts and finishes.
+    const again = await trigger(a, 'system.canary', { seconds: 0 });
+    assert.equal((await waitRun(a, 'system.canary', again.id)).status, 'done');
+  } finally {
+    await stopClean(a);
   }
 });
