@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "covers/covers.h"
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
 #include "jobs/crawler_events.h"
@@ -54,6 +55,8 @@ int app_start(struct app *a, char *err, size_t errlen)
         goto fail;
     if (listener_start(a->listener, err, errlen))
         goto fail;
+    if (!(a->covers = covers_create(&a->cfg, err, errlen)))
+        goto fail;
     if (!(a->http = http_server_create(a, err, errlen)))
         goto fail;
     if (a->cfg.port_file && *a->cfg.port_file &&
@@ -73,6 +76,8 @@ void app_stop(struct app *a)
     atomic_store(&a->stopping, true);
     http_server_destroy(a->http);
     a->http = NULL;
+    covers_destroy(a->covers);
+    a->covers = NULL;
     leader_destroy(a->leader);
     a->leader = NULL;
     worker_pool_destroy(a->workers);

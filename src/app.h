@@ -18,6 +18,7 @@ struct worker_pool;
 struct listener;
 struct crawler_events;
 struct leader;
+struct covers;
 
 struct app {
     struct config cfg;
@@ -29,6 +30,7 @@ struct app {
     struct crawler_events *crawler_events; /* crawler.source_health events (jobs/crawler_events.h) */
     struct leader *leader;
     struct http_server *http;
+    struct covers *covers;        /* the cover proxy (cache + fetch policy) */
     struct metrics_state metrics;
     atomic_bool stopping;
 };

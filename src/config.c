@@ -64,6 +64,8 @@ static const struct key_def keys[] = {
     B("storage", "cover_allow_loopback", cover_allow_loopback),
     Z("storage", "cover_max_bytes", cover_max_bytes, 1024, 256LL << 20),
     D("storage", "cover_timeout", cover_timeout_ms, 100, 120000),
+    S("storage", "cover_ca_file", cover_ca_file),
+    S("storage", "cover_resolve", cover_resolve),
     S("metadata", "provider", metadata_provider),
     S("metadata.series_refresh", "cron", series_refresh_cron),
     I("metadata.series_refresh", "batch_size", series_refresh_batch_size, 1, 1000000),

@@ -71,6 +71,8 @@ struct config {
     int cover_allow_loopback;
     int64_t cover_max_bytes;
     int64_t cover_timeout_ms;
+    char *cover_ca_file;   /* tests: PEM bundle trusted for upstream TLS instead of the system CAs */
+    char *cover_resolve;   /* tests: "host:port:addr …" pinned resolutions (CURLOPT_RESOLVE) */
     /* [metadata] [metadata.series_refresh] */
     char *metadata_provider;
     char *series_refresh_cron;

@@ -39,6 +39,14 @@ void api_series_refresh_all(struct http_req *r);
 /** GET /providers — providers with record counts, last dump refresh and in-flight refresh runs. */
 void api_providers_list(struct http_req *r);
 
+/* covers.c: the cover-image proxy (DESIGN §5) */
+/** GET /covers/by-url?url=… — an allowlisted https image through the cache (public). */
+void api_cover_by_url(struct http_req *r);
+/** GET /covers/:comicId — the image at core.comic.coverurl through the cache (public). */
+void api_cover_by_comic(struct http_req *r);
+/** POST /covers/invalidate-cache — deletes every cached cover → {filesDeleted, bytesFreed}; audit-logged. */
+void api_cover_invalidate(struct http_req *r);
+
 /* health.c, metrics.c */
 void api_healthz(struct http_req *r);
 void api_readyz(struct http_req *r);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -28,6 +29,31 @@ void reply_bytes(struct http_req *r, unsigned status, const char *content_type, 
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)buf, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, "Content-Type", content_type);
     queue(r, status, resp);
+}
+
+void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
+              const char *const *headers)
+{
+    struct MHD_Response *resp = fd >= 0 ? MHD_create_response_from_fd_at_offset64(size, fd, offset)
+                                        : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        if (fd >= 0)
+            close(fd);
+        reply_internal(r);
+        return;
+    }
+    for (; headers && headers[0] && headers[1]; headers += 2)
+        MHD_add_response_header(resp, headers[0], headers[1]);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->replied) { /* destroying the response closes fd */
+        log_error("msg=\"handler replied twice\" route=%s", r->route);
+        MHD_destroy_response(resp);
+        return;
+    }
+    MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    r->replied = true;
+    r->status = status;
 }
 
 void reply_json(struct http_req *r, unsigned status, json_t *body)

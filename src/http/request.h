@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/router.h"
 
@@ -66,6 +67,15 @@ void reply_invalid(struct http_req *r, const char *field, const char *fmt, ...) 
 
 /** Answers with raw bytes (copied) and a content type; adds nosniff and no-store. */
 void reply_bytes(struct http_req *r, unsigned status, const char *content_type, const void *buf, size_t len);
+
+/**
+ * Answers `status` with `size` bytes of `fd` from `offset`, sent by libmicrohttpd with sendfile; takes `fd` (closed
+ * once sent, or at once on failure). fd < 0 answers an empty body (a 304). `headers` is a NULL-terminated list of
+ * name, value pairs. Adds nosniff but, unlike the other replies, no `Cache-Control: no-store`: the caller's headers
+ * say how the bytes may be cached.
+ */
+void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
+              const char *const *headers);
 
 /** Answers 500 INTERNAL with a generic message (the cause was logged where it was seen). */
 void reply_internal(struct http_req *r);

@@ -22,7 +22,7 @@ const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic
 export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), 'cb-chromium-'));
   const context0 = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 },
+    executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 }, locale: 'en-US',
   });
   return {
     context: context0,

@@ -11,9 +11,11 @@ export function humanKey(k) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function metaValue(v) {
+function metaValue(k, v) {
   if (Array.isArray(v)) return v.length ? v.join(', ') : 'none';
   if (v && typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'number' && /bytes/i.test(k)) return v >= 1024 ? `${fmt.bytes(v)} (${fmt.num(v)} bytes)` : fmt.bytes(v);
+  if (typeof v === 'number' && /ms$/i.test(k)) return fmt.duration(v);
   if (typeof v === 'number') return fmt.num(v);
   return String(v);
 }
@@ -23,7 +25,7 @@ export function runFields(run) {
   const f = [];
   if (run.rowsaffected !== null && run.rowsaffected !== undefined) f.push(['Rows affected', fmt.num(run.rowsaffected), 'rowsaffected']);
   if (run.durationms !== null && run.durationms !== undefined) f.push(['Duration', fmt.duration(run.durationms), 'durationms']);
-  for (const [k, v] of Object.entries(run.meta || {})) f.push([humanKey(k), metaValue(v), k]);
+  for (const [k, v] of Object.entries(run.meta || {})) f.push([humanKey(k), metaValue(k, v), k]);
   return f;
 }
 
@@ -59,7 +61,8 @@ export const ACTIONS = [
     result: (d) => ({
       tone: 'ok',
       title: 'Metadata hashes invalidated',
-      fields: [['Rows invalidated', fmt.num(d.invalidated), 'invalidated'], ['Manual rows skipped', fmt.num(d.skippedManual), 'skippedManual']],
+      fields: [['Rows invalidated', fmt.num(d.invalidated), 'invalidated'], ['Manual rows skipped', fmt.num(d.skippedManual), 'skippedManual'],
+        d.alreadyClear !== undefined ? ['Already clear', fmt.num(d.alreadyClear), 'alreadyClear'] : null].filter(Boolean),
       body: 'The next series refresh rewrites these rows from the provider.',
     }),
   },
@@ -87,7 +90,8 @@ export const ACTIONS = [
       ? {
         tone: 'ok',
         title: 'Series refresh triggered',
-        fields: [['Triggered', 'yes', 'triggered'], ['Provider', d.provider ?? '—', 'provider'], ['Batch size', fmt.num(d.batchSize), 'batchSize'], ['Min age', `${fmt.num(d.minAgeDays)} days`, 'minAgeDays']],
+        fields: [['Triggered', 'yes', 'triggered'], ['Provider', d.provider ?? '—', 'provider'], ['Batch size', fmt.num(d.batchSize), 'batchSize'], ['Min age', `${fmt.num(d.minAgeDays)} days`, 'minAgeDays'],
+          d.run ? ['Run', d.run.id, 'run'] : null].filter(Boolean),
         link: { href: '/admin/providers', label: 'Watch progress on the Providers page' },
       }
       : {
@@ -187,7 +191,7 @@ export const ACTIONS = [
     title: 'Delete orphaned media files',
     what: ['Finds `core.mediafile` rows no cover, art, page or avatar refers to any more and older than the grace period (default 24h), deletes each object from storage, then its row.'],
     useWhen: ['Storage use grew after bulk deletions and you do not want to wait for the weekly run.'],
-    returns: 'BatchJobRun, meta { filesDeleted, bytesFreed, failures }',
+    returns: 'BatchJobRun, meta { filesDeleted, bytesFreed, failed }',
     button: 'Delete orphans',
     danger: true,
     confirm: ['Queues a `storage.orphan_cleanup` run now with the default grace period. Orphaned files are **deleted from object storage** and cannot be recovered. Use the Jobs page for a dry run first.'],

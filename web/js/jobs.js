@@ -7,7 +7,7 @@ import { cancelRun, editCron, runNow } from './job_dialogs.js';
 import { subscribeRuns } from './live.js';
 import { ACTIVE, runOutcome, runsSection, shownStatus } from './runs.js';
 import { boot, pageHead } from './shell.js';
-import { debounce, fmt, h, pill, setChildren, timeEl, toast } from './ui.js';
+import { debounce, fmt, h, keepFocus, pill, setChildren, timeEl, toast } from './ui.js';
 
 function lastRunCell(run) {
   if (!run) return h('span', { class: 'muted', text: 'never' });
@@ -72,12 +72,11 @@ function scheduleSection(ctx) {
   };
 
   function update(e) {
-    const tr = row(e);
     const cur = rows.get(e.jobkey);
-    const focused = cur && cur.tr.contains(document.activeElement) ? document.activeElement.id : null;
-    if (cur) cur.tr.replaceWith(tr); else tbody.append(tr);
+    if (cur && JSON.stringify(cur.e) === JSON.stringify(e)) return;
+    const tr = row(e);
+    keepFocus(tbody, () => { if (cur) cur.tr.replaceWith(tr); else tbody.append(tr); });
     rows.set(e.jobkey, { e, tr });
-    if (focused) document.getElementById(focused)?.focus();
   }
 
   const draw = (entries) => {
@@ -114,7 +113,7 @@ function activeSection() {
   const draw = (runs) => {
     const active = runs.filter((r) => ACTIVE.has(r.status)).length;
     count.textContent = active ? `${active} active` : '';
-    setChildren(list, runs.length ? runs.map(item) : h('div', { class: 'card active-empty', text: 'Nothing is queued or running.' }));
+    keepFocus(list, () => setChildren(list, runs.length ? runs.map(item) : h('div', { class: 'card active-empty', text: 'Nothing is queued or running.' })));
   };
   const el = h('section', { class: 'section', attrs: { 'aria-labelledby': 'active-title' } },
     h('div', { class: 'section-head' }, h('h2', { id: 'active-title', text: 'Active runs' }), count,

@@ -8,12 +8,28 @@ import { ACTIONS } from './actions.js';
 import { runAction } from './action_run.js';
 import { subscribeRuns } from './live.js';
 import { boot, pageHead } from './shell.js';
-import { fmt, h, pill, progressBar, setChildren, sleep, timeEl } from './ui.js';
+import { fmt, h, keepFocus, pill, progressBar, setChildren, sleep, timeEl } from './ui.js';
 
 const REFRESH_ALL = ACTIONS.find((a) => a.id === 'refresh-all-series-metadata');
 
 function stat(label, value, key, small) {
   return h('div', { class: 'stat' }, h('dt', { text: label }), h('dd', { class: small ? 'small' : '', dataset: { field: key } }, value));
+}
+
+function dumpPill(f) {
+  if (!f) return null;
+  return h('div', { class: 'inflight', dataset: { testid: 'dump-inflight', state: f.status, runId: f.id }, attrs: { role: 'status', 'aria-label': `Dump import ${f.status}` } },
+    h('span', { class: 'inflight-pill' }, pill(f.status, f.status === 'queued' ? 'Dump import queued' : 'Importing dump')),
+    f.status === 'running' ? progressBar(f.progressdone, f.progresstotal, { label: 'Dump import progress' }) : h('span', { class: 'muted', text: 'waiting for a worker' }),
+    h('a', { href: `/admin/jobs?run=${f.id}`, id: `dump-run-${f.id}`, text: 'Run detail' }));
+}
+
+function lastRefresh(p) {
+  const l = p.lastDumpRefresh;
+  const at = l && typeof l === 'object' ? l.at : l;
+  if (!at) return 'never';
+  return h('span', {}, timeEl(at), h('br'), h('span', { class: 'muted', text: fmt.dateTime(at) }),
+    l && l.runId ? [h('br'), h('a', { href: `/admin/jobs?run=${l.runId}`, text: 'import run' })] : null);
 }
 
 function inflightPill(p, canRefresh, onRefresh) {
@@ -28,7 +44,7 @@ function inflightPill(p, canRefresh, onRefresh) {
     h('span', { class: 'inflight-pill' }, pill(st, st === 'queued' ? 'Refresh queued' : 'Refreshing series')),
     f.status === 'running' ? progressBar(f.progressdone, f.progresstotal, { label: 'Series refresh progress' }) : h('span', { class: 'muted', text: 'waiting for a worker' }),
     h('span', { class: 'muted' }, f.startedat ? ['started ', timeEl(f.startedat)] : null),
-    h('a', { href: `/admin/jobs?run=${f.id}`, text: 'Run detail' }));
+    h('a', { href: `/admin/jobs?run=${f.id}`, id: `run-${f.id}`, text: 'Run detail' }));
 }
 
 function providerCard(p, canRefresh, onRefresh) {
@@ -41,8 +57,9 @@ function providerCard(p, canRefresh, onRefresh) {
       stat('Provider records', fmt.num(p.recordCount), 'recordCount'),
       stat('Provider-backed series', fmt.num(p.seriesCount), 'seriesCount'),
       stat('Manual series', fmt.num(p.manualSeriesCount), 'manualSeriesCount'),
-      stat('Last dump refresh', p.lastDumpRefresh ? h('span', {}, timeEl(p.lastDumpRefresh), h('br'), h('span', { class: 'muted', text: fmt.dateTime(p.lastDumpRefresh) })) : 'never', 'lastDumpRefresh', true)),
-    inflightPill(p, canRefresh, onRefresh));
+      stat('Last dump refresh', lastRefresh(p), 'lastDumpRefresh', true)),
+    inflightPill(p, canRefresh, onRefresh),
+    dumpPill(p.dumpInflight));
 }
 
 async function render(main, { signal }) {
@@ -69,10 +86,10 @@ async function render(main, { signal }) {
     try {
       const r = await api('GET', '/api/v1/providers', { signal });
       const text = JSON.stringify(r.data);
-      inflight = r.data.some((p) => p.inflight);
+      inflight = r.data.some((p) => p.inflight || p.dumpInflight);
       if (text !== last) {
         last = text;
-        setChildren(list, r.data.length ? r.data.map((p) => providerCard(p, canRefresh, onRefresh)) : h('div', { class: 'card active-empty', text: 'No provider is configured.' }));
+        keepFocus(list, () => setChildren(list, r.data.length ? r.data.map((p) => providerCard(p, canRefresh, onRefresh)) : h('div', { class: 'card active-empty', text: 'No provider is configured.' })));
       }
       list.removeAttribute('aria-busy');
     } catch (e) {

@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { runFields } from './actions.js';
 import { cancelRun } from './job_dialogs.js';
-import { fmt, h, jsonBlock, modal, pill, progressBar, setChildren, timeEl } from './ui.js';
+import { fmt, h, jsonBlock, keepFocus, modal, pill, progressBar, setChildren, timeEl } from './ui.js';
 
 export const ACTIVE = new Set(['queued', 'running']);
 const PAGE_SIZE = 25;
@@ -82,7 +82,7 @@ export function runsSection(jobs, { signal }) {
 
   const row = (run) => {
     const st = shownStatus(run);
-    const open = h('button', { type: 'button', class: 'link-button cell-title', text: run.jobkey, attrs: { 'aria-label': `Details of ${run.jobkey} run ${run.id}` }, onclick: () => openDetail(run.id) });
+    const open = h('button', { type: 'button', class: 'link-button cell-title', id: `open-${run.id}`, text: run.jobkey, attrs: { 'aria-label': `Details of ${run.jobkey} run ${run.id}` }, onclick: () => openDetail(run.id) });
     const actions = ACTIVE.has(run.status) && !run.cancelrequestedat
       ? h('button', { type: 'button', class: 'button button-small button-danger-outline', text: 'Cancel', id: `cancel-row-${run.id}`, onclick: () => cancelRun(run) })
       : null;
@@ -156,7 +156,7 @@ export function runsSection(jobs, { signal }) {
       if (cur) {
         if (JSON.stringify(cur.run) !== JSON.stringify(run)) {
           const tr = row(run);
-          cur.tr.replaceWith(tr);
+          keepFocus(tbody, () => cur.tr.replaceWith(tr));
           rows.set(run.id, { run, tr });
           if (state.status && run.status !== state.status) reload = true;
         }
@@ -171,7 +171,7 @@ export function runsSection(jobs, { signal }) {
 
   function openDetail(id) {
     const body = h('div', { class: 'detail', attrs: { 'aria-live': 'polite' } }, h('p', { class: 'muted', text: 'Loading…' }));
-    const drawDetail = (run) => setChildren(body, detailBody(run));
+    const drawDetail = (run) => keepFocus(body, () => setChildren(body, detailBody(run)));
     modal({
       title: 'Run detail', content: body, wide: true,
       actions: [{ label: 'Close', id: 'close' }],

@@ -25,6 +25,17 @@ function append(el, children) {
   }
 }
 
+/**
+ * Runs `redraw` (which replaces nodes inside `container`) and puts the keyboard focus back on the element with the
+ * same id, so live updates never throw a keyboard user out of what they were on.
+ */
+export function keepFocus(container, redraw) {
+  const a = document.activeElement;
+  const id = a && a !== document.body && container.contains(a) ? a.id : null;
+  redraw();
+  if (id && document.activeElement !== document.getElementById(id)) document.getElementById(id)?.focus();
+}
+
 /** Replaces an element's children. */
 export function setChildren(el, ...children) {
   el.replaceChildren();

@@ -1,0 +1,167 @@
+#!/bin/bash
+# bench_covers.sh — cover-proxy cache hits per second, measured with wrk beside nginx serving the same bytes from
+# the same disk on the same machine in the same run (issue 4: goal ≥ 70% of nginx).
+#
+# Steps: an HTTPS upstream (openssl s_server -WWW, self-signed cert trusted through the test-only cover_ca_file)
+# serves one image; `comicbatch serve` with the loopback test switch fetches it once (a miss), then every request is
+# a cache hit answered with sendfile from <data_dir>/cache/covers. nginx (Debian package, generated config,
+# sendfile on, access log off, worker_processes auto) serves the same image from the same temp directory. wrk runs
+# the same load against both, in turns: nginx, comicbatch, nginx, comicbatch; the best of each is reported.
+#
+# Called by scripts/bench.sh with COMICBATCH_DATABASE_URL (migrated), COMICBATCH_REDIS_URL, COMICBATCH_BIN and
+# BENCH_OUT; standalone (`bench/bench_covers.sh`) it builds ${BUILD:-build} (unless COMICBATCH_BIN is set) and
+# starts its own stack. Knobs: COVER_BYTES (image size, default 65536), WRK_CONNS (default 32), WRK_SECS (default
+# 8), WRK_THREADS (default 2).
+# Prints a markdown table on stdout; raw wrk output goes to $BENCH_OUT/covers-*.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bytes=${COVER_BYTES:-65536}
+conns=${WRK_CONNS:-32}
+secs=${WRK_SECS:-8}
+threads=${WRK_THREADS:-2}
+
+for c in wrk nginx openssl python3 curl; do
+    command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] || { echo "bench_covers: $c is missing (WITH_BENCH=1 scripts/install-deps.sh)" >&2; exit 1; }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+work=$(mktemp -d /tmp/cbbench-covers.XXXXXX)
+chmod 755 "$work"
+out=${BENCH_OUT:-$work/out}
+mkdir -p "$out"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ -n "${own_stack:-}" ] && scripts/stack.sh stop "$work/stack" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -z "${COMICBATCH_DATABASE_URL:-}" ]; then
+    if [ -z "${COMICBATCH_BIN:-}" ]; then
+        bdir=${BUILD:-build}
+        [ -f "$bdir/build.ninja" ] || meson setup "$bdir" >/dev/null
+        ninja -C "$bdir" >/dev/null
+        export COMICBATCH_BIN=$root/$bdir/comicbatch
+    fi
+    own_stack=1
+    while IFS= read -r l; do export "${l?}"; done < <(FAST=1 scripts/stack.sh start "$work/stack")
+    "$COMICBATCH_BIN" migrate >/dev/null
+fi
+BIN=${COMICBATCH_BIN:-$root/build/comicbatch}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() { # wait_port PORT: until something accepts on 127.0.0.1:PORT
+    for _ in $(seq 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "bench_covers: nothing listening on $1" >&2
+    return 1
+}
+
+# The image: JPEG magic, then random bytes (the proxy only looks at the magic).
+mkdir -p "$work/www"
+{ printf '\xff\xd8\xff\xe0'; head -c $((bytes - 4)) /dev/urandom; } > "$work/www/cover.jpg"
+chmod 644 "$work/www/cover.jpg"
+
+# The HTTPS upstream.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+up_port=$(free_port)
+(cd "$work/www" && exec openssl s_server -quiet -accept "127.0.0.1:$up_port" -cert "$work/cert.pem" \
+    -key "$work/key.pem" -WWW) >/dev/null 2>&1 &
+pids+=($!)
+wait_port "$up_port"
+
+# comicbatch.
+cat > "$work/comicbatch.ini" <<EOF
+[server]
+port_file = $work/cb.port
+[runs]
+scheduler = false
+workers = 1
+[paths]
+data_dir = $work/data
+[storage]
+cover_allowed_hosts = localhost:$up_port
+cover_allow_loopback = true
+cover_ca_file = $work/cert.pem
+cover_resolve = localhost:$up_port:127.0.0.1
+EOF
+COMICBATCH_LISTEN=127.0.0.1:0 COMICBATCH_ADMIN_TOKEN=bench-admin-token-0123456789 \
+    "$BIN" --config "$work/comicbatch.ini" serve 2>"$out/covers-daemon.log" &
+pids+=($!)
+for _ in $(seq 200); do [ -s "$work/cb.port" ] && break; sleep 0.05; done
+cb_port=$(cat "$work/cb.port")
+url="https://localhost:$up_port/cover.jpg"
+cb_url="http://127.0.0.1:$cb_port/api/v1/covers/by-url?url=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$url")"
+curl -sf -o "$work/first.jpg" "$cb_url" || { echo "bench_covers: the first (miss) request failed" >&2; cat "$out/covers-daemon.log" >&2; exit 1; }
+cmp -s "$work/first.jpg" "$work/www/cover.jpg" || { echo "bench_covers: proxy bytes differ" >&2; exit 1; }
+
+# nginx on the same file, same disk.
+ng_port=$(free_port)
+cat > "$work/nginx.conf" <<EOF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+daemon on;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path $work/ngx-tmp;
+    proxy_temp_path $work/ngx-tmp;
+    fastcgi_temp_path $work/ngx-tmp;
+    uwsgi_temp_path $work/ngx-tmp;
+    scgi_temp_path $work/ngx-tmp;
+    types { image/jpeg jpg; }
+    server {
+        listen 127.0.0.1:$ng_port;
+        root $work/www;
+        add_header Cache-Control "public, max-age=3600";
+    }
+}
+EOF
+mkdir -p "$work/ngx-tmp"
+"$NGINX" -c "$work/nginx.conf" -p "$work" 2>"$out/covers-nginx-start.log"
+wait_port "$ng_port"
+ng_url="http://127.0.0.1:$ng_port/cover.jpg"
+curl -sf -o "$work/ng.jpg" "$ng_url" && cmp -s "$work/ng.jpg" "$work/www/cover.jpg"
+
+run_wrk() { # run_wrk NAME URL ROUND → prints requests/s
+    wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "$2" > "$out/covers-$1-$3.txt" 2>&1
+    awk '/^Requests\/sec:/ {print $2}' "$out/covers-$1-$3.txt"
+}
+p50() { awk '$1 == "50%" {print $2}' "$out/covers-$1-$2.txt"; }
+p99() { awk '$1 == "99%" {print $2}' "$out/covers-$1-$2.txt"; }
+
+best_ng=0 best_cb=0 ng_round=1 cb_round=1
+for round in 1 2; do
+    r=$(run_wrk nginx "$ng_url" $round)
+    if awk "BEGIN{exit !($r > $best_ng)}"; then best_ng=$r; ng_round=$round; fi
+    r=$(run_wrk comicbatch "$cb_url" $round)
+    if awk "BEGIN{exit !($r > $best_cb)}"; then best_cb=$r; cb_round=$round; fi
+done
+curl -s "http://127.0.0.1:$cb_port/metrics" | grep '^comicbatch_cover_cache' > "$out/covers-metrics.txt" || true
+misses=$(awk -F' ' '/result="miss"/ {print $2}' "$out/covers-metrics.txt")
+[ "${misses:-0}" = 1 ] || echo "bench_covers: expected exactly one miss, metrics say ${misses:-none}" >&2
+
+ratio=$(awk "BEGIN{printf \"%.0f\", 100 * $best_cb / $best_ng}")
+mbs() { awk "BEGIN{printf \"%.0f\", $1 * $bytes / 1048576}"; }
+echo "### Cover cache hits vs nginx ($((bytes / 1024)) KiB image, wrk -t$threads -c$conns -d${secs}s, best of 2)"
+echo
+echo "| server | requests/s | MiB/s | p50 | p99 | vs nginx |"
+echo "|---|---:|---:|---:|---:|---:|"
+echo "| nginx $("$NGINX" -v 2>&1 | sed 's|.*nginx/||') (sendfile, $(nproc) workers) | $best_ng | $(mbs "$best_ng") | $(p50 nginx $ng_round) | $(p99 nginx $ng_round) | 100% |"
+echo "| comicbatch /api/v1/covers/by-url (hit) | $best_cb | $(mbs "$best_cb") | $(p50 comicbatch $cb_round) | $(p99 comicbatch $cb_round) | $ratio% |"
+echo

@@ -1,0 +1,204 @@
+/*
+ * covers — see covers.h. Lock order: only `mu` exists; it is never held across a fetch, only across the table
+ * lookups and the double-checked cache open that makes "miss, then become leader" atomic with respect to a
+ * leader that has just committed and left the table.
+ */
+#include "covers/covers.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* One fetch in flight. Freed by whoever drops the last reference (the leader or the last follower). */
+struct inflight {
+    char key[COVER_KEY_LEN + 1];
+    bool done;
+    int refs;
+    struct fetch_result res;
+    struct inflight *next;
+};
+
+struct covers {
+    struct fetch_opts fetch;
+    struct cover_cache cache;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* broadcast when any fetch finishes */
+    struct inflight *inflight;
+    int ninflight;
+};
+
+struct covers *covers_create(const struct config *cfg, char *err, size_t errlen)
+{
+    struct covers *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    if (fetch_opts_init(&s->fetch, cfg->cover_allowed_hosts, cfg->cover_allow_loopback, cfg->cover_max_bytes,
+                        cfg->cover_timeout_ms, cfg->cover_ca_file, cfg->cover_resolve, err, errlen)) {
+        free(s);
+        return NULL;
+    }
+    if (cover_cache_init(&s->cache, cfg->cover_cache_dir, err, errlen)) {
+        fetch_opts_finish(&s->fetch);
+        free(s);
+        return NULL;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    return s;
+}
+
+void covers_destroy(struct covers *s)
+{
+    if (!s)
+        return;
+    fetch_opts_finish(&s->fetch);
+    cover_cache_finish(&s->cache);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
+
+enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u,
+                                struct fetch_result *res)
+{
+    return fetch_check_url(&s->fetch, url, u, res);
+}
+
+static struct inflight *find(struct covers *s, const char *key)
+{
+    for (struct inflight *in = s->inflight; in; in = in->next)
+        if (!strcmp(in->key, key))
+            return in;
+    return NULL;
+}
+
+/* Caller holds mu. */
+static void unref(struct inflight *in)
+{
+    if (--in->refs == 0)
+        free(in);
+}
+
+/* Caller holds mu; `in` is in the table. */
+static void remove_entry(struct covers *s, struct inflight *in)
+{
+    for (struct inflight **p = &s->inflight; *p; p = &(*p)->next)
+        if (*p == in) {
+            *p = in->next;
+            s->ninflight--;
+            return;
+        }
+}
+
+static enum cover_err io_error(struct fetch_result *res)
+{
+    res->err = COVER_EIO;
+    res->reason = "io";
+    snprintf(res->detail, sizeof res->detail, "the cover cache could not be written");
+    return COVER_EIO;
+}
+
+/* The leader's work: stream into a temp file, commit it, keep its fd as the answer. */
+static enum cover_err fetch_into_cache(struct covers *s, const char *key, const struct url_parts *u,
+                                       struct cover_file *f, struct fetch_result *res)
+{
+    char tmp[4096];
+    int fd = cover_cache_create_temp(&s->cache, key, tmp, sizeof tmp);
+    if (fd < 0)
+        return io_error(res);
+    enum cover_err e = fetch_to_fd(&s->fetch, u, fd, res);
+    if (e != COVER_OK) {
+        cover_cache_discard(fd, tmp);
+        return e;
+    }
+    if (cover_cache_commit(&s->cache, key, fd, tmp, res->type, res->sha256)) {
+        close(fd);
+        return io_error(res);
+    }
+    f->fd = fd;
+    f->size = res->size;
+    f->type = res->type;
+    memcpy(f->etag, res->sha256, sizeof f->etag);
+    return COVER_OK;
+}
+
+static enum cover_err lead(struct covers *s, struct inflight *in, const struct url_parts *u, struct cover_file *f,
+                           struct fetch_result *res)
+{
+    enum cover_err e = fetch_into_cache(s, in->key, u, f, res);
+    pthread_mutex_lock(&s->mu);
+    in->res = *res;
+    in->done = true;
+    remove_entry(s, in);
+    pthread_cond_broadcast(&s->cv);
+    unref(in);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* Caller holds mu. Waits for `in` to finish; returns its result's error (COVER_OK: the file is committed). */
+static enum cover_err follow(struct covers *s, struct inflight *in, struct fetch_result *res)
+{
+    in->refs++;
+    while (!in->done)
+        pthread_cond_wait(&s->cv, &s->mu);
+    *res = in->res;
+    unref(in);
+    return res->err;
+}
+
+enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct cover_file *f,
+                          struct fetch_result *res, enum cover_source *src)
+{
+    char key[COVER_KEY_LEN + 1];
+    cover_cache_key(u->normalized, key);
+    memset(res, 0, sizeof *res);
+    *src = COVER_FROM_CACHE;
+    /* A follower re-reads the leader's file; an invalidation may remove it first: then it tries again. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (cover_cache_open(&s->cache, key, f) == 0)
+            return COVER_OK;
+        pthread_mutex_lock(&s->mu);
+        struct inflight *in = find(s, key);
+        if (in) {
+            enum cover_err e = follow(s, in, res);
+            pthread_mutex_unlock(&s->mu);
+            if (e != COVER_OK)
+                return e;
+            continue;
+        }
+        if (cover_cache_open(&s->cache, key, f) == 0) {
+            pthread_mutex_unlock(&s->mu);
+            return COVER_OK;
+        }
+        if (s->ninflight >= COVERS_MAX_INFLIGHT) {
+            pthread_mutex_unlock(&s->mu);
+            res->err = COVER_EBUSY;
+            res->reason = "busy";
+            snprintf(res->detail, sizeof res->detail, "too many cover fetches are in flight; try again shortly");
+            return COVER_EBUSY;
+        }
+        in = calloc(1, sizeof *in);
+        if (!in)
+            abort();
+        memcpy(in->key, key, sizeof in->key);
+        in->refs = 1;
+        in->next = s->inflight;
+        s->inflight = in;
+        s->ninflight++;
+        pthread_mutex_unlock(&s->mu);
+        *src = COVER_FROM_UPSTREAM;
+        return lead(s, in, u, f, res);
+    }
+    return io_error(res);
+}
+
+int covers_invalidate(struct covers *s, int64_t *files, int64_t *bytes)
+{
+    return cover_cache_invalidate(&s->cache, files, bytes);
+}

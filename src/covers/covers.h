@@ -1,0 +1,45 @@
+/*
+ * covers — the cover proxy as a service: checks a URL against the policy, answers from the disk cache, and on a
+ * miss fetches the image once however many requests want it at the same moment (single flight: the first asker
+ * of a key is its *leader* and fetches; later askers are *followers* that wait on the leader's result and then
+ * read the file it committed). The number of distinct fetches in flight is capped (COVERS_MAX_INFLIGHT); past it
+ * a miss is refused as busy rather than queued without bound. Built by app_start, used by api/covers.c.
+ */
+#ifndef COMICBATCH_COVERS_H
+#define COMICBATCH_COVERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "covers/cache.h"
+#include "covers/fetch.h"
+
+#define COVERS_MAX_INFLIGHT 32
+
+struct config;
+struct covers;
+
+enum cover_source { COVER_FROM_CACHE = 0, COVER_FROM_UPSTREAM = 1 };
+
+/** Builds the service from the [storage] cover_* settings. NULL with `err` naming the setting. */
+struct covers *covers_create(const struct config *cfg, char *err, size_t errlen);
+
+/** Frees the service. No request may be using it. */
+void covers_destroy(struct covers *s);
+
+/** Normalises `url` and checks it against the allowlist (COVER_OK, COVER_EURL, COVER_EHOST with `res`). */
+enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u,
+                                struct fetch_result *res);
+
+/**
+ * The cover for checked URL `u`: from the cache, or fetched (once across concurrent callers) and cached. On COVER_OK
+ * `f` is filled — the caller owns f->fd — and `*src` says whether this call fetched it. Otherwise `res` says why
+ * (followers of a failed fetch get the leader's result).
+ */
+enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct cover_file *f,
+                          struct fetch_result *res, enum cover_source *src);
+
+/** Deletes every cached file (see cover_cache_invalidate). 0 or -1. */
+int covers_invalidate(struct covers *s, int64_t *files, int64_t *bytes);
+
+#endif
