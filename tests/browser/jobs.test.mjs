@@ -54,6 +54,7 @@ test('sign in: a wrong token is refused, the admin token works and stays out of 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#signin-error', { hasText: 'not accepted' }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await screenshots(page, 'signin', { fullPage: false });
 
   await page.locator('#token').fill(ADMIN_TOKEN);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -53,7 +53,8 @@ export async function signIn(page, d, path, token) {
 /** Saves a full-page screenshot as docs/screenshots/NAME.png, in light and dark (restores light). */
 export async function screenshots(page, name, { dark = true, fullPage = true } = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove())); // fixed: they float mid-page
+  // Toasts are fixed and the top bar sticky: both would float mid-page in a full-page shot taken while scrolled.
+  await page.evaluate(() => { document.querySelectorAll('.toast').forEach((t) => t.remove()); window.scrollTo(0, 0); });
   await page.emulateMedia({ colorScheme: 'light' });
   await page.waitForTimeout(150);
   await page.screenshot({ path: join(SHOTS, `${name}-light.png`), fullPage, animations: 'disabled' });

@@ -13,14 +13,14 @@ function lastRunCell(run) {
   if (!run) return h('span', { class: 'muted', text: 'never' });
   const st = shownStatus(run);
   return h('div', { class: 'cell-stack' }, pill(st),
-    h('span', { class: 'cell-sub' }, timeEl(run.finishedat || run.startedat || run.createdat),
+    h('span', { class: 'cell-sub nowrap' }, timeEl(run.finishedat || run.startedat || run.createdat),
       run.durationms !== null && run.durationms !== undefined ? ` · ${fmt.duration(run.durationms)}` : ''));
 }
 
 function nextRunCell(e) {
   if (!e.isenabled) return h('span', { class: 'muted', text: 'disabled' });
   if (!e.nextrunat) return h('span', { class: 'muted', text: '—' });
-  return h('div', { class: 'cell-stack' }, timeEl(e.nextrunat), h('span', { class: 'cell-sub', text: fmt.dateTime(e.nextrunat) }));
+  return h('div', { class: 'cell-stack' }, timeEl(e.nextrunat), h('span', { class: 'cell-sub nowrap', text: fmt.dateTime(e.nextrunat) }));
 }
 
 function scheduleSection(ctx) {
