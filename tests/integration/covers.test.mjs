@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { newDatabase, startDaemon, api, sql, sqlValue } from './lib.mjs';
+import { stopClean } from './foundation-util.mjs';
 import { makeCert, makeImages, startUpstream } from './covers-upstream.mjs';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
@@ -45,9 +46,9 @@ before(async () => {
 });
 
 after(async () => {
-  await A?.stop();
-  await B?.stop();
   await up?.close();
+  await stopClean(A); // a clean exit: under ASan that includes no leaks
+  await stopClean(B);
 });
 
 /** GETs `path` on daemon `d` without a token; the body as a Buffer, plus parsed JSON when it is JSON. */
