@@ -23,78 +23,157 @@
 #define BATCH_RECORDS 1000
 #define MAX_SAMPLES 10
 
+/* A growable text buffer. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+};
+
 struct import {
     struct job_ctx *ctx;
     const char *provider;
-    char *buf; /* the pending batch as a JSON array text: [{"h":hash,"r":canonical},…] */
-    size_t len, cap;
+    char *texts[BATCH_RECORDS]; /* the pending batch's canonical texts (owned) */
+    char hashes[BATCH_RECORDS][65];
     int pending;
-    int64_t records, inserted, updated, unchanged, duplicates, malformed;
+    struct sbuf keys;           /* the pending batch's [[id, hash], …] as JSON text */
+    struct sbuf rows;           /* the changed records as JSON text: [{"h":hash,"r":canonical}, …] */
+    int64_t records, inserted, updated, unchanged, malformed;
     json_t *samples;
 };
 
-/* The batch: one row per distinct provider id (the last occurrence in the batch wins). */
-#define BATCH_SQL \
-    "batch AS (SELECT DISTINCT ON (e->'r'->>'id') e->'r'->>'id' AS providerid, e->>'h' AS hash, e->'r' AS record" \
-    " FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(e, ord) ORDER BY e->'r'->>'id', ord DESC)"
+/*
+ * Step 1 of a batch: which records are new or changed? Only ids and hashes travel (a few bytes per record), so a
+ * dump that is mostly unchanged — the daily case — costs little. One row per distinct id (the last occurrence in
+ * the batch wins); returns the distinct count, how many are new, and the batch positions (1-based) to write.
+ */
+static const char compare_sql[] =
+    "WITH b AS (SELECT DISTINCT ON (e->>0) e->>0 AS id, e->>1 AS hash, ord"
+    " FROM json_array_elements($2::json) WITH ORDINALITY AS t(e, ord) ORDER BY e->>0, ord DESC)"
+    " SELECT count(*), count(*) FILTER (WHERE p.providerid IS NULL),"
+    " array_agg(b.ord ORDER BY b.ord) FILTER (WHERE p.hash IS DISTINCT FROM b.hash)"
+    " FROM b LEFT JOIN metadata.providerrecord p ON p.provider = $1 AND p.providerid = b.id";
 
+/* Step 2: writes the changed records. The WHERE keeps a record that is already current from being rewritten. */
 static const char upsert_sql[] =
-    "WITH " BATCH_SQL ", up AS ("
-    " INSERT INTO metadata.providerrecord AS p (provider, providerid, hash, record)"
-    " SELECT $1, providerid, hash, record FROM batch"
+    "WITH up AS (INSERT INTO metadata.providerrecord AS p (provider, providerid, hash, record)"
+    " SELECT $1, e->'r'->>'id', e->>'h', e->'r' FROM jsonb_array_elements($2::jsonb) AS t(e)"
     " ON CONFLICT (provider, providerid) DO UPDATE SET hash = excluded.hash, record = excluded.record,"
     " updatedat = now() WHERE p.hash IS DISTINCT FROM excluded.hash"
     " RETURNING (xmax = 0) AS inserted)"
-    " SELECT (SELECT count(*) FROM batch), count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)"
-    " FROM up";
+    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up";
 
-static const char dry_sql[] =
-    "WITH " BATCH_SQL " SELECT count(*), count(*) FILTER (WHERE p.providerid IS NULL),"
-    " count(*) FILTER (WHERE p.hash IS DISTINCT FROM b.hash AND p.providerid IS NOT NULL)"
-    " FROM batch b LEFT JOIN metadata.providerrecord p ON p.provider = $1 AND p.providerid = b.providerid";
-
-static void append(struct import *im, const char *s, size_t n)
+static void sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
-    if (im->len + n + 2 > im->cap) {
-        im->cap = (im->len + n + 2) * 2;
-        if (!(im->buf = realloc(im->buf, im->cap)))
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        if (!(b->p = realloc(b->p, b->cap)))
             abort();
     }
-    memcpy(im->buf + im->len, s, n);
-    im->len += n;
-    im->buf[im->len] = '\0';
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
 }
 
-/* Writes the pending batch. Returns 0 or -1 (ctx->error set, or cancelled). */
+static void sbuf_str(struct sbuf *b, const char *s)
+{
+    sbuf_add(b, s, strlen(s));
+}
+
+/* Builds the changed records' JSON from the positions in `ords` ("{1,5,9}"). Returns how many. */
+static int collect_changed(struct import *im, const char *ords)
+{
+    int n = 0;
+    im->rows.len = 0;
+    for (const char *s = ords; s && *s;) {
+        char *end;
+        long i = strtol(s, &end, 10);
+        if (end == s) {
+            s++;
+            continue;
+        }
+        s = end;
+        if (i < 1 || i > im->pending)
+            continue;
+        sbuf_str(&im->rows, n++ ? ",{\"h\":\"" : "[{\"h\":\"");
+        sbuf_add(&im->rows, im->hashes[i - 1], 64);
+        sbuf_str(&im->rows, "\",\"r\":");
+        sbuf_str(&im->rows, im->texts[i - 1]);
+        sbuf_str(&im->rows, "}");
+    }
+    if (n)
+        sbuf_str(&im->rows, "]");
+    return n;
+}
+
+/* Writes the records at `ords`; adds what happened to the counters. Returns 0 or -1. */
+static int write_changed(struct import *im, const char *ords, int64_t distinct)
+{
+    int64_t ins = 0, upd = 0;
+    if (collect_changed(im, ords)) {
+        const char *p[] = {im->provider, im->rows.p};
+        PGresult *r = job_query(im->ctx, "dump_refresh.upsert", upsert_sql, 2, p);
+        if (!r)
+            return -1;
+        ins = pg_int(r, 0, 0, 0);
+        upd = pg_int(r, 0, 1, 0);
+        PQclear(r);
+    }
+    im->inserted += ins;
+    im->updated += upd;
+    im->unchanged += distinct - ins - upd;
+    im->ctx->rowsaffected = im->inserted + im->updated;
+    return 0;
+}
+
+static void clear_batch(struct import *im)
+{
+    for (int i = 0; i < im->pending; i++) {
+        free(im->texts[i]);
+        im->texts[i] = NULL;
+    }
+    im->pending = 0;
+    im->keys.len = 0;
+}
+
+/* Compares the pending batch with the table and writes what changed (dry run: only counts). 0 or -1. */
 static int flush(struct import *im)
 {
     if (!im->pending)
         return 0;
-    append(im, "]", 1);
-    const char *p[] = {im->provider, im->buf};
-    PGresult *r = job_query(im->ctx, "dump_refresh.upsert", im->ctx->dryrun ? dry_sql : upsert_sql, 2, p);
-    im->len = 0;
-    im->pending = 0;
-    if (!r)
-        return -1;
-    int64_t distinct = pg_int(r, 0, 0, 0), ins = pg_int(r, 0, 1, 0), upd = pg_int(r, 0, 2, 0);
+    sbuf_str(&im->keys, "]");
+    const char *p[] = {im->provider, im->keys.p};
+    PGresult *r = job_query(im->ctx, "dump_refresh.compare", compare_sql, 2, p);
+    int rc = r ? 0 : -1;
+    if (r && im->ctx->dryrun) {
+        int64_t distinct = pg_int(r, 0, 0, 0), fresh = pg_int(r, 0, 1, 0);
+        const char *ords = pg_val(r, 0, 2);
+        int64_t changed = ords && strlen(ords) > 2; /* "{3,17}": elements = commas + 1 */
+        for (const char *c = ords; changed && *c; c++)
+            changed += *c == ',';
+        im->inserted += fresh;
+        im->updated += changed - fresh;
+        im->unchanged += distinct - changed;
+    } else if (r) {
+        rc = write_changed(im, pg_val(r, 0, 2), pg_int(r, 0, 0, 0));
+    }
     PQclear(r);
-    im->inserted += ins;
-    im->updated += upd;
-    im->unchanged += distinct - ins - upd;
-    im->ctx->rowsaffected = im->ctx->dryrun ? 0 : im->inserted + im->updated;
-    return 0;
+    clear_batch(im);
+    return rc;
 }
 
 static int on_record(void *user, int64_t lineno, const struct record *rec)
 {
     struct import *im = user;
-    const char *open = im->pending ? ",{\"h\":\"" : "[{\"h\":\"";
-    append(im, open, strlen(open));
-    append(im, rec->hash, 64);
-    append(im, "\",\"r\":", 6);
-    append(im, rec->text, strlen(rec->text));
-    append(im, "}", 1);
+    char *id = json_dumps(json_object_get(rec->json, "id"), JSON_ENCODE_ANY);
+    if (!id || !(im->texts[im->pending] = strdup(rec->text)))
+        abort();
+    memcpy(im->hashes[im->pending], rec->hash, 65);
+    sbuf_str(&im->keys, im->pending ? ",[" : "[[");
+    sbuf_str(&im->keys, id);
+    sbuf_str(&im->keys, ",\"");
+    sbuf_add(&im->keys, rec->hash, 64);
+    sbuf_str(&im->keys, "\"]");
+    free(id);
     im->records++;
     if (++im->pending < BATCH_RECORDS)
         return 0;
@@ -174,7 +253,9 @@ static int dump_refresh_run(struct job_ctx *ctx)
         job_fail(ctx, "%s", err);
     else if (res == PROVIDER_OK && !ctx->error[0] && !job_cancelled(ctx) && !ctx->dryrun)
         save_state(&im);
-    free(im.buf);
+    clear_batch(&im);
+    free(im.keys.p);
+    free(im.rows.p);
     json_decref(im.samples);
     return ctx->error[0] || job_cancelled(ctx) ? -1 : 0;
 }

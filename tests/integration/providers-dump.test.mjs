@@ -91,6 +91,9 @@ test('a second dump reports changed, new, unchanged, duplicate and malformed lin
   const changed = new Set(range(1, N).filter((g) => g % 10 === 3)); // 300 changed
   const lines = range(1, N).map((g) => providerRecord('acme', g, changed.has(g) ? 2 : 0));
   for (const g of range(N + 1, N + 100)) lines.push(providerRecord('acme', g)); // 100 new
+  // Two duplicates inside the first batch: an unchanged record again, and a changed copy of an unchanged record
+  // after the original (the last occurrence wins).
+  lines.splice(30, 0, providerRecord('acme', 20), providerRecord('acme', 25, 5));
   // Malformed lines at known positions (1-based line numbers after insertion).
   const bad = [
     ['{"id": "x-1", "title": ', 'invalid JSON'],
@@ -119,10 +122,10 @@ test('a second dump reports changed, new, unchanged, duplicate and malformed lin
   const run = await runJob(d, 'metadata.dump_refresh');
   assert.equal(run.status, 'done', run.lasterror);
   assert.deepEqual(meta(run), {
-    linesRead: N + 100 + bad.length + 2 + 1, inserted: 100, updated: changed.size,
-    unchanged: N - changed.size + 1, malformed: bad.length, duplicates: 0,
+    linesRead: N + 100 + 2 + bad.length + 2 + 1, inserted: 100, updated: changed.size + 1,
+    unchanged: N - changed.size - 1 + 1, malformed: bad.length, duplicates: 2,
   });
-  assert.equal(run.rowsaffected, 100 + changed.size);
+  assert.equal(run.rowsaffected, 100 + changed.size + 1);
   const samples = run.meta.malformedSamples;
   assert.equal(samples.length, 10, 'the first 10 malformed lines are sampled');
   samples.forEach((s, i) => {
@@ -132,7 +135,9 @@ test('a second dump reports changed, new, unchanged, duplicate and malformed lin
   // Exactly the changed records got a new row version; unchanged ones were not rewritten.
   const rewritten = sql(dbUrl, `SELECT p.providerid FROM metadata.providerrecord p JOIN before_import b USING
                                 (providerid) WHERE p.provider = 'acme' AND p.xmin::text <> b.x ORDER BY 1`).map((r) => r[0]);
-  assert.deepEqual(rewritten, [...changed].map((g) => `acme-${g}`).sort());
+  assert.deepEqual(rewritten, [...changed, 25].map((g) => `acme-${g}`).sort());
+  assert.equal(sqlValue(dbUrl, "SELECT hash FROM metadata.providerrecord WHERE providerid = 'acme-25'"),
+    recordHash(providerRecord('acme', 25, 5)));
   const g = 13;
   assert.equal(sqlValue(dbUrl, `SELECT hash FROM metadata.providerrecord WHERE providerid = 'acme-${g}'`),
     recordHash(providerRecord('acme', g, 2)));
