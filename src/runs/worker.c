@@ -168,6 +168,10 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     else
         rc = job->run(&ctx);
     unregister_run(p, &ctl); /* no PQcancel may hit the connection after this point */
+    if (PQstatus(db) != CONNECTION_OK) {
+        log_warn("msg=\"database connection lost during the run; reconnecting to record its end\" run=%s", run->id);
+        PQreset(db); /* if this fails too, the run stays `running` without heartbeat and the leader fails it */
+    }
     if (PQtransactionStatus(db) != PQTRANS_IDLE)
         pg_cmd(db, "ROLLBACK");
     if (job)
@@ -227,6 +231,8 @@ static void *worker_main(void *arg)
             json_decref(run.params);
             continue; /* more may be queued */
         }
+        if (got < 0 && PQstatus(db) != CONNECTION_OK)
+            continue; /* reconnect now: the wake-up that brought us here may be the only one for that run */
         wait_for_work(p, seen);
     }
     PQfinish(db);
@@ -284,18 +290,31 @@ static void monitor_progress(struct worker_pool *p, PGconn *db)
     }
 }
 
+/* The ids of the runs this instance executes, as a uuid[] literal "{a,b}" in buf; returns how many. */
+static int active_ids(struct worker_pool *p, char *buf, size_t len)
+{
+    int n = 0;
+    size_t o = (size_t)snprintf(buf, len, "{");
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        if (p->active[i].ctl && o + sizeof p->active[i].ctl->run_id + 2 < len)
+            o += (size_t)snprintf(buf + o, len - o, "%s%s", n++ ? "," : "", p->active[i].ctl->run_id);
+    pthread_mutex_unlock(&p->mu);
+    snprintf(buf + o, len - o, "}");
+    return n;
+}
+
 /*
  * A run this instance still executes whose row is no longer `running` for us was failed behind our back (the
  * leader's rescue after a stalled heartbeat): stop it, or it would go on while its lock key lets a second run
- * start. Only runs registered before the heartbeat statement began are judged (a newer one may not be in its
- * result yet); `r` holds the ids the statement found running for this instance.
+ * start. Only the runs the heartbeat asked about (`asked`) are judged; `r` holds those it found running for us.
  */
-static void stop_lost_runs(struct worker_pool *p, PGresult *r, int64_t beat_started)
+static void stop_lost_runs(struct worker_pool *p, PGresult *r, const char *asked)
 {
     pthread_mutex_lock(&p->mu);
     for (int i = 0; i < MAX_ACTIVE; i++) {
         struct active_run *a = &p->active[i];
-        if (!a->ctl || a->ctl->started_mono_ms >= beat_started || atomic_load(&a->ctl->cancel) != CANCEL_NONE)
+        if (!a->ctl || !strstr(asked, a->ctl->run_id) || atomic_load(&a->ctl->cancel) != CANCEL_NONE)
             continue;
         bool found = false;
         for (int k = 0; k < PQntuples(r) && !found; k++)
@@ -303,32 +322,36 @@ static void stop_lost_runs(struct worker_pool *p, PGresult *r, int64_t beat_star
         if (!found) {
             log_warn("msg=\"run is no longer running for this instance (rescued); stopping it\" run=%s",
                      a->ctl->run_id);
-            cancel_locked(a, CANCEL_LOST, beat_started);
+            cancel_locked(a, CANCEL_LOST, time_mono_ms());
         }
     }
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Heartbeat: refresh our runs' heartbeatat; pick up cancel requests whose NOTIFY we may have missed; stop runs
- * that were taken from us. */
+/*
+ * Heartbeat: refresh heartbeatat of the runs this process is executing — only those, so a row left `running` by
+ * a run whose end could not be recorded (connection lost) stops being refreshed and the leader's rescue fails it
+ * after the lease; pick up cancel requests whose NOTIFY we may have missed; stop runs that were taken from us.
+ */
 static void monitor_heartbeat(struct worker_pool *p, PGconn *db)
 {
-    int64_t beat_started = time_mono_ms();
-    char no[16];
+    char no[16], ids[MAX_ACTIVE * 40 + 8];
     snprintf(no, sizeof no, "%d", p->app->instance_no);
-    const char *params[] = {no};
-    PGresult *r = pg_query(db, "worker.heartbeat",
-                           "UPDATE system.batchrun SET heartbeatat = now() WHERE instanceno = $1::int"
-                           " AND status = 'running' RETURNING id, cancelrequestedat IS NOT NULL",
-                           1, params, NULL);
+    const char *params[] = {no, ids};
     pg_exec(db, "worker.instance_seen", "UPDATE system.batchinstance SET lastseenat = now() WHERE no = $1::int", 1,
             params);
+    if (active_ids(p, ids, sizeof ids) == 0)
+        return;
+    PGresult *r = pg_query(db, "worker.heartbeat",
+                           "UPDATE system.batchrun SET heartbeatat = now() WHERE instanceno = $1::int"
+                           " AND status = 'running' AND id = ANY($2::uuid[]) RETURNING id, cancelrequestedat IS NOT NULL",
+                           2, params, NULL);
     if (!r)
         return;
     for (int i = 0; i < PQntuples(r); i++)
         if (pg_bool(r, i, 1))
             worker_pool_cancel(p, PQgetvalue(r, i, 0), CANCEL_REQUESTED);
-    stop_lost_runs(p, r, beat_started);
+    stop_lost_runs(p, r, ids);
     PQclear(r);
 }
 

@@ -111,6 +111,19 @@ static void set_slot_conn(struct pgpool *p, int i, PGconn *c)
     pthread_mutex_unlock(&p->mu);
 }
 
+/*
+ * An idle connection the server closed (restart, pg_terminate_backend) still says CONNECTION_OK until it is read.
+ * Reading what is pending (libpq's socket is non-blocking) takes the server's goodbye message, then the end of
+ * the stream, which marks it bad: the request then gets a fresh connection instead of an error.
+ */
+static bool idle_conn_alive(PGconn *c)
+{
+    for (int i = 0; i < 2; i++)
+        if (!PQconsumeInput(c))
+            return false;
+    return PQstatus(c) == CONNECTION_OK;
+}
+
 PGconn *pgpool_acquire(struct pgpool *p, int wait_ms)
 {
     int i = take_slot(p, wait_ms);
@@ -119,7 +132,7 @@ PGconn *pgpool_acquire(struct pgpool *p, int wait_ms)
         return NULL;
     }
     PGconn *c = p->conns[i];
-    if (c && PQstatus(c) != CONNECTION_OK) {
+    if (c && !idle_conn_alive(c)) {
         PQfinish(c);
         c = NULL;
     }
@@ -183,10 +196,12 @@ PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const ch
     if (sqlstate) {
         snprintf(sqlstate, 6, "%s", state ? state : "");
     }
+    /* libpq's own errors (connection lost) have no primary message field: then the connection's message. */
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     /* Unique violations and cancels are expected outcomes the caller handles; log only real failures. */
     if (!state || (strcmp(state, "23505") && strcmp(state, "57014")))
         log_error("msg=\"query failed\" what=%s sqlstate=%s error=\"%s\"", what, state ? state : "-",
-                  r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(c));
+                  msg ? msg : PQerrorMessage(c));
     PQclear(r);
     return NULL;
 }

@@ -1,11 +1,14 @@
 // foundation-crash.test.mjs — durability of the run model across process death (DESIGN §3): a daemon killed with
 // SIGKILL mid-run → after a restart the run is `failed` with a lasterror saying its instance died, the job's lock
 // is free again, and a run that was still queued is picked up by the new process; a SIGTERM mid-run stops cleanly
-// and says so in the run; a run failed behind its live owner's back is stopped by that owner.
+// and says so in the run; a run failed behind its live owner's back is stopped by that owner; and a daemon whose
+// database connections are all killed recovers without leaving a run stuck `running`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newDatabase, startDaemon, api, sql, waitRun, waitFor } from './lib.mjs';
-import { getRun, trigger, waitStatus, waitWorkerSleeping, workerSleeps, stopClean } from './foundation-util.mjs';
+import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, waitFor } from './lib.mjs';
+import {
+  getRun, trigger, waitStatus, waitWorkerSleeping, workerSleeps, metrics, metricValue, stopClean,
+} from './foundation-util.mjs';
 
 test('SIGKILL mid-run → after restart the run is failed ("instance … died"), and the job runs again', async () => {
   const db = newDatabase();
@@ -88,3 +91,41 @@ test('a run failed behind its owner\'s back (rescue after a stalled heartbeat) i
     await stopClean(a);
   }
 });
+
+test('every database connection killed mid-run: the API answers, the run ends, the job, leader and cancel recover',
+  async () => {
+    const db = newDatabase();
+    const a = await startDaemon(db);
+    try {
+      const warm = await trigger(a, 'system.canary', { seconds: 0 });
+      await waitRun(a, 'system.canary', warm.id);
+      const q = await trigger(a, 'system.canary', { seconds: 60 });
+      await waitStatus(a, 'system.canary', q.id, 'running');
+      await waitWorkerSleeping(db);
+      const pids = sql(db, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+        AND application_name LIKE 'comicbatch-%'`).map((r) => r[0]);
+      assert.ok(pids.length >= 5, `pool, listener, leader, monitor and worker connections (${pids.length})`);
+      sql(db, `SELECT pg_terminate_backend(pid) FROM unnest('{${pids.join(',')}}'::int[]) pid`);
+      await waitFor(() => sqlValue(db, `SELECT count(*) FROM pg_stat_activity WHERE pid IN (${pids.join(',')})`) === '0',
+        5000, 'the killed backends to be gone'); // as after a database restart: the daemon was told, then cut off
+
+      const list = await api(a, 'GET', '/api/v1/admin/batch/jobs');
+      assert.equal(list.status, 200, `the first request after the loss gets a fresh connection: ${JSON.stringify(list.body)}`);
+      const ended = await waitStatus(a, 'system.canary', q.id, ['failed', 'cancelled'], 20000);
+      assert.equal(ended.status, 'failed');
+      assert.match(ended.lasterror, /connection/i, ended.lasterror);
+
+      const again = await trigger(a, 'system.canary', { seconds: 0 });
+      assert.equal((await waitRun(a, 'system.canary', again.id)).status, 'done');
+      await waitFor(async () => metricValue(await metrics(a), 'comicbatch_leader') === 1, 10000, 'leadership back');
+
+      const long = await trigger(a, 'system.canary', { seconds: 60 });
+      await waitStatus(a, 'system.canary', long.id, 'running');
+      await waitWorkerSleeping(db);
+      const c = await api(a, 'POST', '/api/v1/admin/batch/jobs/system.canary/cancel', { body: {} });
+      assert.equal(c.status, 200, JSON.stringify(c.body));
+      assert.equal(c.body.data.status, 'cancelled', 'the listener is back: the cancel reached the worker');
+    } finally {
+      await stopClean(a);
+    }
+  });

@@ -293,6 +293,18 @@ describe('health and metrics', () => {
     assert.equal(metricValue(text, 'comicbatch_leader'), 1, 'a lone instance leads');
     assert.match(text, /^comicbatch_http_requests_total\{/m);
   });
+
+  test('/metrics shows the running gauge while a run is in progress', async () => {
+    const gauge = async () => metricValue(await metrics(d), 'comicbatch_runs_active',
+      'job="system.canary",status="running"');
+    assert.equal(await gauge(), null, 'nothing running, no series');
+    const q = await trigger(d, 'system.canary', { seconds: 60 });
+    await waitStatus(d, 'system.canary', q.id, 'running');
+    assert.equal(await gauge(), 1);
+    await cancelAll('system.canary');
+    await waitStatus(d, 'system.canary', q.id, 'cancelled');
+    assert.equal(await gauge(), null);
+  });
 });
 
 describe('alerts', () => {
