@@ -156,6 +156,42 @@ describe('misfire after downtime', () => {
   });
 });
 
+describe('due slots', () => {
+  const scheduled = () => runRows(db, 'system.canary', "triggeredby = 'scheduler'");
+  const nextRunAt = () => Number(sqlValue(db, `SELECT round(extract(epoch FROM nextrunat) * 1000)
+    FROM system.batchschedule WHERE jobkey = 'system.canary'`));
+
+  test('a slot late by less than the grace runs for that very slot', async () => {
+    const before = scheduled().length;
+    const slot = sqlValue(db, `UPDATE system.batchschedule SET nextrunat = date_trunc('second', now()) - interval '20 s'
+      WHERE jobkey = 'system.canary' RETURNING to_char(nextrunat AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`);
+    const runs = await waitFor(() => scheduled().length === before + 1 && scheduled(), 10000, 'the slot\'s run');
+    assert.equal(runs[before].scheduledfor, slot);
+    assert.ok(nextRunAt() > Date.now(), 'nextrunat moved past now');
+    await sleep(1500);
+    assert.equal(scheduled().length, before + 1, 'once');
+    await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/cancel', { body: {} });
+    await waitFor(async () => (await api(d, 'GET', '/api/v1/admin/batch/jobs?jobkey=system.canary&status=running'))
+      .body.meta.total === 0, 5000, 'the run to end');
+  });
+
+  test('a slot that comes while the job still runs is skipped, counted as an overlap, and nextrunat moves on',
+    async () => {
+      const manual = await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/run',
+        { body: { params: { seconds: 60 } } });
+      assert.equal(manual.status, 202, JSON.stringify(manual.body));
+      const before = scheduled().length;
+      sql(db, `UPDATE system.batchschedule SET nextrunat = date_trunc('second', now())
+        WHERE jobkey = 'system.canary'`);
+      await waitFor(() => nextRunAt() > Date.now(), 10000, 'the leader to pass the slot');
+      assert.equal(scheduled().length, before, 'no second active run of the job');
+      const m = await api(d, 'GET', '/metrics', { token: null });
+      assert.match(m.body, /^comicbatch_schedule_overlaps_total\{job="system.canary"\} 1$/m);
+      const c = await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/cancel', { body: {} });
+      assert.equal(c.body.data.status, 'cancelled');
+    });
+});
+
 describe('retention', () => {
   test('the leader deletes finished runs older than retention_days and keeps the rest', async () => {
     const rdb = newDatabase();
