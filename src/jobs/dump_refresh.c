@@ -1,8 +1,9 @@
 /*
  * metadata.dump_refresh — imports a provider's dump into metadata.providerrecord (DESIGN §5). The provider streams
- * canonical records; they are upserted in batches of BATCH_RECORDS, one statement each (its own transaction, so a
- * cancel or crash keeps what was committed and a rerun is safe), and a record whose content hash did not change is
- * not rewritten (`… DO UPDATE … WHERE hash IS DISTINCT FROM excluded.hash`). Malformed lines are counted and the
+ * canonical records; they are handled in batches of BATCH_RECORDS: one statement compares the batch's ids and
+ * hashes with the table, a second upserts only the new and changed records (`… DO UPDATE … WHERE hash IS DISTINCT
+ * FROM excluded.hash`), so an unchanged record is neither sent again nor rewritten. Each statement is its own
+ * transaction: a cancel or crash keeps what was committed and a rerun is safe. Malformed lines are counted and the
  * first few are sampled in meta; they never abort the import. Records missing from a newer dump are kept (a
  * provider that drops a series for a day must not orphan its series rows).
  *

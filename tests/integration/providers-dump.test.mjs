@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { stopClean } from './foundation-util.mjs';
 import { newDatabase, startDaemon, api, sql, sqlValue } from './lib.mjs';
 import { providerRecord, recordHash, jsonLines, range, runJob } from './providers-util.mjs';
 
@@ -56,7 +57,7 @@ before(async () => {
 });
 
 after(async () => {
-  await d?.stop();
+  await stopClean(d); // a clean exit: under ASan that includes no leaks
   server?.close();
 });
 
