@@ -1,7 +1,8 @@
 // jobs.test.mjs — the sign-in screen and /admin/jobs in real headless Chromium against the real daemon:
 // sign in/out and 401 handling, the schedule toggle and cron editor (checked through the API), a system.canary run
 // whose progress bar moves without a reload and which is cancelled from the page, the runs table's filters and
-// paging (checked against SQL on generated runs), the run detail, keyboard behaviour of the dialogs, screenshots.
+// paging (checked against SQL on generated runs), the run detail, run-now errors and dry run, keyboard behaviour of
+// the dialogs, the live feed surviving a server restart, screenshots.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -195,6 +196,39 @@ test('run system.canary: progress moves without a reload, cancel from the page e
   await page.close();
 });
 
+test('run now: a bad param is named under its field, 409 is explained, dry run reaches the run', { timeout: 90000 }, async () => {
+  const page = await chrome.newPage();
+  await signIn(page, d, '/admin/jobs', ADMIN_TOKEN);
+  await page.locator('id=run-system.canary').click();
+  let dialog = page.locator('dialog[open]');
+  await dialog.locator('#param-seconds').fill('-3');
+  await dialog.locator('[data-action="run"]').click();
+  await dialog.locator('#param-seconds-error', { hasText: 'seconds' }).waitFor();
+  assert.equal(await dialog.locator('#param-seconds').getAttribute('aria-invalid'), 'true');
+  assert.equal(sqlValue(db, "SELECT count(*) FROM system.batchrun WHERE jobkey = 'system.canary' AND status IN ('queued', 'running')"), '0', 'nothing queued');
+
+  // While a canary runs, a second one is refused with 409, shown in the dialog, which stays open.
+  const busy = await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { body: { params: { seconds: 30 } } });
+  assert.equal(busy.status, 202);
+  await dialog.locator('#param-seconds').fill('1');
+  await dialog.locator('[data-action="run"]').click();
+  await dialog.locator('#run-error', { hasText: 'already queued or running' }).waitFor();
+  assert.ok(await dialog.isVisible());
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/cancel', { body: { id: busy.body.data.id } });
+
+  // A job that supports dry runs offers the checkbox, and the run is queued as a dry run.
+  await page.locator('id=run-sessions.cleanup').click();
+  dialog = page.locator('dialog[open]');
+  await dialog.locator('#run-dryrun').check();
+  await dialog.locator('[data-action="run"]').click();
+  await dialog.waitFor({ state: 'detached' });
+  await waitFor(() => sqlValue(db, "SELECT count(*) FROM system.batchrun WHERE jobkey = 'sessions.cleanup' AND dryrun AND triggeredby = 'admin'") === '1', 10000, 'the dry run');
+  assert.deepEqual(page.errors.filter((e) => !/status of (400|409)/.test(e)), []);
+  await page.close();
+});
+
 test('runs table: filters and paging match the database', { timeout: 90000 }, async () => {
   const page = await chrome.newPage();
   await signIn(page, d, '/admin/jobs', ADMIN_TOKEN);
@@ -276,5 +310,24 @@ test('phone width: the jobs page stays usable at 375 px', { timeout: 60000 }, as
   assert.ok(overflow <= 0, `no horizontal scrolling (overflow ${overflow}px)`);
   assert.ok(await page.locator('id=run-system.canary').isVisible());
   await screenshots(page, 'jobs-phone', { dark: false, fullPage: false });
+  await page.close();
+});
+
+test('the live feed reconnects after the server restarts, and keeps updating without a reload', { timeout: 90000 }, async () => {
+  const page = await chrome.newPage();
+  await signIn(page, d, '/admin/jobs', ADMIN_TOKEN);
+  await page.locator('#live[data-state="live"]').waitFor();
+  await page.evaluate(() => { window.__sameDocument = true; });
+  const port = d.port;
+  await d.stop();
+  await page.locator('#live[data-state="connecting"]').waitFor();
+  d = await startDaemon(db, {}, { COMICBATCH_LISTEN: `127.0.0.1:${port}` });
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 30000 });
+  const r = await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { body: { params: { seconds: 3 } } });
+  assert.equal(r.status, 202);
+  await page.locator(`.active-run[data-run-id="${r.body.data.id}"]`).waitFor({ timeout: 20000 });
+  await page.locator(`.active-run[data-run-id="${r.body.data.id}"][data-status="done"]`).waitFor({ timeout: 20000 });
+  assert.equal(await page.evaluate(() => window.__sameDocument), true);
+  assert.deepEqual(page.errors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource|network/i.test(e)), []);
   await page.close();
 });

@@ -163,3 +163,13 @@ test('admin pages: served with strict CSP, nosniff, no framing, and no inline sc
   assert.match(js.headers.get('content-type'), /^text\/javascript/);
   assert.equal((await fetch(`${d.base}/admin/nope.js`)).status, 404);
 });
+
+test('events: an open stream ends when the server stops, and the server exits cleanly', async () => {
+  const s = await openStream();
+  await s.next(() => true);
+  const ended = (async () => { try { for (;;) await s.next(() => false, 60000); } catch (e) { return e.message; } })();
+  const exit = await d.stop();
+  assert.equal(exit.code, 0, `clean exit: ${JSON.stringify(exit)}`);
+  assert.match(await ended, /stream ended|terminated|aborted|other side closed/i);
+  d = null;
+});

@@ -141,7 +141,7 @@ export function runNow(e) {
               return true;
             } catch (err) {
               if (err.status === 401) return true;
-              const f = fields.find((x) => x.p.name === err.field);
+              const f = fields.find((x) => err.field === x.p.name || err.field === `params.${x.p.name}`);
               if (f) { f.err.textContent = err.message; f.input.setAttribute('aria-invalid', 'true'); f.input.focus(); }
               else topError.textContent = err.status === 409 ? `${err.message}: a run of ${e.jobkey} is already queued or running. Cancel it or wait for it to finish.` : err.message;
               return false;
