@@ -3,7 +3,7 @@
 // aborted on sign-out or when the server answers 401 (the page's loops and streams stop, sign-in shows again).
 
 import { api, auth, onUnauthorized, ApiError } from './api.js';
-import { h, setChildren } from './ui.js';
+import { h, setChildren, tickRelativeTimes } from './ui.js';
 
 const PAGES = [
   { id: 'maintenance', href: '/admin/maintenance', label: 'Maintenance' },
@@ -97,6 +97,7 @@ export function boot({ page, render }) {
     session = new AbortController();
     signOut.hidden = false;
     setChildren(main);
+    tickRelativeTimes(session.signal);
     render(main, { signal: session.signal });
   };
   const { bar, signOut } = topbar(page, () => { auth.clear(); showSignIn('Signed out.'); });

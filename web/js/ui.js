@@ -114,7 +114,18 @@ export const fmt = {
 /** A <time> showing a relative time, with the exact local and UTC times on hover. */
 export function timeEl(iso) {
   if (!iso) return h('span', { class: 'muted', text: '—' });
-  return h('time', { attrs: { datetime: iso, title: `${fmt.dateTime(iso)} (${iso.replace('T', ' ').replace('Z', ' UTC')})` }, text: fmt.relative(iso) });
+  return h('time', { dataset: { relative: '' }, attrs: { datetime: iso, title: `${fmt.dateTime(iso)} (${iso.replace('T', ' ').replace('Z', ' UTC')})` }, text: fmt.relative(iso) });
+}
+
+/** Keeps every relative time on the page current ("in 2 min" becomes "in 1 min") until `signal` aborts. */
+export function tickRelativeTimes(signal, ms = 15000) {
+  const t = setInterval(() => {
+    for (const el of document.querySelectorAll('time[data-relative]')) {
+      const text = fmt.relative(el.getAttribute('datetime'));
+      if (el.textContent !== text) el.textContent = text;
+    }
+  }, ms);
+  signal.addEventListener('abort', () => clearInterval(t), { once: true });
 }
 
 const STATUS_LABEL = {
