@@ -21,7 +21,7 @@ fi
 build_targets=""
 for t in $targets; do build_targets="$build_targets fuzz_$t"; done
 # shellcheck disable=SC2086
-ninja -C "$bdir" $build_targets >/dev/null || { ninja -C "$bdir" $build_targets; echo "0 passed, 1 failed"; exit 1; }
+ninja -C "$bdir" $build_targets >/dev/null || ninja -C "$bdir" $build_targets || { echo "0 passed, 1 failed"; exit 1; }
 
 # seed NAME TEXT…: one corpus file per TEXT (the corpus only grows; existing files are kept).
 seed() {

@@ -66,6 +66,19 @@ describe('trigger and run', () => {
     assert.equal(run.id, q.id);
   });
 
+  test('an idle worker starts a queued run at once (woken by NOTIFY, not by its fallback timer)', async () => {
+    const ids = [];
+    for (let i = 0; i < 4; i++) {
+      const q = await trigger(d, 'system.canary', { seconds: 0 });
+      await waitRun(d, 'system.canary', q.id);
+      ids.push(q.id);
+      await new Promise((r) => setTimeout(r, 300)); // the worker goes back to waiting
+    }
+    const waits = sql(db, `SELECT extract(epoch FROM startedat - createdat) FROM system.batchrun
+      WHERE id IN ('${ids.join("','")}')`).map((r) => Number(r[0]));
+    assert.ok(Math.max(...waits) < 2, `queue waits ${waits.join(', ')} s (the fallback timer is 10 s)`);
+  });
+
   test('sessions.cleanup deletes exactly the expired and revoked sessions of generated data', async () => {
     sql(db, `INSERT INTO users.account (username, email, role)
       SELECT 'gen_user_' || i, 'gen' || i || '@example.test', CASE WHEN i % 50 = 0 THEN 'admin' ELSE 'user' END
@@ -301,6 +314,9 @@ describe('health and metrics', () => {
     const q = await trigger(d, 'system.canary', { seconds: 60 });
     await waitStatus(d, 'system.canary', q.id, 'running');
     assert.equal(await gauge(), 1);
+    const beat = () => sqlValue(db, `SELECT heartbeatat FROM system.batchrun WHERE id = '${q.id}'`);
+    const first = beat();
+    await waitFor(() => beat() !== first, 5000, 'the heartbeat to advance ([runs] heartbeat_seconds = 1)');
     await cancelAll('system.canary');
     await waitStatus(d, 'system.canary', q.id, 'cancelled');
     assert.equal(await gauge(), null);
@@ -337,6 +353,39 @@ describe('alerts', () => {
     await fail();
     await fail();
     await waitFor(() => notes().length === 2, 5000, 'the second streak\'s alert');
+  });
+});
+
+describe('alert webhook', () => {
+  test('the third consecutive failure POSTs the critical alert to [runs] alert_webhook_url, once', async () => {
+    const got = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => { got.push({ method: req.method, type: req.headers['content-type'], body }); res.end('ok'); });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const wdb = newDatabase();
+    const w = await startDaemon(wdb, { runs: { alert_webhook_url: `http://127.0.0.1:${server.address().port}/hook` } });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const q = await trigger(w, 'system.canary', { seconds: 0, fail: true });
+        assert.equal((await waitRun(w, 'system.canary', q.id)).status, 'failed');
+        if (i === 1) assert.equal(got.length, 0, 'no alert before the third failure');
+      }
+      await waitFor(() => got.length >= 1, 5000, 'the webhook call');
+      assert.equal(got.length, 1, 'once per streak');
+      assert.equal(got[0].method, 'POST');
+      assert.match(got[0].type, /application\/json/);
+      const alert = JSON.parse(got[0].body);
+      assert.equal(alert.level, 'critical');
+      assert.match(alert.message, /system\.canary/);
+      assert.equal(alert.details.jobkey, 'system.canary');
+      assert.match(alert.details.lasterror, /asked to fail/);
+    } finally {
+      await stopClean(w);
+      server.close();
+    }
   });
 });
 
