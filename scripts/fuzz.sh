@@ -42,7 +42,7 @@ passed=0
 failed=0
 for t in $targets; do
     art=$bdir/artifacts/$t/
-    mkdir -p "$art"
+    mkdir -p "$art" "$bdir/corpus/$t" # a target without seeds starts from an empty corpus
     log=$bdir/fuzz_$t.log
     if "$bdir/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
         -artifact_prefix="$art" "$bdir/corpus/$t" >"$log" 2>&1; then
