@@ -100,7 +100,7 @@ export function runsSection(jobs, { signal }) {
   const draw = (items) => {
     rows.clear();
     const trs = items.map((r) => { const tr = row(r); rows.set(r.id, { run: r, tr }); return tr; });
-    setChildren(tbody, trs.length ? trs : h('tr', {}, h('td', { attrs: { colspan: 8 }, class: 'muted empty', text: 'No runs match these filters.' })));
+    keepFocus(tbody, () => setChildren(tbody, trs.length ? trs : h('tr', {}, h('td', { attrs: { colspan: 8 }, class: 'muted empty', text: 'No runs match these filters.' }))));
     const first = total ? (state.page - 1) * PAGE_SIZE + 1 : 0;
     summary.textContent = total ? `Runs ${fmt.num(first)}–${fmt.num(first + items.length - 1)} of ${fmt.num(total)} · page ${state.page} of ${fmt.num(pages)}` : 'No runs.';
     prev.disabled = state.page <= 1;
