@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopClean } from './foundation-util.mjs';
-import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, waitFor } from './lib.mjs';
+import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, waitFor, makeUserSession } from './lib.mjs';
 import { providerRecord, recordHash, jsonLines, range, runJob, holdLock } from './providers-util.mjs';
 
 const N = 3000;      // provider-backed rows with a record
@@ -167,6 +167,21 @@ test('invalidate-metadata-hashes clears provider-backed hashes, skips manual row
   assert.equal(bad.body.details.field, 'everything');
   const anon = await api(d, 'POST', '/api/v1/series/invalidate-metadata-hashes', { token: null });
   assert.equal(anon.status, 401);
+});
+
+test('an admin session is audited as its user; a non-admin session is refused', async () => {
+  const admin = makeUserSession(dbUrl, 'admin');
+  const res = await api(d, 'POST', '/api/v1/series/invalidate-metadata-hashes', { token: admin.token });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const audit = sql(dbUrl, `SELECT actor, actoruserid FROM system.auditlog
+                            WHERE action = 'series.invalidate_metadata_hashes' ORDER BY id DESC LIMIT 1`);
+  assert.deepEqual(audit, [[`user:${admin.userid}`, admin.userid]]);
+  const reader = makeUserSession(dbUrl, 'user');
+  for (const [method, path] of [['POST', '/api/v1/series/invalidate-metadata-hashes'],
+    ['POST', '/api/v1/series/refresh-all'], ['GET', '/api/v1/providers']]) {
+    const r = await api(d, method, path, { token: reader.token });
+    assert.equal(r.status, 403, `${method} ${path}`);
+  }
 });
 
 test('the tick after an invalidation rewrites every provider-backed row', async () => {
