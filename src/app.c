@@ -10,6 +10,7 @@
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
 #include "jobs/crawler_events.h"
+#include "jobs/hasnew_events.h"
 #include "runs/leader.h"
 #include "runs/listener.h"
 #include "runs/worker.h"
@@ -53,6 +54,13 @@ int app_start(struct app *a, char *err, size_t errlen)
         goto fail;
     if (a->cfg.scheduler_enabled && !(a->leader = leader_create(a, err, errlen)))
         goto fail;
+    if (a->cfg.hasnew_events) {
+        if (!(a->hasnew_events = hasnew_events_create(a))) {
+            snprintf(err, errlen, "cannot start the hasnew event thread");
+            goto fail;
+        }
+        listener_subscribe(a->listener, "comicbatch_hasnew", hasnew_events_on_notify, a->hasnew_events);
+    }
     if (listener_start(a->listener, err, errlen))
         goto fail;
     if (!(a->covers = covers_create(&a->cfg, err, errlen)))
@@ -84,6 +92,8 @@ void app_stop(struct app *a)
     a->workers = NULL;
     listener_destroy(a->listener);
     a->listener = NULL;
+    hasnew_events_destroy(a->hasnew_events); /* after the listener: its callback signals it */
+    a->hasnew_events = NULL;
     crawler_events_destroy(a->crawler_events); /* after the listener: its callback queues into it */
     a->crawler_events = NULL;
     pgpool_destroy(a->pool);

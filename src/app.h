@@ -17,6 +17,7 @@ struct http_server;
 struct worker_pool;
 struct listener;
 struct crawler_events;
+struct hasnew_events;
 struct leader;
 struct covers;
 
@@ -28,6 +29,7 @@ struct app {
     struct worker_pool *workers;
     struct listener *listener;
     struct crawler_events *crawler_events; /* crawler.source_health events (jobs/crawler_events.h) */
+    struct hasnew_events *hasnew_events; /* event-driven hasnew recalcs (jobs/hasnew_events.h) */
     struct leader *leader;
     struct http_server *http;
     struct covers *covers;        /* the cover proxy (cache + fetch policy) */

@@ -52,6 +52,7 @@ static const struct key_def keys[] = {
     I("jobs", "viewhistory_cap", viewhistory_cap, 1, 1000000),
     I("jobs", "rating_min_votes", rating_min_votes, 0, 1000000),
     I("jobs", "batch_rows", batch_rows, 100, 1000000),
+    B("jobs", "hasnew_events", hasnew_events),
     S("storage", "backend", storage_backend),
     S("storage", "dir", storage_dir),
     S("storage", "s3_endpoint", s3_endpoint),
@@ -106,6 +107,7 @@ void config_init(struct config *c)
     c->viewhistory_cap = 500;
     c->rating_min_votes = 100;
     c->batch_rows = 10000;
+    c->hasnew_events = 1;
     c->storage_backend = xstrdup("fs");
     c->s3_region = xstrdup("auto");
     c->cover_allowed_hosts = xstrdup("");

@@ -58,6 +58,7 @@ struct config {
     int viewhistory_cap;
     int rating_min_votes;
     int batch_rows;
+    int hasnew_events;     /* recalculate hasnew on chapter/read NOTIFYs (1) or leave it to the sweep (0) */
     /* [storage] */
     char *storage_backend; /* "fs" or "s3" */
     char *storage_dir;

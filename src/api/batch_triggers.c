@@ -17,6 +17,8 @@ struct named_trigger {
 static const struct named_trigger triggers[] = {
     {"/api/v1/admin/batch/sessions/cleanup", "sessions.cleanup", NULL, NULL},
     {"/api/v1/admin/batch/announcements/expire", "announcements.expire", NULL, NULL},
+    {"/api/v1/admin/batch/library/hasnew", "library.hasnew", NULL, NULL},
+    {"/api/v1/admin/batch/library/hasnew/:comicId", "library.hasnew", "comicId", "comicid"},
     {"/api/v1/admin/batch/analytics/flush-counters", "analytics.flush_counters", NULL, NULL},
     {"/api/v1/admin/batch/analytics/anonymize", "analytics.anonymize", NULL, NULL},
     {"/api/v1/admin/batch/analytics/partition", "analytics.partition", NULL, NULL},

@@ -26,6 +26,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/admin/routes", ADMIN(api_routes_list)},
     {"POST", B "/sessions/cleanup", ADMIN(api_trigger_named)},
     {"POST", B "/announcements/expire", ADMIN(api_trigger_named)},
+    {"POST", B "/library/hasnew", ADMIN(api_trigger_named)},
+    {"POST", B "/library/hasnew/:comicId", ADMIN(api_trigger_named)},
     {"POST", B "/analytics/flush-counters", ADMIN(api_trigger_named)},
     {"POST", B "/analytics/anonymize", ADMIN(api_trigger_named)},
     {"POST", B "/analytics/partition", ADMIN(api_trigger_named)},

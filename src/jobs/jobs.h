@@ -7,6 +7,7 @@
 extern const struct job_def job_system_canary;
 extern const struct job_def job_sessions_cleanup;
 extern const struct job_def job_announcements_expire;
+extern const struct job_def job_library_hasnew;
 extern const struct job_def job_analytics_flush_counters;
 extern const struct job_def job_analytics_anonymize;
 extern const struct job_def job_analytics_partition;

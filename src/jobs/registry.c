@@ -6,6 +6,7 @@
 #include "jobs/jobs.h"
 
 static const struct job_def *const jobs[] = {
+    &job_library_hasnew,
     &job_sessions_cleanup,
     &job_announcements_expire,
     &job_analytics_flush_counters,
