@@ -6,7 +6,10 @@
 # serves one image; `comicbatch serve` with the loopback test switch fetches it once (a miss), then every request is
 # a cache hit answered with sendfile from <data_dir>/cache/covers. nginx (Debian package, generated config,
 # sendfile on, access log off, worker_processes auto) serves the same image from the same temp directory. wrk runs
-# the same load against both, in turns: nginx, comicbatch, nginx, comicbatch; the best of each is reported.
+# the same load against both, in turns: nginx, comicbatch, nginx, comicbatch; the best of each is reported, with
+# the CPU time the server used during that run (from /proc: all comicbatch threads, all nginx workers), so
+# requests per CPU-second can be compared too: throughput alone flatters whichever server has more runnable
+# threads when other processes compete for the cores (the kernel shares CPU per thread, not per process).
 #
 # Called by scripts/bench.sh with COMICBATCH_DATABASE_URL (migrated), COMICBATCH_REDIS_URL, COMICBATCH_BIN and
 # BENCH_OUT; standalone (`bench/bench_covers.sh`) it builds ${BUILD:-build} (unless COMICBATCH_BIN is set) and
@@ -97,7 +100,8 @@ cover_resolve = localhost:$up_port:127.0.0.1
 EOF
 COMICBATCH_LISTEN=127.0.0.1:0 COMICBATCH_ADMIN_TOKEN=bench-admin-token-0123456789 \
     "$BIN" --config "$work/comicbatch.ini" serve 2>"$out/covers-daemon.log" &
-pids+=($!)
+cb_pid=$!
+pids+=("$cb_pid")
 for _ in $(seq 200); do [ -s "$work/cb.port" ] && break; sleep 0.05; done
 cb_port=$(cat "$work/cb.port")
 url="https://localhost:$up_port/cover.jpg"
@@ -138,19 +142,34 @@ wait_port "$ng_port"
 ng_url="http://127.0.0.1:$ng_port/cover.jpg"
 curl -sf -o "$work/ng.jpg" "$ng_url" && cmp -s "$work/ng.jpg" "$work/www/cover.jpg"
 
-run_wrk() { # run_wrk NAME URL ROUND → prints requests/s
+cpu_ticks() { # cpu_ticks PID… → user+system clock ticks of those processes (all their threads)
+    local t=0 p
+    for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+    echo "$t"
+}
+server_pids() { # server_pids NAME → the processes doing the serving
+    if [ "$1" = nginx ]; then pgrep -P "$(cat "$work/nginx.pid")"; else echo "$cb_pid"; fi
+}
+run_wrk() { # run_wrk NAME URL ROUND → prints "requests/s cpu-seconds"
+    local pids0 t0 t1
+    pids0=$(server_pids "$1")
+    # shellcheck disable=SC2086
+    t0=$(cpu_ticks $pids0)
     wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "$2" > "$out/covers-$1-$3.txt" 2>&1
-    awk '/^Requests\/sec:/ {print $2}' "$out/covers-$1-$3.txt"
+    # shellcheck disable=SC2086
+    t1=$(cpu_ticks $pids0)
+    awk -v cpu="$(awk "BEGIN{print ($t1 - $t0) / $(getconf CLK_TCK)}")" '/^Requests\/sec:/ {print $2, cpu}' \
+        "$out/covers-$1-$3.txt"
 }
 p50() { awk '$1 == "50%" {print $2}' "$out/covers-$1-$2.txt"; }
 p99() { awk '$1 == "99%" {print $2}' "$out/covers-$1-$2.txt"; }
 
-best_ng=0 best_cb=0 ng_round=1 cb_round=1
+best_ng=0 best_cb=0 ng_round=1 cb_round=1 ng_cpu=0 cb_cpu=0
 for round in 1 2; do
-    r=$(run_wrk nginx "$ng_url" $round)
-    if awk "BEGIN{exit !($r > $best_ng)}"; then best_ng=$r; ng_round=$round; fi
-    r=$(run_wrk comicbatch "$cb_url" $round)
-    if awk "BEGIN{exit !($r > $best_cb)}"; then best_cb=$r; cb_round=$round; fi
+    read -r r c < <(run_wrk nginx "$ng_url" $round)
+    if awk "BEGIN{exit !($r > $best_ng)}"; then best_ng=$r; ng_cpu=$c; ng_round=$round; fi
+    read -r r c < <(run_wrk comicbatch "$cb_url" $round)
+    if awk "BEGIN{exit !($r > $best_cb)}"; then best_cb=$r; cb_cpu=$c; cb_round=$round; fi
 done
 curl -s "http://127.0.0.1:$cb_port/metrics" | grep '^comicbatch_cover_cache' > "$out/covers-metrics.txt" || true
 misses=$(awk -F' ' '/result="miss"/ {print $2}' "$out/covers-metrics.txt")
@@ -158,10 +177,14 @@ misses=$(awk -F' ' '/result="miss"/ {print $2}' "$out/covers-metrics.txt")
 
 ratio=$(awk "BEGIN{printf \"%.0f\", 100 * $best_cb / $best_ng}")
 mbs() { awk "BEGIN{printf \"%.0f\", $1 * $bytes / 1048576}"; }
+per_cpu() { awk "BEGIN{printf \"%.0f\", ($2 > 0 ? $1 * $secs / $2 : 0)}"; } # requests per server CPU-second
+eff_ng=$(per_cpu "$best_ng" "$ng_cpu")
+eff_cb=$(per_cpu "$best_cb" "$cb_cpu")
+eff_ratio=$(awk "BEGIN{printf \"%.0f\", ($eff_ng > 0 ? 100 * $eff_cb / $eff_ng : 0)}")
 echo "### Cover cache hits vs nginx ($((bytes / 1024)) KiB image, wrk -t$threads -c$conns -d${secs}s, best of 2)"
 echo
-echo "| server | requests/s | MiB/s | p50 | p99 | vs nginx |"
-echo "|---|---:|---:|---:|---:|---:|"
-echo "| nginx $("$NGINX" -v 2>&1 | sed 's|.*nginx/||') (sendfile, $(nproc) workers) | $best_ng | $(mbs "$best_ng") | $(p50 nginx $ng_round) | $(p99 nginx $ng_round) | 100% |"
-echo "| comicbatch /api/v1/covers/by-url (hit) | $best_cb | $(mbs "$best_cb") | $(p50 comicbatch $cb_round) | $(p99 comicbatch $cb_round) | $ratio% |"
+echo "| server | requests/s | MiB/s | p50 | p99 | server CPU s | requests / CPU-s | req/s vs nginx | req/CPU-s vs nginx |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| nginx $("$NGINX" -v 2>&1 | sed 's|.*nginx/||') (sendfile, $(nproc) workers) | $best_ng | $(mbs "$best_ng") | $(p50 nginx $ng_round) | $(p99 nginx $ng_round) | $ng_cpu | $eff_ng | 100% | 100% |"
+echo "| comicbatch /api/v1/covers/by-url (hit) | $best_cb | $(mbs "$best_cb") | $(p50 comicbatch $cb_round) | $(p99 comicbatch $cb_round) | $cb_cpu | $eff_cb | $ratio% | $eff_ratio% |"
 echo
