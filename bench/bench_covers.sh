@@ -42,6 +42,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 if [ -z "${COMICBATCH_DATABASE_URL:-}" ]; then
     if [ -z "${COMICBATCH_BIN:-}" ]; then
