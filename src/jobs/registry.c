@@ -7,7 +7,11 @@
 
 static const struct job_def *const jobs[] = {
     &job_library_hasnew,
+    &job_library_hasnew,
+    &job_library_viewhistory_cap,
     &job_sessions_cleanup,
+    &job_comics_ratings_recalc,
+    &job_comics_counts_recalc,
     &job_announcements_expire,
     &job_analytics_flush_counters,
     &job_analytics_anonymize,
