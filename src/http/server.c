@@ -63,7 +63,9 @@ static void dispatch_api(struct http_req *r)
 {
     size_t n, idx;
     const struct route *routes = api_routes(&n);
-    switch (router_match(routes, n, r->method, r->path, &idx, &r->match)) {
+    /* HEAD is answered as GET: libmicrohttpd sends the headers and drops the body. */
+    const char *method = strcmp(r->method, "HEAD") ? r->method : "GET";
+    switch (router_match(routes, n, method, r->path, &idx, &r->match)) {
     case ROUTER_NOT_FOUND:
         reply_error(r, 404, ERR_NOT_FOUND, NULL, "No such endpoint: %s %s", r->method, r->path);
         return;
