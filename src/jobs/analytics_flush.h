@@ -10,7 +10,9 @@
  *      in the ledger, recovery only drops the staging hash;
  *   3. drop the staging hash.
  * Recovery (at the start of each run and when the daemon starts): every staging hash whose id is in the ledger is
- * dropped, every other one is applied (step 2) and dropped.
+ * dropped, every other one is applied (step 2) and dropped. Staging hashes register themselves in a Redis set as
+ * they are created (in the same atomic script), so a run finds them without walking the keyspace; the daemon start
+ * also walks it (SCAN) as a safety net.
  * Fault points for the crash tests (util/fault.h): flush:after_staging, flush:after_commit, flush:before_drop.
  */
 #ifndef COMICBATCH_ANALYTICS_FLUSH_H

@@ -10,72 +10,86 @@
 #define MAX_STAGING_KEYS 4096
 
 /*
- * KEYS[1] = the staging hash, KEYS[2..] = counters. Per counter: GETDEL; a canonical integer is added to the staging
- * hash under the counter's own name and returned; anything else is put back (SET) and returned as "x"; a missing key
- * gives "" and a key of another type (GETDEL fails, nothing changes) gives "x". HINCRBY cannot fail on a value the
- * pattern accepted, so the script never stops half-way after a GETDEL.
+ * KEYS[1] = the staging hash, KEYS[2] = the set of staging hashes (registered on the first move, in the same
+ * atomic step, so a staging hash never exists unregistered), KEYS[3..] = counters. Per counter: GETDEL, then
+ * HINCRBY into the staging hash under the counter's own name; HINCRBY accepts exactly the canonical integers (no
+ * sign, no leading zero, fits 64 bits), and anything it refuses — or a value of 19+ digits — is put back (SET) and
+ * returned as "x". A moved value is returned as is, a missing key as "", a key of another type (GETDEL refuses it,
+ * nothing changes) as "x". Nothing can fail between a GETDEL and its HINCRBY without the SET putting it back.
+ * Two calls per key: this is the floor (a GETDEL-only script costs ~60% of it; string checks in Lua or batching the
+ * hash writes with HSET made it slower).
  */
 static const char move_script[] =
+    "local call, pcall_, h, reg = redis.call, redis.pcall, KEYS[1], false\n"
     "local out = {}\n"
-    "for i = 2, #KEYS do\n"
+    "for i = 3, #KEYS do\n"
     "  local k = KEYS[i]\n"
-    "  local v = redis.pcall('GETDEL', k)\n"
+    "  local v = pcall_('GETDEL', k)\n"
     "  if type(v) == 'string' then\n"
-    "    if #v <= 18 and (v == '0' or string.match(v, '^%-?[1-9]%d*$')) then\n"
-    "      if v ~= '0' then redis.call('HINCRBY', KEYS[1], k, v) end\n"
-    "      out[i - 1] = v\n"
+    "    if #v <= 18 and type(pcall_('HINCRBY', h, k, v)) == 'number' then\n"
+    "      if not reg then call('SADD', KEYS[2], h); reg = true end\n"
+    "      out[i - 2] = v\n"
     "    else\n"
-    "      redis.call('SET', k, v)\n"
-    "      out[i - 1] = 'x'\n"
+    "      call('SET', k, v)\n"
+    "      out[i - 2] = 'x'\n"
     "    end\n"
     "  elseif type(v) == 'table' then\n"
-    "    out[i - 1] = 'x'\n"
+    "    out[i - 2] = 'x'\n"
     "  else\n"
-    "    out[i - 1] = ''\n"
+    "    out[i - 2] = ''\n"
     "  end\n"
     "end\n"
     "return out\n";
-
-static void grow(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return;
-    size_t n = *cap ? *cap : 4096;
-    while (n < need)
-        n *= 2;
-    if (!(*buf = realloc(*buf, n)))
-        abort();
-    *cap = n;
-}
-
-static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-    grow(buf, cap, *len + n + 2);
-    if (*len == 0)
-        (*buf)[(*len)++] = '{';
-    else
-        (*buf)[(*len)++] = ',';
-    memcpy(*buf + *len, s, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-}
 
 void flush_set_init(struct flush_set *s)
 {
     memset(s, 0, sizeof *s);
 }
 
+static int by_id(const void *a, const void *b)
+{
+    const struct flush_entry *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Writes "{v1,v2,…}" of one field of the entries into a malloc'd string. */
+static char *literal(const struct flush_entry *e, size_t n, bool ids)
+{
+    size_t cap = 3 + n * 21, len = 0;
+    char *s = malloc(cap);
+    if (!s)
+        abort();
+    s[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, cap - len, i ? ",%lld" : "%lld", (long long)(ids ? e[i].id : e[i].views));
+    snprintf(s + len, cap - len, "}");
+    return s;
+}
+
 static void list_finish(struct flush_list *l)
 {
-    if (l->idlen == 0) {
-        append(&l->ids, &l->idlen, &l->idcap, "", 0);
-        append(&l->views, &l->vlen, &l->vcap, "", 0);
-        l->idlen = l->vlen = 1;
+    if (l->len)
+        qsort(l->e, l->len, sizeof *l->e, by_id);
+    size_t out = 0;
+    l->total = 0;
+    for (size_t i = 0; i < l->len; i++) {
+        if (out && l->e[out - 1].id == l->e[i].id)
+            l->e[out - 1].views += l->e[i].views;
+        else
+            l->e[out++] = l->e[i];
     }
-    grow(&l->ids, &l->idcap, l->idlen + 2);
-    grow(&l->views, &l->vcap, l->vlen + 2);
-    memcpy(l->ids + l->idlen, "}", 2);
-    memcpy(l->views + l->vlen, "}", 2);
+    size_t kept = 0;
+    for (size_t i = 0; i < out; i++)
+        if (l->e[i].views != 0) {
+            l->e[kept++] = l->e[i];
+            l->total += l->e[i].views;
+        }
+    l->len = kept;
+    l->n = (int64_t)kept;
+    free(l->ids);
+    free(l->views);
+    l->ids = literal(l->e, kept, true);
+    l->views = literal(l->e, kept, false);
 }
 
 void flush_set_finish(struct flush_set *s)
@@ -86,10 +100,12 @@ void flush_set_finish(struct flush_set *s)
 
 void flush_set_free(struct flush_set *s)
 {
-    free(s->comics.ids);
-    free(s->comics.views);
-    free(s->chapters.ids);
-    free(s->chapters.views);
+    struct flush_list *ls[] = {&s->comics, &s->chapters};
+    for (int i = 0; i < 2; i++) {
+        free(ls[i]->e);
+        free(ls[i]->ids);
+        free(ls[i]->views);
+    }
     memset(s, 0, sizeof *s);
 }
 
@@ -117,13 +133,20 @@ int flush_parse_key(const char *key, size_t len, const char **id, size_t *idlen)
 }
 
 /* Adds one (key, count) to the set; `count` is a canonical integer (checked by the script or by us). */
-static void set_add(struct flush_set *s, int kind, const char *id, size_t idlen, const char *count, size_t clen)
+static void set_add(struct flush_set *s, int kind, const char *id, size_t idlen, const char *count)
 {
     struct flush_list *l = kind == 'c' ? &s->comics : &s->chapters;
-    append(&l->ids, &l->idlen, &l->idcap, id, idlen);
-    append(&l->views, &l->vlen, &l->vcap, count, clen);
+    if (l->len == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1024;
+        if (!(l->e = realloc(l->e, l->cap * sizeof *l->e)))
+            abort();
+    }
+    char buf[24];
+    snprintf(buf, sizeof buf, "%.*s", (int)(idlen < 20 ? idlen : 20), id);
+    l->e[l->len].id = strtoll(buf, NULL, 10);
+    l->e[l->len++].views = strtoll(count, NULL, 10);
     l->n++;
-    l->total += strtoll(count, NULL, 10);
+    l->total += l->e[l->len - 1].views;
 }
 
 static bool canonical_int(const char *v, size_t n)
@@ -184,6 +207,13 @@ struct page_keys {
     int first;
 };
 
+/* True for the names the platform's counters use: "comic:…:views" or "chapter:…:views" (well-formed or not). */
+static bool is_counter_name(const char *k, size_t len)
+{
+    return len > 6 && !memcmp(k + len - 6, ":views", 6) &&
+           ((len > 6 && !memcmp(k, "comic:", 6)) || (len > 8 && !memcmp(k, "chapter:", 8)));
+}
+
 /* Collects the well-formed counter names of one SCAN page after `first` reserved argv slots. */
 static void page_collect(const redisReply *keys, struct page_keys *pk, int first, struct flush_set *out)
 {
@@ -196,7 +226,9 @@ static void page_collect(const redisReply *keys, struct page_keys *pk, int first
         const redisReply *k = keys->element[i];
         const char *id;
         size_t idlen;
-        if (k->type != REDIS_REPLY_STRING || !flush_parse_key(k->str, k->len, &id, &idlen)) {
+        if (k->type != REDIS_REPLY_STRING || !is_counter_name(k->str, k->len))
+            continue; /* another key the pattern happens to match */
+        if (!flush_parse_key(k->str, k->len, &id, &idlen)) {
             out->skipped++;
             continue;
         }
@@ -226,7 +258,7 @@ static int page_absorb(const redisReply *vals, const struct page_keys *pk, struc
         const char *id;
         size_t idlen;
         int kind = flush_parse_key(pk->argv[i], pk->lens[i], &id, &idlen);
-        set_add(out, kind, id, idlen, v->str, v->len);
+        set_add(out, kind, id, idlen, v->str);
     }
     return 0;
 }
@@ -241,11 +273,12 @@ static void page_send(redisContext *c, struct page_keys *pk, const char *sha, co
         redisAppendCommandArgv(c, pk->n - pk->first + 1, pk->argv + pk->first - 1, pk->lens + pk->first - 1);
         return;
     }
-    snprintf(nkeys, sizeof nkeys, "%d", pk->n - pk->first + 1);
+    snprintf(nkeys, sizeof nkeys, "%d", pk->n - pk->first + 2);
     pk->argv[0] = "EVALSHA", pk->lens[0] = 7;
     pk->argv[1] = sha, pk->lens[1] = strlen(sha);
     pk->argv[2] = nkeys, pk->lens[2] = strlen(nkeys);
     pk->argv[3] = staging, pk->lens[3] = strlen(staging);
+    pk->argv[4] = FLUSH_PENDING_SET, pk->lens[4] = sizeof FLUSH_PENDING_SET - 1;
     redisAppendCommandArgv(c, pk->n, pk->argv, pk->lens);
 }
 
@@ -274,7 +307,7 @@ static int stage_pattern(redisContext *c, const char *pattern, const char *sha, 
             return reply_error(c, scan, "SCAN", err, errlen);
         bool more = strcmp(scan->element[0]->str, "0") != 0;
         struct page_keys pk;
-        page_collect(scan->element[1], &pk, 4, out);
+        page_collect(scan->element[1], &pk, 5, out);
         int rc = 0;
         if (pk.n > pk.first)
             page_send(c, &pk, sha, staging, dry);
@@ -305,9 +338,8 @@ int flush_stage(redisContext *c, const char *staging, bool dry, int page, struct
     char sha[64] = "";
     if (!dry && load_script(c, sha, sizeof sha, err, errlen))
         return -1;
-    if (stage_pattern(c, "comic:*:views", sha, staging, dry, page, out, err, errlen))
-        return -1;
-    return stage_pattern(c, "chapter:*:views", sha, staging, dry, page, out, err, errlen);
+    /* One pass over the keyspace for both kinds ("c*:views" matches comic:… and chapter:…), not two. */
+    return stage_pattern(c, "c*:views", sha, staging, dry, page, out, err, errlen);
 }
 
 int flush_read_staging(redisContext *c, const char *staging, int page, struct flush_set *out, char *err,
@@ -329,7 +361,7 @@ int flush_read_staging(redisContext *c, const char *staging, int page, struct fl
             if (!kind || v->type != REDIS_REPLY_STRING || !canonical_int(v->str, v->len))
                 out->skipped++;
             else if (strcmp(v->str, "0"))
-                set_add(out, kind, id, idlen, v->str, v->len);
+                set_add(out, kind, id, idlen, v->str);
         }
         freeReplyObject(r);
     } while (strcmp(cursor, "0"));
@@ -351,29 +383,56 @@ static bool is_staging_key(const char *k, size_t len)
     return true;
 }
 
-int flush_list_staging(redisContext *c, char ***keys, char *err, size_t errlen)
+/* Adds `k` to keys[0..*n) unless present or malformed. */
+static void add_key(char **keys, int *n, const char *k, size_t len)
+{
+    if (!is_staging_key(k, len) || *n >= MAX_STAGING_KEYS)
+        return;
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(keys[i], k))
+            return;
+    if (!(keys[(*n)++] = strdup(k)))
+        abort();
+}
+
+/* The whole keyspace, for staging hashes missing from the set (only at daemon start: it walks every key). */
+static int scan_staging(redisContext *c, char **keys, int *n, char *err, size_t errlen)
 {
     char cursor[32] = "0";
-    int n = 0;
-    *keys = calloc(MAX_STAGING_KEYS, sizeof **keys);
-    if (!*keys)
-        abort();
     do {
         append_scan(c, "SCAN", NULL, cursor, FLUSH_STAGING_PREFIX "*", 1000);
         redisReply *r = get_reply(c);
-        if (!is_scan_reply(r)) {
-            flush_free_keys(*keys, n);
-            *keys = NULL;
+        if (!is_scan_reply(r))
             return reply_error(c, r, "SCAN", err, errlen);
-        }
         snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        for (size_t i = 0; i < r->element[1]->elements && n < MAX_STAGING_KEYS; i++) {
-            const redisReply *k = r->element[1]->element[i];
-            if (k->type == REDIS_REPLY_STRING && is_staging_key(k->str, k->len) && !((*keys)[n++] = strdup(k->str)))
-                abort();
-        }
+        for (size_t i = 0; i < r->element[1]->elements; i++)
+            if (r->element[1]->element[i]->type == REDIS_REPLY_STRING)
+                add_key(keys, n, r->element[1]->element[i]->str, r->element[1]->element[i]->len);
         freeReplyObject(r);
     } while (strcmp(cursor, "0"));
+    return 0;
+}
+
+int flush_list_staging(redisContext *c, bool full, char ***keys, char *err, size_t errlen)
+{
+    int n = 0;
+    if (!(*keys = calloc(MAX_STAGING_KEYS, sizeof **keys)))
+        abort();
+    const char *argv[] = {"SMEMBERS", FLUSH_PENDING_SET};
+    redisReply *r = redisCommandArgv(c, 2, argv, NULL);
+    int rc = !r || r->type != REDIS_REPLY_ARRAY ? reply_error(c, r, "SMEMBERS", err, errlen) : 0;
+    for (size_t i = 0; rc == 0 && i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            add_key(*keys, &n, r->element[i]->str, r->element[i]->len);
+    if (rc == 0)
+        freeReplyObject(r);
+    if (rc == 0 && full)
+        rc = scan_staging(c, *keys, &n, err, errlen);
+    if (rc) {
+        flush_free_keys(*keys, n);
+        *keys = NULL;
+        return -1;
+    }
     return n;
 }
 
@@ -386,8 +445,9 @@ void flush_free_keys(char **keys, int n)
 
 int flush_drop_staging(redisContext *c, const char *staging, char *err, size_t errlen)
 {
-    const char *argv[] = {"UNLINK", staging};
-    redisReply *r = redisCommandArgv(c, 2, argv, NULL);
+    const char *argv[] = {"EVAL", "redis.call('UNLINK', KEYS[1]); redis.call('SREM', KEYS[2], KEYS[1])", "2",
+                          staging, FLUSH_PENDING_SET};
+    redisReply *r = redisCommandArgv(c, 5, argv, NULL);
     if (!r || r->type == REDIS_REPLY_ERROR)
         return reply_error(c, r, "UNLINK", err, errlen);
     freeReplyObject(r);

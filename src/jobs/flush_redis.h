@@ -8,7 +8,7 @@
  * The Postgres half (analytics_flush.c) applies a staging hash and records the flush id in one transaction; only
  * then is the staging hash dropped, so after a crash at any step the staging hash is either re-applied or, when its
  * id is already recorded, just dropped.
- * Counts are collected as Postgres array literals ("{1,2,3}") ready for unnest(); malformed keys (not
+ * Counts are collected per kind and handed to Postgres as array literals ("{1,2,3}") for unnest(); malformed keys (not
  * `<kind>:<digits>:views`) and values that are not integers are left in Redis untouched and only counted.
  */
 #ifndef COMICBATCH_FLUSH_REDIS_H
@@ -22,13 +22,19 @@ struct redisContext;
 
 /** Prefix of staging hashes; the rest is the flush id (a UUID). */
 #define FLUSH_STAGING_PREFIX "comicbatch:flush:"
+/** The set of staging hashes not yet dropped (recovery reads it instead of scanning the keyspace). */
+#define FLUSH_PENDING_SET "comicbatch:flushes"
 
-/** One kind's counts as two parallel Postgres array literals. */
+/** One kind's counts: (id, views) entries, then — after flush_set_finish — two parallel Postgres array literals. */
+struct flush_entry {
+    int64_t id, views;
+};
 struct flush_list {
-    char *ids, *views; /* "{…}" once flush_set_finish ran; owned */
-    size_t idlen, idcap, vlen, vcap;
-    int64_t n;         /* entries (the same id may repeat: Postgres sums them) */
-    int64_t total;     /* sum of views */
+    struct flush_entry *e; /* owned; flush_set_finish sorts by id and merges duplicates (SCAN may repeat keys) */
+    size_t len, cap;
+    int64_t n;             /* entries (distinct ids with a non-zero sum, once finished) */
+    int64_t total;         /* sum of views */
+    char *ids, *views;     /* "{…}" once finished, in ascending id order; owned */
 };
 
 /** What one flush (or one staging hash) holds. */
@@ -40,7 +46,10 @@ struct flush_set {
 /** Initialises an empty set. */
 void flush_set_init(struct flush_set *s);
 
-/** Closes the array literals ("{…}"); call once before handing the lists to Postgres. */
+/**
+ * Sorts each list by id, merges repeated ids, drops zero sums and builds the array literals ("{…}"); call once
+ * before handing the lists to Postgres. Ascending ids make the UPDATE walk the table and its index in order.
+ */
 void flush_set_finish(struct flush_set *s);
 
 /** Frees the buffers. */
@@ -65,15 +74,16 @@ int flush_read_staging(struct redisContext *c, const char *staging, int page, st
                        size_t errlen);
 
 /**
- * Lists the staging hashes left in Redis (SCAN `comicbatch:flush:*`, exact shape only) as a malloc'd array of
- * malloc'd key names in `*keys` (free with flush_free_keys). Returns the count or -1 with `err`.
+ * Lists the staging hashes left in Redis: the members of FLUSH_PENDING_SET and, with `full`, every key of the exact
+ * shape `comicbatch:flush:<uuid>` found by SCAN (a safety net used at daemon start). Returns the count, with a
+ * malloc'd array of malloc'd names in `*keys` (free with flush_free_keys), or -1 with `err`.
  */
-int flush_list_staging(struct redisContext *c, char ***keys, char *err, size_t errlen);
+int flush_list_staging(struct redisContext *c, bool full, char ***keys, char *err, size_t errlen);
 
 /** Frees what flush_list_staging returned. */
 void flush_free_keys(char **keys, int n);
 
-/** Drops a staging hash (UNLINK). Returns 0 or -1 with `err`. */
+/** Drops a staging hash and its entry in FLUSH_PENDING_SET, atomically. Returns 0 or -1 with `err`. */
 int flush_drop_staging(struct redisContext *c, const char *staging, char *err, size_t errlen);
 
 #endif

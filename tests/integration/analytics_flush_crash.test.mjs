@@ -106,6 +106,8 @@ test('a staging hash left by a crash is recovered by the next run too (not only 
     sql(dbUrl, `INSERT INTO system.flushledger (id) VALUES ('00000000-0000-7000-8000-000000000001')`);
     await r.cmd('HSET', 'comicbatch:flush:00000000-0000-7000-8000-000000000001', 'comic:1:views', '1000');
     await r.cmd('HSET', 'comicbatch:flush:00000000-0000-7000-8000-000000000002', 'comic:2:views', '5', 'comic:3:views', '6');
+    await r.cmd('SADD', 'comicbatch:flushes', 'comicbatch:flush:00000000-0000-7000-8000-000000000001',
+      'comicbatch:flush:00000000-0000-7000-8000-000000000002');
     await r.cmd('INCRBY', 'comic:2:views', 10);
     const id = await triggerFlush(d);
     const run = await waitRun(d, 'analytics.flush_counters', id);
@@ -115,6 +117,20 @@ test('a staging hash left by a crash is recovered by the next run too (not only 
       [['2', '15'], ['3', '6']]);
     assert.equal(sqlValue(dbUrl, `SELECT recovered FROM system.flushledger
                                   WHERE id = '00000000-0000-7000-8000-000000000002'`), 't');
+    assert.deepEqual(await scanKeys(r, '*'), []);
+  } finally {
+    await d.stop();
+  }
+});
+
+test('the daemon start also finds a staging hash missing from the registry (keyspace scan)', async () => {
+  await r.cmd('FLUSHDB');
+  const dbUrl = newDatabase();
+  sql(dbUrl, `INSERT INTO core.comic (id, title, slug) SELECT g, 'C' || g, 'c-' || g FROM generate_series(1, 5) g`);
+  await r.cmd('HSET', 'comicbatch:flush:00000000-0000-7000-8000-0000000000aa', 'comic:4:views', '9');
+  const d = await startDaemon(dbUrl, {}, { COMICBATCH_REDIS_URL: redisUrlFor(DB) });
+  try {
+    assert.equal(sqlValue(dbUrl, 'SELECT viewcount FROM core.comic WHERE id = 4'), '9', 'applied before serving');
     assert.deepEqual(await scanKeys(r, '*'), []);
   } finally {
     await d.stop();
