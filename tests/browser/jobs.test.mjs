@@ -71,7 +71,9 @@ test('sign in: a wrong token is refused, the admin token works and stays out of 
   await signIn(page, d, '/admin/jobs', ADMIN_TOKEN);
   await page.evaluate(() => { for (const k of Object.keys(sessionStorage)) sessionStorage.setItem(k, 'revoked-token-0123456789'); });
   await page.reload();
-  await page.locator('#signin-error', { hasText: 'Sign in again' }).waitFor();
+  await page.locator('#signin-error', { hasText: 'Sign in again' }).waitFor().catch(async (e) => {
+    throw new Error(`${e.message}\npage: ${await page.locator('body').innerText()}\nerrors: ${page.errors.join('\n')}\ndaemon: ${d.logs().slice(-3000)}`);
+  });
   assert.equal(await page.locator('#signout').isVisible(), false);
 
   // An admin's session token works; a non-admin's is refused with the reason.
