@@ -59,7 +59,10 @@ int app_start(struct app *a, char *err, size_t errlen)
             snprintf(err, errlen, "cannot start the hasnew event thread");
             goto fail;
         }
-        listener_subscribe(a->listener, "comicbatch_hasnew", hasnew_events_on_notify, a->hasnew_events);
+        if (listener_subscribe(a->listener, "comicbatch_hasnew", hasnew_events_on_notify, a->hasnew_events)) {
+            snprintf(err, errlen, "cannot subscribe to comicbatch_hasnew (listener table full)");
+            goto fail;
+        }
     }
     if (listener_start(a->listener, err, errlen))
         goto fail;

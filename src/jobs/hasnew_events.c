@@ -113,7 +113,7 @@ static void drain(struct hasnew_events *ev)
     if (checked)
         metrics_add(&ev->app->metrics, "comicbatch_event_recalcs_total", "kind=\"hasnew\"", (double)checked);
     if (updated)
-        log_info("msg=\"hasnew events\" checked=%lld updated=%lld", (long long)checked, (long long)updated);
+        log_debug("msg=\"hasnew events\" checked=%lld updated=%lld", (long long)checked, (long long)updated);
 }
 
 static void *events_main(void *arg)

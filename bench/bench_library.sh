@@ -1,0 +1,226 @@
+#!/bin/bash
+# bench_library.sh — library.hasnew, library.viewhistory_cap, comics.ratings_recalc, comics.counts_recalc (issue 3;
+# owner h4): the seed's own SQL (batch-jobs-api.md §2–§3, verbatim below) and our job, on the same data in one run.
+#
+# Works on a copy of the generated dataset (cbbench_library, made from the database COMICBATCH_DATABASE_URL names,
+# which bench.sh generated with bench/gen.sql; dropped at the end). Each seed statement runs inside BEGIN … ROLLBACK,
+# so both sides see the same data; VACUUM (not timed) follows every step that left dead rows, so neither side pays
+# for the other's garbage. Our side is `comicbatch run JOB` (the scheduler's code path, its own transactions).
+# Steps: hasnew full sweep (the dataset carries ~1.1% wrong flags); hasnew scheduled sweep after ~1% of entries
+# changed through the platform tables (new chapters, reads, unreads, soft-deletes; the triggers queue them);
+# viewhistory_cap with 5% of users over the cap, then with nobody over it; ratings and counts in steady state (our
+# second run; nothing changed) and after ~1% changes; and the write-path cost of migration 003's triggers.
+#
+# Reported per step: time (ms: the seed's statements as psql's \timing measures them, ours as the run's durationms)
+# and rows written for each side, the ratio seed/ours, and the CPU time the whole PostgreSQL cluster spent during
+# the step (the machine is shared with other work, so CPU time is the steadier of the two numbers).
+# Prints a markdown table on stdout; raw outputs go to $BENCH_OUT/library-*.txt.
+#
+# Called by scripts/bench.sh with COMICBATCH_DATABASE_URL (the generated dataset), COMICBATCH_REDIS_URL,
+# COMICBATCH_BIN, BENCH_SCALE, BENCH_OUT and BENCH_PGDATA (the cluster's data directory, for the CPU reading).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${COMICBATCH_DATABASE_URL:?run through scripts/bench.sh}" "${COMICBATCH_BIN:?}" "${BENCH_OUT:?}"
+src_db=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#^[^/]*///([^?]+)\?.*#\1#')
+admin_url=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/postgres?#')
+db=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/cbbench_library?#')
+out=$BENCH_OUT
+mkdir -p "$out"
+hz=$(getconf CLK_TCK)
+
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+cleanup() { psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_library" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+# CPU time (ms) of the whole cluster so far: the postmaster, its live children, and its reaped children.
+pg_cpu_ms() {
+    [ -n "${BENCH_PGDATA:-}" ] && [ -r "$BENCH_PGDATA/postmaster.pid" ] || { echo 0; return; }
+    local pm t=0 p f
+    pm=$(head -1 "$BENCH_PGDATA/postmaster.pid")
+    f=($(sed 's/^.*) //' "/proc/$pm/stat"))
+    t=$((f[11] + f[12] + f[13] + f[14]))
+    for p in $(pgrep -P "$pm"); do
+        f=($(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null || echo))
+        [ ${#f[@]} -gt 13 ] && t=$((t + f[11] + f[12]))
+    done
+    echo $((t * 1000 / hz))
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# seed NAME SQL: runs SQL in a transaction that is rolled back; sets S_MS, S_CPU, S_ROWS (sum of command tags).
+seed() {
+    local t0 c0 log=$out/library-$1-seed.txt
+    c0=$(pg_cpu_ms); t0=$(now_ms)
+    psql -X -v ON_ERROR_STOP=1 -d "$db" -c '\timing on' -c "BEGIN" -c "$2" -c "ROLLBACK" >"$log" 2>&1
+    sleep 0.3 # let the postmaster reap the backend, so its CPU time is counted
+    S_CPU=$(($(pg_cpu_ms) - c0))
+    S_MS=$(awk '/^Time: / {s += $2} END {printf "%d", s}' "$log")
+    S_ROWS=$(grep -E '^(UPDATE|DELETE) [0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+}
+
+# ours NAME JOBKEY PARAMS: `comicbatch run`; sets O_MS, O_CPU, O_ROWS, O_META.
+ours() {
+    local t0 c0 log=$out/library-$1-ours.json
+    c0=$(pg_cpu_ms); t0=$(now_ms)
+    COMICBATCH_DATABASE_URL=$db "$COMICBATCH_BIN" run "$2" --params "$3" >"$log" 2>"$out/library-$1-ours.log"
+    sleep 0.3
+    O_CPU=$(($(pg_cpu_ms) - c0))
+    read -r O_MS O_ROWS O_META < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r=r.get("data", r)
+assert r["status"] == "done", r
+print(r["durationms"], r["rowsaffected"], json.dumps(r["meta"], separators=(",", ":")))' "$log")
+}
+
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.1f×' % (a / b) if b > 0 else '∞')" "$1" "$2"; }
+row() { # row LABEL  (uses S_* and O_*)
+    printf '| %s | %s | %s | %s | %s | **%s** | %s / %s | %s | %s |\n' "$1" "$S_MS" "$S_ROWS" "$O_MS" "$O_ROWS" \
+        "$(ratio "$S_MS" "$O_MS")" "$S_CPU" "$O_CPU" "$(ratio "$S_CPU" "$O_CPU")" "$O_META"
+}
+vacuum() { q -c "VACUUM (ANALYZE) $*" >/dev/null; }
+
+# ---- the seed's statements, verbatim -----------------------------------------------------------------------------
+SEED_HASNEW="UPDATE library.entry SET hasnew = (
+    EXISTS (
+        SELECT 1 FROM core.chapter ch
+        WHERE ch.comicid = library.entry.comicid
+          AND ch.deletedat IS NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM library.chapterread cr
+              WHERE cr.userid = library.entry.userid
+                AND cr.chapterid = ch.id
+          )
+    )
+);"
+SEED_CAP="DELETE FROM library.viewhistory
+WHERE id IN (
+    SELECT id FROM (
+        SELECT id,
+               ROW_NUMBER() OVER (PARTITION BY userid ORDER BY viewedat DESC) AS rn
+        FROM library.viewhistory
+    ) ranked
+    WHERE ranked.rn > 500
+);"
+SEED_RATINGS='UPDATE core.comic c SET
+    ratingavg      = stats.avg_score,
+    ratingbayesian = (
+        -- Wilson / Bayesian: (C * m + sum_score) / (C + count)
+        -- where C = global avg, m = minimum votes threshold (e.g. 100)
+        ($C * $m + stats.sum_score) / ($m + stats.count)
+    ),
+    ratingcount    = stats.count
+FROM (
+    SELECT comicid,
+           AVG(score)::NUMERIC(4,2) AS avg_score,
+           SUM(score)               AS sum_score,
+           COUNT(*)                 AS count
+    FROM social.comicrating
+    GROUP BY comicid
+) stats
+WHERE c.id = stats.comicid;'
+SEED_COUNTS="UPDATE core.comic c SET chaptercount = (
+    SELECT COUNT(*) FROM core.chapter ch
+    WHERE ch.comicid = c.id AND ch.deletedat IS NULL
+);
+UPDATE core.comic c SET followcount = (
+    SELECT COUNT(*) FROM library.entry e
+    WHERE e.comicid = c.id
+);
+UPDATE core.scanlationgroup sg SET followcount = (
+    SELECT COUNT(*) FROM core.scanlationgroupfollow sgf
+    WHERE sgf.groupid = sg.id
+);"
+seed_ratings_sql() { # the seed's C is the global mean (same rounding as ours), m = 100
+    local c
+    c=$(q -c "SELECT round(avg(score), 4) FROM social.comicrating")
+    printf '%s' "$SEED_RATINGS" | sed -e "s/\$C/$c/g" -e 's/\$m/100/g'
+}
+
+# ---- setup -------------------------------------------------------------------------------------------------------
+psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_library" -c "CREATE DATABASE cbbench_library TEMPLATE $src_db" >/dev/null
+entries=$(q -c "SELECT count(*) FROM library.entry")
+ngroups=$(q -c "SELECT count(*) FROM core.scanlationgroup")
+cat <<EOF
+### library / comics jobs — scale \`${BENCH_SCALE:-small}\` ($entries library entries)
+
+| step | seed ms | seed rows | ours ms | ours rows | seed/ours (time) | PG CPU ms seed / ours | seed/ours (CPU) | our meta |
+|---|---:|---:|---:|---:|---:|---:|---:|---|
+EOF
+
+# ---- library.hasnew ----------------------------------------------------------------------------------------------
+seed hasnew-full "$SEED_HASNEW"; vacuum library.entry
+ours hasnew-full library.hasnew '{"full":true}'; vacuum library.entry
+row "hasnew full sweep (~1.1% wrong)"
+
+# ~1% of entries change through the platform's tables; the triggers queue them.
+q -c "UPDATE jobstate.hasnew_state SET fullneeded = false" \
+  -c "INSERT INTO core.chapter (comicid, number) SELECT id, 1000 FROM core.comic WHERE id % 260 = 7" \
+  -c "UPDATE core.chapter SET deletedat = now() WHERE deletedat IS NULL AND id % 5000 = 3" \
+  -c "INSERT INTO library.chapterread (userid, chapterid) SELECT e.userid, ch.id FROM library.entry e
+      JOIN core.chapter ch ON ch.comicid = e.comicid AND ch.deletedat IS NULL WHERE e.id % 400 = 1 ON CONFLICT DO NOTHING" \
+  -c "DELETE FROM library.chapterread cr USING library.entry e, core.chapter ch WHERE e.id % 500 = 2
+      AND cr.userid = e.userid AND cr.chapterid = ch.id AND ch.comicid = e.comicid AND ch.number = 1" >/dev/null
+queued=$(q -c "SELECT count(*) FROM library.entry e WHERE e.comicid IN (SELECT comicid FROM jobstate.hasnew_queue
+  WHERE userid IS NULL) OR (e.userid, e.comicid) IN (SELECT userid, comicid FROM jobstate.hasnew_queue WHERE userid IS NOT NULL)")
+vacuum library.entry, library.chapterread, core.chapter, jobstate.hasnew_queue
+seed hasnew-incr "$SEED_HASNEW"; vacuum library.entry
+ours hasnew-incr library.hasnew '{}'; vacuum library.entry
+row "hasnew scheduled sweep, $queued entries ($(python3 -c "print('%.2f' % (100 * $queued / $entries))")%) changed"
+
+# ---- library.viewhistory_cap -------------------------------------------------------------------------------------
+seed cap-over "$SEED_CAP"; vacuum library.viewhistory
+ours cap-over library.viewhistory_cap '{}'; vacuum library.viewhistory, jobstate.viewhistory_users
+row "viewhistory_cap, 5% of users over 500"
+seed cap-none "$SEED_CAP"; vacuum library.viewhistory
+ours cap-none library.viewhistory_cap '{}'
+row "viewhistory_cap, nobody over"
+
+# ---- comics.ratings_recalc ---------------------------------------------------------------------------------------
+ours ratings-first comics.ratings_recalc '{}'; vacuum core.comic   # the dataset starts with every rating stale
+seed ratings-steady "$(seed_ratings_sql)"; vacuum core.comic
+ours ratings-steady comics.ratings_recalc '{}'
+row "ratings_recalc, steady state"
+q -c "INSERT INTO social.comicrating (userid, comicid, score) SELECT userid, comicid, 1 + (id % 10)::int
+      FROM library.entry WHERE id % 400 = 3 ON CONFLICT DO NOTHING" \
+  -c "UPDATE social.comicrating SET score = 1 + (score + 4) % 10 WHERE hashtext(userid::text || comicid) % 300 = 0" \
+  -c "DELETE FROM social.comicrating WHERE hashtext(userid::text || comicid) % 500 = 1" >/dev/null
+vacuum social.comicrating
+seed ratings-changed "$(seed_ratings_sql)"; vacuum core.comic
+ours ratings-changed comics.ratings_recalc '{}'; vacuum core.comic
+row "ratings_recalc, after ~1% of ratings changed"
+
+# ---- comics.counts_recalc ----------------------------------------------------------------------------------------
+ours counts-first comics.counts_recalc '{}'; vacuum core.comic, core.scanlationgroup
+seed counts-steady "$SEED_COUNTS"; vacuum core.comic, core.scanlationgroup
+ours counts-steady comics.counts_recalc '{}'
+row "counts_recalc, steady state"
+q -c "UPDATE core.chapter SET deletedat = now() WHERE deletedat IS NULL AND id % 100 = 11" \
+  -c "DELETE FROM library.entry WHERE id % 200 = 13" \
+  -c "INSERT INTO core.scanlationgroupfollow (userid, groupid) SELECT id, 1 + abs(hashtext(id::text)) % $ngroups
+      FROM users.account WHERE hashtext(id::text) % 40 = 0 ON CONFLICT DO NOTHING" >/dev/null
+vacuum core.chapter, library.entry, core.scanlationgroupfollow
+seed counts-changed "$SEED_COUNTS"; vacuum core.comic, core.scanlationgroup
+ours counts-changed comics.counts_recalc '{}'
+row "counts_recalc, after ~1% changes"
+
+# ---- write path: what migration 003's triggers cost the platform -------------------------------------------------
+wp() { # wp NAME SQL: the same statement with and without triggers (both rolled back); prints ms with / without
+    local a b t0
+    t0=$(now_ms); q -c "BEGIN" -c "$2" -c "ROLLBACK" >/dev/null; a=$(($(now_ms) - t0))
+    t0=$(now_ms); q -c "BEGIN" -c "SET LOCAL session_replication_role = replica" -c "$2" -c "ROLLBACK" >/dev/null
+    b=$(($(now_ms) - t0))
+    printf '| %s | %s | %s | %s |\n' "$1" "$a" "$b" "$(python3 -c 'import sys; a, b = int(sys.argv[1]), int(sys.argv[2]); print("%+.0f%%" % (100 * (a - b) / b) if b else "-")' "$a" "$b")"
+}
+cat <<EOF
+
+Write path: what migration 003's triggers cost the platform (the same statement with and without them, rolled back).
+
+| statement | with triggers ms | without ms | overhead |
+|---|---:|---:|---:|
+EOF
+wp "reads of every chapter for 0.5% of entries, one statement" "INSERT INTO library.chapterread (userid, chapterid)
+    SELECT e.userid, ch.id FROM library.entry e JOIN core.chapter ch ON ch.comicid = e.comicid
+    WHERE e.id % 200 = 9 ON CONFLICT DO NOTHING"
+wp "2000 single-row reads" "DO \$\$ DECLARE r record; BEGIN FOR r IN SELECT e.userid, ch.id FROM library.entry e
+    JOIN core.chapter ch ON ch.comicid = e.comicid WHERE e.id % 1000 = 17 LIMIT 2000 LOOP
+    INSERT INTO library.chapterread (userid, chapterid) VALUES (r.userid, r.id) ON CONFLICT DO NOTHING; END LOOP; END \$\$"
+wp "2000 single-row view-history rows" "DO \$\$ DECLARE u uuid; BEGIN FOR u IN SELECT id FROM users.account LIMIT 2000 LOOP
+    INSERT INTO library.viewhistory (userid, comicid) VALUES (u, 1); END LOOP; END \$\$"
