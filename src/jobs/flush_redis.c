@@ -293,12 +293,24 @@ static int load_script(redisContext *c, char *sha, size_t shalen, char *err, siz
     return 0;
 }
 
+/* Finishes one page: its counts go to the totals and, when there is a consumer, the sorted set to it. */
+static int page_done(struct flush_set *pg, flush_page_fn fn, void *arg, struct flush_totals *tot)
+{
+    flush_set_finish(pg);
+    tot->comic_keys += pg->comics.n;
+    tot->chapter_keys += pg->chapters.n;
+    tot->views += pg->comics.total + pg->chapters.total;
+    tot->skipped += pg->skipped;
+    return fn && (pg->comics.n || pg->chapters.n) ? fn(arg, pg) : 0;
+}
+
 /*
  * One SCAN pass over `pattern`. The next SCAN is pipelined behind each page's script, so a page costs one round
- * trip. Returns 0 or -1 with `err`.
+ * trip, and the page's consumer (a Postgres UPDATE) runs while Redis moves the next page. Returns 0 or -1 with
+ * `err` (or the consumer's own error).
  */
 static int stage_pattern(redisContext *c, const char *pattern, const char *sha, const char *staging, bool dry,
-                         int page, struct flush_set *out, char *err, size_t errlen)
+                         int page, flush_page_fn fn, void *arg, struct flush_totals *tot, char *err, size_t errlen)
 {
     append_scan(c, "SCAN", NULL, "0", pattern, page);
     for (;;) {
@@ -307,7 +319,9 @@ static int stage_pattern(redisContext *c, const char *pattern, const char *sha, 
             return reply_error(c, scan, "SCAN", err, errlen);
         bool more = strcmp(scan->element[0]->str, "0") != 0;
         struct page_keys pk;
-        page_collect(scan->element[1], &pk, 5, out);
+        struct flush_set pg;
+        flush_set_init(&pg);
+        page_collect(scan->element[1], &pk, 5, &pg);
         int rc = 0;
         if (pk.n > pk.first)
             page_send(c, &pk, sha, staging, dry);
@@ -318,9 +332,12 @@ static int stage_pattern(redisContext *c, const char *pattern, const char *sha, 
             if (!vals || vals->type == REDIS_REPLY_ERROR)
                 rc = reply_error(c, vals, dry ? "MGET" : "flush script", err, errlen), vals = NULL;
             else
-                rc = page_absorb(vals, &pk, out, err, errlen);
+                rc = page_absorb(vals, &pk, &pg, err, errlen);
             freeReplyObject(vals);
         }
+        if (rc == 0)
+            rc = page_done(&pg, fn, arg, tot);
+        flush_set_free(&pg);
         free(pk.argv);
         free(pk.lens);
         freeReplyObject(scan);
@@ -332,14 +349,15 @@ static int stage_pattern(redisContext *c, const char *pattern, const char *sha, 
     }
 }
 
-int flush_stage(redisContext *c, const char *staging, bool dry, int page, struct flush_set *out, char *err,
-                size_t errlen)
+int flush_stage(redisContext *c, const char *staging, bool dry, int page, flush_page_fn fn, void *arg,
+                struct flush_totals *tot, char *err, size_t errlen)
 {
     char sha[64] = "";
+    memset(tot, 0, sizeof *tot);
     if (!dry && load_script(c, sha, sizeof sha, err, errlen))
         return -1;
     /* One pass over the keyspace for both kinds ("c*:views" matches comic:… and chapter:…), not two. */
-    return stage_pattern(c, "c*:views", sha, staging, dry, page, out, err, errlen);
+    return stage_pattern(c, "c*:views", sha, staging, dry, page, fn, arg, tot, err, errlen);
 }
 
 int flush_read_staging(redisContext *c, const char *staging, int page, struct flush_set *out, char *err,

@@ -61,13 +61,25 @@ void flush_set_free(struct flush_set *s);
  */
 int flush_parse_key(const char *key, size_t len, const char **id, size_t *idlen);
 
+/** What a whole flush moved (or, dry, would move): ids per kind (merged within a page), views, keys skipped. */
+struct flush_totals {
+    int64_t comic_keys, chapter_keys, views, skipped;
+};
+
 /**
- * Moves every counter into the staging hash `staging` (see above) and adds what was moved to `out`. With `dry`,
- * only reads the counters (MGET) and moves nothing. `page` is the SCAN COUNT hint. Returns 0, or -1 with `err`
- * (what was moved before the error is in `staging` and in `out`).
+ * Receives one page's moved counts (finished: ids ascending and unique within the page; a later page may repeat an
+ * id, so counts are to be added, never set). The set is freed after the call. Returns 0, or -1 to stop the flush.
  */
-int flush_stage(struct redisContext *c, const char *staging, bool dry, int page, struct flush_set *out, char *err,
-                size_t errlen);
+typedef int (*flush_page_fn)(void *arg, struct flush_set *page);
+
+/**
+ * Moves every counter into the staging hash `staging` (see above), a SCAN page (COUNT hint `page`) at a time,
+ * handing each page to `fn` (may be NULL) while Redis works on the next one; `tot` gets the totals. With `dry`,
+ * only reads the counters (MGET) and moves nothing. Returns 0, or -1 with `err` (or after `fn` said stop); what was
+ * moved before stays in `staging`.
+ */
+int flush_stage(struct redisContext *c, const char *staging, bool dry, int page, flush_page_fn fn, void *arg,
+                struct flush_totals *tot, char *err, size_t errlen);
 
 /** Reads a staging hash (HSCAN) into `out`. Returns 0, or -1 with `err`. */
 int flush_read_staging(struct redisContext *c, const char *staging, int page, struct flush_set *out, char *err,

@@ -1,0 +1,49 @@
+/*
+ * flush_apply — the Postgres half of analytics.flush_counters (step 2 in analytics_flush.h): ONE transaction that
+ * inserts the flush id into system.flushledger, adds the counts to core.comic/core.chapter viewcount and commits.
+ * The counts arrive a page at a time: each page is one set-based statement (an UPDATE … FROM unnest per table, ids
+ * ascending), sent asynchronously, so Postgres updates page k while Redis moves page k+1. Nothing is visible before
+ * the COMMIT, which also makes the ledger row visible: applied and recorded together, or neither.
+ */
+#ifndef COMICBATCH_FLUSH_APPLY_H
+#define COMICBATCH_FLUSH_APPLY_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct flush_set;
+struct job_ctx;
+
+/** What applying did. */
+struct flush_result {
+    int64_t comics, chapters, views;                         /* rows updated, views added */
+    int64_t unknown_comics, unknown_chapters, views_dropped; /* ids with no row (deleted): counted, not an error */
+};
+
+/** One apply transaction. Fill db and ctx (NULL at daemon start), zero the rest. */
+struct flush_tx {
+    PGconn *db;
+    struct job_ctx *ctx; /* errors go to the run (job_fail); without a run, to `err` */
+    char err[512];
+    bool open, inflight;
+    int64_t pend_comics, pend_comic_views, pend_chapters, pend_chapter_views; /* the page in flight */
+    struct flush_result res;
+};
+
+/**
+ * Opens the transaction and inserts the ledger row for `id`. Returns 1 (go on), 0 (`id` is already recorded:
+ * nothing to do, the transaction is closed) or -1 (error, rolled back).
+ */
+int flush_tx_begin(struct flush_tx *t, const char *id, bool recovered);
+
+/** Adds one finished page's counts (collecting the previous page's result first). Returns 0 or -1 (rolled back). */
+int flush_tx_page(struct flush_tx *t, const struct flush_set *page);
+
+/** Collects the last page, writes the totals into the ledger row and commits. Returns 0 or -1 (rolled back). */
+int flush_tx_commit(struct flush_tx *t, const char *id);
+
+/** Rolls back if still open (after an error elsewhere). */
+void flush_tx_abort(struct flush_tx *t);
+
+#endif
