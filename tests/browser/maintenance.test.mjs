@@ -45,6 +45,14 @@ SELECT ul.id, encode(sha256(('tok' || i)::bytea), 'hex'), now() - interval '40 d
        CASE WHEN i % 11 = 0 THEN now() - interval '1 hour' END
 FROM generate_series(1, 4000) AS i JOIN ul ON ul.n = 1 + i % 40`;
 
+// Chapters for every 4th series (1–7 each, some soft-deleted), and drift written straight into some counters.
+const SEED_CHAPTERS = `
+INSERT INTO core.chapter (comicid, number, deletedat)
+SELECT c.id, n, CASE WHEN n = 3 AND c.id % 3 = 0 THEN now() END
+FROM core.comic c CROSS JOIN LATERAL generate_series(1, 1 + c.id % 7) AS n
+WHERE c.id % 4 = 0;
+UPDATE core.comic SET chaptercount = chaptercount + 2 WHERE id % 9 = 0`;
+
 /** Writes `n` cache files in the proxy's layout (dir/ab/cd/<64 hex>) of varied sizes; returns their total bytes. */
 function fillCoverCache(dir, n) {
   let bytes = 0;
@@ -69,6 +77,7 @@ before(async () => {
   db = newDatabase();
   sql(db, SEED_SERIES);
   sql(db, SEED_SESSIONS);
+  sql(db, SEED_CHAPTERS);
   coverDir = mkdtempSync(join(tmpdir(), 'cb-covers-'));
   // The provider's records for the provider-backed rows, imported by the real dump job: a refresh has work to do.
   const dump = join(coverDir, '..', `${coverDir.split('/').pop()}.jsonl`);
@@ -228,5 +237,21 @@ test('a job card (sessions cleanup) queues a run and its toast follows it to the
   const href = await toast.locator('a', { hasText: 'Open the run' }).getAttribute('href');
   const runId = href.split('run=')[1];
   assert.equal(sqlValue(db, `SELECT meta->>'sessionsDeleted' FROM system.batchrun WHERE id = '${runId}'`), String(stale));
+  assert.deepEqual(page.errors, []);
+});
+
+test('a job card (counts recalc) reports how many comics had drifted, as the database counts them', async (t) => {
+  if (!served('comics-counts')) { t.skip('no comics counts endpoint'); return; }
+  const drifted = Number(sqlValue(db, `SELECT count(*) FROM core.comic c WHERE
+      c.chaptercount <> (SELECT count(*) FROM core.chapter ch WHERE ch.comicid = c.id AND ch.deletedat IS NULL)
+   OR c.followcount <> (SELECT count(*) FROM library.entry e WHERE e.comicid = c.id)`));
+  assert.ok(drifted > 1000, `drift seeded (${drifted})`);
+  await confirmCard('comics-counts');
+  const toast = await toastWith(page, { action: 'comics-counts', tone: 'ok' });
+  const f = await toastFields(toast);
+  assert.equal(f.status, 'done');
+  assert.equal(Number(f.comicsUpdated.replace(/\D/g, '')), drifted);
+  assert.equal(sqlValue(db, `SELECT count(*) FROM core.comic c WHERE
+      c.chaptercount <> (SELECT count(*) FROM core.chapter ch WHERE ch.comicid = c.id AND ch.deletedat IS NULL)`), '0');
   assert.deepEqual(page.errors, []);
 });
