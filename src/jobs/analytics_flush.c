@@ -49,7 +49,7 @@ static int is_recorded(struct flush_tx *t, const char *id)
     return n;
 }
 
-/* Applies a whole staging hash (recovery) under its own id. Returns 1 applied, 0 already recorded, -1 error. */
+/* Applies a whole staging list (recovery) under its own id. Returns 1 applied, 0 already recorded, -1 error. */
 static int apply_staged(struct flush_tx *t, redisContext *rc, const char *key, const char *id)
 {
     struct flush_set set;
@@ -66,7 +66,7 @@ static int apply_staged(struct flush_tx *t, redisContext *rc, const char *key, c
     return rc2;
 }
 
-/* Recovery of one staging hash: drop it when its id is recorded, otherwise apply it first. */
+/* Recovery of one staging list: drop it when its id is recorded, otherwise apply it first. */
 static int recover_one(struct flush_tx *t, redisContext *rc, const char *key, struct flush_result *sum, int *applied)
 {
     const char *id = key + sizeof FLUSH_STAGING_PREFIX - 1;
@@ -89,7 +89,7 @@ static int recover_one(struct flush_tx *t, redisContext *rc, const char *key, st
 }
 
 /*
- * Applies or drops every staging hash left behind (registered ones; with `full`, also any found by scanning the
+ * Applies or drops every staging list left behind (registered ones; with `full`, also any found by scanning the
  * keyspace). Caller holds the flush lock. Returns 0 or -1.
  */
 static int flush_recover(struct flush_tx *t, redisContext *rc, bool full, struct flush_result *sum, int *applied,
@@ -181,7 +181,7 @@ static int flush_new(struct job_ctx *ctx, struct flush_tx *t, redisContext *rc)
             job_progress(ctx, 2, 3);
             fault_point("flush:before_drop");
             if (flush_drop_staging(rc, key, err, sizeof err))
-                log_warn("msg=\"flush applied; staging hash left for the next recovery\" flush=%s error=\"%s\"", id,
+                log_warn("msg=\"flush applied; staging list left for the next recovery\" flush=%s error=\"%s\"", id,
                          err);
         }
     }
@@ -189,12 +189,14 @@ static int flush_new(struct job_ctx *ctx, struct flush_tx *t, redisContext *rc)
     meta_result(ctx->meta, &t->res, tot.skipped, s.begun == 1 && ok == 0 ? id : NULL);
     /*
      * Where the time went: `moving` until Redis has moved the last page (earlier pages' UPDATEs run meanwhile),
-     * `finishing` for the last page's UPDATE, the ledger totals, COMMIT and dropping the staging hash.
+     * `finishing` for the last page's UPDATE, the ledger totals, COMMIT and dropping the staging list;
+     * `waitingForPostgres`: the part of both spent waiting for a page's UPDATE (Redis idle).
      */
     if (s.begun == 1)
         json_object_set_new(ctx->meta, "timingsMs",
-                            json_pack("{s:I, s:I}", "moving", (json_int_t)(t1 - t0), "finishing",
-                                      (json_int_t)(time_mono_ms() - t1)));
+                            json_pack("{s:I, s:I, s:I}", "moving", (json_int_t)(t1 - t0), "finishing",
+                                      (json_int_t)(time_mono_ms() - t1), "waitingForPostgres",
+                                      (json_int_t)t->wait_ms));
     return ok;
 }
 
@@ -232,7 +234,7 @@ static int flush_run(struct job_ctx *ctx)
     struct flush_result rec = {0};
     int applied = 0, seen = 0;
     int ok = flush_recover(&t, rc, false, &rec, &applied, &seen);
-    /* Every staging hash is settled now, so old ledger rows can no longer be asked about. */
+    /* Every staging list is settled now, so old ledger rows can no longer be asked about. */
     if (ok == 0 && job_exec(ctx, "flush.prune_ledger",
                             "DELETE FROM system.flushledger WHERE appliedat < now() - interval '" LEDGER_KEEP "'", 0,
                             NULL) < 0)

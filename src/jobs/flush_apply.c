@@ -7,6 +7,7 @@
 #include "jobs/flush_redis.h"
 #include "jobs/job_ctx.h"
 #include "store/pg.h"
+#include "util/timefmt.h"
 
 #define APPLY_WORK_MEM "64MB" /* a million-key page hashes its ids in memory instead of spilling */
 /*
@@ -69,6 +70,7 @@ int flush_tx_begin(struct flush_tx *t, const char *id, bool recovered)
 {
     memset(&t->res, 0, sizeof t->res);
     t->inflight = false;
+    t->wait_ms = 0;
     PGresult *r = tx_exec(t, "flush.begin", "BEGIN", 0, NULL);
     if (!r)
         return -1;
@@ -103,12 +105,14 @@ static int collect(struct flush_tx *t)
     t->inflight = false;
     PGresult *r, *last = NULL;
     bool bad = false;
+    int64_t t0 = time_mono_ms();
     while ((r = PQgetResult(t->db)) != NULL) {
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
             bad = true;
         PQclear(last);
         last = r;
     }
+    t->wait_ms += time_mono_ms() - t0;
     if (bad || !last) {
         PQclear(last);
         return tx_fail(t, "flush.apply");

@@ -28,6 +28,7 @@ struct flush_tx {
     char err[512];
     bool open, inflight;
     int64_t pend_comics, pend_comic_views, pend_chapters, pend_chapter_views; /* the page in flight */
+    int64_t wait_ms; /* time spent waiting for Postgres to finish a page (the rest overlapped with Redis) */
     struct flush_result res;
 };
 

@@ -1,13 +1,14 @@
 /*
  * flush_redis — the Redis half of analytics.flush_counters (DESIGN §4). The platform counts views with INCRBY on
- * string keys `comic:<id>:views` and `chapter:<id>:views`. A flush moves them, atomically per key, into one staging
- * hash named by the flush id (`comicbatch:flush:<uuid>`, field = the counter's key, value = its count):
- *   SCAN (never KEYS) finds the counters a page at a time; for each page one Lua script does GETDEL + HINCRBY into
- *   the staging hash for every key. A script runs atomically, so an INCRBY lands either before the move (and is
- *   moved) or after it (and starts a new counter for the next flush): none is lost, none is counted twice.
- * The Postgres half (analytics_flush.c) applies a staging hash and records the flush id in one transaction; only
- * then is the staging hash dropped, so after a crash at any step the staging hash is either re-applied or, when its
- * id is already recorded, just dropped.
+ * string keys `comic:<id>:views` and `chapter:<id>:views`. A flush moves them, atomically per page of keys, into
+ * one staging list named by the flush id (`comicbatch:flush:<uuid>`; one element per page, "key count key count …"):
+ *   SCAN (never KEYS) finds the counters a page at a time; for each page one Lua script GETDELs every key and pushes
+ *   the page's counts. A script runs atomically, so an INCRBY lands either before the move (and is moved) or after
+ *   it (and starts a new counter for the next flush): none is lost, none is counted twice.
+ * The Postgres half (flush_apply.c) applies the counts and records the flush id in one transaction; only then is
+ * the staging list dropped, so after a crash at any step the staging list is either re-applied or, when its id is
+ * already recorded, just dropped. Staging lists register themselves in the set `comicbatch:flushes` as they are
+ * created, so recovery finds them without walking the keyspace.
  * Counts are collected per kind and handed to Postgres as array literals ("{1,2,3}") for unnest(); malformed keys (not
  * `<kind>:<digits>:views`) and values that are not integers are left in Redis untouched and only counted.
  */
@@ -20,9 +21,9 @@
 
 struct redisContext;
 
-/** Prefix of staging hashes; the rest is the flush id (a UUID). */
+/** Prefix of staging lists; the rest is the flush id (a UUID). */
 #define FLUSH_STAGING_PREFIX "comicbatch:flush:"
-/** The set of staging hashes not yet dropped (recovery reads it instead of scanning the keyspace). */
+/** The set of staging lists not yet dropped (recovery reads it instead of scanning the keyspace). */
 #define FLUSH_PENDING_SET "comicbatch:flushes"
 
 /** One kind's counts: (id, views) entries, then — after flush_set_finish — two parallel Postgres array literals. */
@@ -37,7 +38,7 @@ struct flush_list {
     char *ids, *views;     /* "{…}" once finished, in ascending id order; owned */
 };
 
-/** What one flush (or one staging hash) holds. */
+/** What one page (or one staging list) holds. */
 struct flush_set {
     struct flush_list comics, chapters;
     int64_t skipped; /* keys left in Redis: malformed name, non-integer value or wrong type */
@@ -56,7 +57,7 @@ void flush_set_finish(struct flush_set *s);
 void flush_set_free(struct flush_set *s);
 
 /**
- * Parses a counter name (`comic:<id>:views` / `chapter:<id>:views`, also the staging hash's fields). Returns
+ * Parses a counter name (`comic:<id>:views` / `chapter:<id>:views`, also the names in a staged page). Returns
  * 'c' (comic) or 'h' (chapter) with the id's digits in [*id, *id + *idlen), or 0 when the name is malformed.
  */
 int flush_parse_key(const char *key, size_t len, const char **id, size_t *idlen);
@@ -73,7 +74,7 @@ struct flush_totals {
 typedef int (*flush_page_fn)(void *arg, struct flush_set *page);
 
 /**
- * Moves every counter into the staging hash `staging` (see above), a SCAN page (COUNT hint `page`) at a time,
+ * Moves every counter into the staging list `staging` (see above), a SCAN page (COUNT hint `page`) at a time,
  * handing each page to `fn` (may be NULL) while Redis works on the next one; `tot` gets the totals. With `dry`,
  * only reads the counters (MGET) and moves nothing. Returns 0, or -1 with `err` (or after `fn` said stop); what was
  * moved before stays in `staging`.
@@ -81,12 +82,12 @@ typedef int (*flush_page_fn)(void *arg, struct flush_set *page);
 int flush_stage(struct redisContext *c, const char *staging, bool dry, int page, flush_page_fn fn, void *arg,
                 struct flush_totals *tot, char *err, size_t errlen);
 
-/** Reads a staging hash (HSCAN) into `out`. Returns 0, or -1 with `err`. */
+/** Reads a staging list (LRANGE, a few pages at a time) into `out`. Returns 0, or -1 with `err`. */
 int flush_read_staging(struct redisContext *c, const char *staging, int page, struct flush_set *out, char *err,
                        size_t errlen);
 
 /**
- * Lists the staging hashes left in Redis: the members of FLUSH_PENDING_SET and, with `full`, every key of the exact
+ * Lists the staging lists left in Redis: the members of FLUSH_PENDING_SET and, with `full`, every key of the exact
  * shape `comicbatch:flush:<uuid>` found by SCAN (a safety net used at daemon start). Returns the count, with a
  * malloc'd array of malloc'd names in `*keys` (free with flush_free_keys), or -1 with `err`.
  */
@@ -95,7 +96,7 @@ int flush_list_staging(struct redisContext *c, bool full, char ***keys, char *er
 /** Frees what flush_list_staging returned. */
 void flush_free_keys(char **keys, int n);
 
-/** Drops a staging hash and its entry in FLUSH_PENDING_SET, atomically. Returns 0 or -1 with `err`. */
+/** Drops a staging list and its entry in FLUSH_PENDING_SET, atomically. Returns 0 or -1 with `err`. */
 int flush_drop_staging(struct redisContext *c, const char *staging, char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,7 @@
 // analytics.flush_counters through the real daemon, Redis and Postgres: dry run changes nothing; a flush moves every
 // well-formed counter into core.comic/core.chapter exactly (per id), counts ids that no longer exist instead of
 // failing, leaves malformed keys and non-integer values alone, records its flush id in system.flushledger and
-// drops its staging hash; views INCRBY'd while a flush runs are neither lost nor counted twice.
+// drops its staging list; views INCRBY'd while a flush runs are neither lost nor counted twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { newDatabase, startDaemon, api, sql, sqlValue, waitRun } from './lib.mjs';
