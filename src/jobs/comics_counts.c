@@ -26,34 +26,32 @@ static const char fold_groups_sql[] =
     " SELECT groupid, sum(dfollows) FROM d GROUP BY groupid"
     " ON CONFLICT (groupid) DO UPDATE SET follows = s.follows + excluded.follows";
 
-/* $1 last id, $2 batch, $3 dry */
-static const char comics_sql[] =
-    "WITH b AS (SELECT id FROM core.comic WHERE id > $1::bigint ORDER BY id LIMIT $2::int),"
-    " d AS (SELECT c.id, coalesce(s.chapters, 0)::int AS ch, coalesce(s.follows, 0)::int AS fo"
-    "   FROM core.comic c LEFT JOIN jobstate.comic_counts s ON s.comicid = c.id"
-    "   WHERE c.id > $1::bigint AND c.id <= (SELECT max(id) FROM b)"
-    "     AND (c.chaptercount, c.followcount) IS DISTINCT FROM (coalesce(s.chapters, 0)::int, coalesce(s.follows, 0)::int)),"
-    " upd AS (UPDATE core.comic c SET chaptercount = d.ch, followcount = d.fo FROM d"
-    "   WHERE c.id = d.id AND NOT $3::boolean RETURNING 1)"
-    " SELECT (SELECT max(id) FROM b), (SELECT count(*) FROM b), (SELECT count(*) FROM d), (SELECT count(*) FROM upd)";
+#define COMIC_NEW "coalesce(s.chapters, 0)::int, coalesce(s.follows, 0)::int"
+static const char comics_diff_sql[] =
+    "SELECT c.id FROM core.comic c LEFT JOIN jobstate.comic_counts s ON s.comicid = c.id"
+    " WHERE (c.chaptercount, c.followcount) IS DISTINCT FROM (" COMIC_NEW ") ORDER BY c.id";
+static const char comics_apply_sql[] =
+    "UPDATE core.comic c SET chaptercount = n.ch, followcount = n.fo"
+    " FROM (SELECT x.id, " COMIC_NEW " FROM unnest($1::bigint[]) x (id)"
+    "       LEFT JOIN jobstate.comic_counts s ON s.comicid = x.id) n (id, ch, fo)"
+    " WHERE c.id = n.id AND (c.chaptercount, c.followcount) IS DISTINCT FROM (n.ch, n.fo)";
 
-static const char groups_sql[] =
-    "WITH b AS (SELECT id FROM core.scanlationgroup WHERE id > $1::bigint ORDER BY id LIMIT $2::int),"
-    " d AS (SELECT g.id, coalesce(s.follows, 0)::int AS fo"
-    "   FROM core.scanlationgroup g LEFT JOIN jobstate.group_follows s ON s.groupid = g.id"
-    "   WHERE g.id > $1::bigint AND g.id <= (SELECT max(id) FROM b)"
-    "     AND g.followcount IS DISTINCT FROM coalesce(s.follows, 0)::int),"
-    " upd AS (UPDATE core.scanlationgroup g SET followcount = d.fo FROM d WHERE g.id = d.id AND NOT $3::boolean"
-    "   RETURNING 1)"
-    " SELECT (SELECT max(id) FROM b), (SELECT count(*) FROM b), (SELECT count(*) FROM d), (SELECT count(*) FROM upd)";
+static const char groups_diff_sql[] =
+    "SELECT g.id FROM core.scanlationgroup g LEFT JOIN jobstate.group_follows s ON s.groupid = g.id"
+    " WHERE g.followcount IS DISTINCT FROM coalesce(s.follows, 0)::int ORDER BY g.id";
+static const char groups_apply_sql[] =
+    "UPDATE core.scanlationgroup g SET followcount = n.fo"
+    " FROM (SELECT x.id, coalesce(s.follows, 0)::int FROM unnest($1::bigint[]) x (id)"
+    "       LEFT JOIN jobstate.group_follows s ON s.groupid = x.id) n (id, fo)"
+    " WHERE g.id = n.id AND g.followcount IS DISTINCT FROM n.fo";
 
 static int counts_run(struct job_ctx *ctx)
 {
     const char *folds[] = {fold_comics_sql, fold_groups_sql};
     int64_t comics = 0, comics_would = 0, groups = 0, groups_would = 0;
     if (stats_begin(ctx, "SELECT jobstate.rebuild_comic_counts(), jobstate.rebuild_group_follows()", folds, 2) == 0 &&
-        stats_walk(ctx, "counts.comics", comics_sql, 0, NULL, &comics, &comics_would) == 0)
-        stats_walk(ctx, "counts.groups", groups_sql, 0, NULL, &groups, &groups_would);
+        stats_apply(ctx, "counts.comics", comics_diff_sql, comics_apply_sql, &comics, &comics_would) == 0)
+        stats_apply(ctx, "counts.groups", groups_diff_sql, groups_apply_sql, &groups, &groups_would);
     json_object_set_new(ctx->meta, "comicsUpdated", json_integer(comics));
     json_object_set_new(ctx->meta, "groupsUpdated", json_integer(groups));
     if (ctx->dryrun) {

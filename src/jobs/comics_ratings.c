@@ -7,10 +7,12 @@
  *
  * Per-comic sum and count come from jobstate.comic_ratings (migration 003: folded from an append-only delta log
  * the rating triggers write), so a run reads 52k stats rows instead of aggregating a million ratings, and C is
- * their sum over sum. Every run compares every comic against them and writes only the rows that differ: when
- * ratings changed, those comics; when C moved, exactly the comics whose rounded bayesian value moved with it
- * (most do not: a change of C by d moves a comic by d*m/(m+count)); when nothing changed, nothing. Comparing all
- * comics also repairs values someone else wrote into those columns.
+ * their sum over sum. Beside them the job keeps the values it derived (migration 007: exp*), recomputed only for
+ * comics whose sum or count changed, or for all when C or m moved. Every run then compares every comic with its
+ * expected values (a merge of two id-ordered tables, no arithmetic) and writes only the rows that differ: when
+ * ratings changed, those comics; when C moved, exactly the comics whose rounded bayesian value moved with it (a
+ * change of C by d moves a comic by d*m/(m+count)); when nothing changed, nothing. Comparing all comics also
+ * repairs values someone else wrote into those columns.
  *
  * Deliberate difference from the seed (DESIGN §4): the seed's UPDATE ... FROM (ratings GROUP BY comicid) never
  * touches a comic whose last rating was removed, leaving its old numbers forever; we reset it to NULL, NULL, 0.
@@ -32,19 +34,26 @@ static const char fold_sql[] =
     " ON CONFLICT (comicid) DO UPDATE SET ratingsum = s.ratingsum + excluded.ratingsum,"
     " ratingcount = s.ratingcount + excluded.ratingcount";
 
-/* $1 last id, $2 batch, $3 dry, $4 C, $5 m */
-static const char batch_sql[] =
-    "WITH b AS (SELECT id FROM core.comic WHERE id > $1::bigint ORDER BY id LIMIT $2::int),"
-    " n AS (SELECT c.id, c.ratingavg, c.ratingbayesian, c.ratingcount, v.avg, v.bayes, v.cnt"
-    "   FROM core.comic c LEFT JOIN jobstate.comic_ratings s ON s.comicid = c.id AND s.ratingcount > 0"
-    "   CROSS JOIN LATERAL (SELECT (s.ratingsum::numeric / s.ratingcount)::numeric(4,2) AS avg,"
-    "     (($4::numeric * $5::int + s.ratingsum) / ($5::int + s.ratingcount))::numeric(6,4) AS bayes,"
-    "     coalesce(s.ratingcount, 0)::int AS cnt) v"
-    "   WHERE c.id > $1::bigint AND c.id <= (SELECT max(id) FROM b)),"
-    " d AS (SELECT * FROM n WHERE (ratingavg, ratingbayesian, ratingcount) IS DISTINCT FROM (avg, bayes, cnt)),"
-    " upd AS (UPDATE core.comic c SET ratingavg = d.avg, ratingbayesian = d.bayes, ratingcount = d.cnt FROM d"
-    "   WHERE c.id = d.id AND NOT $3::boolean RETURNING 1)"
-    " SELECT (SELECT max(id) FROM b), (SELECT count(*) FROM b), (SELECT count(*) FROM d), (SELECT count(*) FROM upd)";
+/* Recomputes the expected values of the comics whose sum, count, C ($1) or m ($2) changed since last time. */
+static const char expect_sql[] =
+    "UPDATE jobstate.comic_ratings SET expc = $1::numeric, expm = $2::int, expsum = ratingsum, expcount = ratingcount,"
+    " expavg = CASE WHEN ratingcount > 0 THEN (ratingsum::numeric / ratingcount)::numeric(4,2) END,"
+    " expbayes = CASE WHEN ratingcount > 0"
+    "   THEN (($1::numeric * $2::int + ratingsum) / ($2::int + ratingcount))::numeric(6,4) END"
+    " WHERE (expc, expm, expsum, expcount) IS DISTINCT FROM ($1::numeric, $2::int, ratingsum, ratingcount)";
+
+/* What core.comic should hold: the expected values, or NULL, NULL, 0 for a comic with no ratings. */
+#define RATING_NEW "s.expavg, s.expbayes, coalesce(s.ratingcount, 0)::int"
+#define RATING_JOIN(id) "LEFT JOIN jobstate.comic_ratings s ON s.comicid = " id " AND s.ratingcount > 0"
+
+static const char diff_sql[] =
+    "SELECT c.id FROM core.comic c " RATING_JOIN("c.id")
+    " WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" RATING_NEW ") ORDER BY c.id";
+
+static const char apply_sql[] =
+    "UPDATE core.comic c SET ratingavg = n.avg, ratingbayesian = n.bayes, ratingcount = n.cnt"
+    " FROM (SELECT x.id, " RATING_NEW " FROM unnest($1::bigint[]) x (id) " RATING_JOIN("x.id") ") n (id, avg, bayes, cnt)"
+    " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)";
 
 static int ratings_run(struct job_ctx *ctx)
 {
@@ -60,8 +69,9 @@ static int ratings_run(struct job_ctx *ctx)
         if (r) {
             const char *c = pg_val(r, 0, 0);
             json_object_set_new(ctx->meta, "C", c ? json_real(strtod(c, NULL)) : json_null());
-            const char *extra[] = {c, m};
-            stats_walk(ctx, "ratings.batch", batch_sql, 2, extra, &updated, &would);
+            const char *ep[] = {c, m};
+            if (job_exec(ctx, "ratings.expect", expect_sql, 2, ep) >= 0)
+                stats_apply(ctx, "ratings.comics", diff_sql, apply_sql, &updated, &would);
             PQclear(r);
         }
     }

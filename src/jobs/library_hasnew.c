@@ -26,7 +26,7 @@
 #include "jobs/jobs.h"
 #include "store/pg.h"
 
-#define CHUNK_PER_BATCH 25 /* phase-1 chunk = 25 × batch_rows entries (250k by default) */
+#define CHUNK_PER_BATCH 50 /* phase-1 chunk = 50 × batch_rows entries (500k by default) */
 
 struct hasnew_tally {
     const char *mode;

@@ -6,9 +6,10 @@
  * Finding who is over the cap is the expensive part of the seed's statement (a window over the whole table). We
  * read it from jobstate.viewhistory_users, the per-user row counts that migration 003's triggers keep exact, so a
  * day with nobody over the cap costs one scan of a 100k-row table. Deletion goes per batch of users (about
- * batch_rows rows each, one transaction each, a cancel check and progress between): for each user, the index
- * yields the rows past the cap directly (OFFSET cap on the newest-first index). With param `userid`, only that
- * user, counted from the table itself. Dry run: meta.wouldCapUsers / wouldDelete, nothing deleted.
+ * batch_rows rows each, one transaction each, a cancel check and progress between): for each user the
+ * newest-first index gives the boundary row (the cap-th newest) and the rows after it, so only the rows deleted
+ * are visited. With param `userid`, only that user, from the table itself. Dry run: meta.wouldCapUsers /
+ * wouldDelete, nothing deleted.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,33 +19,38 @@
 #include "app.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
+#include "jobs/stats_apply.h"
 #include "store/pg.h"
 
-/* The next batch of over-cap users after $1 (NULL: from the start) whose excess adds up to about $3 rows. */
-#define OVER_CAP_BATCH                                                                                             \
-    "WITH w AS (SELECT userid, n - $2::int AS excess, sum(n - $2::int) OVER (ORDER BY userid) AS acc"               \
-    "   FROM jobstate.viewhistory_users WHERE n > $2::int AND ($1::uuid IS NULL OR userid > $1::uuid)"             \
-    "   ORDER BY userid LIMIT $3::int),"                                                                           \
-    " batch AS (SELECT userid FROM w WHERE acc - excess < $3::int),"
-#define PAST_CAP(users)                                                                                            \
-    "SELECT x.id FROM " users " u CROSS JOIN LATERAL (SELECT h.id FROM library.viewhistory h"                      \
-    " WHERE h.userid = u.userid ORDER BY h.viewedat DESC, h.id OFFSET $2::int) x"
+/*
+ * Rows of the users in $1 past the newest $2: for each user, the $2-th newest row (viewedat DESC, id: an index-only
+ * scan that stops there) is the boundary, and everything after it in index order goes, found by an index range
+ * scan that visits only the rows it deletes.
+ */
+#define PAST_CAP_SQL(users)                                                                                        \
+    "WITH b AS (SELECT u.userid, k.viewedat, k.id FROM " users " CROSS JOIN LATERAL (SELECT h.viewedat, h.id"       \
+    "   FROM library.viewhistory h WHERE h.userid = u.userid ORDER BY h.viewedat DESC, h.id OFFSET $2::int - 1"    \
+    "   LIMIT 1) k)"
+#define PAST_CAP_WHERE                                                                                             \
+    "v.userid = b.userid AND v.viewedat <= b.viewedat AND (v.viewedat < b.viewedat OR v.id > b.id)"
 
 static const char batch_sql[] =
-    OVER_CAP_BATCH
-    " del AS (DELETE FROM library.viewhistory v WHERE v.id IN (" PAST_CAP("batch") ") RETURNING v.userid)"
-    " SELECT (SELECT userid FROM batch ORDER BY userid DESC LIMIT 1), (SELECT count(DISTINCT userid) FROM del), (SELECT count(*) FROM del)";
+    PAST_CAP_SQL("unnest($1::uuid[]) u (userid)")
+    ", del AS (DELETE FROM library.viewhistory v USING b WHERE " PAST_CAP_WHERE " RETURNING v.userid)"
+    " SELECT count(DISTINCT userid), count(*) FROM del";
 
 static const char user_sql[] =
-    "WITH del AS (DELETE FROM library.viewhistory v WHERE v.id IN ("
-    PAST_CAP("(SELECT $1::uuid AS userid)") ") RETURNING 1)"
-    " SELECT NULL, least(count(*), 1), count(*) FROM del";
+    PAST_CAP_SQL("(SELECT $1::uuid AS userid) u")
+    ", del AS (DELETE FROM library.viewhistory v USING b WHERE " PAST_CAP_WHERE " RETURNING v.userid)"
+    " SELECT count(DISTINCT userid), count(*) FROM del";
 
 static const char user_dry_sql[] =
-    "SELECT NULL, least(count(*), 1), count(*) FROM (" PAST_CAP("(SELECT $1::uuid AS userid)") ") d";
+    PAST_CAP_SQL("(SELECT $1::uuid AS userid) u")
+    " SELECT count(DISTINCT v.userid), count(*) FROM library.viewhistory v JOIN b ON " PAST_CAP_WHERE;
 
-static const char totals_sql[] =
-    "SELECT count(*), coalesce(sum(n - $1::int), 0) FROM jobstate.viewhistory_users WHERE n > $1::int";
+/* Over-cap users from the counters, in userid order, with how many rows each has past the cap. */
+static const char over_cap_sql[] =
+    "SELECT userid, n - $1::int FROM jobstate.viewhistory_users WHERE n > $1::int ORDER BY userid";
 
 static void put_meta(struct job_ctx *ctx, int64_t users, int64_t rows, int64_t cap)
 {
@@ -64,42 +70,56 @@ static int run_user(struct job_ctx *ctx, const char *cap)
     PGresult *r = job_query(ctx, "viewhistory_cap.user", ctx->dryrun ? user_dry_sql : user_sql, 2, p);
     if (!r)
         return -1;
-    put_meta(ctx, pg_int(r, 0, 1, 0), pg_int(r, 0, 2, 0), strtoll(cap, NULL, 10));
+    put_meta(ctx, pg_int(r, 0, 0, 0), pg_int(r, 0, 1, 0), strtoll(cap, NULL, 10));
     PQclear(r);
     job_progress(ctx, 1, 1);
     return 0;
 }
 
-static int run_all(struct job_ctx *ctx, const char *cap)
+/* Deletes past the cap for users [from, to) of the over-cap list. Returns 0 or -1. */
+static int delete_batch(struct job_ctx *ctx, const PGresult *over, int from, int to, const char *cap,
+                        int64_t *users, int64_t *rows)
 {
-    const char *tp[] = {cap};
-    PGresult *r = job_query(ctx, "viewhistory_cap.totals", totals_sql, 1, tp);
+    char *arr = stats_array_text(over, from, to);
+    const char *p[] = {arr, cap};
+    PGresult *r = job_query(ctx, "viewhistory_cap.batch", batch_sql, 2, p);
+    free(arr);
     if (!r)
         return -1;
-    int64_t users_total = pg_int(r, 0, 0, 0), rows_total = pg_int(r, 0, 1, 0), users = 0, rows = 0;
+    *users += pg_int(r, 0, 0, 0);
+    *rows += pg_int(r, 0, 1, 0);
     PQclear(r);
+    return 0;
+}
+
+static int run_all(struct job_ctx *ctx, const char *cap)
+{
+    const char *cp[] = {cap};
+    PGresult *over = job_query(ctx, "viewhistory_cap.over", over_cap_sql, 1, cp);
+    if (!over)
+        return -1;
+    int n = PQntuples(over);
+    int64_t rows_total = 0, users = 0, rows = 0;
+    for (int i = 0; i < n; i++)
+        rows_total += pg_int(over, i, 1, 0);
     job_progress(ctx, 0, rows_total);
     if (ctx->dryrun) {
-        put_meta(ctx, users_total, rows_total, strtoll(cap, NULL, 10));
+        put_meta(ctx, n, rows_total, strtoll(cap, NULL, 10));
+        PQclear(over);
         return 0;
     }
-    char last[40] = "", limit[16];
-    snprintf(limit, sizeof limit, "%d", ctx->app->cfg.batch_rows);
-    for (;;) {
-        const char *p[] = {last[0] ? last : NULL, cap, limit};
-        if (!(r = job_query(ctx, "viewhistory_cap.batch", batch_sql, 3, p)))
+    for (int from = 0; from < n && !job_cancelled(ctx);) {
+        int to = from;
+        int64_t excess = 0;
+        while (to < n && (to == from || excess + pg_int(over, to, 1, 0) <= ctx->app->cfg.batch_rows))
+            excess += pg_int(over, to++, 1, 0);
+        if (delete_batch(ctx, over, from, to, cap, &users, &rows))
             break;
-        bool more = !PQgetisnull(r, 0, 0);
-        if (more)
-            snprintf(last, sizeof last, "%s", PQgetvalue(r, 0, 0));
-        users += pg_int(r, 0, 1, 0);
-        rows += pg_int(r, 0, 2, 0);
-        PQclear(r);
+        from = to;
         put_meta(ctx, users, rows, strtoll(cap, NULL, 10));
         job_progress(ctx, rows, rows_total > rows ? rows_total : rows);
-        if (!more || job_cancelled(ctx))
-            break;
     }
+    PQclear(over);
     put_meta(ctx, users, rows, strtoll(cap, NULL, 10));
     return ctx->error[0] || job_cancelled(ctx) ? -1 : 0;
 }

@@ -1,14 +1,13 @@
 /* stats_apply — see stats_apply.h. */
 #include "jobs/stats_apply.h"
 
-#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "app.h"
 #include "jobs/job_ctx.h"
 #include "store/pg.h"
-
-#define STATS_MAX_PARAMS 8
 
 int stats_begin(struct job_ctx *ctx, const char *rebuild_sql, const char *const *fold_sql, int nfold)
 {
@@ -29,32 +28,55 @@ int stats_begin(struct job_ctx *ctx, const char *rebuild_sql, const char *const 
     return 0;
 }
 
-int stats_walk(struct job_ctx *ctx, const char *what, const char *batch_sql, int nextra, const char *const *extra,
-               int64_t *updated, int64_t *would)
+char *stats_array_text(const PGresult *r, int from, int to)
 {
-    char last[32] = "0", limit[16];
-    snprintf(limit, sizeof limit, "%d", ctx->app->cfg.batch_rows);
-    const char *p[STATS_MAX_PARAMS] = {last, limit, ctx->dryrun ? "true" : "false"};
-    for (int i = 0; i < nextra && i + 3 < STATS_MAX_PARAMS; i++)
-        p[i + 3] = extra[i];
-    int64_t seen = 0;
-    for (;;) {
-        PGresult *r = job_query(ctx, what, batch_sql, 3 + nextra, p);
-        if (!r)
-            return -1;
-        int64_t n = pg_int(r, 0, 1, 0);
-        if (n > 0)
-            snprintf(last, sizeof last, "%s", PQgetvalue(r, 0, 0));
-        *would += pg_int(r, 0, 2, 0);
-        *updated += pg_int(r, 0, 3, 0);
-        PQclear(r);
-        seen += n;
-        job_progress(ctx, seen, seen);
-        if (n < ctx->app->cfg.batch_rows)
-            return 0;
-        if (job_cancelled(ctx))
-            return -1;
+    size_t len = 3;
+    for (int i = from; i < to; i++)
+        len += (size_t)PQgetlength(r, i, 0) + 1;
+    char *arr = malloc(len);
+    if (!arr)
+        abort();
+    size_t off = 0;
+    arr[off++] = '{';
+    for (int i = from; i < to; i++) {
+        if (i > from)
+            arr[off++] = ',';
+        size_t n = (size_t)PQgetlength(r, i, 0);
+        memcpy(arr + off, PQgetvalue(r, i, 0), n);
+        off += n;
     }
+    memcpy(arr + off, "}", 2);
+    return arr;
+}
+
+int stats_apply(struct job_ctx *ctx, const char *what, const char *diff_sql, const char *apply_sql, int64_t *updated,
+                int64_t *would)
+{
+    PGresult *ids = job_query(ctx, what, diff_sql, 0, NULL);
+    if (!ids)
+        return -1;
+    int n = PQntuples(ids), batch = ctx->app->cfg.batch_rows, rc = 0;
+    *would += n;
+    job_progress(ctx, 0, n);
+    for (int from = 0; !ctx->dryrun && from < n; from += batch) {
+        int to = from + batch < n ? from + batch : n;
+        char *arr = stats_array_text(ids, from, to);
+        const char *p[] = {arr};
+        int64_t w = job_exec(ctx, what, apply_sql, 1, p);
+        free(arr);
+        if (w < 0) {
+            rc = -1;
+            break;
+        }
+        *updated += w;
+        job_progress(ctx, to, n);
+        if (job_cancelled(ctx)) {
+            rc = -1;
+            break;
+        }
+    }
+    PQclear(ids);
+    return rc;
 }
 
 int stats_end(struct job_ctx *ctx)
