@@ -26,7 +26,7 @@ async function incr(n, seed) {
   for (let i = 0; i < n; i++) {
     s = (s * 1103515245 + 12345) % 2147483648;
     const chapter = s % 4 !== 0;
-    const id = 1 + (s % (chapter ? 30000 : 3000));
+    const id = 1 + (s % (chapter ? 100000 : 5000));
     const by = 1 + (s % 97);
     total += by;
     p.push(r.cmd('INCRBY', `${chapter ? 'chapter' : 'comic'}:${id}:views`, by));
@@ -49,11 +49,12 @@ for (const point of ['after_staging', 'after_commit', 'before_drop']) {
   test(`killed at flush:${point}, restarted: every view counted exactly once`, async () => {
     await r.cmd('FLUSHDB');
     const dbUrl = newDatabase();
-    sql(dbUrl, `INSERT INTO core.comic (id, title, slug) SELECT g, 'C' || g, 'c-' || g FROM generate_series(1, 3000) g`);
-    sql(dbUrl, `INSERT INTO core.chapter (id, comicid, number) SELECT g, 1 + (g - 1) / 10, (g - 1) % 10
-                FROM generate_series(1, 30000) g`);
+    sql(dbUrl, `INSERT INTO core.comic (id, title, slug) SELECT g, 'C' || g, 'c-' || g FROM generate_series(1, 5000) g`);
+    sql(dbUrl, `INSERT INTO core.chapter (id, comicid, number) SELECT g, 1 + (g - 1) / 20, (g - 1) % 20
+                FROM generate_series(1, 100000) g`);
     const env = { COMICBATCH_REDIS_URL: redisUrlFor(DB) };
-    let written = await incr(20000, 7);
+    // ~70k distinct counters: several SCAN pages, so the flush takes long enough for INCRs to land during it.
+    let written = await incr(120000, 7);
 
     const d1 = await startDaemon(dbUrl, {}, { ...env, COMICBATCH_FAULT: `flush:${point}` });
     const res = await api(d1, 'POST', '/api/v1/admin/batch/analytics/flush-counters', { body: {} });
