@@ -32,7 +32,7 @@ static const char PAGE_SQL[] =
 /* Records why (unless the run was cancelled: the worker knows why), rolls back, returns -1. */
 static int tx_fail(struct flush_tx *t, const char *what)
 {
-    char msg[600];
+    char msg[sizeof t->err];
     snprintf(msg, sizeof msg, "%s failed: %s", what, PQerrorMessage(t->db));
     size_t len = strlen(msg);
     while (len && msg[len - 1] == '\n')
