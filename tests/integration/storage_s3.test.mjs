@@ -43,6 +43,24 @@ async function cleanup(body = {}) {
 
 const rowIds = () => new Set(sql(dbUrl, 'SELECT id FROM core.mediafile').map(([id]) => Number(id)));
 
+test('the verifier is real: a wrong secret is caught, the run fails, no row is deleted', async () => {
+  const bad = await startDaemon(dbUrl, {
+    storage: { backend: 's3', s3_endpoint: s3.endpoint, s3_bucket: CREDS.bucket, s3_region: CREDS.region,
+      s3_access_key: CREDS.accessKeyId, s3_secret_key: 'not-the-secret' },
+  });
+  try {
+    const res = await api(bad, 'POST', '/api/v1/admin/batch/storage/cleanup', { body: {} });
+    const run = await waitRun(bad, 'storage.orphan_cleanup', res.body.data.id, 60000);
+    assert.equal(run.status, 'failed');
+    assert.match(run.lasterror, /S3 HEAD .*: HTTP 403/); // a HEAD answer has no body to name the code
+    assert.ok(s3.badSignatures.length > 0 && s3.badSignatures.every((b) => /signature mismatch/.test(b)));
+    assert.equal(rowIds().size, N);
+  } finally {
+    await bad.stop();
+    s3.badSignatures.length = 0;
+  }
+});
+
 test('S3 answering 500: the run fails and no row is deleted', async () => {
   s3.failWith = 500;
   try {
