@@ -6,6 +6,7 @@
 # Knobs for working on one area (several people may run this at once): BUILD=dir (default build),
 # ONLY='tests/integration/x*.test.mjs' (integration files to run), UNIT=0 (skip unit tests),
 # BROWSER=0 (skip browser tests), BROWSER_ONLY='tests/browser/x*.test.mjs' (browser files to run),
+# UPDATE_SCREENSHOTS=1 (write the browser tests' screenshots into docs/screenshots/ instead of the temp dir),
 # SANITIZE=1 (add the ASan+UBSan pass outside CI).
 set -u
 cd "$(dirname "$0")/.."
@@ -65,6 +66,9 @@ run_integration() { # run_integration BIN LABEL
 }
 
 run_browser() { # run_browser BIN: tests/browser in headless Chromium, one file at a time (BROWSER_ONLY narrows)
+    # The committed screenshots change only on purpose (UPDATE_SCREENSHOTS=1); otherwise they go to the temp dir.
+    [ "${UPDATE_SCREENSHOTS:-0}" = 1 ] || export SCREENSHOT_DIR=${SCREENSHOT_DIR:-$tmp/screenshots/}
+    mkdir -p "${SCREENSHOT_DIR:-docs/screenshots}"
     local files out
     files=$(ls ${BROWSER_ONLY:-tests/browser/*.test.mjs} 2>/dev/null)
     [ -n "$files" ] || return 0
