@@ -22,8 +22,6 @@ static const struct named_trigger triggers[] = {
     {"/api/v1/admin/batch/history/cap", "library.viewhistory_cap", NULL, NULL},
     {"/api/v1/admin/batch/comics/ratings", "comics.ratings_recalc", NULL, NULL},
     {"/api/v1/admin/batch/comics/counts", "comics.counts_recalc", NULL, NULL},
-    {"/api/v1/admin/batch/library/hasnew", "library.hasnew", NULL, NULL},
-    {"/api/v1/admin/batch/library/hasnew/:comicId", "library.hasnew", "comicId", "comicid"},
     {"/api/v1/admin/batch/analytics/flush-counters", "analytics.flush_counters", NULL, NULL},
     {"/api/v1/admin/batch/analytics/anonymize", "analytics.anonymize", NULL, NULL},
     {"/api/v1/admin/batch/analytics/partition", "analytics.partition", NULL, NULL},

@@ -31,8 +31,6 @@ static const struct route routes[] = {
     {"POST", B "/history/cap", ADMIN(api_trigger_named)},
     {"POST", B "/comics/ratings", ADMIN(api_trigger_named)},
     {"POST", B "/comics/counts", ADMIN(api_trigger_named)},
-    {"POST", B "/library/hasnew", ADMIN(api_trigger_named)},
-    {"POST", B "/library/hasnew/:comicId", ADMIN(api_trigger_named)},
     {"POST", B "/analytics/flush-counters", ADMIN(api_trigger_named)},
     {"POST", B "/analytics/anonymize", ADMIN(api_trigger_named)},
     {"POST", B "/analytics/partition", ADMIN(api_trigger_named)},

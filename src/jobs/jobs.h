@@ -11,7 +11,6 @@ extern const struct job_def job_library_hasnew;
 extern const struct job_def job_library_viewhistory_cap;
 extern const struct job_def job_comics_ratings_recalc;
 extern const struct job_def job_comics_counts_recalc;
-extern const struct job_def job_library_hasnew;
 extern const struct job_def job_analytics_flush_counters;
 extern const struct job_def job_analytics_anonymize;
 extern const struct job_def job_analytics_partition;

@@ -7,7 +7,6 @@
 
 static const struct job_def *const jobs[] = {
     &job_library_hasnew,
-    &job_library_hasnew,
     &job_library_viewhistory_cap,
     &job_sessions_cleanup,
     &job_comics_ratings_recalc,
