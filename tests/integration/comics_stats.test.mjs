@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { newDatabase, startDaemon, api, sql, sqlValue, waitRun } from './lib.mjs';
 import { fillLibrary, driftLibrary } from './library-data.mjs';
 
+// No leader: a cron slot of these jobs firing mid-test would take the queue or the lock from the run under test.
+const NO_SCHEDULER = { runs: { scheduler: 0 } };
+
 // The seed's statements (batch-jobs-api.md §3), verbatim; $C and $m are what the job reports in meta.
 const SEED_RATINGS = `
 UPDATE core.comic c SET
@@ -69,9 +72,12 @@ before(async () => {
     fillLibrary(url);
     driftLibrary(url);
   }
-  d = await startDaemon(ours, { jobs: { batch_rows: 100 } });
+  d = await startDaemon(ours, { jobs: { batch_rows: 100 }, ...NO_SCHEDULER });
 });
-after(async () => { await d?.stop(); });
+after(async () => {
+  const exit = await d?.stop();
+  assert.deepEqual(exit, { code: 0, sig: null }, 'the daemon exits cleanly (no sanitizer report)');
+});
 
 test('ratings: dry run reports C, m and the comics that would change, and changes nothing', async () => {
   const before = ratings(ours);

@@ -11,6 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, waitFor } from './lib.mjs';
 import { fillLibrary, driftLibrary, hasnewTruth, hasnewStored, uid } from './library-data.mjs';
 
+// No leader: a cron slot of these jobs firing mid-test would take the queue or the lock from the run under test.
+const NO_SCHEDULER = { runs: { scheduler: 0 } };
+
 // The seed's statement (batch-jobs-api.md §2), verbatim; `WHERE userid = $userid AND comicid = $comicid` is the
 // scope the caller passes: all rows for the sweep, or one user's / one comic's entries.
 const SEED_HASNEW = (where) => `
@@ -45,9 +48,12 @@ before(async () => {
     fillLibrary(url);
     driftLibrary(url, { pct: 5 });
   }
-  d = await startDaemon(ours, { jobs: { hasnew_events: 0, batch_rows: 1000 } });
+  d = await startDaemon(ours, { jobs: { hasnew_events: 0, batch_rows: 1000 }, ...NO_SCHEDULER });
 });
-after(async () => { await d?.stop(); });
+after(async () => {
+  const exit = await d?.stop();
+  assert.deepEqual(exit, { code: 0, sig: null }, 'the daemon exits cleanly (no sanitizer report)');
+});
 
 test('full sweep: dry run reports the flips and changes nothing', async () => {
   const before = entries(ours);
@@ -201,7 +207,7 @@ test('a new install owes one full sweep: the first scheduled-style run is full',
   const url = newDatabase();
   fillLibrary(url, { users: 200, comics: 80 });
   driftLibrary(url, { pct: 20 });
-  const d2 = await startDaemon(url, { jobs: { hasnew_events: 0 } });
+  const d2 = await startDaemon(url, { jobs: { hasnew_events: 0 }, ...NO_SCHEDULER });
   try {
     const run = await trigger(d2, 'library/hasnew');
     assert.equal(run.status, 'done', run.lasterror);
@@ -210,7 +216,7 @@ test('a new install owes one full sweep: the first scheduled-style run is full',
     const next = await trigger(d2, 'library/hasnew');
     assert.equal(next.meta.mode, 'incremental');
   } finally {
-    await d2.stop();
+    assert.deepEqual(await d2.stop(), { code: 0, sig: null }, 'clean exit');
   }
 });
 
@@ -219,7 +225,7 @@ test('events: a new chapter and a read flip the followers within seconds, with n
   fillLibrary(url, { users: 300, comics: 100 });
   sql(url, SEED_HASNEW('true'));
   sql(url, 'UPDATE jobstate.hasnew_state SET fullneeded = false; DELETE FROM jobstate.hasnew_queue');
-  const d2 = await startDaemon(url);
+  const d2 = await startDaemon(url, NO_SCHEDULER);
   try {
     const comic = sqlValue(url, `SELECT comicid FROM library.entry GROUP BY comicid
                                  ORDER BY count(*) FILTER (WHERE NOT hasnew) DESC LIMIT 1`);
@@ -241,7 +247,7 @@ test('events: a new chapter and a read flip the followers within seconds, with n
     assert.ok(Number(line.split(' ').pop()) >= stale + 1, line);
     assert.deepEqual(hasnewStored(url), hasnewTruth(url));
   } finally {
-    await d2.stop();
+    assert.deepEqual(await d2.stop(), { code: 0, sig: null }, 'clean exit');
   }
 });
 
@@ -252,7 +258,7 @@ test('a cancelled full sweep keeps its committed batches (correct) and leaves th
   sql(url, 'UPDATE library.entry SET hasnew = NOT hasnew'); // every entry wrong: one write per entry
   const before = new Map(hasnewStored(url));
   const total = before.size;
-  const d2 = await startDaemon(url, { jobs: { hasnew_events: 0, batch_rows: 100 } });
+  const d2 = await startDaemon(url, { jobs: { hasnew_events: 0, batch_rows: 100 }, ...NO_SCHEDULER });
   try {
     const res = await api(d2, 'POST', '/api/v1/admin/batch/library/hasnew', { body: { full: true } });
     assert.equal(res.status, 202);
@@ -280,6 +286,6 @@ test('a cancelled full sweep keeps its committed batches (correct) and leaves th
     assert.ok(after.every(([eid, v]) => Number(eid) > maxWritten || v !== before.get(eid)));
     await sleep(10);
   } finally {
-    await d2.stop();
+    assert.deepEqual(await d2.stop(), { code: 0, sig: null }, 'clean exit');
   }
 });
