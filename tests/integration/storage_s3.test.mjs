@@ -27,15 +27,23 @@ before(async () => {
       FROM generate_series(1, ${N}) g;
     INSERT INTO core.comicart (comicid, mediafileid) SELECT 1, g FROM generate_series(3, ${N}, 3) g;`);
   for (let g = 1; g <= N; g++) if (g % 10 !== 0) await s3.putObject(keyOf(g), `object ${g}`);
-  d = await startDaemon(dbUrl, {
-    storage: { backend: 's3', s3_endpoint: s3.endpoint, s3_bucket: CREDS.bucket, s3_region: CREDS.region,
-      s3_access_key: CREDS.accessKeyId, s3_secret_key: CREDS.secretAccessKey },
-  });
 });
+
+// Every instance on a database claims from the same queue, so the wrong-secret daemon of the first test must be
+// the only one running while its run is claimed; the good daemon starts after it.
+const s3Settings = (secret) => ({
+  storage: { backend: 's3', s3_endpoint: s3.endpoint, s3_bucket: CREDS.bucket, s3_region: CREDS.region,
+    s3_access_key: CREDS.accessKeyId, s3_secret_key: secret },
+});
+async function goodDaemon() {
+  d ??= await startDaemon(dbUrl, s3Settings(CREDS.secretAccessKey));
+  return d;
+}
 
 after(async () => { await d?.stop(); await s3?.stop(); });
 
 async function cleanup(body = {}) {
+  await goodDaemon();
   const res = await api(d, 'POST', '/api/v1/admin/batch/storage/cleanup', { body });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   return waitRun(d, 'storage.orphan_cleanup', res.body.data.id, 60000);
@@ -44,10 +52,8 @@ async function cleanup(body = {}) {
 const rowIds = () => new Set(sql(dbUrl, 'SELECT id FROM core.mediafile').map(([id]) => Number(id)));
 
 test('the verifier is real: a wrong secret is caught, the run fails, no row is deleted', async () => {
-  const bad = await startDaemon(dbUrl, {
-    storage: { backend: 's3', s3_endpoint: s3.endpoint, s3_bucket: CREDS.bucket, s3_region: CREDS.region,
-      s3_access_key: CREDS.accessKeyId, s3_secret_key: 'not-the-secret' },
-  });
+  assert.equal(d, undefined, 'no other instance may claim this run');
+  const bad = await startDaemon(dbUrl, s3Settings('not-the-secret'));
   try {
     const res = await api(bad, 'POST', '/api/v1/admin/batch/storage/cleanup', { body: {} });
     const run = await waitRun(bad, 'storage.orphan_cleanup', res.body.data.id, 60000);
