@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "util/hex.h"
 
 /* A bounded output buffer: writes past the end set `overflow` and are dropped. */
 struct wbuf {
@@ -35,17 +36,6 @@ static void wb_put(struct wbuf *w, const char *s, size_t n)
         wb_putc(w, s[i]);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool is_unreserved(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~", c);
@@ -66,7 +56,7 @@ static int put_escaped(struct wbuf *w, const char *s, size_t n)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int a = hexval(s[i + 1]), b = hexval(s[i + 2]);
+            int a = hex_value(s[i + 1]), b = hex_value(s[i + 2]);
             if (a < 0 || b < 0)
                 return -1;
             char e[3] = {'%', hex[a], hex[b]};

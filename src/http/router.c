@@ -3,16 +3,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/hex.h"
 
 /* Decodes seg[0..len) into out (cap bytes incl. NUL). Returns 0 or -1 (bad escape, NUL/slash, too long). */
 static int decode_segment(const char *seg, size_t len, char *out, size_t cap)
@@ -23,7 +14,7 @@ static int decode_segment(const char *seg, size_t len, char *out, size_t cap)
         if (c == '%') {
             if (i + 2 >= len)
                 return -1;
-            int a = hexval(seg[i + 1]), b = hexval(seg[i + 2]);
+            int a = hex_value(seg[i + 1]), b = hex_value(seg[i + 2]);
             if (a < 0 || b < 0)
                 return -1;
             c = a * 16 + b;
