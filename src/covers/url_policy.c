@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
 #include "util/hex.h"
 
 /* A bounded output buffer: writes past the end set `overflow` and are dropped. */
