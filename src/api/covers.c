@@ -10,10 +10,10 @@
  *   403 FORBIDDEN         host/port not allowlisted (first URL or a redirect), or an address the proxy never
  *                         connects to (loopback, private, link-local/metadata, …) (host_not_allowed, blocked_address)
  *   404 NOT_FOUND         no such comic, comic without a cover, upstream 404/410
- *   422 VALIDATION_ERROR  upstream body too large, not an image, SVG             (too_large, not_image, svg)
+ *   422 VALIDATION_ERROR  upstream body too large, not an image, SVG, or slower than storage.cover_timeout
+ *                         (too_large, not_image, svg, timeout): the image cannot be had within the proxy's limits
  *   502 UNAVAILABLE       upstream unreachable, TLS failure, error status, > 3 redirects
  *   503 UNAVAILABLE       too many distinct fetches in flight
- *   504 UNAVAILABLE       upstream slower than storage.cover_timeout             (timeout)
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -42,12 +42,12 @@ static struct status_map status_of(enum cover_err e)
     case COVER_ENOTFOUND: return (struct status_map){404, ERR_NOT_FOUND};
     case COVER_ETOOLARGE:
     case COVER_ENOTIMAGE:
-    case COVER_ESVG: return (struct status_map){422, ERR_VALIDATION};
+    case COVER_ESVG:
+    case COVER_ETIMEOUT: return (struct status_map){422, ERR_VALIDATION};
     case COVER_EREDIRECTS:
     case COVER_EUPSTREAM:
     case COVER_ECONNECT: return (struct status_map){502, ERR_UNAVAILABLE};
     case COVER_EBUSY: return (struct status_map){503, ERR_UNAVAILABLE};
-    case COVER_ETIMEOUT: return (struct status_map){504, ERR_UNAVAILABLE};
     case COVER_EIO: break;
     }
     return (struct status_map){500, ERR_INTERNAL};

@@ -36,7 +36,7 @@ enum cover_err {
     COVER_ETOOLARGE = 5,    /* body larger than storage.cover_max_bytes — 422 */
     COVER_ENOTIMAGE = 6,    /* body is not one of the accepted image types — 422 */
     COVER_ESVG = 7,         /* body is an SVG document — 422 */
-    COVER_ETIMEOUT = 8,     /* storage.cover_timeout passed — 504 */
+    COVER_ETIMEOUT = 8,     /* storage.cover_timeout passed — 422 */
     COVER_EUPSTREAM = 9,    /* upstream answered an error status or no usable redirect — 502 */
     COVER_ECONNECT = 10,    /* DNS, connection or TLS failure — 502 */
     COVER_ENOTFOUND = 11,   /* upstream answered 404/410 — 404 */
