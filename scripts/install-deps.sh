@@ -21,9 +21,10 @@ if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-# Debian's postgresql package starts a system cluster on port 5432; we never use it, and it must not hold resources.
 if [ -d tests ] && [ -f tests/package.json ]; then
-    if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules ]; then
+    # npm ci writes node_modules/.package-lock.json last: its absence means an empty or half-written tree.
+    stamp=tests/node_modules/.package-lock.json
+    if [ ! -f "$stamp" ] || [ tests/package-lock.json -nt "$stamp" ]; then
         (cd tests && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     fi
 fi
