@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "util/duration.h"
+#include "util/xalloc.h"
 
 enum key_type { K_STR, K_INT, K_BOOL, K_DURATION, K_BYTES };
 
@@ -72,14 +73,6 @@ static const struct key_def keys[] = {
     I("metadata.series_refresh", "batch_size", series_refresh_batch_size, 1, 1000000),
     I("metadata.series_refresh", "min_age_days", series_refresh_min_age_days, 0, 36500),
 };
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
-}
 
 static void set_str(char **slot, const char *v)
 {
@@ -390,7 +383,7 @@ static int split_listen(struct config *c, char *err, size_t errlen)
         return -1;
     }
     free(c->listen_host);
-    c->listen_host = strndup(c->listen, (size_t)(colon - c->listen));
+    c->listen_host = xcheck(strndup(c->listen, (size_t)(colon - c->listen)));
     c->listen_port = (int)port;
     return 0;
 }
