@@ -53,6 +53,7 @@ if [ -z "${COMICBATCH_DATABASE_URL:-}" ]; then
     fi
     own_stack=1
     while IFS= read -r l; do export "${l?}"; done < <(FAST=1 scripts/stack.sh start "$work/stack")
+    psql -X -q -v ON_ERROR_STOP=1 -d "$COMICBATCH_DATABASE_URL" -f db/platform/schema.sql >/dev/null
     "$COMICBATCH_BIN" migrate >/dev/null
 fi
 BIN=${COMICBATCH_BIN:-$root/build/comicbatch}

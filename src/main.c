@@ -1,5 +1,6 @@
 /*
- * main — CLI dispatch only (DESIGN §1): serve, migrate, run JOBKEY, jobs, cron-next, --help, --version.
+ * main — CLI dispatch only (DESIGN §1): serve, migrate, run JOBKEY, jobs, cron-next, doctor, grants ROLE,
+ * accelerators, --help, --version.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -11,6 +12,9 @@
 #include <time.h>
 
 #include "app.h"
+#include "contract/accel.h"
+#include "contract/doctor.h"
+#include "contract/grants.h"
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
@@ -36,6 +40,12 @@ static const char usage[] =
     "                                 run a job now, synchronously, and print the run as JSON\n"
     "  jobs                           list the registered jobs and their schedule\n"
     "  cron-next 'EXPR' [N]           print the next N (default 5) UTC fire times of a cron expression\n"
+    "  doctor                         check the database against every job's schema contract (exit 1 if an\n"
+    "                                 enabled job cannot run), with the DDL or GRANT that would fix each finding\n"
+    "  grants ROLE [--accelerators]   print the statements ROLE needs (run them as an administrator before\n"
+    "                                 `migrate`); --accelerators adds what installing the accelerators needs\n"
+    "  accelerators install|remove|status [NAME...]\n"
+    "                                 the optional triggers and storage tuning on the platform's tables\n"
     "\n"
     "Options:\n"
     "  --config FILE   INI settings file (see README); environment overrides it:\n"
@@ -99,6 +109,11 @@ static int cmd_migrate(const char *config_path)
         else
             printf("migrations applied: %d\n", n);
         rc = n < 0;
+        struct contract_report rep;
+        if (n >= 0 && contract_check_all(db, &rep, err, sizeof err) == 0) {
+            doctor_print_unavailable(&rep, stdout); /* the platform's tables are not ours to create: say what's off */
+            contract_report_free(&rep);
+        }
     }
     PQfinish(db);
     config_finish(&c);
@@ -137,6 +152,82 @@ static int cmd_jobs(const char *config_path)
     PQfinish(db);
     config_finish(&c);
     return 0;
+}
+
+/* Connects for a CLI command that needs only the database (no admin token). NULL after printing why. */
+static PGconn *cli_connect(const char *config_path, struct config *c)
+{
+    if (load_config(c, config_path, false))
+        return NULL;
+    char err[1024];
+    PGconn *db = pg_connect(c->database_url, "comicbatch-cli", err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "comicbatch: %s\n", err);
+        config_finish(c);
+    }
+    return db;
+}
+
+static int cmd_doctor(const char *config_path)
+{
+    struct config c;
+    PGconn *db = cli_connect(config_path, &c);
+    if (!db)
+        return 2;
+    int bad = doctor_run(db, stdout);
+    PQfinish(db);
+    config_finish(&c);
+    return bad < 0 ? 2 : bad > 0;
+}
+
+static int cmd_grants(int argc, char **argv, const char *config_path)
+{
+    bool accel = argc == 2 && !strcmp(argv[1], "--accelerators");
+    if (argc < 1 || argc > 2 || (argc == 2 && !accel) || !argv[0][0]) {
+        fprintf(stderr, "usage: comicbatch grants ROLE [--accelerators]\n");
+        return 2;
+    }
+    for (const char *s = argv[0]; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))) {
+            fprintf(stderr, "comicbatch: ROLE must be a lowercase SQL identifier (a-z, 0-9, _)\n");
+            return 2;
+        }
+    struct config c;
+    PGconn *db = cli_connect(config_path, &c);
+    if (!db)
+        return 2;
+    char err[1024];
+    int rc = grants_print(db, argv[0], accel, stdout, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "comicbatch: %s\n", err);
+    PQfinish(db);
+    config_finish(&c);
+    return rc ? 1 : 0;
+}
+
+static int cmd_accelerators(int argc, char **argv, const char *config_path)
+{
+    const char *what = argc >= 1 ? argv[0] : "";
+    bool status = !strcmp(what, "status"), install = !strcmp(what, "install");
+    if (!status && !install && strcmp(what, "remove")) {
+        fprintf(stderr, "usage: comicbatch accelerators install|remove|status [NAME...]\n");
+        return 2;
+    }
+    struct config c;
+    PGconn *db = cli_connect(config_path, &c);
+    if (!db)
+        return 2;
+    int rc;
+    if (status) {
+        rc = accel_print_status(db, stdout) ? 1 : 0;
+    } else {
+        printf("%s accelerators on database %s as %s:\n", install ? "installing" : "removing", PQdb(db), PQuser(db));
+        int bad = accel_apply(db, install, (const char *const *)argv + 1, argc - 1, stdout);
+        rc = bad < 0 ? 2 : bad > 0;
+    }
+    PQfinish(db);
+    config_finish(&c);
+    return rc;
 }
 
 struct cli_run {
@@ -341,6 +432,12 @@ int main(int argc, char **argv)
         rc = cmd_jobs(config_path);
     else if (!strcmp(cmd, "cron-next"))
         rc = cmd_cron_next(argc - i, argv + i);
+    else if (!strcmp(cmd, "doctor"))
+        rc = cmd_doctor(config_path);
+    else if (!strcmp(cmd, "grants"))
+        rc = cmd_grants(argc - i, argv + i, config_path);
+    else if (!strcmp(cmd, "accelerators"))
+        rc = cmd_accelerators(argc - i, argv + i, config_path);
     else {
         fprintf(stderr, "comicbatch: unknown command \"%s\"\n\n%s", cmd, usage);
         rc = 2;

@@ -14,6 +14,7 @@
 
 struct job_ctx;
 struct config;
+struct contract;
 
 enum param_type {
     PARAM_STRING,   /* any string up to max length (max = 0: 256) */
@@ -58,6 +59,10 @@ struct job_def {
      * before the run is stored and its lock key made — so a scheduled run and a manual one share one lock key.
      */
     void (*resolve_params)(const struct config *cfg, json_t *params);
+    /** What the job needs from the platform's database (contract/contract.h); NULL: nothing of the platform's. */
+    const struct contract *contract;
+    /** Runs on events whatever its schedule says (crawler.source_health): counted as enabled by doctor/grants. */
+    bool events;
 };
 
 /** The job's default cron: its config_cron hook's answer when set and non-empty, else job->cron. */
