@@ -105,14 +105,15 @@ make_template() {
     # SQL; tests/integration/lib.mjs starts the daemon as cbapp.
     local admin=${COMICBATCH_DATABASE_URL/\/comicbatch\?//postgres?} t=${COMICBATCH_DATABASE_URL/\/comicbatch\?//cbtemplate?}
     local app=${t/user=postgres/user=cbapp}
-    psql -X -q -v ON_ERROR_STOP=1 -d "$admin" -c 'CREATE DATABASE cbtemplate' -c 'CREATE ROLE cbplatform' \
-        -c 'CREATE ROLE cbapp LOGIN' >/dev/null &&
-        psql -X -q -v ON_ERROR_STOP=1 -d "$t" -c 'GRANT CREATE ON DATABASE cbtemplate TO cbplatform' \
-            -c 'SET ROLE cbplatform' -f db/platform/schema.sql >/dev/null &&
-        COMICBATCH_DATABASE_URL=$t "$bdir/comicbatch" grants cbapp --accelerators | psql -X -q -v ON_ERROR_STOP=1 -d "$t" >/dev/null &&
-        COMICBATCH_DATABASE_URL=$app "$bdir/comicbatch" migrate >/dev/null &&
-        COMICBATCH_DATABASE_URL=$app "$bdir/comicbatch" accelerators install hasnew counts ratings viewhistory crawler >/dev/null ||
-        return 1
+    {
+        psql -X -q -v ON_ERROR_STOP=1 -d "$admin" -c 'CREATE DATABASE cbtemplate' -c 'CREATE ROLE cbplatform' \
+            -c 'CREATE ROLE cbapp LOGIN' &&
+            psql -X -q -v ON_ERROR_STOP=1 -d "$t" -c 'GRANT CREATE ON DATABASE cbtemplate TO cbplatform' \
+                -c 'SET ROLE cbplatform' -f db/platform/schema.sql &&
+            COMICBATCH_DATABASE_URL=$t "$bdir/comicbatch" grants cbapp --accelerators | psql -X -q -v ON_ERROR_STOP=1 -d "$t" &&
+            COMICBATCH_DATABASE_URL=$app "$bdir/comicbatch" migrate &&
+            COMICBATCH_DATABASE_URL=$app "$bdir/comicbatch" accelerators install hasnew counts ratings viewhistory crawler
+    } >"$tmp/template.log" 2>&1 || { cat "$tmp/template.log"; return 1; }
     export COMICBATCH_DATABASE_URL=$t COMICBATCH_APP_ROLE=cbapp
 }
 make_template || note_fail "template database (platform schema, grants, migrate, accelerators)"
