@@ -11,7 +11,10 @@
 static const char TABLES_SQL[] =
     "SELECT n.nspname || '.' || c.relname, c.relkind, pg_get_userbyid(c.relowner),"
     " CASE WHEN $2::name IS NULL THEN false ELSE pg_has_role($2::name, c.relowner, 'USAGE') END,"
-    " a.attname, format_type(a.atttypid, NULL), t.typcategory"
+    " a.attname, format_type(a.atttypid, NULL), t.typcategory,"
+    " CASE WHEN a.attidentity = '' AND EXISTS (SELECT 1 FROM pg_attrdef d WHERE d.adrelid = c.oid"
+    "   AND d.adnum = a.attnum AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')"
+    "   THEN pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname) END"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
     " LEFT JOIN pg_type t ON t.oid = a.atttypid"
@@ -45,6 +48,7 @@ static const char ROLE_SQL[] =
 static const char PRIVS_SQL[] =
     "SELECT CASE x.k WHEN 's' THEN has_schema_privilege($1::name, x.o, x.p)"
     "  WHEN 't' THEN has_table_privilege($1::name, x.o, x.p)"
+    "  WHEN 'q' THEN has_sequence_privilege($1::name, x.o, x.p)"
     "  ELSE has_column_privilege($1::name, x.o, x.c, x.p) END"
     " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(k, o, c, p, i) ORDER BY x.i";
 
@@ -59,10 +63,10 @@ struct cat_table *catalog_add_table(struct catalog *cat, const char *name, char 
     return t;
 }
 
-void catalog_add_column(struct cat_table *t, const char *name, const char *type, char category)
+void catalog_add_column(struct cat_table *t, const char *name, const char *type, char category, const char *sequence)
 {
     t->cols = xrealloc(t->cols, (t->ncols + 1) * sizeof *t->cols);
-    t->cols[t->ncols++] = (struct cat_column){xstrdup(name), xstrdup(type), category};
+    t->cols[t->ncols++] = (struct cat_column){xstrdup(name), xstrdup(type), category, sequence ? xstrdup(sequence) : NULL};
 }
 
 void catalog_add_index(struct cat_table *t, const char *columns, const char *method)
@@ -116,7 +120,7 @@ static int load_tables(PGconn *db, const char *lit, struct catalog *cat, char *e
             t->owner_rights = pg_bool(r, i, 3);
         }
         if (pg_val(r, i, 4))
-            catalog_add_column(t, PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6)[0]);
+            catalog_add_column(t, PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6)[0], pg_val(r, i, 7));
     }
     PQclear(r);
     return 0;
@@ -244,6 +248,7 @@ void catalog_free(struct catalog *cat)
         for (size_t j = 0; j < t->ncols; j++) {
             free(t->cols[j].name);
             free(t->cols[j].type);
+            free(t->cols[j].sequence);
         }
         for (size_t j = 0; j < t->nidx; j++) {
             free(t->idx[j].columns);

@@ -16,6 +16,7 @@ struct cat_column {
     char *name;
     char *type;     /* format_type(), e.g. "bigint", "timestamp with time zone", "text[]" */
     char category;  /* pg_type.typcategory: N numeric, S string, D date/time, B bool, U user (uuid), I inet, A array */
+    char *sequence; /* a serial column's sequence (an INSERT needs USAGE on it; identity columns need nothing) */
 };
 
 struct cat_index {
@@ -34,7 +35,7 @@ struct cat_table {
     size_t nidx;
 };
 
-/** One privilege question: kind 's' schema USAGE, 't' table privilege, 'c' column privilege. */
+/** One privilege question: kind 's' schema USAGE, 't' table privilege, 'c' column privilege, 'q' sequence. */
 struct cat_priv {
     char kind;
     char *obj, *col, *priv;
@@ -79,8 +80,8 @@ const struct cat_column *catalog_column(const struct cat_table *t, const char *n
 /** Adds a table to a hand-built snapshot (unit tests); returns it for catalog_add_column/_index. */
 struct cat_table *catalog_add_table(struct catalog *cat, const char *name, char relkind, const char *owner);
 
-/** Adds a column to a hand-built table. */
-void catalog_add_column(struct cat_table *t, const char *name, const char *type, char category);
+/** Adds a column to a hand-built table (`sequence`: its serial sequence, or NULL). */
+void catalog_add_column(struct cat_table *t, const char *name, const char *type, char category, const char *sequence);
 
 /** Adds an index (leading columns "a,b") to a hand-built table. */
 void catalog_add_index(struct cat_table *t, const char *columns, const char *method);

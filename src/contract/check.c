@@ -192,6 +192,7 @@ struct priv_walk {
     const struct catalog *ro;      /* check_privs */
     const char *table;
     char missing[4][512];          /* per privilege kind below: the missing columns, or "*" for the table */
+    char sequences[256];           /* serial sequences an INSERT needs and the role may not use */
 };
 
 static const char *const priv_kinds[4] = {"SELECT", "INSERT", "UPDATE", "DELETE"};
@@ -204,15 +205,42 @@ static int priv_index(const char *priv)
     return 3;
 }
 
+/* The serial sequences an INSERT into `ct` draws from (identity columns need no privilege). */
+static void each_sequence(const struct cat_table *ct, void (*fn)(const char *seq, void *arg), void *arg)
+{
+    for (size_t i = 0; ct && i < ct->ncols; i++)
+        if (ct->cols[i].sequence)
+            fn(ct->cols[i].sequence, arg);
+}
+
+static void want_sequence(const char *seq, void *arg)
+{
+    struct priv_walk *w = arg;
+    catalog_want_priv(w->cat, 'q', seq, NULL, "USAGE");
+}
+
 static void want_one(const char *priv, const char *col, void *arg)
 {
     struct priv_walk *w = arg;
     catalog_want_priv(w->cat, col ? 'c' : 't', w->table, col, priv);
+    if (!strcmp(priv, "INSERT"))
+        each_sequence(catalog_table(w->cat, w->table), want_sequence, w);
+}
+
+static void check_sequence(const char *seq, void *arg)
+{
+    struct priv_walk *w = arg;
+    if (!catalog_has_priv(w->ro, 'q', seq, NULL, "USAGE")) {
+        size_t len = strlen(w->sequences);
+        snprintf(w->sequences + len, sizeof w->sequences - len, "%s%s", len ? ", " : "", seq);
+    }
 }
 
 static void check_one(const char *priv, const char *col, void *arg)
 {
     struct priv_walk *w = arg;
+    if (!strcmp(priv, "INSERT"))
+        each_sequence(catalog_table(w->ro, w->table), check_sequence, w);
     if (catalog_has_priv(w->ro, col ? 'c' : 't', w->table, col, priv))
         return;
     char *m = w->missing[priv_index(priv)];
@@ -233,6 +261,11 @@ static void check_privs(const struct contract_table *t, const struct cat_table *
     }
     struct priv_walk w = {.ro = cat, .table = t->table};
     each_priv(t, ct, accel, check_one, &w);
+    if (w.sequences[0]) {
+        snprintf(fix, sizeof fix, "GRANT USAGE ON SEQUENCE %s TO %s;", w.sequences, cat->role);
+        add(res, fatal, fix, "role %s may not use sequence %s (the serial default of a column of %s it inserts into)",
+            cat->role, w.sequences, t->table);
+    }
     for (int k = 0; k < 4; k++) {
         if (!w.missing[k][0])
             continue;

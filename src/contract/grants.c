@@ -122,6 +122,11 @@ static void print_table(const struct tgrant *g, const struct catalog *cat, const
         return;
     }
     fprintf(out, "GRANT %s ON %s TO %s;\n    -- for %s\n", privs, g->table, role, g->users);
+    const struct cat_table *ct = catalog_table(cat, g->table);
+    for (size_t i = 0; g->insert && i < ct->ncols; i++)
+        if (ct->cols[i].sequence)
+            fprintf(out, "GRANT USAGE ON SEQUENCE %s TO %s;  -- the serial default of %s.%s\n", ct->cols[i].sequence,
+                    role, g->table, ct->cols[i].name);
 }
 
 static void print_schemas_usage(const struct plan *pl, const char *role, FILE *out)

@@ -36,6 +36,9 @@ function urlForDb(name) {
   return TEMPLATE_URL.replace(/\/[^/?]+\?/, `/${name}?`);
 }
 
+/** The superuser URL of database `name` on the test cluster (for databases a test makes itself). */
+export const databaseUrl = urlForDb;
+
 /** `url` with its user replaced by `role` (default: the daemon's least-privileged role). */
 export function roleUrl(url, role = APP_ROLE) {
   return /[?&]user=/.test(url) ? url.replace(/([?&]user=)[^&]*/, `$1${role}`) : `${url}&user=${role}`;
