@@ -14,7 +14,8 @@
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
-#include "runs/runstore.h"
+#include "runs/runs.h"
+#include "runs/schedule.h"
 #include "runs/worker.h"
 #include "sched/cron.h"
 #include "store/migrate.h"
@@ -105,36 +106,34 @@ static int cmd_migrate(const char *config_path)
     return rc;
 }
 
+/* The schedule entries from the database, or NULL (none reachable: the registry's defaults are shown). */
+static json_t *stored_entries(const struct config *c)
+{
+    char err[1024];
+    PGconn *db = c->database_url ? pg_connect(c->database_url, "comicbatch-cli", err, sizeof err) : NULL;
+    json_t *entries = db ? schedule_entries(db, c, NULL) : NULL;
+    PQfinish(db);
+    return entries;
+}
+
 static int cmd_jobs(const char *config_path)
 {
     struct config c;
     config_init(&c);
     char err[1024];
-    bool have_db = config_load(&c, config_path, err, sizeof err) == 0 && c.database_url;
-    PGconn *db = have_db ? pg_connect(c.database_url, "comicbatch-cli", err, sizeof err) : NULL;
+    json_t *entries = config_load(&c, config_path, err, sizeof err) == 0 ? stored_entries(&c) : NULL;
     size_t n;
     const struct job_def *const *jobs = registry_all(&n);
     printf("%-26s %-14s %-8s %-21s %s\n", "JOB", "CRON", "ENABLED", "NEXT RUN (UTC)", "DESCRIPTION");
     for (size_t i = 0; i < n; i++) {
-        const char *cron = registry_default_cron(&c, jobs[i]), *next = "-";
-        bool enabled = jobs[i]->enabled;
-        PGresult *r = NULL;
-        if (db) {
-            const char *p[] = {jobs[i]->key};
-            r = pg_query(db, "jobs", "SELECT cron, isenabled, to_char(nextrunat AT TIME ZONE 'UTC',"
-                                     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM system.batchschedule WHERE jobkey = $1",
-                         1, p, NULL);
-        }
-        if (r && PQntuples(r) == 1) {
-            cron = pg_val(r, 0, 0) ? pg_val(r, 0, 0) : cron;
-            enabled = pg_bool(r, 0, 1);
-            next = pg_val(r, 0, 2) && enabled ? pg_val(r, 0, 2) : "-";
-        }
-        printf("%-26s %-14s %-8s %-21s %s\n", jobs[i]->key, cron, enabled ? "yes" : "no", next,
+        json_t *e = json_array_get(entries, i); /* same order as the registry */
+        const char *cron = e ? json_string_value(json_object_get(e, "cron")) : registry_default_cron(&c, jobs[i]);
+        bool enabled = e ? json_is_true(json_object_get(e, "isenabled")) : jobs[i]->enabled;
+        const char *next = e ? json_string_value(json_object_get(e, "nextrunat")) : NULL;
+        printf("%-26s %-14s %-8s %-21s %s\n", jobs[i]->key, cron, enabled ? "yes" : "no", next ? next : "-",
                jobs[i]->description);
-        PQclear(r);
     }
-    PQfinish(db);
+    json_decref(entries);
     config_finish(&c);
     return 0;
 }
@@ -205,10 +204,9 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
         fprintf(stderr, "comicbatch: %s\n", err);
         return 1;
     }
-    struct enqueue_req q = {.job = job, .params = params, .dryrun = dryrun, .triggeredby = "admin",
-                            .timeout_ms = runstore_job_timeout(&a->cfg, job), .cfg = &a->cfg};
+    struct run_request q = {.job = job, .params = params, .dryrun = dryrun, .triggeredby = "admin"};
     struct claimed_run run;
-    int got = runstore_start_inline(db, &q, a->instance, a->instance_no, &run);
+    int got = runs_start_inline(db, &a->cfg, &q, a->instance, a->instance_no, &run);
     int rc = 1;
     if (got == 0) {
         fprintf(stderr, "comicbatch: This job is already running (%s)\n", job->key);

@@ -7,7 +7,7 @@
 #include "api/api.h"
 #include "api/routes.h"
 #include "app.h"
-#include "runs/runstore.h"
+#include "store/runstore.h"
 #include "store/pg.h"
 
 static bool looks_like_uuid(const char *id)

@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "runs/runstore.h"
+#include "store/runstore.h"
 
 struct app;
 struct worker_pool;
