@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/errbuf.h"
+
 #define CRON_HORIZON_DAYS (5 * 366)     /* "none within the next 5 years" */
 #define CRON_MIN_TIME (-62135596800LL)  /* 0001-01-01T00:00:00Z */
 #define CRON_MAX_TIME 253402300799LL    /* 9999-12-31T23:59:59Z */
@@ -70,23 +72,6 @@ struct token {
     const char *s;
     size_t len;
 };
-
-/* Where errors go; the first one written wins because every caller returns at once. */
-struct errbuf {
-    char *buf;
-    size_t len;
-};
-
-__attribute__((format(printf, 2, 3))) static int fail(struct errbuf *e, const char *fmt, ...)
-{
-    if (e->len == 0)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->buf, e->len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Copies user text for an error message: printable ASCII only, at most CRON_QUOTE_MAX characters. */
 static const char *quote(struct token t, char out[CRON_QUOTE_MAX + 4])
@@ -144,28 +129,28 @@ static int parse_name(const struct field_spec *f, struct token t, int *out, stru
 {
     char q[CRON_QUOTE_MAX + 4];
     if (!f->names)
-        return fail(e, "%s: expected a number, got \"%s\"", f->name, quote(t, q));
+        return errbuf_fail(e, "%s: expected a number, got \"%s\"", f->name, quote(t, q));
     for (int v = f->min; v <= f->star_max; v++) {
         if (t.len == 3 && strncasecmp(t.s, f->names[v], 3) == 0) {
             *out = v;
             return 0;
         }
     }
-    return fail(e, "%s: unknown name \"%s\"", f->name, quote(t, q));
+    return errbuf_fail(e, "%s: unknown name \"%s\"", f->name, quote(t, q));
 }
 
 static int parse_value(const struct field_spec *f, struct token t, int *out, struct errbuf *e)
 {
     char q[CRON_QUOTE_MAX + 4];
     if (t.len == 0)
-        return fail(e, "%s: missing value", f->name);
+        return errbuf_fail(e, "%s: missing value", f->name);
     if (all_of(t, isalpha))
         return parse_name(f, t, out, e);
     if (!all_of(t, isdigit))
-        return fail(e, "%s: invalid value \"%s\"", f->name, quote(t, q));
+        return errbuf_fail(e, "%s: invalid value \"%s\"", f->name, quote(t, q));
     int v = read_digits(t);
     if (v < f->min || v > f->max)
-        return fail(e, "%s: value %s out of range %d-%d", f->name, quote(t, q), f->min, f->max);
+        return errbuf_fail(e, "%s: value %s out of range %d-%d", f->name, quote(t, q), f->min, f->max);
     *out = v;
     return 0;
 }
@@ -174,12 +159,12 @@ static int parse_step(const struct field_spec *f, struct token t, int *out, stru
 {
     char q[CRON_QUOTE_MAX + 4];
     if (t.len == 0)
-        return fail(e, "%s: missing step after '/'", f->name);
+        return errbuf_fail(e, "%s: missing step after '/'", f->name);
     if (!all_of(t, isdigit))
-        return fail(e, "%s: step \"%s\" is not a number", f->name, quote(t, q));
+        return errbuf_fail(e, "%s: step \"%s\" is not a number", f->name, quote(t, q));
     int v = read_digits(t);
     if (v < 1)
-        return fail(e, "%s: step must be at least 1", f->name);
+        return errbuf_fail(e, "%s: step must be at least 1", f->name);
     *out = v;
     return 0;
 }
@@ -198,7 +183,7 @@ static int parse_base(const struct field_spec *f, struct token base, bool steppe
         if (parse_value(f, a, lo, e) || parse_value(f, b, hi, e))
             return -1;
         if (*lo > *hi)
-            return fail(e, "%s: range %d-%d runs backwards", f->name, *lo, *hi);
+            return errbuf_fail(e, "%s: range %d-%d runs backwards", f->name, *lo, *hi);
         return 0;
     }
     if (parse_value(f, a, lo, e))
@@ -229,7 +214,7 @@ static int parse_field(const struct field_spec *f, struct token field, uint64_t 
     for (;;) {
         bool more = token_split(rest, ',', &item, &rest);
         if (item.len == 0)
-            return fail(e, "%s: empty list item", f->name);
+            return errbuf_fail(e, "%s: empty list item", f->name);
         if (parse_item(f, item, bits, e))
             return -1;
         if (!more)
@@ -261,9 +246,9 @@ static int parse_fields(const char *expr, struct cron_schedule *out, struct errb
     uint64_t bits[5];
     int n = split_fields(expr, tok, 5);
     if (n == 0)
-        return fail(e, "empty expression");
+        return errbuf_fail(e, "empty expression");
     if (n != 5)
-        return fail(e, "expected 5 fields, got %d", n);
+        return errbuf_fail(e, "expected 5 fields, got %d", n);
     for (int i = 0; i < 5; i++)
         if (parse_field(&fields[i], tok[i], &bits[i], e))
             return -1;
@@ -290,26 +275,24 @@ static int parse_macro(const char *p, struct cron_schedule *out, struct errbuf *
     char q[CRON_QUOTE_MAX + 4];
     int n = split_fields(p, tok, 1);
     if (macro_is(tok[0], "@reboot"))
-        return fail(e, "@reboot is not supported");
+        return errbuf_fail(e, "@reboot is not supported");
     for (size_t i = 0; i < sizeof macros / sizeof macros[0]; i++) {
         if (!macro_is(tok[0], macros[i].name))
             continue;
         if (n != 1)
-            return fail(e, "unexpected text after %s", macros[i].name);
+            return errbuf_fail(e, "unexpected text after %s", macros[i].name);
         return parse_fields(macros[i].expansion, out, e);
     }
-    return fail(e, "unknown macro \"%s\"", quote(tok[0], q));
+    return errbuf_fail(e, "unknown macro \"%s\"", quote(tok[0], q));
 }
 
 int cron_parse(const char *expr, struct cron_schedule *out, char *err, size_t errlen)
 {
-    struct errbuf e = {err, errlen};
-    if (errlen > 0)
-        err[0] = '\0';
+    struct errbuf e = errbuf_init(err, errlen);
     if (!expr)
-        return fail(&e, "empty expression");
+        return errbuf_fail(&e, "empty expression");
     if (strnlen(expr, CRON_MAX_EXPR + 1) > CRON_MAX_EXPR)
-        return fail(&e, "expression is longer than %d characters", CRON_MAX_EXPR);
+        return errbuf_fail(&e, "expression is longer than %d characters", CRON_MAX_EXPR);
     while (isspace((unsigned char)*expr))
         expr++;
     if (*expr == '@')
@@ -441,11 +424,11 @@ time_t cron_next(const struct cron_schedule *s, time_t after)
 int cron_next_n(const char *expr, time_t after, time_t *out, int n, char *err, size_t errlen)
 {
     struct cron_schedule s;
-    struct errbuf e = {err, errlen};
+    struct errbuf e = errbuf_init(err, errlen);
     if (cron_parse(expr, &s, err, errlen))
         return -1;
     if (n < 0 || n > CRON_NEXT_N_MAX)
-        return fail(&e, "count %d out of range 0-%d", n, CRON_NEXT_N_MAX);
+        return errbuf_fail(&e, "count %d out of range 0-%d", n, CRON_NEXT_N_MAX);
     int written = 0;
     while (written < n) {
         time_t t = cron_next(&s, after);
