@@ -187,7 +187,9 @@ static const struct error_case error_cases[] = {
     {"* * * JANUARY *", "month", "month: unknown name \"JANUARY\""},
     {"MON * * * *", "minute", "minute: expected a number, got \"MON\""},
     {"30-10 * * * *", "minute", "minute: range 30-10 runs backwards"},
-    {"* * * * SAT-SUN", "day-of-week", "day-of-week: range 6-0 runs backwards"},
+    /* SAT-SUN wraps now (cronie); a backwards range not ending on Sunday still matches no day in cronie: refused */
+    {"* * * * FRI-MON", "day-of-week",
+     "day-of-week: range 5-1 runs backwards (only a range ending on Sunday wraps: SAT-SUN, 5-0)"},
     {"*/x * * * *", "minute", "minute: step \"x\" is not a number"},
     {"5/ * * * *", "minute", "minute: missing step after '/'"},
     {"1,,2 * * * *", "minute", "minute: empty list item"},
