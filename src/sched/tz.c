@@ -95,7 +95,7 @@ static int read_fd(int fd, const char *name, uint8_t **buf, size_t *len, struct 
         return errbuf_fail(e, "time zone \"%s\": file larger than %d bytes", quote(name, q), TZ_FILE_MAX);
     *buf = malloc((size_t)st.st_size + 1);
     if (!*buf)
-        return errbuf_fail(e, "time zone \"%s\": out of memory", quote(name, q));
+        abort();
     size_t got = 0;
     while (got < (size_t)st.st_size) {
         ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
@@ -204,31 +204,39 @@ static int read_types(struct tz *z, const uint8_t *p, const struct tzif_header *
     return 0;
 }
 
-/* Reads one data block (times `tsize` bytes wide) into a new zone. */
-static struct tz *read_block(struct reader *r, const struct tzif_header *h, int tsize, struct errbuf *e)
+/* The zone's allocation; out of memory aborts, as everywhere in the daemon. */
+static struct tz *tz_alloc(size_t ntrans)
+{
+    struct tz *z = calloc(1, sizeof *z + ntrans * sizeof z->trans[0]);
+    if (!z)
+        abort();
+    z->ntrans = ntrans;
+    return z;
+}
+
+/* Reads one data block (times `tsize` bytes wide) into a new zone in *out. */
+static int read_block(struct reader *r, const struct tzif_header *h, int tsize, struct tz **out, struct errbuf *e)
 {
     const uint8_t *p = take(r, block_size(h, tsize));
     if (!p)
-        return errbuf_fail(e, "truncated TZif data"), NULL;
+        return errbuf_fail(e, "truncated TZif data");
     if (h->leapcnt > 0)
-        return errbuf_fail(e, "leap-second zones (\"right/...\") are not supported"), NULL;
-    struct tz *z = calloc(1, sizeof *z + (size_t)h->timecnt * sizeof z->trans[0]);
-    if (!z)
-        return errbuf_fail(e, "out of memory"), NULL;
-    z->ntrans = h->timecnt;
+        return errbuf_fail(e, "leap-second zones (\"right/...\") are not supported");
+    struct tz *z = tz_alloc(h->timecnt);
     const uint8_t *idx = p + (size_t)h->timecnt * (size_t)tsize;
     for (size_t i = 0; i < h->timecnt; i++) {
         z->trans[i] = (struct tz_trans){be_time(p + i * (size_t)tsize, tsize), idx[i]};
         if (idx[i] >= h->typecnt || (i > 0 && z->trans[i].at <= z->trans[i - 1].at)) {
             free(z);
-            return errbuf_fail(e, "corrupt TZif transition %zu", i), NULL;
+            return errbuf_fail(e, "corrupt TZif transition %zu", i);
         }
     }
     if (read_types(z, idx + h->timecnt, h, e)) {
         free(z);
-        return NULL;
+        return -1;
     }
-    return z;
+    *out = z;
+    return 0;
 }
 
 /* The footer: "\n" TZ-string "\n" at the very end of a version 2+ file. */
@@ -246,31 +254,29 @@ static int read_footer(struct reader *r, struct tz *z, struct errbuf *e)
     return 0;
 }
 
-static struct tz *parse_tzif(const uint8_t *buf, size_t len, struct errbuf *e)
+/* Version 1: the 32-bit block. Version 2+: skip it, then the 64-bit block and the footer. */
+static int parse_tzif(const uint8_t *buf, size_t len, struct tz **out, struct errbuf *e)
 {
     struct reader r = {buf, len};
     struct tzif_header h;
     if (read_header(&r, &h, e))
-        return NULL;
+        return -1;
     if (h.version == 0)
-        return read_block(&r, &h, 4, e);
+        return read_block(&r, &h, 4, out, e);
     if (!take(&r, block_size(&h, 4)))
-        return errbuf_fail(e, "truncated TZif data"), NULL;
-    if (read_header(&r, &h, e))
-        return NULL;
-    struct tz *z = read_block(&r, &h, 8, e);
-    if (z && read_footer(&r, z, e)) {
-        free(z);
-        return NULL;
+        return errbuf_fail(e, "truncated TZif data");
+    if (read_header(&r, &h, e) || read_block(&r, &h, 8, out, e))
+        return -1;
+    if (read_footer(&r, *out, e)) {
+        free(*out);
+        return -1;
     }
-    return z;
+    return 0;
 }
 
 static struct tz *make_utc(const char *name)
 {
-    struct tz *z = calloc(1, sizeof *z);
-    if (!z)
-        return NULL;
+    struct tz *z = tz_alloc(0);
     snprintf(z->name, sizeof z->name, "%s", name);
     z->ntypes = 1;
     z->types[0] = (struct tz_type){0, false, 0};
@@ -281,23 +287,23 @@ static struct tz *make_utc(const char *name)
 struct tz *tz_load_from(const char *dir, const char *name, char *err, size_t errlen)
 {
     struct errbuf e = errbuf_init(err, errlen);
-    char q[TZ_QUOTE_MAX + 4];
+    char q[TZ_QUOTE_MAX + 4], why[160];
     if (check_name(name, &e))
         return NULL;
-    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0) {
-        struct tz *z = make_utc(name);
-        return z ? z : (errbuf_fail(&e, "out of memory"), NULL);
-    }
+    if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0)
+        return make_utc(name);
     uint8_t *buf;
     size_t len;
     if (read_zone_file(dir, name, &buf, &len, &e))
         return NULL;
-    char why[160];
     struct errbuf pe = errbuf_init(why, sizeof why);
-    struct tz *z = parse_tzif(buf, len, &pe);
+    struct tz *z = NULL;
+    int rc = parse_tzif(buf, len, &z, &pe);
     free(buf);
-    if (!z)
-        return errbuf_fail(&e, "time zone \"%s\": %s", quote(name, q), why), NULL;
+    if (rc) {
+        errbuf_fail(&e, "time zone \"%s\": %s", quote(name, q), why);
+        return NULL;
+    }
     snprintf(z->name, sizeof z->name, "%s", name);
     return z;
 }
@@ -310,15 +316,15 @@ struct tz *tz_load(const char *name, char *err, size_t errlen)
 struct tz *tz_from_posix(const char *tzstring, char *err, size_t errlen)
 {
     struct errbuf e = errbuf_init(err, errlen);
-    if (!tzstring || strnlen(tzstring, TZ_NAME_MAX + 1) > TZ_NAME_MAX)
-        return errbuf_fail(&e, "TZ string is empty or longer than %d characters", TZ_NAME_MAX), NULL;
-    struct tz *z = make_utc(tzstring);
-    if (!z)
-        return errbuf_fail(&e, "out of memory"), NULL;
-    if (tz_rule_parse(tzstring, strlen(tzstring), &z->rule, &e)) {
-        free(z);
+    struct tz_rule rule;
+    if (!tzstring || strnlen(tzstring, TZ_NAME_MAX + 1) > TZ_NAME_MAX) {
+        errbuf_fail(&e, "TZ string is empty or longer than %d characters", TZ_NAME_MAX);
         return NULL;
     }
+    if (tz_rule_parse(tzstring, strlen(tzstring), &rule, &e))
+        return NULL;
+    struct tz *z = make_utc(tzstring);
+    z->rule = rule;
     z->has_rule = true;
     return z;
 }
