@@ -24,14 +24,18 @@
  * read as wall times in that zone and every result is still an instant (UTC). cron_parse loads the zone once to
  * check it exists; an unknown zone is an error naming it ("CRON_TZ: unknown time zone \"Mars/Olympus\"").
  *
- * DST policy — ISC cron 4.x / cronie's, applied in the job's zone (cronie's cron.c main loop and find_jobs):
+ * DST policy — ISC cron 4.x / cronie's (cron.c: the main loop's wake-up kinds and find_jobs), applied in each
+ * job's own zone. cronie applies it only to the daemon's zone (for its CRON_TZ= jobs its source warns that jobs
+ * may be missed or run twice); here every zone gets it, and tests/unit/test_cron.c checks us against a simulation
+ * of that loop at real and synthetic transitions.
  * A job is a "wildcard" job when its minute or its hour field starts with `*` (`*\/15 * * * *`, `30 * * * *`,
  * `* 2 * * *`, @hourly); every other job is a "fixed-time" job (`30 2 * * *`, `0 9-17 * * *`, @daily).
  *  - Spring forward (the offset grows by D, the wall times [T+old, T+new) of transition T never happen):
  *    . fixed-time job, 5 min <= D < 3 h: if any of its wall times fall in the gap, it runs once, at T itself (the
  *      first instant after the gap; cronie runs the missed minutes "immediately"). Several gap times collapse into
- *      that one run, and a fire time equal to the end of the gap is the same run (cronie would run a job once per
- *      missed minute). Flag CRON_FIRE_SHIFTED_BY_GAP, `gap_slots` = how many nominal times it stands for.
+ *      that one run, and a fire time equal to the end of the gap is the same run (cronie would run the job once
+ *      per matching missed minute, back to back). Flag CRON_FIRE_SHIFTED_BY_GAP, `gap_slots` = how many nominal
+ *      times it stands for, `nominal` = the first of them.
  *    . wildcard job, 5 min <= D < 3 h: it follows real time; its wall times in the gap simply do not happen.
  *      The next fire carries CRON_FIRE_GAP_SKIPPED and `gap_slots` = how many were dropped.
  *    . D < 5 min (cronie's late-wake-up case): every job, wildcard too, is treated like a fixed-time job above.
