@@ -78,10 +78,15 @@ static int check_name(const char *name, struct errbuf *e)
         return errbuf_fail(e, "time zone \"%s\" is a path; give a name like Europe/Berlin", quote(name, q));
     if (strstr(name, ".."))
         return errbuf_fail(e, "time zone name \"%s\" must not contain \"..\"", quote(name, q));
-    for (const char *p = name; *p; p++)
+    for (const char *p = name; *p; p++) {
         if (!name_char_ok(*p))
             return errbuf_fail(e, "time zone name \"%s\" has a character outside A-Z a-z 0-9 / _ + - .",
                                quote(name, q));
+        if ((p == name || p[-1] == '/') && (*p == '/' || *p == '.'))
+            return errbuf_fail(e, "time zone name \"%s\" has an empty or hidden path component", quote(name, q));
+    }
+    if (name[strlen(name) - 1] == '/')
+        return errbuf_fail(e, "time zone name \"%s\" has an empty or hidden path component", quote(name, q));
     return 0;
 }
 
