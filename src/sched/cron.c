@@ -315,6 +315,19 @@ static int parse_zone_prefix(const char **p, char zone[TZ_NAME_MAX + 1], struct 
     return 0;
 }
 
+const char *cron_strip_zone(const char *expr)
+{
+    while (isspace((unsigned char)*expr))
+        expr++;
+    if (strncmp(expr, "CRON_TZ=", 8) != 0 && strncmp(expr, "TZ=", 3) != 0)
+        return expr;
+    while (*expr && !isspace((unsigned char)*expr))
+        expr++;
+    while (isspace((unsigned char)*expr))
+        expr++;
+    return expr;
+}
+
 int cron_parse(const char *expr, struct cron_schedule *out, char *err, size_t errlen)
 {
     struct errbuf e = errbuf_init(err, errlen);

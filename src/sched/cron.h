@@ -132,6 +132,13 @@ time_t cron_next_tz(const struct cron_schedule *s, const struct tz *zone, time_t
  */
 bool cron_next_fire(const struct cron_schedule *s, const struct tz *zone, time_t after, struct cron_fire *out);
 
+/**
+ * Returns `expr` past its leading blanks and its CRON_TZ=/TZ= prefix (with the blanks after it), for rewriting the
+ * zone of a stored expression: "CRON_TZ=Asia/Tokyo  0 0 * * *" gives "0 0 * * *". Borrowed pointer into `expr`;
+ * checks nothing (cron_parse does).
+ */
+const char *cron_strip_zone(const char *expr);
+
 /** True for an ISC "wildcard" job (minute or hour field starts with `*`): it follows real time across DST. */
 bool cron_is_wildcard(const struct cron_schedule *s);
 

@@ -550,6 +550,15 @@ Test(cron_tz, prefix_sets_the_zone)
     cr_assert(parse_ok("CRON_TZ=Etc/UTC @hourly").hour_star);
 }
 
+Test(cron_tz, strip_zone)
+{
+    cr_assert_str_eq(cron_strip_zone("CRON_TZ=Asia/Tokyo  0 0 * * *"), "0 0 * * *");
+    cr_assert_str_eq(cron_strip_zone(" TZ=UTC\t@daily"), "@daily");
+    cr_assert_str_eq(cron_strip_zone("  */5 * * * *"), "*/5 * * * *");
+    cr_assert_str_eq(cron_strip_zone("CRON_TZ=UTC"), "");
+    cr_assert_str_eq(cron_strip_zone("cron_tz=UTC * * * * *"), "cron_tz=UTC * * * * *");
+}
+
 Test(cron_tz, prefix_errors)
 {
     const struct error_case cases[] = {
