@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cli/service.h"
 #include "cli/usage.h"
 #include "jobs/registry.h"
 #include "runs/listener.h"
@@ -265,7 +266,8 @@ static int cmd_serve(const char *config_path)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits this; only sigwait below sees them */
+    sigaddset(&sigs, SIGHUP); /* reload (cli/service.h) */
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits this; only service_run below sees them */
     signal(SIGPIPE, SIG_IGN);
     struct app a;
     app_init(&a, &c);
@@ -275,8 +277,7 @@ static int cmd_serve(const char *config_path)
         app_finish(&a);
         return 1;
     }
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    int sig = service_run(&a, &sigs, config_path); /* READY=1, STATUS=, WATCHDOG=1, SIGHUP reloads; STOPPING=1 */
     log_info("msg=\"stopping\" signal=%d", sig);
     app_stop(&a);
     app_finish(&a);

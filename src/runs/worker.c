@@ -436,3 +436,13 @@ void worker_pool_destroy(struct worker_pool *p)
     free(p->threads);
     free(p);
 }
+
+int worker_pool_active_count(struct worker_pool *p)
+{
+    int n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        n += p->active[i].ctl != NULL;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
