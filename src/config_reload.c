@@ -47,24 +47,31 @@ static void reload_jobs(struct config *live, const struct config *next, const st
     }
 }
 
-/* `[provider.NAME]` sections are read once at start: any difference is a restart. */
-static void reload_providers(const struct config *live, const struct config *next, const struct config_key *k,
-                             struct config_reload_report *rep)
+/* `[provider.NAME]` sections are read once at start: a changed key, or a section added or removed, is a restart. */
+static void reload_providers(const struct config *live, const struct config *next, struct config_reload_report *rep)
 {
+    size_t n;
+    const struct config_key *keys = config_keys(&n);
     char a[4096], b[4096], label[300];
-    for (int pass = 0; pass < 2; pass++) {
-        const struct config *from = pass ? live : next, *other = pass ? next : live;
-        for (int i = 0; i < from->nproviders; i++) {
-            const struct provider_settings *o = config_provider(other, from->providers[i].name);
-            if (o && !strcmp(config_value_text(o, k, a, sizeof a), config_value_text(&from->providers[i], k, b,
-                                                                                       sizeof b)))
+    for (int i = 0; i < next->nproviders; i++) {
+        const struct provider_settings *p = &next->providers[i], *o = config_provider(live, p->name);
+        for (size_t k = 0; o && k < n; k++) {
+            if (strcmp(keys[k].section, "provider.NAME") ||
+                !strcmp(config_value_text(o, &keys[k], a, sizeof a), config_value_text(p, &keys[k], b, sizeof b)))
                 continue;
-            if (o && pass) /* a differing pair was noted in the first pass */
-                continue;
-            snprintf(label, sizeof label, "provider.%s.%s", from->providers[i].name, k->name);
+            snprintf(label, sizeof label, "provider.%s.%s", p->name, keys[k].name);
+            note(rep->restart, &rep->nrestart, label);
+        }
+        if (!o) {
+            snprintf(label, sizeof label, "provider.%s", p->name);
             note(rep->restart, &rep->nrestart, label);
         }
     }
+    for (int i = 0; i < live->nproviders; i++)
+        if (!config_provider(next, live->providers[i].name)) {
+            snprintf(label, sizeof label, "provider.%s", live->providers[i].name);
+            note(rep->restart, &rep->nrestart, label);
+        }
 }
 
 void config_reload(struct config *live, const struct config *next, struct config_reload_report *rep)
@@ -80,8 +87,7 @@ void config_reload(struct config *live, const struct config *next, struct config
             reload_key(live, live, next, k, label, rep);
         } else if (!strcmp(k->section, "job.KEY")) {
             reload_jobs(live, next, k, rep);
-        } else {
-            reload_providers(live, next, k, rep);
         }
     }
+    reload_providers(live, next, rep);
 }

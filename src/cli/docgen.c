@@ -129,7 +129,7 @@ static void man1_environment(FILE *out)
         fprintf(out, "[%s] %s: ", k[i].section, k[i].name);
         roff_line(out, k[i].help);
     }
-    fputs(".TP\n.B NOTIFY_SOCKET\\fR, \\fBWATCHDOG_USEC\nSet by systemd for a Type=notify service: `serve` sends "
+    fputs(".TP\n.B NOTIFY_SOCKET\\fR, \\fBWATCHDOG_USEC\nSet by systemd for a Type=notify service: \\fBserve\\fR sends "
           "its readiness, status and watchdog pings there (sd_notify(3)).\n",
           out);
 }
