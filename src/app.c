@@ -9,8 +9,8 @@
 #include "covers/covers.h"
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
-#include "jobs/crawler_events.h"
-#include "jobs/hasnew_events.h"
+#include "runs/crawler_events.h"
+#include "runs/hasnew_events.h"
 #include "runs/leader.h"
 #include "runs/listener.h"
 #include "runs/worker.h"
@@ -47,20 +47,20 @@ int app_start(struct app *a, char *err, size_t errlen)
     a->pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
     if (!(a->listener = listener_create(a, err, errlen)))
         goto fail;
-    analytics_flush_recover_at_start(a);
-    if (!(a->crawler_events = crawler_events_create(a, a->listener, err, errlen)))
+    analytics_flush_recover_at_start(&a->cfg);
+    if (!(a->crawler_events = crawler_events_create(&a->cfg, &a->metrics)) ||
+        listener_subscribe(a->listener, CRAWLER_EVENTS_CHANNEL, crawler_events_on_notify, a->crawler_events)) {
+        snprintf(err, errlen, "cannot start the crawler event thread or subscribe it to %s", CRAWLER_EVENTS_CHANNEL);
         goto fail;
+    }
     if (!(a->workers = worker_pool_create(a, a->cfg.workers, err, errlen)))
         goto fail;
     if (a->cfg.scheduler_enabled && !(a->leader = leader_create(a, err, errlen)))
         goto fail;
     if (a->cfg.hasnew_events) {
-        if (!(a->hasnew_events = hasnew_events_create(a))) {
-            snprintf(err, errlen, "cannot start the hasnew event thread");
-            goto fail;
-        }
-        if (listener_subscribe(a->listener, "comicbatch_hasnew", hasnew_events_on_notify, a->hasnew_events)) {
-            snprintf(err, errlen, "cannot subscribe to comicbatch_hasnew (listener table full)");
+        if (!(a->hasnew_events = hasnew_events_create(&a->cfg, &a->metrics)) ||
+            listener_subscribe(a->listener, HASNEW_EVENTS_CHANNEL, hasnew_events_on_notify, a->hasnew_events)) {
+            snprintf(err, errlen, "cannot start the hasnew event thread or subscribe it to %s", HASNEW_EVENTS_CHANNEL);
             goto fail;
         }
     }

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "runs/metrics_state.h"
+#include "util/metrics.h"
 
 struct pgpool;
 struct http_server;
@@ -28,12 +28,12 @@ struct app {
     int instance_no;              /* system.batchinstance.no, 0 until registered */
     struct worker_pool *workers;
     struct listener *listener;
-    struct crawler_events *crawler_events; /* crawler.source_health events (jobs/crawler_events.h) */
-    struct hasnew_events *hasnew_events; /* event-driven hasnew recalcs (jobs/hasnew_events.h) */
+    struct crawler_events *crawler_events; /* crawler.source_health events (runs/crawler_events.h) */
+    struct hasnew_events *hasnew_events; /* event-driven hasnew recalcs (runs/hasnew_events.h) */
     struct leader *leader;
     struct http_server *http;
     struct covers *covers;        /* the cover proxy (cache + fetch policy) */
-    struct metrics_state metrics;
+    struct metrics metrics;
     atomic_bool stopping;
 };
 

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "util/duration.h"
+#include "util/xalloc.h"
 
 #define OFF(field) offsetof(struct config, field)
 #define STR(sec, nm, field) .section = sec, .name = nm, .type = CONFIG_STR, .offset = OFF(field)
@@ -135,14 +136,6 @@ const struct config_key *config_keys(size_t *n)
 {
     *n = sizeof keys / sizeof keys[0];
     return keys;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
 }
 
 static int parse_int64(const char *v, int64_t *out)
@@ -507,7 +500,7 @@ static int split_listen(struct config *c, char *err, size_t errlen)
         return -1;
     }
     free(c->listen_host);
-    c->listen_host = strndup(c->listen, (size_t)(colon - c->listen));
+    c->listen_host = xcheck(strndup(c->listen, (size_t)(colon - c->listen)));
     c->listen_port = (int)port;
     return 0;
 }

@@ -23,6 +23,7 @@
 #include "store/pg.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "util/xalloc.h"
 #include "version.h"
 
 static int load_config(struct config *c, const char *path, bool need_token)
@@ -49,7 +50,7 @@ static int cmd_cron_next(int argc, char **argv)
         fprintf(stderr, "comicbatch: N must be from 1 to 1000\n");
         return 2;
     }
-    time_t *times = calloc((size_t)n, sizeof *times);
+    time_t *times = xcalloc((size_t)n, sizeof *times);
     char err[256], iso[32], desc[256];
     int got = cron_next_n(argv[0], (time_t)(time_now_ms() / 1000), times, n, err, sizeof err);
     if (got < 0) {

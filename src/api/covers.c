@@ -26,6 +26,7 @@
 #include "covers/covers.h"
 #include "store/pg.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 struct status_map {
     unsigned status;
@@ -165,10 +166,8 @@ static int comic_cover_url_or_reply(struct http_req *r, const char *id, char **o
         PQclear(res);
         return 404;
     }
-    *out = strdup(url);
+    *out = xstrdup(url);
     PQclear(res);
-    if (!*out)
-        abort();
     return 0;
 }
 

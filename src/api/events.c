@@ -17,6 +17,7 @@
 #include "runs/runstore.h"
 #include "store/pg.h"
 #include "util/timefmt.h"
+#include "util/xalloc.h"
 
 #define EVENTS_POLL_MS 500
 #define EVENTS_MIN_GAP_MS 150 /* at most one query per this long, however many notifications arrive */
@@ -81,9 +82,7 @@ static void stream_fill(struct stream *s)
     char *runs = active_runs_json(s->app);
     if (runs && (!s->last_runs || strcmp(runs, s->last_runs))) {
         size_t n = strlen(runs) + 32;
-        char *ev = malloc(n);
-        if (!ev)
-            abort();
+        char *ev = xmalloc(n);
         snprintf(ev, n, "event: runs\ndata: %s\n\n", runs);
         free(s->last_runs);
         s->last_runs = runs;
@@ -92,9 +91,7 @@ static void stream_fill(struct stream *s)
     }
     free(runs);
     if (time_mono_ms() - s->last_write_ms >= EVENTS_HEARTBEAT_MS) {
-        char *hb = strdup(": keep-alive\n\n");
-        if (!hb)
-            abort();
+        char *hb = xstrdup(": keep-alive\n\n");
         stream_set(s, hb);
     }
 }
@@ -123,16 +120,12 @@ static void stream_free(void *cls)
 
 void api_batch_events(struct http_req *r)
 {
-    struct stream *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    struct stream *s = xcalloc(1, sizeof *s);
     s->app = r->app;
     s->started_ms = s->last_write_ms = time_mono_ms();
     s->seq = r->app->listener ? listener_run_seq(r->app->listener) : 0;
     /* The first bytes go out at once so the client sees the stream open before the first query. */
-    char *hello = strdup("retry: 2000\n: connected\n\n");
-    if (!hello)
-        abort();
+    char *hello = xstrdup("retry: 2000\n: connected\n\n");
     stream_set(s, hello);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, s,
                                                                   stream_free);

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "store/pg.h"
+#include "util/xalloc.h"
 
 static char *db_gauges(struct app *app)
 {
@@ -23,9 +24,7 @@ static char *db_gauges(struct app *app)
     if (!res)
         return NULL;
     size_t cap = 512 + (size_t)PQntuples(res) * 160, len = 0;
-    char *out = malloc(cap);
-    if (!out)
-        abort();
+    char *out = xmalloc(cap);
     len += (size_t)snprintf(out + len, cap - len,
                             "# HELP comicbatch_runs_active Runs queued or running in the cluster, by job\n"
                             "# TYPE comicbatch_runs_active gauge\n");
@@ -41,9 +40,7 @@ void api_metrics(struct http_req *r)
     char *local = metrics_render(&r->app->metrics);
     char *db = db_gauges(r->app);
     size_t n = strlen(local) + (db ? strlen(db) : 0) + 1;
-    char *all = malloc(n);
-    if (!all)
-        abort();
+    char *all = xmalloc(n);
     snprintf(all, n, "%s%s", local, db ? db : "");
     reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", all, strlen(all));
     free(all);

@@ -17,6 +17,7 @@
 
 #include "util/log.h"
 #include "util/sha256.h"
+#include "util/xalloc.h"
 
 #define CACHE_MAGIC "CBCOVER1"
 #define STALE_TEMP_SECONDS 3600
@@ -68,10 +69,8 @@ int cover_cache_init(struct cover_cache *c, const char *dir, char *err, size_t e
         snprintf(err, errlen, "storage.cover_cache_dir: empty or longer than %d bytes", MAX_DIR);
         return -1;
     }
-    c->dir = strndup(dir, n);
-    c->tmpdir = malloc(n + 5);
-    if (!c->dir || !c->tmpdir)
-        abort();
+    c->dir = xcheck(strndup(dir, n));
+    c->tmpdir = xmalloc(n + 5);
     snprintf(c->tmpdir, n + 5, "%s/tmp", c->dir);
     if (mkdir_p(c->tmpdir)) {
         snprintf(err, errlen, "storage.cover_cache_dir: cannot create %s: %s", c->tmpdir, strerror(errno));

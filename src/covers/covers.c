@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util/xalloc.h"
 
 /* One fetch in flight. Freed by whoever drops the last reference (the leader or the last follower). */
 struct inflight {
@@ -34,9 +35,7 @@ struct covers {
 
 struct covers *covers_create(const struct config *cfg, char *err, size_t errlen)
 {
-    struct covers *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    struct covers *s = xcalloc(1, sizeof *s);
     if (fetch_opts_init(&s->fetch, cfg->cover_allowed_hosts, cfg->cover_allow_loopback, cfg->cover_max_bytes,
                         cfg->cover_timeout_ms, cfg->cover_ca_file, cfg->cover_resolve, err, errlen)) {
         free(s);
@@ -183,9 +182,7 @@ enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct co
             snprintf(res->detail, sizeof res->detail, "too many cover fetches are in flight; try again shortly");
             return COVER_EBUSY;
         }
-        in = calloc(1, sizeof *in);
-        if (!in)
-            abort();
+        in = xcalloc(1, sizeof *in);
         memcpy(in->key, key, sizeof in->key);
         in->refs = 1;
         in->next = s->inflight;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #define COVER_MAX_REDIRECT_BODY 65536
 
@@ -63,9 +64,7 @@ static int add_resolve(struct fetch_opts *o, const char *tok, size_t n, char *er
     char *c1 = strchr(buf, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (!c1 || c1 == buf || !c2 || c2 == c1 + 1 || !c2[1] || strspn(c1 + 1, "0123456789") != (size_t)(c2 - c1 - 1))
         goto bad;
-    struct curl_slist *l = curl_slist_append(o->resolve, buf);
-    if (!l)
-        abort();
+    struct curl_slist *l = xcheck(curl_slist_append(o->resolve, buf));
     o->resolve = l;
     return 0;
 bad:
@@ -84,8 +83,8 @@ int fetch_opts_init(struct fetch_opts *o, const char *allowed_hosts, bool allow_
     o->timeout_ms = (long)timeout_ms;
     long ct = o->timeout_ms / 2;
     o->connect_timeout_ms = ct > 5000 ? 5000 : ct < 50 ? 50 : ct;
-    if (ca_file && *ca_file && !(o->ca_file = strdup(ca_file)))
-        abort();
+    if (ca_file && *ca_file)
+        o->ca_file = xstrdup(ca_file);
     for (const char *p = resolve ? resolve : ""; *p;) {
         size_t skip = strspn(p, ", \t"), n;
         p += skip;
@@ -291,10 +290,9 @@ static enum cover_err outcome(struct fctx *c, CURLcode rc, const struct url_part
 static enum cover_err fetch_hop(const struct fetch_opts *o, const struct url_parts *u, int fd, long timeout_ms,
                                 struct fetch_result *res, char *next, size_t nextlen)
 {
-    struct fctx c = {.o = o, .fd = fd, .h = curl_easy_init(), .md = EVP_MD_CTX_new()};
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: image/avif,image/webp,image/png,image/jpeg,image/gif");
-    if (!c.h || !c.md || !hdrs)
-        abort();
+    struct fctx c = {.o = o, .fd = fd, .h = xcheck(curl_easy_init()), .md = xcheck(EVP_MD_CTX_new())};
+    struct curl_slist *hdrs =
+        xcheck(curl_slist_append(NULL, "Accept: image/avif,image/webp,image/png,image/jpeg,image/gif"));
     EVP_DigestInit_ex(c.md, EVP_sha256(), NULL);
     setup(&c, u, timeout_ms, hdrs);
     CURLcode rc = curl_easy_perform(c.h);

@@ -16,8 +16,9 @@
 #include "app.h"
 #include "http/auth.h"
 #include "http/static.h"
-#include "runs/metrics_state.h"
+#include "util/metrics.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -48,9 +49,7 @@ static void append_body(struct conn_state *st, const char *data, size_t n, size_
         size_t cap = st->cap ? st->cap : 4096;
         while (cap < st->len + n + 1)
             cap *= 2;
-        char *b = realloc(st->body, cap);
-        if (!b)
-            abort();
+        char *b = xrealloc(st->body, cap);
         st->body = b;
         st->cap = cap;
     }
@@ -112,9 +111,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     size_t max = (size_t)s->app->cfg.max_body_bytes;
     struct conn_state *st = *con_cls;
     if (!st) {
-        st = calloc(1, sizeof *st);
-        if (!st)
-            abort();
+        st = xcalloc(1, sizeof *st);
         *con_cls = st;
         st->too_large = declared_too_large(conn, max);
         if (!st->too_large)
@@ -154,9 +151,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 struct http_server *http_server_create(struct app *app, char *err, size_t errlen)
 {
-    struct http_server *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    struct http_server *s = xcalloc(1, sizeof *s);
     s->app = app;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)app->cfg.listen_port)};
     if (inet_pton(AF_INET, app->cfg.listen_host, &sa.sin_addr) != 1) {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "store/pg.h"
@@ -42,7 +42,7 @@ static int64_t anonymize_month(struct job_ctx *ctx, const char *month, const cha
                                int64_t total)
 {
     char limit[32], pos[64];
-    snprintf(limit, sizeof limit, "%d", ctx->app->cfg.batch_rows);
+    snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
     snprintf(pos, sizeof pos, "%s", month);
     for (;;) {
         const char *p[] = {month, cutoff, limit, pos};
@@ -56,7 +56,7 @@ static int64_t anonymize_month(struct job_ctx *ctx, const char *month, const cha
         *done += n;
         ctx->rowsaffected = *done;
         job_progress(ctx, *done, total > *done ? total : *done);
-        if (n < ctx->app->cfg.batch_rows)
+        if (n < ctx->cfg->batch_rows)
             return 0;
         if (job_cancelled(ctx))
             return -1;

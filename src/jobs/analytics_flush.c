@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/flush_apply.h"
 #include "jobs/flush_redis.h"
 #include "jobs/job_ctx.h"
@@ -108,9 +108,9 @@ static int flush_recover(struct flush_tx *t, redisContext *rc, bool full, struct
 }
 
 /* Opens a connection that only holds the flush lock (closing it releases the lock, whatever happened). */
-static PGconn *lock_acquire(struct app *app, struct job_ctx *ctx, bool wait, char *err, size_t errlen)
+static PGconn *lock_acquire(const struct config *cfg, struct job_ctx *ctx, bool wait, char *err, size_t errlen)
 {
-    PGconn *c = pg_connect(app->cfg.database_url, "comicbatch-flush-lock", err, errlen);
+    PGconn *c = pg_connect(cfg->database_url, "comicbatch-flush-lock", err, errlen);
     while (c) {
         PGresult *r = pg_query(c, "flush.lock", "SELECT pg_try_advisory_lock(" FLUSH_LOCK ")", 0, NULL, NULL);
         bool got = r && pg_bool(r, 0, 0);
@@ -227,7 +227,7 @@ static int flush_run(struct job_ctx *ctx)
     if (ctx->dryrun)
         return flush_dry(ctx, rc);
     char err[512];
-    PGconn *lock = lock_acquire(ctx->app, ctx, true, err, sizeof err);
+    PGconn *lock = lock_acquire(ctx->cfg, ctx, true, err, sizeof err);
     if (!lock)
         return job_cancelled(ctx) ? -1 : job_fail(ctx, "%s", err);
     struct flush_tx t = {.db = ctx->db, .ctx = ctx};
@@ -251,16 +251,16 @@ static int flush_run(struct job_ctx *ctx)
     return ok;
 }
 
-void analytics_flush_recover_at_start(struct app *app)
+void analytics_flush_recover_at_start(const struct config *cfg)
 {
     char err[512];
-    PGconn *lock = lock_acquire(app, NULL, false, err, sizeof err);
+    PGconn *lock = lock_acquire(cfg, NULL, false, err, sizeof err);
     if (!lock) {
         log_info("msg=\"flush recovery skipped at start\" reason=\"%s\"", err);
         return;
     }
-    redisContext *rc = redis_open(app->cfg.redis_url, 2000, err, sizeof err);
-    PGconn *db = rc ? pg_connect(app->cfg.database_url, "comicbatch-flush-recovery", err, sizeof err) : NULL;
+    redisContext *rc = redis_open(cfg->redis_url, 2000, err, sizeof err);
+    PGconn *db = rc ? pg_connect(cfg->database_url, "comicbatch-flush-recovery", err, sizeof err) : NULL;
     if (db) {
         struct flush_tx t = {.db = db};
         struct flush_result sum = {0};

@@ -18,12 +18,12 @@
 #ifndef COMICBATCH_ANALYTICS_FLUSH_H
 #define COMICBATCH_ANALYTICS_FLUSH_H
 
-struct app;
+struct config;
 
 /**
  * Daemon start: applies or drops staging lists left by a crashed flush, unless another process holds the flush
  * lock (it recovers them itself). Never fails the start: problems are logged and left to the next run.
  */
-void analytics_flush_recover_at_start(struct app *app);
+void analytics_flush_recover_at_start(const struct config *cfg);
 
 #endif

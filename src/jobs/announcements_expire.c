@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 
@@ -25,7 +25,7 @@ static int announcements_run(struct job_ctx *ctx)
         return 0;
     }
     char limit[32];
-    snprintf(limit, sizeof limit, "%d", ctx->app->cfg.batch_rows);
+    snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
     const char *p[] = {limit};
     for (;;) {
         int64_t n = job_exec(ctx, "announcements.expire",
@@ -37,7 +37,7 @@ static int announcements_run(struct job_ctx *ctx)
         done += n;
         ctx->rowsaffected = done;
         job_progress(ctx, done, total > done ? total : done);
-        if (n < ctx->app->cfg.batch_rows || job_cancelled(ctx))
+        if (n < ctx->cfg->batch_rows || job_cancelled(ctx))
             break;
     }
     json_object_set_new(ctx->meta, "announcementsExpired", json_integer(done));

@@ -9,7 +9,6 @@
  * columns by anyone else are repaired. `full: true` rebuilds the stats from the platform tables first (after a
  * load with triggers disabled). meta: comicsUpdated, groupsUpdated (dry run: wouldUpdateComics/Groups).
  */
-#include "app.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "jobs/stats_apply.h"

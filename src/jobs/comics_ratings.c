@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "jobs/stats_apply.h"
@@ -60,7 +60,7 @@ static int ratings_run(struct job_ctx *ctx)
     const char *folds[] = {fold_sql};
     int64_t updated = 0, would = 0;
     char m[16];
-    snprintf(m, sizeof m, "%d", ctx->app->cfg.rating_min_votes);
+    snprintf(m, sizeof m, "%d", ctx->cfg->rating_min_votes);
     if (stats_begin(ctx, "SELECT jobstate.rebuild_comic_ratings()", folds, 1) == 0) {
         PGresult *r = job_query(ctx, "ratings.c",
                                 "SELECT round(sum(ratingsum)::numeric / nullif(sum(ratingcount), 0), 4)"
@@ -75,7 +75,7 @@ static int ratings_run(struct job_ctx *ctx)
             PQclear(r);
         }
     }
-    json_object_set_new(ctx->meta, "m", json_integer(ctx->app->cfg.rating_min_votes));
+    json_object_set_new(ctx->meta, "m", json_integer(ctx->cfg->rating_min_votes));
     json_object_set_new(ctx->meta, "comicsUpdated", json_integer(updated));
     if (ctx->dryrun)
         json_object_set_new(ctx->meta, "wouldUpdate", json_integer(would));

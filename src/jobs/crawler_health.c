@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "store/pg.h"
+#include "util/xalloc.h"
 
 /* The threshold: a positive integer setting, default 5; anything else (0, garbage) means "never disable". */
 #define THRESHOLD_CTE                                                                                                 \
@@ -105,9 +105,7 @@ static const char RECOMPUTE_DRY_SQL[] =
 static char *id_array(const long long *ids, int n)
 {
     size_t cap = 3 + (size_t)n * 21, len = 0;
-    char *s = malloc(cap);
-    if (!s)
-        abort();
+    char *s = xmalloc(cap);
     s[len++] = '{';
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(s + len, cap - len, i ? ",%lld" : "%lld", ids[i]);

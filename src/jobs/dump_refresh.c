@@ -15,11 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "providers/provider.h"
 #include "store/pg.h"
+#include "util/xalloc.h"
 
 #define BATCH_RECORDS 1000
 #define MAX_SAMPLES 10
@@ -67,8 +68,7 @@ static void sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         b->cap = (b->len + n + 1) * 2;
-        if (!(b->p = realloc(b->p, b->cap)))
-            abort();
+        b->p = xrealloc(b->p, b->cap);
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -165,9 +165,8 @@ static int flush(struct import *im)
 static int on_record(void *user, int64_t lineno, const struct record *rec)
 {
     struct import *im = user;
-    char *id = json_dumps(json_object_get(rec->json, "id"), JSON_ENCODE_ANY);
-    if (!id || !(im->texts[im->pending] = strdup(rec->text)))
-        abort();
+    char *id = xcheck(json_dumps(json_object_get(rec->json, "id"), JSON_ENCODE_ANY));
+    im->texts[im->pending] = xstrdup(rec->text);
     memcpy(im->hashes[im->pending], rec->hash, 65);
     sbuf_str(&im->keys, im->pending ? ",[" : "[[");
     sbuf_str(&im->keys, id);
@@ -240,7 +239,7 @@ static int dump_refresh_run(struct job_ctx *ctx)
 {
     struct provider prov;
     char err[1024];
-    if (provider_resolve(&ctx->app->cfg, job_param_str(ctx, "provider"), &prov, err, sizeof err))
+    if (provider_resolve(ctx->cfg, job_param_str(ctx, "provider"), &prov, err, sizeof err))
         return job_fail(ctx, "%s", err);
     struct import im = {.ctx = ctx, .provider = prov.name, .samples = json_array()};
     struct provider_sink sink = {.user = &im, .record = on_record, .malformed = on_malformed,

@@ -1,5 +1,6 @@
 /* flush_redis — see flush_redis.h. */
 #include "jobs/flush_redis.h"
+#include "util/xalloc.h"
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
@@ -63,9 +64,7 @@ static int by_id(const void *a, const void *b)
 static char *literal(const struct flush_entry *e, size_t n, bool ids)
 {
     size_t cap = 3 + n * 21, len = 0;
-    char *s = malloc(cap);
-    if (!s)
-        abort();
+    char *s = xmalloc(cap);
     s[len++] = '{';
     for (size_t i = 0; i < n; i++)
         len += (size_t)snprintf(s + len, cap - len, i ? ",%lld" : "%lld", (long long)(ids ? e[i].id : e[i].views));
@@ -145,8 +144,7 @@ static void set_add(struct flush_set *s, int kind, const char *id, size_t idlen,
     struct flush_list *l = kind == 'c' ? &s->comics : &s->chapters;
     if (l->len == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 1024;
-        if (!(l->e = realloc(l->e, l->cap * sizeof *l->e)))
-            abort();
+        l->e = xrealloc(l->e, l->cap * sizeof *l->e);
     }
     char buf[24];
     snprintf(buf, sizeof buf, "%.*s", (int)(idlen < 20 ? idlen : 20), id);
@@ -224,10 +222,8 @@ static bool is_counter_name(const char *k, size_t len)
 /* Collects the well-formed counter names of one SCAN page after `first` reserved argv slots. */
 static void page_collect(const redisReply *keys, struct page_keys *pk, int first, struct flush_set *out)
 {
-    pk->argv = malloc((keys->elements + (size_t)first + 1) * sizeof *pk->argv);
-    pk->lens = malloc((keys->elements + (size_t)first + 1) * sizeof *pk->lens);
-    if (!pk->argv || !pk->lens)
-        abort();
+    pk->argv = xmalloc((keys->elements + (size_t)first + 1) * sizeof *pk->argv);
+    pk->lens = xmalloc((keys->elements + (size_t)first + 1) * sizeof *pk->lens);
     pk->first = pk->n = first;
     for (size_t i = 0; i < keys->elements; i++) {
         const redisReply *k = keys->element[i];
@@ -435,8 +431,7 @@ static void add_key(char **keys, int *n, const char *k, size_t len)
     for (int i = 0; i < *n; i++)
         if (!strcmp(keys[i], k))
             return;
-    if (!(keys[(*n)++] = strdup(k)))
-        abort();
+    keys[(*n)++] = xstrdup(k);
 }
 
 /* The whole keyspace, for staging lists missing from the set (only at daemon start: it walks every key). */
@@ -460,8 +455,7 @@ static int scan_staging(redisContext *c, char **keys, int *n, char *err, size_t 
 int flush_list_staging(redisContext *c, bool full, char ***keys, char *err, size_t errlen)
 {
     int n = 0;
-    if (!(*keys = calloc(MAX_STAGING_KEYS, sizeof **keys)))
-        abort();
+    *keys = xcalloc(MAX_STAGING_KEYS, sizeof **keys);
     const char *argv[] = {"SMEMBERS", FLUSH_PENDING_SET};
     redisReply *r = redisCommandArgv(c, 2, argv, NULL);
     int rc = !r || r->type != REDIS_REPLY_ARRAY ? reply_error(c, r, "SMEMBERS", err, errlen) : 0;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "store/pg.h"
 #include "store/redis.h"
 
@@ -87,7 +87,7 @@ struct redisContext *job_redis(struct job_ctx *ctx)
     if (ctx->redis)
         return ctx->redis;
     char err[512];
-    ctx->redis = redis_open(ctx->app->cfg.redis_url, 5000, err, sizeof err);
+    ctx->redis = redis_open(ctx->cfg->redis_url, 5000, err, sizeof err);
     if (!ctx->redis)
         job_fail(ctx, "%s", err);
     return ctx->redis;

@@ -1,5 +1,5 @@
 /*
- * job_ctx — everything a job sees (DESIGN §4): validated params, a dedicated Postgres connection, Redis on demand,
+ * job_ctx — everything a job sees (DESIGN §4), and all it sees (never `struct app`, never HTTP): settings, metrics, validated params, a dedicated Postgres connection, Redis on demand,
  * progress and cancel, the meta object and rowsaffected to fill, and dryrun. A job never touches HTTP or the run
  * table; the worker does that around it.
  *
@@ -18,12 +18,14 @@
 
 #include "jobs/registry.h"
 
-struct app;
+struct config;
+struct metrics;
 struct redisContext;
 struct run_control;
 
 struct job_ctx {
-    struct app *app;
+    const struct config *cfg; /* the process's settings (read-only): batch sizes, storage, provider, … */
+    struct metrics *metrics;  /* this process's /metrics series, for counters a job keeps itself */
     const struct job_def *job;
     const char *run_id;
     const json_t *params; /* validated (params_validate), borrowed */

@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/hasnew.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
@@ -80,7 +80,7 @@ static int run_scoped(struct job_ctx *ctx, struct hasnew_tally *t)
     char comicid[32] = "", last[32] = "0", limit[16];
     if (job_param_present(ctx, "comicid"))
         snprintf(comicid, sizeof comicid, "%" PRId64, job_param_int(ctx, "comicid", 0));
-    snprintf(limit, sizeof limit, "%d", ctx->app->cfg.batch_rows);
+    snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
     t->mode = userid ? "user" : "comic";
     for (;;) {
         const char *p[] = {userid, comicid[0] ? comicid : NULL, last, limit};
@@ -98,7 +98,7 @@ static int run_scoped(struct job_ctx *ctx, struct hasnew_tally *t)
         PQclear(r);
         ctx->rowsaffected = t->updated;
         job_progress(ctx, t->checked, t->checked);
-        if (n < ctx->app->cfg.batch_rows || job_cancelled(ctx))
+        if (n < ctx->cfg->batch_rows || job_cancelled(ctx))
             break;
     }
     return finish(ctx, t);
@@ -128,7 +128,7 @@ static int run_incremental(struct job_ctx *ctx, struct hasnew_tally *t)
     int64_t total = query_int(ctx, "hasnew.queue_size", "SELECT count(*) FROM jobstate.hasnew_queue", 0, NULL);
     int64_t taken_all = 0;
     char pairs[16], comics[16];
-    snprintf(pairs, sizeof pairs, "%d", ctx->app->cfg.batch_rows);
+    snprintf(pairs, sizeof pairs, "%d", ctx->cfg->batch_rows);
     snprintf(comics, sizeof comics, "%d", HASNEW_DRAIN_COMICS);
     const char *p[] = {pairs, comics};
     while (total >= 0) {
@@ -226,7 +226,7 @@ static int full_chunk(struct job_ctx *ctx, const char *lo, const char *hi, struc
 
 static int full_compare(struct job_ctx *ctx, int64_t total, struct hasnew_tally *t)
 {
-    int64_t chunk = (int64_t)ctx->app->cfg.batch_rows * CHUNK_PER_BATCH;
+    int64_t chunk = (int64_t)ctx->cfg->batch_rows * CHUNK_PER_BATCH;
     char lo[40] = "", hi[40];
     for (;;) {
         int found = next_boundary(ctx, lo[0] ? lo : NULL, chunk, hi);
@@ -244,7 +244,7 @@ static int full_compare(struct job_ctx *ctx, int64_t total, struct hasnew_tally 
 static int full_apply(struct job_ctx *ctx, int64_t total, struct hasnew_tally *t)
 {
     char last[32] = "0", limit[16];
-    snprintf(limit, sizeof limit, "%d", ctx->app->cfg.batch_rows);
+    snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
     int64_t done = 0;
     for (;;) {
         const char *p[] = {last, limit};
@@ -259,7 +259,7 @@ static int full_apply(struct job_ctx *ctx, int64_t total, struct hasnew_tally *t
         done += n;
         ctx->rowsaffected = t->updated;
         job_progress(ctx, t->checked + done, total + t->would);
-        if (n < ctx->app->cfg.batch_rows)
+        if (n < ctx->cfg->batch_rows)
             return 0;
         if (job_cancelled(ctx))
             return -1;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "jobs/stats_apply.h"
@@ -111,7 +111,7 @@ static int run_all(struct job_ctx *ctx, const char *cap)
     for (int from = 0; from < n && !job_cancelled(ctx);) {
         int to = from;
         int64_t excess = 0;
-        while (to < n && (to == from || excess + pg_int(over, to, 1, 0) <= ctx->app->cfg.batch_rows))
+        while (to < n && (to == from || excess + pg_int(over, to, 1, 0) <= ctx->cfg->batch_rows))
             excess += pg_int(over, to++, 1, 0);
         if (delete_batch(ctx, over, from, to, cap, &users, &rows))
             break;
@@ -127,7 +127,7 @@ static int run_all(struct job_ctx *ctx, const char *cap)
 static int viewhistory_cap_run(struct job_ctx *ctx)
 {
     char cap[16];
-    snprintf(cap, sizeof cap, "%d", ctx->app->cfg.viewhistory_cap);
+    snprintf(cap, sizeof cap, "%d", ctx->cfg->viewhistory_cap);
     return job_param_present(ctx, "userid") ? run_user(ctx, cap) : run_all(ctx, cap);
 }
 

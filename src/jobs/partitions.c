@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "store/pg.h"

@@ -21,11 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "providers/provider.h"
 #include "store/pg.h"
+#include "util/xalloc.h"
 
 #define DEFAULT_CHUNK 500
 
@@ -78,9 +79,7 @@ static char *id_array(PGresult *sel, int from, int to)
     size_t cap = 2, len = 0;
     for (int i = from; i < to; i++)
         cap += (size_t)PQgetlength(sel, i, 0) + 1;
-    char *s = malloc(cap + 1);
-    if (!s)
-        abort();
+    char *s = xmalloc(cap + 1);
     s[len++] = '{';
     for (int i = from; i < to; i++) {
         if (i > from)
@@ -154,7 +153,7 @@ static void fill_meta(const struct tick *t)
 
 static int series_refresh_run(struct job_ctx *ctx)
 {
-    const struct config *cfg = &ctx->app->cfg;
+    const struct config *cfg = ctx->cfg;
     struct tick t = {.ctx = ctx, .provider = job_param_str(ctx, "provider"),
                      .batch = job_param_int(ctx, "batchsize", cfg->series_refresh_batch_size),
                      .chunk = job_param_int(ctx, "chunk", DEFAULT_CHUNK)};

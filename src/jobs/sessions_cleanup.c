@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 
@@ -32,7 +32,7 @@ static int sessions_run(struct job_ctx *ctx)
         return 0;
     }
     char limit[32];
-    snprintf(limit, sizeof limit, "%d", ctx->app->cfg.batch_rows);
+    snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
     const char *p[] = {limit};
     for (;;) {
         int64_t n = job_exec(ctx, "sessions.delete",
@@ -44,7 +44,7 @@ static int sessions_run(struct job_ctx *ctx)
         deleted += n;
         ctx->rowsaffected = deleted;
         job_progress(ctx, deleted, total > deleted ? total : deleted);
-        if (n < ctx->app->cfg.batch_rows || job_cancelled(ctx))
+        if (n < ctx->cfg->batch_rows || job_cancelled(ctx))
             break;
     }
     json_object_set_new(ctx->meta, "sessionsDeleted", json_integer(deleted));

@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "store/pg.h"
+#include "util/xalloc.h"
 
 int stats_begin(struct job_ctx *ctx, const char *rebuild_sql, const char *const *fold_sql, int nfold)
 {
@@ -33,9 +34,7 @@ char *stats_array_text(const PGresult *r, int from, int to)
     size_t len = 3;
     for (int i = from; i < to; i++)
         len += (size_t)PQgetlength(r, i, 0) + 1;
-    char *arr = malloc(len);
-    if (!arr)
-        abort();
+    char *arr = xmalloc(len);
     size_t off = 0;
     arr[off++] = '{';
     for (int i = from; i < to; i++) {
@@ -55,7 +54,7 @@ int stats_apply(struct job_ctx *ctx, const char *what, const char *diff_sql, con
     PGresult *ids = job_query(ctx, what, diff_sql, 0, NULL);
     if (!ids)
         return -1;
-    int n = PQntuples(ids), batch = ctx->app->cfg.batch_rows, rc = 0;
+    int n = PQntuples(ids), batch = ctx->cfg->batch_rows, rc = 0;
     *would += n;
     job_progress(ctx, 0, n);
     for (int from = 0; !ctx->dryrun && from < n; from += batch) {

@@ -18,11 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "store/objstore.h"
 #include "store/pg.h"
+#include "util/xalloc.h"
 
 #define CLAIM_BATCH 500 /* objects per transaction: the claimed rows stay locked while their objects go */
 #define MAX_FAILS_IN_A_ROW 20
@@ -141,9 +142,7 @@ static int cleanup_batch(struct cleanup *c, char *last, size_t lastlen)
         return -1;
     snprintf(last, lastlen, "%s", upto);
     size_t cap = 3 + (size_t)PQntuples(r) * 21;
-    char *ids = malloc(cap);
-    if (!ids)
-        abort();
+    char *ids = xmalloc(cap);
     delete_objects(c, r, ids, cap);
     PQclear(r);
     const char *d[] = {ids};
@@ -171,7 +170,7 @@ static int cleanup_run(struct job_ctx *ctx)
     int64_t total = 0, bytes = 0;
     if (prepare(&c, &total, &bytes))
         return -1;
-    json_object_set_new(ctx->meta, "backend", json_string(ctx->app->cfg.storage_backend));
+    json_object_set_new(ctx->meta, "backend", json_string(ctx->cfg->storage_backend));
     if (ctx->dryrun) {
         cleanup_meta(&c, total);
         json_object_set_new(ctx->meta, "wouldDelete", json_integer(total));
@@ -179,7 +178,7 @@ static int cleanup_run(struct job_ctx *ctx)
         return 0;
     }
     char err[512];
-    if (!(c.store = objstore_create(&ctx->app->cfg, err, sizeof err)))
+    if (!(c.store = objstore_create(ctx->cfg, err, sizeof err)))
         return job_fail(ctx, "%s", err);
     char last[32] = "0";
     int more = 1;

@@ -21,6 +21,7 @@
 #include "providers/lines.h"
 #include "providers/provider.h"
 #include "version.h"
+#include "util/xalloc.h"
 
 #define READ_CHUNK (256 * 1024)
 #define CONNECT_TIMEOUT_S 30L
@@ -122,9 +123,7 @@ static enum provider_result stream_file(struct dump_run *d, const char *path, ch
         return PROVIDER_ERROR;
     }
     d->total = (int64_t)st.st_size;
-    char *buf = malloc(READ_CHUNK);
-    if (!buf)
-        abort();
+    char *buf = xmalloc(READ_CHUNK);
     ssize_t n = 0;
     while (!cancelled(d) && (n = read(fd, buf, READ_CHUNK)) != 0) {
         if (n < 0 && errno == EINTR)

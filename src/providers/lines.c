@@ -3,6 +3,7 @@
  * line split across chunks is assembled in `buf`, which never grows past max_line.
  */
 #include "providers/lines.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,8 @@ struct line_reader {
 
 struct line_reader *line_reader_create(size_t max_line, line_fn fn, void *user)
 {
-    struct line_reader *lr = calloc(1, sizeof *lr);
-    if (!lr || !(lr->buf = malloc(max_line + 1)))
-        abort();
+    struct line_reader *lr = xcalloc(1, sizeof *lr);
+    lr->buf = xmalloc(max_line + 1);
     lr->max_line = max_line;
     lr->fn = fn;
     lr->user = user;
@@ -113,8 +113,9 @@ static int gz_fail(struct line_reader *lr, const char *what)
 static int inflate_some(struct line_reader *lr, const unsigned char *p, size_t n)
 {
     if (!lr->z_ready) {
-        if (!(lr->out = malloc(INFLATE_CHUNK)) || inflateInit2(&lr->z, 15 + 16) != Z_OK)
-            abort();
+        lr->out = xmalloc(INFLATE_CHUNK);
+        if (inflateInit2(&lr->z, 15 + 16) != Z_OK)
+            abort(); /* only fails for lack of memory: the same policy as xalloc */
         lr->z_ready = true;
     }
     lr->z.next_in = (unsigned char *)p;

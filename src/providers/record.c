@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "util/sha256.h"
+#include "util/xalloc.h"
 
 #define MAX_TITLE 1000
 #define MAX_ALT_TITLES 100
@@ -85,9 +86,7 @@ static void sort_strings(json_t *a)
     size_t n = json_array_size(a);
     if (n < 2)
         return;
-    json_t **items = malloc(n * sizeof *items);
-    if (!items)
-        abort();
+    json_t **items = xmalloc(n * sizeof *items);
     for (size_t i = 0; i < n; i++)
         items[i] = json_incref(json_array_get(a, i));
     qsort(items, n, sizeof *items, cmp_json_str);
@@ -316,9 +315,7 @@ int record_from_json(const json_t *in, struct record *out, char *reason, size_t 
         return -1;
     }
     out->json = o;
-    out->text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!out->text)
-        abort();
+    out->text = xcheck(json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS));
     sha256_hex(out->text, strlen(out->text), out->hash);
     return 0;
 }

@@ -1,7 +1,6 @@
 /* leader — see leader.h. */
 #include "runs/leader.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +13,10 @@
 #include "runs/runstore.h"
 #include "sched/scheduler.h"
 #include "store/pg.h"
+#include "util/bgthread.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "util/xalloc.h"
 
 #define LEADER_LOCK_KEY "1128415807"
 #define TICK_MS 1000
@@ -24,11 +25,7 @@
 
 struct leader {
     struct app *app;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stopping;
-    unsigned wake_seq;
+    struct bgthread thread; /* a wake-up = the schedule changed */
 };
 
 int leader_seed_schedule(PGconn *db)
@@ -228,20 +225,6 @@ static bool try_lead(struct leader *l, PGconn *db)
     return got;
 }
 
-static void leader_wait(struct leader *l, unsigned seen, int ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (long)ms * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
-    pthread_mutex_lock(&l->mu);
-    while (!l->stopping && l->wake_seq == seen)
-        if (pthread_cond_timedwait(&l->cv, &l->mu, &until))
-            break;
-    pthread_mutex_unlock(&l->mu);
-}
-
 static void lead_once(struct leader *l, PGconn *db, int64_t *last_rescue, int64_t *last_retention)
 {
     int64_t now = time_mono_ms();
@@ -264,13 +247,8 @@ static void *leader_main(void *arg)
     /* Retention runs on the first leading tick (then every RETENTION_EVERY_MS), whatever the monotonic clock's
      * origin: starting from 0 made it depend on the machine's uptime. */
     int64_t last_rescue = 0, last_retention = INT64_MIN / 2, last_try = -100000;
-    for (;;) {
-        pthread_mutex_lock(&l->mu);
-        bool stop = l->stopping;
-        unsigned seen = l->wake_seq;
-        pthread_mutex_unlock(&l->mu);
-        if (stop)
-            break;
+    unsigned seen;
+    while (bgthread_begin(&l->thread, &seen)) {
         if (!db || PQstatus(db) != CONNECTION_OK) {
             if (leading)
                 log_warn("msg=\"leadership lost with the database connection\"");
@@ -287,7 +265,7 @@ static void *leader_main(void *arg)
         }
         if (db && leading)
             lead_once(l, db, &last_rescue, &last_retention);
-        leader_wait(l, seen, TICK_MS);
+        bgthread_wait(&l->thread, seen, TICK_MS);
     }
     atomic_store(&l->app->metrics.is_leader, 0);
     PQfinish(db); /* releases the advisory lock: another instance takes over within its retry interval */
@@ -296,15 +274,12 @@ static void *leader_main(void *arg)
 
 struct leader *leader_create(struct app *app, char *err, size_t errlen)
 {
-    struct leader *l = calloc(1, sizeof *l);
-    if (!l)
-        abort();
+    struct leader *l = xcalloc(1, sizeof *l);
     l->app = app;
-    pthread_mutex_init(&l->mu, NULL);
-    pthread_cond_init(&l->cv, NULL);
-    if (pthread_create(&l->thread, NULL, leader_main, l)) {
+    bgthread_init(&l->thread);
+    if (bgthread_start(&l->thread, 1, leader_main, l)) {
         snprintf(err, errlen, "cannot start the leader thread");
-        free(l);
+        leader_destroy(l);
         return NULL;
     }
     return l;
@@ -312,22 +287,14 @@ struct leader *leader_create(struct app *app, char *err, size_t errlen)
 
 void leader_wake(struct leader *l)
 {
-    pthread_mutex_lock(&l->mu);
-    l->wake_seq++;
-    pthread_cond_broadcast(&l->cv);
-    pthread_mutex_unlock(&l->mu);
+    bgthread_wake(&l->thread);
 }
 
 void leader_destroy(struct leader *l)
 {
     if (!l)
         return;
-    pthread_mutex_lock(&l->mu);
-    l->stopping = true;
-    pthread_cond_broadcast(&l->cv);
-    pthread_mutex_unlock(&l->mu);
-    pthread_join(l->thread, NULL);
-    pthread_cond_destroy(&l->cv);
-    pthread_mutex_destroy(&l->mu);
+    bgthread_stop(&l->thread);
+    bgthread_finish(&l->thread);
     free(l);
 }

@@ -18,6 +18,7 @@
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "version.h"
+#include "util/xalloc.h"
 
 #define INSTANCE_LOCK_CLASS "1128415809"
 #define MAX_SUBS 16
@@ -85,25 +86,28 @@ static int register_instance(struct listener *l, char *err, size_t errlen)
     return take_instance_lock(l);
 }
 
-static void on_queue(struct app *app, const char *ch, const char *payload, void *arg)
+static void on_queue(const char *ch, const char *payload, void *arg)
 {
+    struct app *app = ((struct listener *)arg)->app;
     if (app->workers)
         worker_pool_wake(app->workers);
 }
 
-static void on_cancel(struct app *app, const char *ch, const char *payload, void *arg)
+static void on_cancel(const char *ch, const char *payload, void *arg)
 {
+    struct app *app = ((struct listener *)arg)->app;
     if (app->workers)
         worker_pool_cancel(app->workers, payload, CANCEL_REQUESTED);
 }
 
-static void on_schedule(struct app *app, const char *ch, const char *payload, void *arg)
+static void on_schedule(const char *ch, const char *payload, void *arg)
 {
+    struct app *app = ((struct listener *)arg)->app;
     if (app->leader)
         leader_wake(app->leader);
 }
 
-static void on_run(struct app *app, const char *ch, const char *payload, void *arg)
+static void on_run(const char *ch, const char *payload, void *arg)
 {
     struct listener *l = arg;
     pthread_mutex_lock(&l->mu);
@@ -114,9 +118,7 @@ static void on_run(struct app *app, const char *ch, const char *payload, void *a
 
 struct listener *listener_create(struct app *app, char *err, size_t errlen)
 {
-    struct listener *l = calloc(1, sizeof *l);
-    if (!l)
-        abort();
+    struct listener *l = xcalloc(1, sizeof *l);
     l->app = app;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
@@ -154,7 +156,7 @@ static void dispatch_notifies(struct listener *l)
     while ((n = PQnotifies(l->db)) != NULL) {
         for (int i = 0; i < l->nsubs; i++)
             if (!strcmp(l->subs[i].channel, n->relname))
-                l->subs[i].fn(l->app, n->relname, n->extra, l->subs[i].arg);
+                l->subs[i].fn(n->relname, n->extra, l->subs[i].arg);
         PQfreemem(n);
     }
 }
@@ -170,9 +172,9 @@ static void reconnect(struct listener *l)
         return;
     }
     log_info("msg=\"listener reconnected\"");
-    on_queue(l->app, NULL, NULL, l);
-    on_schedule(l->app, NULL, NULL, l);
-    on_run(l->app, NULL, NULL, l);
+    on_queue(NULL, NULL, l);
+    on_schedule(NULL, NULL, l);
+    on_run(NULL, NULL, l);
 }
 
 static void *listener_main(void *arg)

@@ -15,7 +15,8 @@
 struct app;
 struct listener;
 
-typedef void (*listener_fn)(struct app *app, const char *channel, const char *payload, void *arg);
+/** Called on the listener thread for each notification of a subscribed channel: must not block or run SQL. */
+typedef void (*listener_fn)(const char *channel, const char *payload, void *arg);
 
 /**
  * Connects, registers the instance (sets app->instance_no) and takes the instance lock. The thread starts with

@@ -11,9 +11,11 @@
 #include "runs/alerts.h"
 #include "store/pg.h"
 #include "store/redis.h"
+#include "util/bgthread.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "version.h"
+#include "util/xalloc.h"
 
 #define MAX_ACTIVE 64
 #define MONITOR_TICK_MS 100
@@ -28,37 +30,32 @@ struct active_run {
 
 struct worker_pool {
     struct app *app;
-    pthread_mutex_t mu;
-    pthread_cond_t wake;
-    unsigned wake_seq;
-    bool stopping;
-    int nworkers;
-    pthread_t *threads;
-    pthread_t monitor;
+    struct bgthread workers; /* the claiming threads; its mu guards active[] (and its stopping flag) */
+    struct bgthread monitor; /* heartbeats, progress, timeouts, cancels; stopped after the workers */
     struct active_run active[MAX_ACTIVE];
 };
 
 static void register_run(struct worker_pool *p, struct run_control *ctl)
 {
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++)
         if (!p->active[i].ctl) {
             p->active[i].ctl = ctl;
             p->active[i].last_cancel_ms = 0;
             break;
         }
-    if (p->stopping)
+    if (p->workers.stopping)
         atomic_store(&ctl->cancel, CANCEL_SHUTDOWN);
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->workers.mu);
 }
 
 static void unregister_run(struct worker_pool *p, struct run_control *ctl)
 {
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++)
         if (p->active[i].ctl == ctl)
             p->active[i].ctl = NULL;
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->workers.mu);
 }
 
 /* Caller holds mu. Sets the reason (first wins) and interrupts the statement in flight. */
@@ -75,13 +72,13 @@ static void cancel_locked(struct active_run *a, int reason, int64_t now)
 bool worker_pool_cancel(struct worker_pool *p, const char *id, int reason)
 {
     bool ours = false;
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++)
         if (p->active[i].ctl && !strcmp(p->active[i].ctl->run_id, id)) {
             cancel_locked(&p->active[i], reason, time_mono_ms());
             ours = true;
         }
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->workers.mu);
     if (ours)
         log_info("msg=\"cancelling run\" run=%s reason=%d", id, reason);
     return ours;
@@ -89,14 +86,11 @@ bool worker_pool_cancel(struct worker_pool *p, const char *id, int reason)
 
 void worker_pool_wake(struct worker_pool *p)
 {
-    pthread_mutex_lock(&p->mu);
-    p->wake_seq++;
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
+    bgthread_wake(&p->workers);
 }
 
 /* Decides the final status and error text from the job's return and the cancel reason. */
-static const char *final_status(struct job_ctx *ctx, int rc, char *err, size_t errlen)
+static const char *final_status(const char *instance, struct job_ctx *ctx, int rc, char *err, size_t errlen)
 {
     int cancel = atomic_load(&ctx->ctl->cancel);
     if (rc == 0) {
@@ -112,11 +106,11 @@ static const char *final_status(struct job_ctx *ctx, int rc, char *err, size_t e
                  (long long)(ctx->ctl->timeout_ms / 1000));
         return "failed";
     case CANCEL_SHUTDOWN:
-        snprintf(err, errlen, "interrupted: instance %s shut down while the run was in progress", ctx->app->instance);
+        snprintf(err, errlen, "interrupted: instance %s shut down while the run was in progress", instance);
         return "failed";
     case CANCEL_LOST: /* the row was already failed by the leader's rescue; this text is not written */
         snprintf(err, errlen, "stopped: the run was failed by the leader while instance %s still ran it",
-                 ctx->app->instance);
+                 instance);
         return "failed";
     default:
         snprintf(err, errlen, "%s", ctx->error[0] ? ctx->error : "the job failed without giving a reason");
@@ -127,7 +121,7 @@ static const char *final_status(struct job_ctx *ctx, int rc, char *err, size_t e
 static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, int rc)
 {
     char err[1100];
-    const char *status = final_status(ctx, rc, err, sizeof err);
+    const char *status = final_status(p->app->instance, ctx, rc, err, sizeof err);
     int w = runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected, err[0] ? err : NULL,
                             ctx->meta, atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
     if (w == 0)
@@ -151,7 +145,7 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     snprintf(ctl.run_id, sizeof ctl.run_id, "%s", run->id);
     ctl.timeout_ms = run->timeout_ms > 0 ? run->timeout_ms : (job ? runstore_job_timeout(&p->app->cfg, job) : 0);
     ctl.pgcancel = PQgetCancel(db);
-    struct job_ctx ctx = {.app = p->app, .job = job, .run_id = run->id, .params = run->params,
+    struct job_ctx ctx = {.cfg = &p->app->cfg, .metrics = &p->app->metrics, .job = job, .run_id = run->id, .params = run->params,
                           .dryrun = run->dryrun, .db = db, .meta = json_object(), .ctl = &ctl};
     if (run->dryrun)
         json_object_set_new(ctx.meta, "dryrun", json_true());
@@ -185,18 +179,6 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     return runstore_get(db, run->id, &dberr);
 }
 
-static void wait_for_work(struct worker_pool *p, unsigned seen)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += IDLE_WAIT_MS / 1000;
-    pthread_mutex_lock(&p->mu);
-    while (!p->stopping && p->wake_seq == seen)
-        if (pthread_cond_timedwait(&p->wake, &p->mu, &until))
-            break;
-    pthread_mutex_unlock(&p->mu);
-}
-
 static PGconn *worker_connect(struct worker_pool *p)
 {
     char err[512];
@@ -210,17 +192,12 @@ static void *worker_main(void *arg)
 {
     struct worker_pool *p = arg;
     PGconn *db = NULL;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        bool stop = p->stopping;
-        unsigned seen = p->wake_seq;
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
-            break;
+    unsigned seen;
+    while (bgthread_begin(&p->workers, &seen)) {
         if (!db || PQstatus(db) != CONNECTION_OK) {
             PQfinish(db);
             if (!(db = worker_connect(p))) {
-                wait_for_work(p, seen);
+                bgthread_wait(&p->workers, seen, IDLE_WAIT_MS);
                 continue;
             }
         }
@@ -233,7 +210,7 @@ static void *worker_main(void *arg)
         }
         if (got < 0 && PQstatus(db) != CONNECTION_OK)
             continue; /* reconnect now: the wake-up that brought us here may be the only one for that run */
-        wait_for_work(p, seen);
+        bgthread_wait(&p->workers, seen, IDLE_WAIT_MS);
     }
     PQfinish(db);
     return NULL;
@@ -242,7 +219,7 @@ static void *worker_main(void *arg)
 /* Monitor: timeouts and repeated PQcancel for runs being stopped. Caller holds nothing. */
 static void monitor_cancels(struct worker_pool *p, int64_t now)
 {
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++) {
         struct active_run *a = &p->active[i];
         if (!a->ctl)
@@ -255,7 +232,7 @@ static void monitor_cancels(struct worker_pool *p, int64_t now)
             cancel_locked(a, CANCEL_NONE, now); /* the statement may have started after the last PQcancel */
         }
     }
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->workers.mu);
 }
 
 struct progress_row {
@@ -267,7 +244,7 @@ static void monitor_progress(struct worker_pool *p, PGconn *db)
 {
     struct progress_row rows[MAX_ACTIVE];
     int n = 0;
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++) {
         struct run_control *c = p->active[i].ctl;
         if (c && atomic_exchange(&c->progress_dirty, false)) {
@@ -277,7 +254,7 @@ static void monitor_progress(struct worker_pool *p, PGconn *db)
             n++;
         }
     }
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->workers.mu);
     for (int i = 0; i < n; i++) {
         char d[32], t[32];
         snprintf(d, sizeof d, "%lld", rows[i].done);
@@ -295,11 +272,11 @@ static int active_ids(struct worker_pool *p, char *buf, size_t len)
 {
     int n = 0;
     size_t o = (size_t)snprintf(buf, len, "{");
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++)
         if (p->active[i].ctl && o + sizeof p->active[i].ctl->run_id + 2 < len)
             o += (size_t)snprintf(buf + o, len - o, "%s%s", n++ ? "," : "", p->active[i].ctl->run_id);
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->workers.mu);
     snprintf(buf + o, len - o, "}");
     return n;
 }
@@ -311,7 +288,7 @@ static int active_ids(struct worker_pool *p, char *buf, size_t len)
  */
 static void stop_lost_runs(struct worker_pool *p, PGresult *r, const char *asked)
 {
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++) {
         struct active_run *a = &p->active[i];
         if (!a->ctl || !strstr(asked, a->ctl->run_id) || atomic_load(&a->ctl->cancel) != CANCEL_NONE)
@@ -325,7 +302,7 @@ static void stop_lost_runs(struct worker_pool *p, PGresult *r, const char *asked
             cancel_locked(a, CANCEL_LOST, time_mono_ms());
         }
     }
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->workers.mu);
 }
 
 /*
@@ -360,15 +337,9 @@ static void *monitor_main(void *arg)
     struct worker_pool *p = arg;
     PGconn *db = NULL;
     int64_t last_beat = 0, last_flush = 0;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        bool stop = p->stopping;
-        int active = 0;
-        for (int i = 0; i < MAX_ACTIVE; i++)
-            active += p->active[i].ctl != NULL;
-        pthread_mutex_unlock(&p->mu);
-        if (stop && !active)
-            break;
+    unsigned seen;
+    /* Stopped only once the workers are joined, so it serves their runs to the end (cancels, last heartbeats). */
+    for (; bgthread_begin(&p->monitor, &seen); bgthread_sleep(&p->monitor, MONITOR_TICK_MS)) {
         int64_t now = time_mono_ms();
         monitor_cancels(p, now);
         if (!db || PQstatus(db) != CONNECTION_OK) {
@@ -384,7 +355,6 @@ static void *monitor_main(void *arg)
             monitor_heartbeat(p, db);
             last_beat = now;
         }
-        time_sleep_ms(MONITOR_TICK_MS);
     }
     PQfinish(db);
     return NULL;
@@ -392,27 +362,15 @@ static void *monitor_main(void *arg)
 
 struct worker_pool *worker_pool_create(struct app *app, int nworkers, char *err, size_t errlen)
 {
-    struct worker_pool *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
+    struct worker_pool *p = xcalloc(1, sizeof *p);
     p->app = app;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->wake, NULL);
-    p->threads = calloc((size_t)(nworkers ? nworkers : 1), sizeof *p->threads);
-    if (!p->threads)
-        abort();
-    if (pthread_create(&p->monitor, NULL, monitor_main, p)) {
-        snprintf(err, errlen, "cannot start the run monitor thread");
-        free(p->threads);
-        free(p);
+    bgthread_init(&p->workers);
+    bgthread_init(&p->monitor);
+    if (bgthread_start(&p->monitor, 1, monitor_main, p) || bgthread_start(&p->workers, nworkers, worker_main, p)) {
+        snprintf(err, errlen, "cannot start the run monitor or the %d worker threads", nworkers);
+        worker_pool_destroy(p);
         return NULL;
     }
-    for (; p->nworkers < nworkers; p->nworkers++)
-        if (pthread_create(&p->threads[p->nworkers], NULL, worker_main, p)) {
-            snprintf(err, errlen, "cannot start worker thread %d", p->nworkers);
-            worker_pool_destroy(p);
-            return NULL;
-        }
     return p;
 }
 
@@ -420,29 +378,26 @@ void worker_pool_destroy(struct worker_pool *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->stopping = true;
+    pthread_mutex_lock(&p->workers.mu);
+    p->workers.stopping = true; /* under the same lock as register_run's check: no run starts uncancelled */
     int64_t now = time_mono_ms();
     for (int i = 0; i < MAX_ACTIVE; i++)
         if (p->active[i].ctl)
             cancel_locked(&p->active[i], CANCEL_SHUTDOWN, now);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->nworkers; i++)
-        pthread_join(p->threads[i], NULL);
-    pthread_join(p->monitor, NULL);
-    pthread_cond_destroy(&p->wake);
-    pthread_mutex_destroy(&p->mu);
-    free(p->threads);
+    pthread_mutex_unlock(&p->workers.mu);
+    bgthread_stop(&p->workers);
+    bgthread_stop(&p->monitor);
+    bgthread_finish(&p->workers);
+    bgthread_finish(&p->monitor);
     free(p);
 }
 
 int worker_pool_active_count(struct worker_pool *p)
 {
     int n = 0;
-    pthread_mutex_lock(&p->mu);
+    pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++)
         n += p->active[i].ctl != NULL;
-    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->workers.mu);
     return n;
 }

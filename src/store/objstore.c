@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "store/objstore_impl.h"
+#include "util/xalloc.h"
 
 struct objstore {
     const struct objstore_ops *ops;
@@ -34,9 +35,7 @@ bool objstore_key_valid(const char *key)
 
 struct objstore *objstore__wrap(const struct objstore_ops *ops, void *impl)
 {
-    struct objstore *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    struct objstore *s = xcalloc(1, sizeof *s);
     s->ops = ops;
     s->impl = impl;
     return s;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "store/objstore_impl.h"
+#include "util/xalloc.h"
 
 struct fs_store {
     char *dir;
@@ -158,9 +159,8 @@ struct objstore *objstore_create_fs(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "storage.dir: missing or too long");
         return NULL;
     }
-    struct fs_store *st = calloc(1, sizeof *st);
-    if (!st || !(st->dir = strdup(dir)))
-        abort();
+    struct fs_store *st = xcalloc(1, sizeof *st);
+    st->dir = xstrdup(dir);
     size_t n = strlen(st->dir);
     while (n > 1 && st->dir[n - 1] == '/')
         st->dir[--n] = '\0';

@@ -12,6 +12,7 @@
 
 #include "store/objstore_impl.h"
 #include "util/sha256.h"
+#include "util/xalloc.h"
 
 #define S3_MAX_ERROR_BODY 4096
 #define S3_CONNECT_TIMEOUT_MS 5000L
@@ -172,9 +173,7 @@ static const struct objstore_ops s3_ops = {
 
 static char *dup_or_die(const char *s)
 {
-    char *d = strdup(s);
-    if (!d)
-        abort();
+    char *d = xstrdup(s);
     return d;
 }
 
@@ -198,9 +197,7 @@ struct objstore *objstore_create_s3(const char *endpoint, const char *bucket, co
         snprintf(err, errlen, "storage.s3_region: bad region \"%.64s\"", reg);
         return NULL;
     }
-    struct s3_store *st = calloc(1, sizeof *st);
-    if (!st)
-        abort();
+    struct s3_store *st = xcalloc(1, sizeof *st);
     st->endpoint = dup_or_die(endpoint);
     size_t n = strlen(st->endpoint);
     while (n && st->endpoint[n - 1] == '/')

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/xalloc.h"
 
 struct pgpool {
     pthread_mutex_t mu;
@@ -46,17 +47,13 @@ PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errle
 
 struct pgpool *pgpool_create(const char *url, int size)
 {
-    struct pgpool *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
+    struct pgpool *p = xcalloc(1, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    p->url = strdup(url);
+    p->url = xstrdup(url);
     p->size = size;
-    p->conns = calloc((size_t)size, sizeof *p->conns);
-    p->busy = calloc((size_t)size, sizeof *p->busy);
-    if (!p->url || !p->conns || !p->busy)
-        abort();
+    p->conns = xcalloc((size_t)size, sizeof *p->conns);
+    p->busy = xcalloc((size_t)size, sizeof *p->busy);
     return p;
 }
 

@@ -7,71 +7,28 @@
  * A lost notification (listener reconnect) is covered by a drain every HASNEW_IDLE_DRAIN_MS and, whatever
  * happens here, by the scheduled library.hasnew sweep, which drains the same queue.
  */
-#include "jobs/hasnew_events.h"
+#include "runs/hasnew_events.h"
 
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/hasnew.h"
 #include "store/pg.h"
+#include "util/bgthread.h"
 #include "util/log.h"
+#include "util/metrics.h"
+#include "util/xalloc.h"
 
 #define HASNEW_COALESCE_MS 200
 #define HASNEW_IDLE_DRAIN_MS 60000
 #define HASNEW_MAX_ROUNDS 1000 /* drain statements per wake-up, so a flood cannot starve shutdown checks */
 
 struct hasnew_events {
-    struct app *app;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool pending;
-    bool stopping;
+    const struct config *cfg;
+    struct metrics *metrics;
+    struct bgthread thread; /* a notification is a wake-up */
     PGconn *db;
 };
-
-static struct timespec deadline_in(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
-/* Waits until a notification arrives (or the idle period passes), then lets the burst settle. False = stop. */
-static bool wait_for_events(struct hasnew_events *ev)
-{
-    pthread_mutex_lock(&ev->mu);
-    struct timespec idle = deadline_in(HASNEW_IDLE_DRAIN_MS);
-    while (!ev->pending && !ev->stopping)
-        if (pthread_cond_timedwait(&ev->cv, &ev->mu, &idle))
-            break;
-    struct timespec settle = deadline_in(HASNEW_COALESCE_MS);
-    while (!ev->stopping)
-        if (pthread_cond_timedwait(&ev->cv, &ev->mu, &settle))
-            break;
-    ev->pending = false;
-    bool go = !ev->stopping;
-    pthread_mutex_unlock(&ev->mu);
-    return go;
-}
-
-static bool stopping(struct hasnew_events *ev)
-{
-    pthread_mutex_lock(&ev->mu);
-    bool s = ev->stopping;
-    pthread_mutex_unlock(&ev->mu);
-    return s;
-}
 
 static bool connected(struct hasnew_events *ev)
 {
@@ -79,7 +36,7 @@ static bool connected(struct hasnew_events *ev)
         return true;
     PQfinish(ev->db);
     char err[512];
-    ev->db = pg_connect(ev->app->cfg.database_url, "comicbatch-hasnew-events", err, sizeof err);
+    ev->db = pg_connect(ev->cfg->database_url, "comicbatch-hasnew-events", err, sizeof err);
     if (!ev->db)
         log_warn("msg=\"hasnew events: cannot connect\" error=\"%s\"", err);
     return ev->db != NULL;
@@ -107,62 +64,55 @@ static void drain(struct hasnew_events *ev)
     if (!connected(ev))
         return;
     int64_t checked = 0, updated = 0;
-    for (int i = 0; i < HASNEW_MAX_ROUNDS && !stopping(ev); i++)
+    for (int i = 0; i < HASNEW_MAX_ROUNDS && !bgthread_stopping(&ev->thread); i++)
         if (drain_once(ev, &checked, &updated) <= 0)
             break;
     if (checked)
-        metrics_add(&ev->app->metrics, "comicbatch_event_recalcs_total", "kind=\"hasnew\"", (double)checked);
+        metrics_add(ev->metrics, "comicbatch_event_recalcs_total", "kind=\"hasnew\"", (double)checked);
     if (updated)
         log_debug("msg=\"hasnew events\" checked=%lld updated=%lld", (long long)checked, (long long)updated);
 }
 
+/* Drains at start (whatever was queued while no instance listened), then after each notification once the burst
+ * has settled for HASNEW_COALESCE_MS, and every HASNEW_IDLE_DRAIN_MS in any case. */
 static void *events_main(void *arg)
 {
     struct hasnew_events *ev = arg;
-    drain(ev); /* whatever was queued while no instance was listening */
-    while (wait_for_events(ev))
+    unsigned seen;
+    for (bool go = bgthread_begin(&ev->thread, &seen); go; go = bgthread_begin(&ev->thread, &seen)) {
         drain(ev);
+        if (!bgthread_wait(&ev->thread, seen, HASNEW_IDLE_DRAIN_MS) || !bgthread_sleep(&ev->thread, HASNEW_COALESCE_MS))
+            break;
+    }
     PQfinish(ev->db);
     ev->db = NULL;
     return NULL;
 }
 
-struct hasnew_events *hasnew_events_create(struct app *app)
+struct hasnew_events *hasnew_events_create(const struct config *cfg, struct metrics *metrics)
 {
-    struct hasnew_events *ev = calloc(1, sizeof *ev);
-    if (!ev)
-        abort();
-    ev->app = app;
-    pthread_mutex_init(&ev->mu, NULL);
-    pthread_cond_init(&ev->cv, NULL);
-    if (pthread_create(&ev->thread, NULL, events_main, ev)) {
-        pthread_cond_destroy(&ev->cv);
-        pthread_mutex_destroy(&ev->mu);
-        free(ev);
+    struct hasnew_events *ev = xcalloc(1, sizeof *ev);
+    ev->cfg = cfg;
+    ev->metrics = metrics;
+    bgthread_init(&ev->thread);
+    if (bgthread_start(&ev->thread, 1, events_main, ev)) {
+        hasnew_events_destroy(ev);
         return NULL;
     }
     return ev;
 }
 
-void hasnew_events_on_notify(struct app *app, const char *channel, const char *payload, void *arg)
+void hasnew_events_on_notify(const char *channel, const char *payload, void *arg)
 {
     struct hasnew_events *ev = arg;
-    pthread_mutex_lock(&ev->mu);
-    ev->pending = true;
-    pthread_cond_signal(&ev->cv);
-    pthread_mutex_unlock(&ev->mu);
+    bgthread_wake(&ev->thread);
 }
 
 void hasnew_events_destroy(struct hasnew_events *ev)
 {
     if (!ev)
         return;
-    pthread_mutex_lock(&ev->mu);
-    ev->stopping = true;
-    pthread_cond_signal(&ev->cv);
-    pthread_mutex_unlock(&ev->mu);
-    pthread_join(ev->thread, NULL);
-    pthread_cond_destroy(&ev->cv);
-    pthread_mutex_destroy(&ev->mu);
+    bgthread_stop(&ev->thread);
+    bgthread_finish(&ev->thread);
     free(ev);
 }

@@ -1,10 +1,10 @@
 /*
- * metrics_state — this process's Prometheus series: a bounded table of (name, labels) → value with counters,
+ * metrics — this process's Prometheus series: a bounded table of (name, labels) → value with counters,
  * gauges and fixed-bucket histograms, rendered as text by /metrics. Thread-safe. Cluster-wide numbers (running
  * runs) are read from Postgres at scrape time by api/metrics.c instead.
  */
-#ifndef COMICBATCH_METRICS_STATE_H
-#define COMICBATCH_METRICS_STATE_H
+#ifndef COMICBATCH_METRICS_H
+#define COMICBATCH_METRICS_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,7 +19,7 @@ struct metric_series {
     double value;
 };
 
-struct metrics_state {
+struct metrics {
     pthread_mutex_t mu;
     struct metric_series series[METRICS_MAX_SERIES];
     int n;
@@ -27,28 +27,28 @@ struct metrics_state {
     atomic_int is_leader;
 };
 
-void metrics_init(struct metrics_state *m);
-void metrics_finish(struct metrics_state *m);
+void metrics_init(struct metrics *m);
+void metrics_finish(struct metrics *m);
 
 /** Adds `v` to the series (created at 0). `labels` is Prometheus label text without braces, e.g. `job="x"`. */
-void metrics_add(struct metrics_state *m, const char *name, const char *labels, double v);
+void metrics_add(struct metrics *m, const char *name, const char *labels, double v);
 
 /** Sets a gauge series to `v`. */
-void metrics_set(struct metrics_state *m, const char *name, const char *labels, double v);
+void metrics_set(struct metrics *m, const char *name, const char *labels, double v);
 
 /** Observes `v` into histogram `name` (buckets in seconds: 0.01 … 3600) with extra `labels`. */
-void metrics_observe(struct metrics_state *m, const char *name, const char *labels, double v);
+void metrics_observe(struct metrics *m, const char *name, const char *labels, double v);
 
 /** Counts one HTTP answer. */
-void metrics_http(struct metrics_state *m, const char *route, unsigned status);
+void metrics_http(struct metrics *m, const char *route, unsigned status);
 
 /** Counts a finished run and its duration. */
-void metrics_run_finished(struct metrics_state *m, const char *jobkey, const char *status, double seconds);
+void metrics_run_finished(struct metrics *m, const char *jobkey, const char *status, double seconds);
 
 /**
  * Renders every series as Prometheus text into a malloc'd string (caller frees), grouped by name with HELP/TYPE
- * lines from the table in metrics_state.c.
+ * lines from the table in metrics.c.
  */
-char *metrics_render(struct metrics_state *m);
+char *metrics_render(struct metrics *m);
 
 #endif

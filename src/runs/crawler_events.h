@@ -10,20 +10,22 @@
 #ifndef COMICBATCH_CRAWLER_EVENTS_H
 #define COMICBATCH_CRAWLER_EVENTS_H
 
-#include <stddef.h>
-
-struct app;
-struct listener;
+struct config;
 struct crawler_events;
+struct metrics;
 
 /** The channel the migration's trigger notifies. */
 #define CRAWLER_EVENTS_CHANNEL "comicbatch_crawler"
 
 /**
- * Creates the event processor, subscribes it to `l` (before listener_start) and starts its thread. Returns it
- * (stop with crawler_events_destroy) or NULL with `err`.
+ * Creates the event processor and starts its thread (its own connection with cfg->database_url; work counted in
+ * `metrics`; both borrowed for its lifetime). Returns it (stop with crawler_events_destroy) or NULL when the thread
+ * cannot start. Subscribe crawler_events_on_notify to CRAWLER_EVENTS_CHANNEL to feed it.
  */
-struct crawler_events *crawler_events_create(struct app *app, struct listener *l, char *err, size_t errlen);
+struct crawler_events *crawler_events_create(const struct config *cfg, struct metrics *metrics);
+
+/** A listener_fn (arg = the crawler_events): queues the crawler job id in `payload` and wakes the thread. No SQL. */
+void crawler_events_on_notify(const char *channel, const char *payload, void *arg);
 
 /** Stops the thread (finishing the statement in flight) and frees. NULL is fine. */
 void crawler_events_destroy(struct crawler_events *ev);

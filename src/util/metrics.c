@@ -1,5 +1,5 @@
-/* metrics_state — see metrics_state.h. Linear lookups: a few hundred series at most, scraped rarely. */
-#include "runs/metrics_state.h"
+/* metrics — see metrics.h. Linear lookups: a few hundred series at most, scraped rarely. */
+#include "util/metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/xalloc.h"
 
 struct metric_help {
     const char *name, *type, *help;
@@ -28,19 +29,19 @@ static const struct metric_help helps[] = {
 
 static const double buckets[] = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600};
 
-void metrics_init(struct metrics_state *m)
+void metrics_init(struct metrics *m)
 {
     memset(m, 0, sizeof *m);
     pthread_mutex_init(&m->mu, NULL);
 }
 
-void metrics_finish(struct metrics_state *m)
+void metrics_finish(struct metrics *m)
 {
     pthread_mutex_destroy(&m->mu);
 }
 
 /* Caller holds mu. Returns the series or NULL when the table is full. */
-static struct metric_series *find_or_add(struct metrics_state *m, const char *name, const char *labels)
+static struct metric_series *find_or_add(struct metrics *m, const char *name, const char *labels)
 {
     for (int i = 0; i < m->n; i++)
         if (m->series[i].name == name && !strcmp(m->series[i].labels, labels))
@@ -59,7 +60,7 @@ static struct metric_series *find_or_add(struct metrics_state *m, const char *na
     return s;
 }
 
-void metrics_add(struct metrics_state *m, const char *name, const char *labels, double v)
+void metrics_add(struct metrics *m, const char *name, const char *labels, double v)
 {
     pthread_mutex_lock(&m->mu);
     struct metric_series *s = find_or_add(m, name, labels);
@@ -68,7 +69,7 @@ void metrics_add(struct metrics_state *m, const char *name, const char *labels, 
     pthread_mutex_unlock(&m->mu);
 }
 
-void metrics_set(struct metrics_state *m, const char *name, const char *labels, double v)
+void metrics_set(struct metrics *m, const char *name, const char *labels, double v)
 {
     pthread_mutex_lock(&m->mu);
     struct metric_series *s = find_or_add(m, name, labels);
@@ -77,7 +78,7 @@ void metrics_set(struct metrics_state *m, const char *name, const char *labels, 
     pthread_mutex_unlock(&m->mu);
 }
 
-void metrics_observe(struct metrics_state *m, const char *name, const char *labels, double v)
+void metrics_observe(struct metrics *m, const char *name, const char *labels, double v)
 {
     char l[METRICS_MAX_LABELS + 40], bucket_name[96], sum_name[96], count_name[96];
     snprintf(bucket_name, sizeof bucket_name, "%s_bucket", name);
@@ -103,14 +104,14 @@ void metrics_observe(struct metrics_state *m, const char *name, const char *labe
     metrics_add(m, names[2], labels, 1);
 }
 
-void metrics_http(struct metrics_state *m, const char *route, unsigned status)
+void metrics_http(struct metrics *m, const char *route, unsigned status)
 {
     char l[METRICS_MAX_LABELS];
     snprintf(l, sizeof l, "route=\"%.100s\",status=\"%u\"", route ? route : "unmatched", status);
     metrics_add(m, "comicbatch_http_requests_total", l, 1);
 }
 
-void metrics_run_finished(struct metrics_state *m, const char *jobkey, const char *status, double seconds)
+void metrics_run_finished(struct metrics *m, const char *jobkey, const char *status, double seconds)
 {
     char l[METRICS_MAX_LABELS];
     snprintf(l, sizeof l, "job=\"%.80s\",status=\"%s\"", jobkey, status);
@@ -144,18 +145,14 @@ static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
             return;
         }
         *cap *= 2;
-        *buf = realloc(*buf, *cap);
-        if (!*buf)
-            abort();
+        *buf = xrealloc(*buf, *cap);
     }
 }
 
-char *metrics_render(struct metrics_state *m)
+char *metrics_render(struct metrics *m)
 {
     size_t cap = 16384, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        abort();
+    char *buf = xmalloc(cap);
     buf[0] = '\0';
     pthread_mutex_lock(&m->mu);
     for (size_t h = 0; h < sizeof helps / sizeof helps[0]; h++) {
