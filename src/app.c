@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/routes.h"
 #include "covers/covers.h"
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
@@ -68,7 +69,13 @@ int app_start(struct app *a, char *err, size_t errlen)
         goto fail;
     if (!(a->covers = covers_create(&a->cfg, err, errlen)))
         goto fail;
-    if (!(a->http = http_server_create(a, err, errlen)))
+    size_t nroutes;
+    const struct route *routes = api_routes(&nroutes);
+    struct http_server_opts ho = {
+        .listen_host = a->cfg.listen_host, .listen_port = a->cfg.listen_port, .listen_text = a->cfg.listen,
+        .max_body = a->cfg.max_body_bytes, .routes = routes, .nroutes = nroutes,
+        .auth = {.admin_token = a->cfg.admin_token, .pool = a->pool}, .metrics = &a->metrics, .app = a};
+    if (!(a->http = http_server_create(&ho, err, errlen)))
         goto fail;
     if (a->cfg.port_file && *a->cfg.port_file &&
         write_port_file(a->cfg.port_file, http_server_port(a->http), err, errlen))
