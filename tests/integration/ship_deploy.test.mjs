@@ -157,7 +157,7 @@ test('Prometheus scraping the daemon evaluates every dashboard query without an 
   assert.equal(leaders.data.result[0].value[1], '1', 'one leader');
   const labels = await (await fetch(`${prom.base}/api/v1/label/job/values?match[]=comicbatch_runs_total`)).json();
   assert.deepEqual(labels.data, ['system.canary'], 'the dashboard\'s $jobkey variable query');
-  assert.ok(withData >= 12, `${withData} of ${exprs.length} dashboard queries returned data`);
+  assert.ok(withData >= 8, `${withData} of ${exprs.length} dashboard queries returned data`);
   t.diagnostic(`${exprs.length} dashboard queries evaluated, ${withData} with data`);
 });
 
