@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sched/cron.h"
 #include "util/duration.h"
 #include "util/xalloc.h"
 
@@ -519,6 +520,13 @@ int config_validate(struct config *c, bool need_admin_token, char *err, size_t e
 {
     if (!c->database_url || !*c->database_url) {
         snprintf(err, errlen, "database.url: missing (set [database] url or COMICBATCH_DATABASE_URL)");
+        return -1;
+    }
+    struct cron_schedule cron;
+    char cerr[200];
+    if (c->series_refresh_cron && *c->series_refresh_cron &&
+        cron_parse(c->series_refresh_cron, &cron, cerr, sizeof cerr)) {
+        snprintf(err, errlen, "metadata.series_refresh.cron: %s", cerr);
         return -1;
     }
     if (need_admin_token && (!c->admin_token || strlen(c->admin_token) < 16)) {
