@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "app.h"
+#include "cli/service.h"
+#include "cli/usage.h"
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
@@ -25,26 +27,6 @@
 #include "util/xalloc.h"
 #include "version.h"
 
-static const char usage[] =
-    "comicbatch " COMICBATCH_VERSION " — batch jobs and maintenance back office for a comic platform\n"
-    "\n"
-    "Usage: comicbatch [--config FILE] COMMAND [ARGS]\n"
-    "\n"
-    "Commands:\n"
-    "  serve                          run the daemon: API, admin pages, scheduler, workers\n"
-    "  migrate                        apply pending database migrations\n"
-    "  run JOBKEY [--params JSON] [--dry-run]\n"
-    "                                 run a job now, synchronously, and print the run as JSON\n"
-    "  jobs                           list the registered jobs and their schedule\n"
-    "  cron-next 'EXPR' [N]           print the next N (default 5) UTC fire times of a cron expression\n"
-    "\n"
-    "Options:\n"
-    "  --config FILE   INI settings file (see README); environment overrides it:\n"
-    "                  COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN,\n"
-    "                  COMICBATCH_ADMIN_TOKEN, COMICBATCH_DATA_DIR\n"
-    "  --help          this text\n"
-    "  --version       print the version\n";
-
 static int load_config(struct config *c, const char *path, bool need_token)
 {
     char err[1024];
@@ -53,6 +35,8 @@ static int load_config(struct config *c, const char *path, bool need_token)
         fprintf(stderr, "comicbatch: configuration error: %s\n", err);
         return -1;
     }
+    log_set_level((enum log_level)c->log_level);
+    log_set_format((enum log_format)c->log_format);
     return 0;
 }
 
@@ -281,7 +265,8 @@ static int cmd_serve(const char *config_path)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits this; only sigwait below sees them */
+    sigaddset(&sigs, SIGHUP); /* reload (cli/service.h) */
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits this; only service_run below sees them */
     signal(SIGPIPE, SIG_IGN);
     struct app a;
     app_init(&a, &c);
@@ -291,8 +276,7 @@ static int cmd_serve(const char *config_path)
         app_finish(&a);
         return 1;
     }
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    int sig = service_run(&a, &sigs, config_path); /* READY=1, STATUS=, WATCHDOG=1, SIGHUP reloads; STOPPING=1 */
     log_info("msg=\"stopping\" signal=%d", sig);
     app_stop(&a);
     app_finish(&a);
@@ -306,7 +290,7 @@ int main(int argc, char **argv)
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage, stdout);
+            cli_usage_print(stdout);
             return 0;
         }
         if (!strcmp(argv[i], "--version")) {
@@ -317,11 +301,18 @@ int main(int argc, char **argv)
             config_path = argv[++i];
             continue;
         }
-        fprintf(stderr, "comicbatch: unknown option \"%s\"\n\n%s", argv[i], usage);
+        if (!strcmp(argv[i], "--log-format") && i + 1 < argc) { /* the same as COMICBATCH_LOG_FORMAT */
+            setenv("COMICBATCH_LOG_FORMAT", argv[++i], 1);
+            continue;
+        }
+        fprintf(stderr, "comicbatch: unknown option \"%s\"\n\n", argv[i]);
+        cli_usage_print(stderr);
         return 2;
     }
-    if (i >= argc) {
-        fputs(usage, stderr);
+    if (i >= argc || !cli_command_find(argv[i])) { /* a command without a row in cli/usage.c does not exist */
+        if (i < argc)
+            fprintf(stderr, "comicbatch: unknown command \"%s\"\n\n", argv[i]);
+        cli_usage_print(stderr);
         return 2;
     }
     if (getenv("COMICBATCH_LOG") && !strcmp(getenv("COMICBATCH_LOG"), "debug"))
@@ -340,7 +331,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "cron-next"))
         rc = cmd_cron_next(argc - i, argv + i);
     else {
-        fprintf(stderr, "comicbatch: unknown command \"%s\"\n\n%s", cmd, usage);
+        fprintf(stderr, "comicbatch: command \"%s\" has a row in cli/usage.c but no branch here\n", cmd);
         rc = 2;
     }
     curl_global_cleanup();

@@ -380,3 +380,13 @@ void worker_pool_destroy(struct worker_pool *p)
     bgthread_finish(&p->monitor);
     free(p);
 }
+
+int worker_pool_active_count(struct worker_pool *p)
+{
+    int n = 0;
+    pthread_mutex_lock(&p->workers.mu);
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        n += p->active[i].ctl != NULL;
+    pthread_mutex_unlock(&p->workers.mu);
+    return n;
+}

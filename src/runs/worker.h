@@ -31,6 +31,9 @@ bool worker_pool_cancel(struct worker_pool *p, const char *id, int reason);
  */
 json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *run);
 
+/** How many runs this instance is executing now (for the service STATUS= line). */
+int worker_pool_active_count(struct worker_pool *p);
+
 /** Stops claiming, interrupts running jobs (they end failed: "instance shut down"), joins every thread, frees. */
 void worker_pool_destroy(struct worker_pool *p);
 
