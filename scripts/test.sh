@@ -12,6 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
 [ "${BROWSER:-1}" = 0 ] || export WITH_BROWSER=${WITH_BROWSER:-1} # chromium for the browser stage
+export WITH_TEST_TOOLS=1 # systemd-analyze, promtool/prometheus, groff (scripts/install-deps.sh)
 scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0

@@ -6,12 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/routes.h"
 #include "covers/covers.h"
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
 #include "runs/crawler_events.h"
 #include "runs/hasnew_events.h"
-#include "runs/leader.h"
+#include "runs/scheduling.h"
+#include "sched/leader.h"
 #include "runs/listener.h"
 #include "runs/worker.h"
 #include "store/pg.h"
@@ -55,7 +57,9 @@ int app_start(struct app *a, char *err, size_t errlen)
     }
     if (!(a->workers = worker_pool_create(a, a->cfg.workers, err, errlen)))
         goto fail;
-    if (a->cfg.scheduler_enabled && !(a->leader = leader_create(a, err, errlen)))
+    scheduling_host_init(&a->sched_host, a);
+    struct leader_opts lo = {.cfg = &a->cfg, .metrics = &a->metrics, .instance = a->instance, .host = &a->sched_host};
+    if (a->cfg.scheduler_enabled && !(a->leader = leader_create(&lo, err, errlen)))
         goto fail;
     if (a->cfg.hasnew_events) {
         if (!(a->hasnew_events = hasnew_events_create(&a->cfg, &a->metrics)) ||
@@ -68,7 +72,13 @@ int app_start(struct app *a, char *err, size_t errlen)
         goto fail;
     if (!(a->covers = covers_create(&a->cfg, err, errlen)))
         goto fail;
-    if (!(a->http = http_server_create(a, err, errlen)))
+    size_t nroutes;
+    const struct route *routes = api_routes(&nroutes);
+    struct http_server_opts ho = {
+        .listen_host = a->cfg.listen_host, .listen_port = a->cfg.listen_port, .listen_text = a->cfg.listen,
+        .max_body = a->cfg.max_body_bytes, .routes = routes, .nroutes = nroutes,
+        .auth = {.admin_token = a->cfg.admin_token, .pool = a->pool}, .metrics = &a->metrics, .app = a};
+    if (!(a->http = http_server_create(&ho, err, errlen)))
         goto fail;
     if (a->cfg.port_file && *a->cfg.port_file &&
         write_port_file(a->cfg.port_file, http_server_port(a->http), err, errlen))

@@ -7,7 +7,7 @@
 #include "api/api.h"
 #include "api/routes.h"
 #include "app.h"
-#include "runs/runstore.h"
+#include "store/runstore.h"
 #include "store/pg.h"
 
 static bool looks_like_uuid(const char *id)
@@ -44,9 +44,8 @@ void api_routes_list(struct http_req *r)
     const struct route *routes = api_routes(&n);
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++) {
-        const struct api_route *ar = routes[i].data;
         json_array_append_new(out, json_pack("{s:s,s:s,s:b}", "method", routes[i].method, "path", routes[i].pattern,
-                                             "admin", ar->access == ROUTE_ADMIN));
+                                             "admin", routes[i].access == ROUTE_ADMIN));
     }
     reply_data(r, 200, out);
 }

@@ -12,7 +12,8 @@
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
-#include "runs/runstore.h"
+#include "runs/runs.h"
+#include "store/runstore.h"
 #include "store/pg.h"
 #include "util/timefmt.h"
 
@@ -156,11 +157,10 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
         return;
     }
     bool session = r->principal.kind == PRINCIPAL_SESSION;
-    struct enqueue_req q = {.job = job, .params = valid, .dryrun = dryrun, .triggeredby = "admin",
-                            .userid = session ? r->principal.userid : NULL,
-                            .timeout_ms = runstore_job_timeout(&r->app->cfg, job), .cfg = &r->app->cfg};
+    struct run_request q = {.job = job, .params = valid, .dryrun = dryrun, .triggeredby = "admin",
+                            .userid = session ? r->principal.userid : NULL};
     json_t *run = NULL;
-    enum enqueue_result res = runstore_enqueue(c, &q, &run);
+    enum enqueue_result res = runs_enqueue(c, &r->app->cfg, &q, &run);
     pgpool_release(r->app->pool, c);
     json_decref(valid);
     if (res == ENQUEUE_OK)

@@ -14,7 +14,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "runs/listener.h"
-#include "runs/runstore.h"
+#include "store/runstore.h"
 #include "store/pg.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -23,8 +23,8 @@
 #define EVENTS_MIN_GAP_MS 150 /* at most one query per this long, however many notifications arrive */
 #define EVENTS_HEARTBEAT_MS 15000
 #define EVENTS_MAX_MS (5 * 60 * 1000)
-#define EVENTS_RECENT_SECONDS "10"
-#define EVENTS_MAX_RUNS "200"
+#define EVENTS_RECENT_SECONDS 10
+#define EVENTS_MAX_RUNS 200
 
 struct stream {
     struct app *app;
@@ -41,19 +41,8 @@ static char *active_runs_json(struct app *app)
     PGconn *c = pgpool_acquire(app->pool, 1000);
     if (!c)
         return NULL;
-    PGresult *res = pg_query(c, "events.runs",
-                             "SELECT coalesce(json_agg(x.j ORDER BY x.createdat), '[]') FROM (SELECT " RUN_JSON_SQL
-                             " AS j, r.createdat FROM system.batchrun r WHERE r.status IN ('queued', 'running')"
-                             " OR r.finishedat > now() - interval '" EVENTS_RECENT_SECONDS " seconds'"
-                             " ORDER BY r.createdat DESC LIMIT " EVENTS_MAX_RUNS ") x",
-                             0, NULL, NULL);
+    char *text = runstore_active_json(c, EVENTS_RECENT_SECONDS, EVENTS_MAX_RUNS);
     pgpool_release(app->pool, c);
-    if (!res)
-        return NULL;
-    json_t *j = json_loads(pg_val(res, 0, 0) ? pg_val(res, 0, 0) : "[]", 0, NULL);
-    PQclear(res);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL; /* one line: no newline in data */
-    json_decref(j);
     return text;
 }
 

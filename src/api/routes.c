@@ -2,9 +2,13 @@
 #include "api/routes.h"
 
 #include "api/api.h"
+#include "api/openapi.h"
 
-#define ADMIN(fn) (&(const struct api_route){fn, ROUTE_ADMIN})
-#define PUBLIC(fn) (&(const struct api_route){fn, ROUTE_PUBLIC})
+#define ADMIN(fn) NULL, fn, ROUTE_ADMIN
+#define PUBLIC(fn) NULL, fn, ROUTE_PUBLIC
+/* A per-job trigger endpoint: the job it enqueues, and the path param (if any) that becomes one of its params. */
+#define TRIGGER(job) &(const struct trigger_route){job, NULL, NULL}, api_trigger_named, ROUTE_ADMIN
+#define TRIGGER_P(job, param, as) &(const struct trigger_route){job, param, as}, api_trigger_named, ROUTE_ADMIN
 #define B "/api/v1/admin/batch"
 
 static const struct route routes[] = {
@@ -24,21 +28,22 @@ static const struct route routes[] = {
     {"GET", B "/runs/:id", ADMIN(api_run_get)},
     {"GET", B "/events", ADMIN(api_batch_events)},
     {"GET", "/api/v1/admin/routes", ADMIN(api_routes_list)},
-    {"POST", B "/sessions/cleanup", ADMIN(api_trigger_named)},
-    {"POST", B "/announcements/expire", ADMIN(api_trigger_named)},
-    {"POST", B "/library/hasnew", ADMIN(api_trigger_named)},
-    {"POST", B "/library/hasnew/:comicId", ADMIN(api_trigger_named)},
-    {"POST", B "/history/cap", ADMIN(api_trigger_named)},
-    {"POST", B "/comics/ratings", ADMIN(api_trigger_named)},
-    {"POST", B "/comics/counts", ADMIN(api_trigger_named)},
-    {"POST", B "/analytics/flush-counters", ADMIN(api_trigger_named)},
-    {"POST", B "/analytics/anonymize", ADMIN(api_trigger_named)},
-    {"POST", B "/analytics/partition", ADMIN(api_trigger_named)},
-    {"POST", B "/crawler/partitions", ADMIN(api_trigger_named)},
-    {"POST", B "/storage/cleanup", ADMIN(api_trigger_named)},
+    {"POST", B "/sessions/cleanup", TRIGGER("sessions.cleanup")},
+    {"POST", B "/announcements/expire", TRIGGER("announcements.expire")},
+    {"POST", B "/library/hasnew", TRIGGER("library.hasnew")},
+    {"POST", B "/library/hasnew/:comicId", TRIGGER_P("library.hasnew", "comicId", "comicid")},
+    {"POST", B "/history/cap", TRIGGER("library.viewhistory_cap")},
+    {"POST", B "/comics/ratings", TRIGGER("comics.ratings_recalc")},
+    {"POST", B "/comics/counts", TRIGGER("comics.counts_recalc")},
+    {"POST", B "/analytics/flush-counters", TRIGGER("analytics.flush_counters")},
+    {"POST", B "/analytics/anonymize", TRIGGER("analytics.anonymize")},
+    {"POST", B "/analytics/partition", TRIGGER("analytics.partition")},
+    {"POST", B "/crawler/partitions", TRIGGER("crawler.partition")},
+    {"POST", B "/storage/cleanup", TRIGGER("storage.orphan_cleanup")},
     {"POST", "/api/v1/series/invalidate-metadata-hashes", ADMIN(api_series_invalidate_hashes)},
     {"POST", "/api/v1/series/refresh-all", ADMIN(api_series_refresh_all)},
     {"GET", "/api/v1/providers", ADMIN(api_providers_list)},
+    {"GET", "/api/v1/openapi.json", PUBLIC(api_openapi)},
 };
 
 const struct route *api_routes(size_t *n)

@@ -1,22 +1,19 @@
-/* routes — the table of every API route: method, pattern, handler and whether it needs an admin. */
+/* routes — the table of every API route: method, pattern, handler, access and the handler's data. */
 #ifndef COMICBATCH_ROUTES_H
 #define COMICBATCH_ROUTES_H
 
 #include <stddef.h>
 
-#include "http/request.h"
 #include "http/router.h"
 
-typedef void (*api_handler)(struct http_req *r);
-
-enum route_access { ROUTE_PUBLIC = 0, ROUTE_ADMIN = 1 };
-
-struct api_route {
-    api_handler fn;
-    enum route_access access;
+/** The data of a per-job trigger route (the seed's POST /admin/batch/sessions/cleanup, …). */
+struct trigger_route {
+    const char *jobkey;
+    const char *path_param; /* route param copied into the params, or NULL */
+    const char *param_name; /* … under this name */
 };
 
-/** The route table (static storage); `*n` gets its length. Each route's data points at a struct api_route. */
+/** The route table (static storage); `*n` gets its length. Given to the HTTP server by app.c. */
 const struct route *api_routes(size_t *n);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "store/pg.h"
 #include "util/xalloc.h"
 
 /* One fetch in flight. Freed by whoever drops the last reference (the leader or the last follower). */
@@ -198,4 +199,21 @@ enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct co
 int covers_invalidate(struct covers *s, int64_t *files, int64_t *bytes)
 {
     return cover_cache_invalidate(&s->cache, files, bytes);
+}
+
+int covers_comic_url(PGconn *c, const char *id, char **url)
+{
+    /* The id goes in untyped: Postgres reads it as core.comic.id's own type (bigint or uuid). */
+    const char *p[] = {id};
+    char state[6] = "";
+    PGresult *res = pg_query(c, "covers.comic_url", "SELECT coverurl FROM core.comic WHERE id = $1 AND deletedat IS NULL",
+                             1, p, state);
+    *url = NULL;
+    if (!res)
+        return !strcmp(state, "22P02") || !strcmp(state, "22003") ? 0 : -1; /* not an id of that type: none */
+    int found = PQntuples(res) == 1;
+    if (found && pg_val(res, 0, 0))
+        *url = xstrdup(pg_val(res, 0, 0));
+    PQclear(res);
+    return found;
 }

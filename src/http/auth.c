@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app.h"
+#include "store/accounts.h"
 #include "store/pg.h"
 #include "util/sha256.h"
 
@@ -27,24 +27,17 @@ static int lookup_session(struct http_req *r, const char *token)
 {
     char hex[65];
     sha256_hex(token, strlen(token), hex);
-    PGconn *c = pgpool_acquire(r->app->pool, 2000);
+    PGconn *c = pgpool_acquire(r->auth->pool, 2000);
     if (!c)
         return -1;
-    const char *p[] = {hex};
-    PGresult *res = pg_query(c, "auth.session",
-                             "SELECT a.id, a.role FROM users.session s JOIN users.account a ON a.id = s.userid "
-                             "WHERE s.tokenhash = $1 AND s.revokedat IS NULL AND s.expiresat > now()",
-                             1, p, NULL);
-    pgpool_release(r->app->pool, c);
-    if (!res)
-        return -1;
-    int found = PQntuples(res) == 1;
-    if (found) {
+    struct account_session s;
+    int found = accounts_live_session(c, hex, &s);
+    pgpool_release(r->auth->pool, c);
+    if (found == 1) {
         r->principal.kind = PRINCIPAL_SESSION;
-        snprintf(r->principal.userid, sizeof r->principal.userid, "%s", PQgetvalue(res, 0, 0));
-        snprintf(r->principal.role, sizeof r->principal.role, "%s", PQgetvalue(res, 0, 1));
+        snprintf(r->principal.userid, sizeof r->principal.userid, "%s", s.userid);
+        snprintf(r->principal.role, sizeof r->principal.role, "%s", s.role);
     }
-    PQclear(res);
     return found;
 }
 
@@ -55,7 +48,7 @@ int auth_admin_or_reply(struct http_req *r)
         reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "Missing bearer token (Authorization: Bearer <token>)");
         return -1;
     }
-    if (secret_equal(token, r->app->cfg.admin_token)) {
+    if (secret_equal(token, r->auth->admin_token)) {
         r->principal.kind = PRINCIPAL_ADMIN_TOKEN;
         snprintf(r->principal.role, sizeof r->principal.role, "admin");
         return 0;

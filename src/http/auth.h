@@ -8,6 +8,14 @@
 
 #include "http/request.h"
 
+struct pgpool;
+
+/** What the server authenticates against (borrowed for the server's lifetime). */
+struct http_auth {
+    const char *admin_token; /* the configured admin bearer token */
+    struct pgpool *pool;     /* for session lookups (store/accounts) */
+};
+
 /** Fills r->principal for an admin caller and returns 0; otherwise answers 401/403/503 and returns -1. */
 int auth_admin_or_reply(struct http_req *r);
 

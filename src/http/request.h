@@ -14,6 +14,7 @@
 #include "http/router.h"
 
 struct app;
+struct http_auth;
 struct MHD_Connection;
 
 enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_ADMIN_TOKEN, PRINCIPAL_SESSION };
@@ -21,18 +22,20 @@ enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_ADMIN_TOKEN, PRINCIPAL_SESSI
 /** Who is calling: the admin token, or a platform user by session. */
 struct principal {
     enum principal_kind kind;
-    char userid[37]; /* users.account.id when kind == PRINCIPAL_SESSION */
+    char userid[64]; /* users.account.id (uuid or bigint, as text) when kind == PRINCIPAL_SESSION */
     char role[16];
 };
 
 struct http_req {
-    struct app *app;
+    struct app *app; /* the process context, for handlers (opaque to http/) */
+    const struct http_auth *auth; /* what auth_admin_or_reply checks against */
     struct MHD_Connection *conn;
     const char *method;
     const char *path;
     const char *body; /* NUL-terminated; empty string when none */
     size_t body_len;
     const char *route; /* matched pattern, for metrics; "unmatched" otherwise */
+    const void *route_data; /* the matched route's data (struct route.data) */
     struct route_match match;
     struct principal principal;
     unsigned status; /* set by the reply */

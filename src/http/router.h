@@ -19,11 +19,25 @@ struct route_match {
     char values[ROUTER_MAX_PARAMS][ROUTER_MAX_PARAM_LEN]; /* decoded, NUL-terminated */
 };
 
-/** One route: `pattern` like "/api/v1/admin/batch/jobs/:jobKey/run". `data` is the caller's (handler, flags). */
+struct http_req;
+
+/** What answers a route: called once per request with the params matched (see http/request.h). */
+typedef void (*route_handler)(struct http_req *r);
+
+/** Who may call a route: anyone, or an admin (DESIGN §1 auth: the admin token or an admin's session). */
+enum route_access { ROUTE_PUBLIC = 0, ROUTE_ADMIN = 1 };
+
+/**
+ * One route: `pattern` like "/api/v1/admin/batch/jobs/:jobKey/run". `data` is the handler's own argument (e.g. the
+ * job key a trigger endpoint enqueues), handed to it as r->route_data; the matcher itself looks only at method and
+ * pattern.
+ */
 struct route {
     const char *method;
     const char *pattern;
     const void *data;
+    route_handler handler;
+    enum route_access access;
 };
 
 enum router_result { ROUTER_FOUND = 0, ROUTER_NOT_FOUND = -1, ROUTER_METHOD_NOT_ALLOWED = -2, ROUTER_BAD_PATH = -3 };

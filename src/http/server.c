@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/routes.h"
-#include "app.h"
 #include "http/auth.h"
 #include "http/static.h"
 #include "util/metrics.h"
@@ -22,7 +20,7 @@
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    struct app *app;
+    struct http_server_opts o;
     int port;
 };
 
@@ -58,13 +56,13 @@ static void append_body(struct conn_state *st, const char *data, size_t n, size_
     st->body[st->len] = '\0';
 }
 
-static void dispatch_api(struct http_req *r)
+static void dispatch_api(const struct http_server *s, struct http_req *r)
 {
-    size_t n, idx;
-    const struct route *routes = api_routes(&n);
+    size_t idx;
+    const struct route *routes = s->o.routes;
     /* HEAD is answered as GET: libmicrohttpd sends the headers and drops the body. */
     const char *method = strcmp(r->method, "HEAD") ? r->method : "GET";
-    switch (router_match(routes, n, method, r->path, &idx, &r->match)) {
+    switch (router_match(routes, s->o.nroutes, method, r->path, &idx, &r->match)) {
     case ROUTER_NOT_FOUND:
         reply_error(r, 404, ERR_NOT_FOUND, NULL, "No such endpoint: %s %s", r->method, r->path);
         return;
@@ -77,22 +75,22 @@ static void dispatch_api(struct http_req *r)
     case ROUTER_FOUND:
         break;
     }
-    const struct api_route *ar = routes[idx].data;
-    r->route = routes[idx].pattern;
-    if (ar->access == ROUTE_ADMIN && auth_admin_or_reply(r))
+    const struct route *rt = &routes[idx];
+    r->route = rt->pattern;
+    r->route_data = rt->data;
+    if (rt->access == ROUTE_ADMIN && auth_admin_or_reply(r))
         return;
-    ar->fn(r);
+    rt->handler(r);
     if (!r->replied) {
         log_error("msg=\"handler did not reply\" route=%s", r->route);
         reply_internal(r);
     }
 }
 
-static void dispatch(struct http_req *r, struct conn_state *st)
+static void dispatch(const struct http_server *s, struct http_req *r, struct conn_state *st)
 {
     if (st->too_large) {
-        reply_error(r, 413, ERR_TOO_LARGE, NULL, "Request body is larger than %lld bytes",
-                    (long long)r->app->cfg.max_body_bytes);
+        reply_error(r, 413, ERR_TOO_LARGE, NULL, "Request body is larger than %lld bytes", (long long)s->o.max_body);
         return;
     }
     if (static_owns(r->path) && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))) {
@@ -100,7 +98,7 @@ static void dispatch(struct http_req *r, struct conn_state *st)
         static_serve(r);
         return;
     }
-    dispatch_api(r);
+    dispatch_api(s, r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -108,7 +106,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     struct http_server *s = cls;
-    size_t max = (size_t)s->app->cfg.max_body_bytes;
+    size_t max = (size_t)s->o.max_body;
     struct conn_state *st = *con_cls;
     if (!st) {
         st = xcalloc(1, sizeof *st);
@@ -122,10 +120,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    struct http_req r = {.app = s->app, .conn = conn, .method = method, .path = url,
+    struct http_req r = {.app = s->o.app, .auth = &s->o.auth, .conn = conn, .method = method, .path = url,
                          .body = st->body ? st->body : "", .body_len = st->len, .route = "unmatched"};
-    dispatch(&r, st);
-    metrics_http(&s->app->metrics, r.route, r.status);
+    dispatch(s, &r, st);
+    metrics_http(s->o.metrics, r.route, r.status);
     return MHD_YES;
 }
 
@@ -149,13 +147,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("msg=\"http: %s\"", buf);
 }
 
-struct http_server *http_server_create(struct app *app, char *err, size_t errlen)
+struct http_server *http_server_create(const struct http_server_opts *o, char *err, size_t errlen)
 {
     struct http_server *s = xcalloc(1, sizeof *s);
-    s->app = app;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)app->cfg.listen_port)};
-    if (inet_pton(AF_INET, app->cfg.listen_host, &sa.sin_addr) != 1) {
-        snprintf(err, errlen, "server.listen: \"%s\" is not an IPv4 address", app->cfg.listen_host);
+    s->o = *o;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->listen_port)};
+    if (inet_pton(AF_INET, o->listen_host, &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "server.listen: \"%s\" is not an IPv4 address", o->listen_host);
         free(s);
         return NULL;
     }
@@ -166,12 +164,12 @@ struct http_server *http_server_create(struct app *app, char *err, size_t errlen
         (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(err, errlen, "server.listen: cannot listen on %s (address in use?)", app->cfg.listen);
+        snprintf(err, errlen, "server.listen: cannot listen on %s (address in use?)", o->listen_text);
         free(s);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : app->cfg.listen_port;
+    s->port = info ? info->port : o->listen_port;
     return s;
 }
 

@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/lockkeys.h"
 #include "store/pg.h"
 #include "util/embed.h"
 #include "util/log.h"
 #include "util/sha256.h"
 
-#define MIGRATE_LOCK "SELECT pg_advisory_lock(1128415808)"
-#define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(1128415808)"
+#define MIGRATE_LOCK "SELECT pg_advisory_lock(" LOCK_MIGRATE ")"
+#define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(" LOCK_MIGRATE ")"
 
 /* Schema `system` may be the platform's: create it only when missing (CREATE SCHEMA IF NOT EXISTS would need the
  * CREATE privilege on the database even when it exists). */
@@ -145,4 +146,12 @@ int migrate_pending(PGconn *c, char *err, size_t errlen)
     }
     PQclear(r);
     return pending;
+}
+
+bool migrate_done(PGconn *c)
+{
+    PGresult *r = pg_query(c, "migrate.done", "SELECT count(*) FROM system.schema_migrations", 0, NULL, NULL);
+    bool ok = r != NULL;
+    PQclear(r);
+    return ok;
 }
