@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "api/routes.h"
+#include "contract/availability.h"
 #include "covers/covers.h"
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
@@ -47,6 +48,11 @@ static int write_port_file(const char *path, int port, char *err, size_t errlen)
 int app_start(struct app *a, char *err, size_t errlen)
 {
     a->pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
+    /* Every job's schema contract, checked before anything schedules or runs one (unavailable jobs are logged). */
+    a->availability = availability_create(a->cfg.database_url);
+    char cerr[512];
+    if (availability_refresh(a->availability, cerr, sizeof cerr))
+        log_warn("msg=\"cannot check the jobs schema contracts at start\" error=\"%s\"", cerr);
     if (!(a->listener = listener_create(a, err, errlen)))
         goto fail;
     analytics_flush_recover_at_start(&a->cfg);
@@ -110,6 +116,8 @@ void app_stop(struct app *a)
     crawler_events_destroy(a->crawler_events); /* after the listener: its callback queues into it */
     a->crawler_events = NULL;
     pgpool_destroy(a->pool);
+    availability_destroy(a->availability); /* after everything that asks it (HTTP, leader) */
+    a->availability = NULL;
     a->pool = NULL;
 }
 

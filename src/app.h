@@ -21,6 +21,7 @@ struct crawler_events;
 struct hasnew_events;
 struct leader;
 struct covers;
+struct availability;
 
 struct app {
     struct config cfg;
@@ -35,6 +36,7 @@ struct app {
     struct sched_host sched_host; /* what the leader asks of the run model (runs/scheduling.h) */
     struct http_server *http;
     struct covers *covers;        /* the cover proxy (cache + fetch policy) */
+    struct availability *availability; /* which jobs this database can run (contract/availability.h) */
     struct metrics metrics;
     atomic_bool stopping;
 };

@@ -444,6 +444,8 @@ static int hasnew_scope(const json_t *params, char *buf, size_t len)
     const json_t *u = json_object_get(params, "userid"), *c = json_object_get(params, "comicid");
     if (json_is_string(u))
         snprintf(buf, len, "user:%s", json_string_value(u));
+    else if (json_is_integer(u))
+        snprintf(buf, len, "user:%" JSON_INTEGER_FORMAT, json_integer_value(u));
     else if (json_is_string(c))
         snprintf(buf, len, "comic:%s", json_string_value(c));
     else if (json_is_integer(c))
@@ -454,8 +456,8 @@ static int hasnew_scope(const json_t *params, char *buf, size_t len)
 }
 
 static const struct param_def hasnew_params[] = {
-    {"userid", PARAM_UUID, NULL, 0, 0, "only this user's entries"},
-    {"comicid", PARAM_ID, NULL, 0, 0, "only the entries of this comic's followers"},
+    {"userid", PARAM_USER_ID, NULL, 0, 0, "only this user's entries"},
+    {"comicid", PARAM_COMIC_ID, NULL, 0, 0, "only the entries of this comic's followers"},
     {"full", PARAM_BOOL, "false", 0, 0, "recompute every entry instead of the changes since the last run"},
 };
 

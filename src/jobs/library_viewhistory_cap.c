@@ -73,7 +73,8 @@ static void put_meta(struct job_ctx *ctx, int64_t users, int64_t rows, int64_t c
 
 static int run_user(struct job_ctx *ctx, const char *cap)
 {
-    const char *p[] = {job_param_str(ctx, "userid"), cap};
+    char user[40];
+    const char *p[] = {job_param_text(ctx, "userid", user, sizeof user), cap};
     PGresult *r = job_query(ctx, "viewhistory_cap.user", ctx->dryrun ? user_dry_sql : user_sql, 2, p);
     if (!r)
         return -1;
@@ -143,7 +144,7 @@ static int viewhistory_cap_run(struct job_ctx *ctx)
 }
 
 static const struct param_def viewhistory_cap_params[] = {
-    {"userid", PARAM_UUID, NULL, 0, 0, "only this user's history"},
+    {"userid", PARAM_USER_ID, NULL, 0, 0, "only this user's history"},
 };
 
 static const struct contract cap_contract = {

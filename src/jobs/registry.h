@@ -25,6 +25,8 @@ enum param_type {
     PARAM_DURATION, /* "24h", "90d": normalised to milliseconds (integer) within [min, max] ms */
     PARAM_UUID,     /* canonical UUID text */
     PARAM_ID,       /* positive bigint id, given as a number or a numeric string; normalised to an integer */
+    PARAM_COMIC_ID, /* a comic id: uuid or a positive integer, whichever the platform uses (contract/idtypes.h) */
+    PARAM_USER_ID,  /* a user id, likewise */
 };
 
 struct param_def {

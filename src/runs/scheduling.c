@@ -2,6 +2,7 @@
 #include "runs/scheduling.h"
 
 #include "app.h"
+#include "contract/availability.h"
 #include "jobs/registry.h"
 #include "runs/alerts.h"
 #include "runs/params.h"
@@ -27,13 +28,16 @@ static bool job_at(void *arg, size_t i, struct sched_job *out)
     return true;
 }
 
+/* A job whose schema contract fails on this database is not scheduled: the tick skips it as if unknown (its
+ * nextrunat stays put, so once it can run again its misfire policy decides about the missed slots). */
 static bool job(void *arg, const char *jobkey, struct sched_job *out)
 {
     struct app *app = arg;
     const struct job_def *j = registry_find(jobkey);
-    if (j)
-        describe(&app->cfg, j, out);
-    return j != NULL;
+    if (!j || (app->availability && !availability_job(app->availability, jobkey, false, NULL, 0)))
+        return false;
+    describe(&app->cfg, j, out);
+    return true;
 }
 
 static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, time_t slot)

@@ -54,20 +54,23 @@ function scheduleSection(ctx) {
       attrs: { 'aria-label': `Edit the schedule of ${e.jobkey}` },
       onclick: async () => { const saved = await editCron(e); if (saved) { update(saved); toast({ tone: 'ok', title: `Schedule of ${e.jobkey} saved`, fields: [['Cron', saved.cron, 'cron'], ['Meaning', saved.crondescription, 'crondescription'], ['Next run', saved.nextrunat ? fmt.dateTime(saved.nextrunat) : '—', 'nextrunat']], timeout: 6000 }); } },
     });
+    const unavailable = e.available === false; // its schema contract fails on this database (comicbatch doctor)
     const runBtn = h('button', {
-      type: 'button', class: 'button button-small', id: `run-${e.jobkey}`, text: 'Run now…',
+      type: 'button', class: 'button button-small', id: `run-${e.jobkey}`, text: 'Run now…', disabled: unavailable,
       attrs: { 'aria-label': `Run ${e.jobkey} now` },
       onclick: async () => { const run = await runNow(e); if (run) { toast({ tone: 'info', title: `${e.jobkey} queued`, fields: [['Run', run.id, 'id'], ['Dry run', run.dryrun ? 'yes' : 'no', 'dryrun']], timeout: 5000 }); ctx.runs.refresh(); } },
     });
     return h('tr', { dataset: { jobkey: e.jobkey }, class: e.isenabled ? '' : 'is-disabled' },
-      h('td', { dataset: { label: 'Job' } }, h('div', { class: 'cell-title', text: e.jobkey }), h('div', { class: 'cell-sub', text: e.description })),
+      h('td', { dataset: { label: 'Job' } }, h('div', { class: 'cell-title', text: e.jobkey }), h('div', { class: 'cell-sub', text: e.description }),
+        unavailable ? h('div', { class: 'cell-sub', dataset: { testid: 'unavailable' } }, pill('unavailable'), ' ',
+          h('span', { text: `${e.unavailableReason} — see comicbatch doctor` })) : null),
       h('td', { dataset: { label: 'Schedule' } },
         h('div', {}, h('span', { class: 'cron', dataset: { testid: 'cron' }, text: e.cron }), ' ', edit),
         h('div', { class: 'cell-sub', dataset: { testid: 'crondescription' }, text: e.crondescription }),
         e.cron !== e.defaultcron ? h('div', { class: 'cell-sub', text: `default: ${e.defaultcron}` }) : null),
       h('td', { dataset: { label: 'Enabled' } }, sw),
       h('td', { dataset: { label: 'Last run' } }, lastRunCell(e.lastrun)),
-      h('td', { dataset: { label: 'Next run' } }, nextRunCell(e)),
+      h('td', { dataset: { label: 'Next run' } }, unavailable ? h('span', { class: 'muted', text: 'not scheduled' }) : nextRunCell(e)),
       h('td', { dataset: { label: '' } }, h('div', { class: 'row-actions' }, runBtn)));
   };
 
