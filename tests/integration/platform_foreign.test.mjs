@@ -114,6 +114,25 @@ async function runAll(d) {
   return meta;
 }
 
+/* comicid / userid take this platform's id form (uuid here); another form is a 400 naming the field. */
+async function scopedRuns(d, x) {
+  const [comic, user] = sql(x, 'SELECT comicid, userid FROM library.entry ORDER BY id LIMIT 1')[0];
+  for (const [params, mode] of [[{ comicid: comic.toUpperCase() }, 'comic'], [{ userid: user }, 'user']]) {
+    const res = await api(d, 'POST', '/api/v1/admin/batch/jobs/library.hasnew/run', { body: { params } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const run = await waitRun(d, 'library.hasnew', res.body.data.id);
+    assert.equal(run.status, 'done', run.lasterror);
+    assert.equal(run.meta.mode, mode);
+    assert.ok(run.meta.entriesChecked > 0);
+  }
+  const bad = await api(d, 'POST', '/api/v1/admin/batch/library/hasnew/42', { body: {} });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.details.field, 'params.comicid');
+  assert.match(bad.body.error, /comicid must be a UUID id \(this platform's comic ids are uuid\)/);
+  const capUser = await api(d, 'POST', '/api/v1/admin/batch/history/cap', { body: { userid: 7 } });
+  assert.equal(capUser.status, 400);
+}
+
 async function round(x, name, n, accel) {
   if (n === 2) mutate(x, n);
   const since = sqlValue(x, 'SELECT clock_timestamp()');
@@ -128,6 +147,7 @@ async function round(x, name, n, accel) {
   let meta;
   try {
     meta = await runAll(d);
+    if (n === 1) await scopedRuns(d, x);
     // crawler.source_health is event-driven: the outcomes written while no daemon ran are caught up at its start.
     await waitFor(() => JSON.stringify([...crawlerState(x)]) === JSON.stringify([...model]), 20000,
       'crawler sources to match the seed rule').catch((e) => {
