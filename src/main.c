@@ -92,6 +92,8 @@ static int cmd_migrate(const char *config_path)
         if (n >= 0 && contract_check_all(db, &rep, err, sizeof err) == 0) {
             doctor_print_unavailable(&rep, stdout); /* the platform's tables are not ours to create: say what's off */
             contract_report_free(&rep);
+        } else if (n >= 0) {
+            fprintf(stderr, "comicbatch: cannot check the jobs' schema contracts: %s\n", err);
         }
     }
     PQfinish(db);

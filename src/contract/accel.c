@@ -178,8 +178,9 @@ int accel_apply(PGconn *db, bool install, const char *const *names, int n, FILE 
             return -1;
         }
     struct id_types ids;
+    enum accel_state st[sizeof accels / sizeof accels[0]];
     char err[512];
-    if (idtypes_detect(db, &ids, err, sizeof err)) {
+    if (idtypes_detect(db, &ids, err, sizeof err) || accel_states(db, st, err, sizeof err)) {
         fprintf(out, "comicbatch: %s\n", err);
         return -1;
     }
@@ -189,7 +190,9 @@ int accel_apply(PGconn *db, bool install, const char *const *names, int n, FILE 
         bool chosen = n == 0;
         for (int i = 0; i < n; i++)
             chosen = chosen || !strcmp(names[i], a->name);
-        if (chosen)
+        if (chosen && !install && st[k] == ACCEL_ABSENT)
+            fprintf(out, "  %s: not installed\n", a->name);
+        else if (chosen)
             bad += precheck(db, a, out) ? 1 : apply_one(db, a, install, &ids, out);
     }
     return bad;

@@ -46,9 +46,10 @@ static const char ROLE_SQL[] =
 
 /* Queued questions as parallel arrays: $1 role, $2 kinds, $3 objects, $4 columns, $5 privileges. */
 static const char PRIVS_SQL[] =
-    "SELECT CASE x.k WHEN 's' THEN has_schema_privilege($1::name, x.o, x.p)"
-    "  WHEN 't' THEN has_table_privilege($1::name, x.o, x.p)"
-    "  WHEN 'q' THEN has_sequence_privilege($1::name, x.o, x.p)"
+    "SELECT CASE WHEN x.k = 's' AND to_regnamespace(x.o) IS NULL THEN false"
+    "  WHEN x.k = 's' THEN has_schema_privilege($1::name, x.o, x.p)"
+    "  WHEN x.k = 't' THEN has_table_privilege($1::name, x.o, x.p)"
+    "  WHEN x.k = 'q' THEN has_sequence_privilege($1::name, x.o, x.p)"
     "  ELSE has_column_privilege($1::name, x.o, x.c, x.p) END"
     " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(k, o, c, p, i) ORDER BY x.i";
 

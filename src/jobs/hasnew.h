@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct config;
+struct run_control;
 
 /** The flag for entry alias `e` (columns userid, comicid): the seed's EXISTS … NOT EXISTS. */
 #define HASNEW_EXPR(e)                                                                                              \
@@ -60,9 +61,11 @@ struct hasnew_pass {
 /**
  * The event thread's pass (runs/hasnew_events.c), the scheduled run's choice without a run record: with the hasnew
  * accelerator, drains the queue; without it, recomputes the entries touched since the last pass, by their timestamps
- * (nothing when a full sweep is due: the scheduled run makes those, one at a time). Uses `db`
+ * (nothing when a full sweep is due: the scheduled run makes those, one at a time). Stops between statements once
+ * ctl->cancel is set (the caller's shutdown; borrowed). Uses `db`
  * (its own connection: temporary tables). Returns 0, or -1 with `err`.
  */
-int hasnew_catch_up(PGconn *db, const struct config *cfg, struct hasnew_pass *out, char *err, size_t errlen);
+int hasnew_catch_up(PGconn *db, const struct config *cfg, struct run_control *ctl, struct hasnew_pass *out, char *err,
+                    size_t errlen);
 
 #endif

@@ -419,11 +419,11 @@ static int hasnew_run(struct job_ctx *ctx)
     return run_scheduled(ctx, &t, 0, false);
 }
 
-int hasnew_catch_up(PGconn *db, const struct config *cfg, struct hasnew_pass *out, char *err, size_t errlen)
+int hasnew_catch_up(PGconn *db, const struct config *cfg, struct run_control *ctl, struct hasnew_pass *out, char *err,
+                    size_t errlen)
 {
-    struct run_control ctl = {.cancel = CANCEL_NONE};
     struct job_ctx ctx = {.cfg = cfg, .job = &job_library_hasnew, .run_id = "", .params = NULL, .db = db,
-                          .meta = json_object(), .ctl = &ctl};
+                          .meta = json_object(), .ctl = ctl};
     struct hasnew_tally t = {0};
     int rc = run_scheduled(&ctx, &t, HASNEW_CATCH_UP_ROUNDS, true);
     const char *mode = json_string_value(json_object_get(ctx.meta, "mode"));

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "jobs/hasnew.h"
+#include "jobs/job_ctx.h"
 #include "store/pg.h"
 #include "util/bgthread.h"
 #include "util/log.h"
@@ -28,6 +29,7 @@ struct hasnew_events {
     struct metrics *metrics;
     struct bgthread thread; /* a notification is a wake-up */
     PGconn *db;
+    struct run_control ctl; /* cancel = CANCEL_SHUTDOWN when stopping: the catch-up stops between statements */
 };
 
 static bool connected(struct hasnew_events *ev)
@@ -48,7 +50,9 @@ static void drain(struct hasnew_events *ev)
         return;
     struct hasnew_pass pass;
     char err[512];
-    if (hasnew_catch_up(ev->db, ev->cfg, &pass, err, sizeof err)) {
+    if (hasnew_catch_up(ev->db, ev->cfg, &ev->ctl, &pass, err, sizeof err)) {
+        if (bgthread_stopping(&ev->thread))
+            return;
         log_warn("msg=\"hasnew events: catch-up failed; the next pass retries\" error=\"%s\"", err);
         return; /* a deadlock or a lost connection is retried on the next wake-up */
     }
@@ -98,6 +102,7 @@ void hasnew_events_destroy(struct hasnew_events *ev)
 {
     if (!ev)
         return;
+    atomic_store(&ev->ctl.cancel, CANCEL_SHUTDOWN);
     bgthread_stop(&ev->thread);
     bgthread_finish(&ev->thread);
     free(ev);
