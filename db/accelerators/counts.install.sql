@@ -43,24 +43,24 @@ CREATE FUNCTION jobstate.rebuild_group_follows() RETURNS void LANGUAGE sql AS $$
 $$;
 
 CREATE FUNCTION jobstate.counts_chapter_ins() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.comic_counts_delta (comicid, dchapters, dfollows)
-    SELECT comicid, count(*), 0 FROM newrows WHERE deletedat IS NULL GROUP BY comicid;
+    SELECT comicid, pg_catalog.count(*), 0 FROM newrows WHERE deletedat IS NULL GROUP BY comicid;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.counts_chapter_del() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.comic_counts_delta (comicid, dchapters, dfollows)
-    SELECT comicid, -count(*), 0 FROM oldrows WHERE deletedat IS NULL GROUP BY comicid;
+    SELECT comicid, pg_catalog.int8um(pg_catalog.count(*)), 0 FROM oldrows WHERE deletedat IS NULL GROUP BY comicid;
     RETURN NULL;
 END $$;
 
 -- Soft-delete, undelete, or a move to another comic (fired only for those, by the WHEN clause).
 CREATE FUNCTION jobstate.counts_chapter_upd() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     IF OLD.deletedat IS NULL THEN
         INSERT INTO jobstate.comic_counts_delta VALUES (OLD.comicid, -1, 0);
@@ -72,44 +72,44 @@ BEGIN
 END $$;
 
 CREATE FUNCTION jobstate.counts_entry_ins() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.comic_counts_delta (comicid, dchapters, dfollows)
-    SELECT comicid, 0, count(*) FROM newrows GROUP BY comicid;
+    SELECT comicid, 0, pg_catalog.count(*) FROM newrows GROUP BY comicid;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.counts_entry_del() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.comic_counts_delta (comicid, dchapters, dfollows)
-    SELECT comicid, 0, -count(*) FROM oldrows GROUP BY comicid;
+    SELECT comicid, 0, pg_catalog.int8um(pg_catalog.count(*)) FROM oldrows GROUP BY comicid;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.counts_entry_upd() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.comic_counts_delta VALUES (OLD.comicid, 0, -1), (NEW.comicid, 0, 1);
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.counts_groupfollow_ins() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
-    INSERT INTO jobstate.group_follows_delta (groupid, dfollows) SELECT groupid, count(*) FROM newrows GROUP BY groupid;
+    INSERT INTO jobstate.group_follows_delta (groupid, dfollows) SELECT groupid, pg_catalog.count(*) FROM newrows GROUP BY groupid;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.counts_groupfollow_del() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
-    INSERT INTO jobstate.group_follows_delta (groupid, dfollows) SELECT groupid, -count(*) FROM oldrows GROUP BY groupid;
+    INSERT INTO jobstate.group_follows_delta (groupid, dfollows) SELECT groupid, pg_catalog.int8um(pg_catalog.count(*)) FROM oldrows GROUP BY groupid;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.counts_groupfollow_upd() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.group_follows_delta VALUES (OLD.groupid, -1), (NEW.groupid, 1);
     RETURN NULL;

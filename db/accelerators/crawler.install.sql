@@ -4,9 +4,9 @@
 -- migration 002). The WHEN clauses keep every other insert or update of a job out of PL/pgSQL; the function needs
 -- no privileges, so it is not SECURITY DEFINER.
 
-CREATE FUNCTION jobstate.crawler_notify() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE FUNCTION jobstate.crawler_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('comicbatch_crawler', NEW.id::text);
+    PERFORM pg_catalog.pg_notify('comicbatch_crawler', NEW.id::text);
     RETURN NULL;
 END $$;
 

@@ -30,25 +30,25 @@ CREATE FUNCTION jobstate.rebuild_comic_ratings() RETURNS void LANGUAGE sql AS $$
 $$;
 
 CREATE FUNCTION jobstate.ratings_ins() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.comic_ratings_delta (comicid, dsum, dcount)
-    SELECT comicid, sum(score), count(*) FROM newrows GROUP BY comicid;
+    SELECT comicid, pg_catalog.sum(score)::bigint, pg_catalog.count(*) FROM newrows GROUP BY comicid;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.ratings_del() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.comic_ratings_delta (comicid, dsum, dcount)
-    SELECT comicid, -sum(score), -count(*) FROM oldrows GROUP BY comicid;
+    SELECT comicid, pg_catalog.int8um(pg_catalog.sum(score)::bigint), pg_catalog.int8um(pg_catalog.count(*)) FROM oldrows GROUP BY comicid;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.ratings_upd() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
-    INSERT INTO jobstate.comic_ratings_delta VALUES (OLD.comicid, -OLD.score, -1), (NEW.comicid, NEW.score, 1);
+    INSERT INTO jobstate.comic_ratings_delta VALUES (OLD.comicid, pg_catalog.int8um(OLD.score::bigint), -1), (NEW.comicid, NEW.score, 1);
     RETURN NULL;
 END $$;
 

@@ -15,29 +15,29 @@ CREATE FUNCTION jobstate.rebuild_viewhistory_users() RETURNS void LANGUAGE sql A
 $$;
 
 CREATE FUNCTION jobstate.viewhistory_ins() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.viewhistory_users AS u (userid, n)
-    SELECT userid, count(*) FROM newrows GROUP BY userid ORDER BY userid
-    ON CONFLICT (userid) DO UPDATE SET n = u.n + excluded.n;
+    SELECT userid, pg_catalog.count(*) FROM newrows GROUP BY userid ORDER BY userid
+    ON CONFLICT (userid) DO UPDATE SET n = pg_catalog.int8pl(u.n, excluded.n);
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.viewhistory_del() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.viewhistory_users AS u (userid, n)
-    SELECT userid, -count(*) FROM oldrows GROUP BY userid ORDER BY userid
-    ON CONFLICT (userid) DO UPDATE SET n = u.n + excluded.n;
+    SELECT userid, pg_catalog.int8um(pg_catalog.count(*)) FROM oldrows GROUP BY userid ORDER BY userid
+    ON CONFLICT (userid) DO UPDATE SET n = pg_catalog.int8pl(u.n, excluded.n);
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION jobstate.viewhistory_upd() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO jobstate.viewhistory_users AS u (userid, n)
     SELECT x.userid, x.d FROM (VALUES (OLD.userid, -1), (NEW.userid, 1)) AS x (userid, d) ORDER BY x.userid
-    ON CONFLICT (userid) DO UPDATE SET n = u.n + excluded.n;
+    ON CONFLICT (userid) DO UPDATE SET n = pg_catalog.int8pl(u.n, excluded.n);
     RETURN NULL;
 END $$;
 

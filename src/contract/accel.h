@@ -11,7 +11,8 @@
  * CASCADE (which takes their triggers with them: the TRIGGER privilege lets a role create a trigger but only a
  * table's owner may DROP TRIGGER, while a function's owner may drop it with its dependents) and its state tables,
  * and marks library.hasnew for a full sweep. Triggers are named comicbatch_NAME_*; their functions live in
- * schema jobstate.
+ * schema jobstate and are SECURITY DEFINER (the platform's writers need no rights there) with every name in their
+ * bodies qualified instead of a SET search_path clause, which would double their cost per call.
  */
 #ifndef COMICBATCH_ACCEL_H
 #define COMICBATCH_ACCEL_H

@@ -11,9 +11,9 @@
  *     aggregating a million ratings, and C is their sum over sum. Beside them the job keeps the values it derived
  *     (exp*), recomputed only for comics whose sum or count changed, or for all when C or m moved. Every run then
  *     compares every comic with its expected values (a merge of two id-ordered tables, no arithmetic).
- *   direct — no triggers: one pass over social.comicrating (an index-only scan of (comicid) INCLUDE (score) where
- *     the platform has it) aggregates per comic into a temporary table; C comes from it, and the comparison and the
- *     batches read it.
+ *   direct — no triggers: ONE pass over social.comicrating (an index-only scan of (comicid) INCLUDE (score) where
+ *     the platform has it) aggregates per comic, and the same statement derives C and lists the comics that differ;
+ *     each batch counts its comics' ratings again under the UPDATE.
  * Either way only the rows that differ are written: when ratings changed, those comics; when C moved, exactly the
  * comics whose rounded bayesian value moved with it (a change of C by d moves a comic by d*m/(m+count)); when
  * nothing changed, nothing. Comparing all comics also repairs values someone else wrote into those columns.
@@ -61,21 +61,31 @@ static const struct stats_pass accel_pass = {
     " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)",
     0, NULL};
 
-/* Direct mode: what core.comic should hold, from pg_temp.rating_now `s` with C = $C and m = $M. */
+/* Direct mode: what core.comic should hold, from per-comic sums `s` (ratingsum, ratingcount), C and m. */
 #define DIRECT_NEW(C, M)                                                                                            \
     "CASE WHEN s.ratingcount > 0 THEN (s.ratingsum::numeric / s.ratingcount)::numeric(4,2) END,"                  \
     " CASE WHEN s.ratingcount > 0 THEN ((" C "::numeric * " M "::int + s.ratingsum) / (" M "::int + s.ratingcount))" \
     "::numeric(6,4) END, coalesce(s.ratingcount, 0)::int"
-#define DIRECT_JOIN(id) "LEFT JOIN pg_temp.rating_now s ON s.comicid = " id
 
+/*
+ * One pass over the ratings ($1 = m): the per-comic sums, C from them, and the comics that differ, each row carrying
+ * C; when none differs, one row (NULL, C).
+ */
 static const char direct_diff_sql[] =
-    "SELECT c.id FROM core.comic c " DIRECT_JOIN("c.id")
-    " WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" DIRECT_NEW("$1", "$2") ") ORDER BY c.id";
+    "WITH s AS MATERIALIZED (SELECT comicid, sum(score)::bigint AS ratingsum, count(*) AS ratingcount"
+    "   FROM social.comicrating GROUP BY comicid),"
+    " g AS (SELECT round(sum(ratingsum)::numeric / nullif(sum(ratingcount), 0), 4) AS c FROM s),"
+    " d AS (SELECT c.id FROM core.comic c CROSS JOIN g LEFT JOIN s ON s.comicid = c.id"
+    "   WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" DIRECT_NEW("g.c", "$1") "))"
+    " SELECT d.id, g.c FROM g LEFT JOIN d ON true ORDER BY d.id";
 
+/* A batch ($1 ids, $2 C, $3 m): each comic's sums counted again under the UPDATE (index-only where the platform has
+ * (comicid) INCLUDE (score)), so a rating that changed meanwhile is not overwritten with an older value. */
 static const char direct_apply_sql[] =
     "UPDATE core.comic c SET ratingavg = n.avg, ratingbayesian = n.bayes, ratingcount = n.cnt"
-    " FROM (SELECT x.id, " DIRECT_NEW("$2", "$3") " FROM unnest($1::{comic}[]) x (id) " DIRECT_JOIN("x.id")
-    ") n (id, avg, bayes, cnt)"
+    " FROM (SELECT x.id, " DIRECT_NEW("$2", "$3") " FROM unnest($1::{comic}[]) x (id)"
+    "   CROSS JOIN LATERAL (SELECT sum(r.score)::bigint AS ratingsum, count(*) AS ratingcount"
+    "     FROM social.comicrating r WHERE r.comicid = x.id) s) n (id, avg, bayes, cnt)"
     " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)";
 
 /* C from the stats table of the mode, into meta and `c` (NULL when there are no ratings). 0 or -1. */
@@ -109,22 +119,19 @@ static int run_accelerated(struct job_ctx *ctx, const char *m, int64_t *updated,
 
 static int run_direct(struct job_ctx *ctx, const char *m, int64_t *updated, int64_t *would)
 {
-    char c[64];
-    if (stats_begin(ctx, NULL, NULL, 0) ||
-        job_exec(ctx, "ratings.temp_drop", "DROP TABLE IF EXISTS pg_temp.rating_now", 0, NULL) < 0 ||
-        job_exec(ctx, "ratings.aggregate",
-                 "CREATE TEMP TABLE rating_now AS SELECT comicid, sum(score)::bigint AS ratingsum,"
-                 " count(*) AS ratingcount FROM social.comicrating GROUP BY comicid",
-                 0, NULL) < 0 ||
-        job_exec(ctx, "ratings.temp_pk", "ALTER TABLE pg_temp.rating_now ADD PRIMARY KEY (comicid)", 0, NULL) < 0 ||
-        job_exec(ctx, "ratings.temp_analyze", "ANALYZE pg_temp.rating_now", 0, NULL) < 0 ||
-        global_mean(ctx, "pg_temp.rating_now", c, sizeof c))
+    if (stats_begin(ctx, NULL, NULL, 0))
         return -1;
-    const char *p[] = {c[0] ? c : NULL, m};
-    struct stats_pass pass = {"ratings.comics", direct_diff_sql, direct_apply_sql, 2, p};
-    int rc = stats_apply(ctx, &pass, updated, would);
-    if (!ctx->dryrun)
-        job_exec(ctx, "ratings.temp_drop", "DROP TABLE IF EXISTS pg_temp.rating_now", 0, NULL);
+    const char *p[] = {m};
+    PGresult *d = job_query(ctx, "ratings.diff", direct_diff_sql, 1, p);
+    if (!d)
+        return -1;
+    const char *c = pg_val(d, 0, 1);
+    json_object_set_new(ctx->meta, "C", c ? json_real(strtod(c, NULL)) : json_null());
+    int n = pg_val(d, 0, 0) ? PQntuples(d) : 0;
+    const char *ap[] = {c, m};
+    struct stats_pass pass = {"ratings.comics", direct_diff_sql, direct_apply_sql, 2, ap};
+    int rc = stats_apply_rows(ctx, &pass, d, n, updated, would);
+    PQclear(d);
     return rc;
 }
 
@@ -164,7 +171,6 @@ static const struct contract ratings_contract = {
         {"social.comicrating", "comicid", "ratings per comic (best with INCLUDE (score): index-only)", false, NULL},
         {0}},
     .accelerator = "ratings",
-    .temp = true,
 };
 
 const struct job_def job_comics_ratings_recalc = {

@@ -53,7 +53,15 @@ int stats_apply(struct job_ctx *ctx, const struct stats_pass *pass, int64_t *upd
     PGresult *ids = job_query(ctx, pass->what, pass->diff_sql, pass->nparams, pass->params);
     if (!ids)
         return -1;
-    int n = PQntuples(ids), batch = ctx->cfg->batch_rows, rc = 0;
+    int rc = stats_apply_rows(ctx, pass, ids, PQntuples(ids), updated, would);
+    PQclear(ids);
+    return rc;
+}
+
+int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const PGresult *ids, int n,
+                     int64_t *updated, int64_t *would)
+{
+    int batch = ctx->cfg->batch_rows, rc = 0;
     *would += n;
     job_progress(ctx, 0, n);
     for (int from = 0; !ctx->dryrun && from < n; from += batch) {
@@ -75,7 +83,6 @@ int stats_apply(struct job_ctx *ctx, const struct stats_pass *pass, int64_t *upd
             break;
         }
     }
-    PQclear(ids);
     return rc;
 }
 
