@@ -32,9 +32,11 @@ CREATE OR REPLACE FUNCTION pg_temp.demo_partition(parent text, lo date) RETURNS 
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    EXECUTE format('CREATE TABLE IF NOT EXISTS %s_%s PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', parent,
-                   to_char(lo, 'YYYY_MM'), parent, lo::text || ' 00:00:00+00',
-                   (lo + interval '1 month')::date::text || ' 00:00:00+00');
+    IF to_regclass(parent || '_' || to_char(lo, 'YYYY_MM')) IS NULL THEN
+        EXECUTE format('CREATE TABLE %s_%s PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', parent,
+                       to_char(lo, 'YYYY_MM'), parent, lo::text || ' 00:00:00+00',
+                       (lo + interval '1 month')::date::text || ' 00:00:00+00');
+    END IF;
 END $$;
 
 DO $demo$

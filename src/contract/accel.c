@@ -164,7 +164,8 @@ static int apply_one(PGconn *db, const struct accel_def *a, bool install, const 
         fprintf(out, "  %s: failed at COMMIT: %s", a->name, PQerrorMessage(db));
         rc = -1;
     } else {
-        fprintf(out, "  %s: %s\n", a->name, install ? "installed (state rebuilt in the same transaction)" : "removed");
+        fprintf(out, "  %s: %s\n", a->name,
+                !install ? "removed" : a->ntriggers ? "installed (state rebuilt in the same transaction)" : "installed");
     }
     free(sql);
     return rc ? 1 : 0;
