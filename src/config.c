@@ -33,9 +33,19 @@ struct key_def {
 
 static const struct key_def keys[] = {
     S("server", "listen", listen),
-    I("server", "threads", http_threads, 1, 256),
+    S("server", "public_listen", public_listen),
     Z("server", "max_body", max_body_bytes, 1024, 64LL << 20),
     S("server", "port_file", port_file),
+    S("server", "public_port_file", public_port_file),
+    I("server", "event_threads", event_threads, 0, 64),
+    I("server", "handler_threads", handler_threads, 1, 256),
+    I("server", "handler_queue", handler_queue, 0, 100000),
+    I("server", "public_handler_threads", public_handler_threads, 1, 256),
+    I("server", "public_handler_queue", public_handler_queue, 0, 100000),
+    I("server", "max_connections", max_connections, 16, 1000000),
+    I("server", "max_connections_per_client", max_connections_per_client, 0, 1000000),
+    D("server", "head_timeout", head_timeout_ms, 100, 300000),
+    D("server", "keepalive_timeout", keepalive_timeout_ms, 100, 3600000),
     S("database", "url", database_url),
     I("database", "pool_size", db_pool_size, 1, 256),
     S("redis", "url", redis_url),
@@ -84,8 +94,17 @@ void config_init(struct config *c)
 {
     memset(c, 0, sizeof *c);
     c->listen = xstrdup("127.0.0.1:8080");
-    c->http_threads = 8;
+    c->public_listen = xstrdup("");
     c->max_body_bytes = 1 << 20;
+    c->event_threads = 0;
+    c->handler_threads = 8;
+    c->handler_queue = 64;
+    c->public_handler_threads = 8;
+    c->public_handler_queue = 256;
+    c->max_connections = 16384;
+    c->max_connections_per_client = 128;
+    c->head_timeout_ms = 10000;
+    c->keepalive_timeout_ms = 30000;
     c->db_pool_size = 8;
     c->redis_url = xstrdup("redis://127.0.0.1:6379/0");
     c->data_dir = xstrdup("./var");
@@ -351,7 +370,7 @@ static int apply_env(struct config *c, char *err, size_t errlen)
     } env[] = {
         {"COMICBATCH_DATABASE_URL", "database", "url"}, {"COMICBATCH_REDIS_URL", "redis", "url"},
         {"COMICBATCH_LISTEN", "server", "listen"},      {"COMICBATCH_ADMIN_TOKEN", "admin", "token"},
-        {"COMICBATCH_DATA_DIR", "paths", "data_dir"},
+        {"COMICBATCH_DATA_DIR", "paths", "data_dir"},   {"COMICBATCH_PUBLIC_LISTEN", "server", "public_listen"},
     };
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
         const char *v = getenv(env[i].var);
@@ -373,18 +392,35 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
     return apply_env(c, err, errlen);
 }
 
-static int split_listen(struct config *c, char *err, size_t errlen)
+/* Splits `text` ("host:port") of setting `name` into `*host` (owned) and `*port`. */
+static int split_hostport(const char *name, const char *text, char **host, int *port, char *err, size_t errlen)
 {
-    const char *colon = strrchr(c->listen, ':');
+    const char *colon = strrchr(text, ':');
     char *end;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == c->listen || !colon[1] || *end || port < 0 || port > 65535) {
-        snprintf(err, errlen, "server.listen: expected host:port like 127.0.0.1:8080, got \"%s\"", c->listen);
+    long p = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == text || !colon[1] || *end || p < 0 || p > 65535) {
+        snprintf(err, errlen, "%s: expected host:port like 127.0.0.1:8080, got \"%s\"", name, text);
         return -1;
     }
-    free(c->listen_host);
-    c->listen_host = xcheck(strndup(c->listen, (size_t)(colon - c->listen)));
-    c->listen_port = (int)port;
+    free(*host);
+    *host = xcheck(strndup(text, (size_t)(colon - text)));
+    *port = (int)p;
+    return 0;
+}
+
+static int split_listen(struct config *c, char *err, size_t errlen)
+{
+    if (split_hostport("server.listen", c->listen, &c->listen_host, &c->listen_port, err, errlen))
+        return -1;
+    if (!*c->public_listen)
+        return 0;
+    if (split_hostport("server.public_listen", c->public_listen, &c->public_listen_host, &c->public_listen_port,
+                       err, errlen))
+        return -1;
+    if (!strcmp(c->listen, c->public_listen) && c->listen_port != 0) {
+        snprintf(err, errlen, "server.public_listen: must differ from server.listen (\"%s\")", c->listen);
+        return -1;
+    }
     return 0;
 }
 
@@ -445,6 +481,7 @@ void config_finish(struct config *c)
         if (keys[i].type == K_STR)
             free(*(char **)((char *)c + keys[i].offset));
     free(c->listen_host);
+    free(c->public_listen_host);
     for (int i = 0; i < c->njobs; i++)
         free(c->jobs[i].key);
     for (int i = 0; i < c->nproviders; i++) {

@@ -1,6 +1,8 @@
 /*
  * covers — the cover proxy's endpoints (DESIGN §5):
- *   GET  /api/v1/covers/by-url?url=…   public: an allowlisted https image, through the cache
+ *   GET  /api/v1/covers/by-url?url=…   public: an allowlisted https image, through the cache; a non-blocking route:
+ *                                      a hit is answered on the event loop (sendfile), a miss continues on the
+ *                                      handler pool (req_offload)
  *   GET  /api/v1/covers/:comicId       public: the image at core.comic.coverurl, same rules
  *   POST /api/v1/covers/invalidate-cache  admin: delete every cached file → {filesDeleted, bytesFreed}
  * Images answer with `Cache-Control: public, max-age=3600`, a strong ETag (the body's SHA-256), 304 on a matching
@@ -102,6 +104,26 @@ static bool etag_matches(const char *inm, const char *quoted)
     return false;
 }
 
+/* Answers with an open cover file (takes f->fd): 304 when the client has it, else its body with sendfile. */
+static void serve_file(struct http_req *r, struct cover_file *f, enum cover_source src)
+{
+    char etag[COVER_KEY_LEN + 3];
+    snprintf(etag, sizeof etag, "\"%s\"", f->etag);
+    const char *result = src == COVER_FROM_CACHE ? "hit" : "miss";
+    const char *source = src == COVER_FROM_CACHE ? "cache" : "upstream";
+    const char *h[] = {"Content-Type", image_mime(f->type), "Cache-Control", "public, max-age=3600", "ETag", etag,
+                       "Content-Security-Policy", "default-src 'none'; sandbox", NULL};
+    if (etag_matches(req_header(r, "If-None-Match"), etag)) {
+        close(f->fd);
+        count(r, result, source, 0);
+        reply_fd(r, 304, -1, 0, 0, h + 2);
+        return;
+    }
+    count(r, result, source, f->size);
+    reply_fd(r, 200, f->fd, COVER_HDR_BYTES, (uint64_t)f->size, h);
+}
+
+/* From the cache or the upstream (blocks: runs on the handler pool). */
 static void serve(struct http_req *r, const struct url_parts *u)
 {
     struct cover_file f;
@@ -111,36 +133,44 @@ static void serve(struct http_req *r, const struct url_parts *u)
         reply_cover_error(r, &res);
         return;
     }
-    char etag[COVER_KEY_LEN + 3];
-    snprintf(etag, sizeof etag, "\"%s\"", f.etag);
-    const char *result = src == COVER_FROM_CACHE ? "hit" : "miss";
-    const char *source = src == COVER_FROM_CACHE ? "cache" : "upstream";
-    const char *h[] = {"Content-Type", image_mime(f.type), "Cache-Control", "public, max-age=3600", "ETag", etag,
-                       "Content-Security-Policy", "default-src 'none'; sandbox", NULL};
-    if (etag_matches(req_header(r, "If-None-Match"), etag)) {
-        close(f.fd);
-        count(r, result, source, 0);
-        reply_fd(r, 304, -1, 0, 0, h + 2);
-        return;
-    }
-    count(r, result, source, f.size);
-    reply_fd(r, 200, f.fd, COVER_HDR_BYTES, (uint64_t)f.size, h);
+    serve_file(r, &f, src);
 }
 
-void api_cover_by_url(struct http_req *r)
+/* The URL of a by-url request, checked against the policy; false after answering the refusal. */
+static bool by_url_or_reply(struct http_req *r, struct url_parts *u)
 {
     const char *url = req_query(r, "url");
     if (!url || !*url) {
         reply_invalid(r, "url", "Query parameter url is required: the https URL of an image");
-        return;
+        return false;
     }
-    struct url_parts u;
     struct fetch_result res = {0};
-    if (covers_check_url(r->app->covers, url, &u, &res) != COVER_OK) {
+    if (covers_check_url(r->app->covers, url, u, &res) != COVER_OK) {
         reply_cover_error(r, &res);
+        return false;
+    }
+    return true;
+}
+
+/* The by-url request again, on the handler pool: a cache miss (or a hit that raced an invalidation). */
+static void cover_by_url_blocking(struct http_req *r)
+{
+    struct url_parts u;
+    if (by_url_or_reply(r, &u))
+        serve(r, &u);
+}
+
+void api_cover_by_url(struct http_req *r)
+{
+    struct url_parts u;
+    if (!by_url_or_reply(r, &u))
+        return;
+    struct cover_file f;
+    if (covers_open_cached(r->app->covers, &u, &f) == 0) {
+        serve_file(r, &f, COVER_FROM_CACHE); /* a hit never leaves the event loop */
         return;
     }
-    serve(r, &u);
+    req_offload(r, cover_by_url_blocking);
 }
 
 /* Reads core.comic.coverurl into `out` (malloc'd, caller frees). Returns 0, 404 after replying, or -1 after 503. */

@@ -151,6 +151,13 @@ static enum cover_err follow(struct covers *s, struct inflight *in, struct fetch
     return res->err;
 }
 
+int covers_open_cached(const struct covers *s, const struct url_parts *u, struct cover_file *f)
+{
+    char key[COVER_KEY_LEN + 1];
+    cover_cache_key(u->normalized, key);
+    return cover_cache_open(&s->cache, key, f);
+}
+
 enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct cover_file *f,
                           struct fetch_result *res, enum cover_source *src)
 {

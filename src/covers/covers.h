@@ -32,6 +32,13 @@ enum cover_err covers_check_url(const struct covers *s, const char *url, struct 
                                 struct fetch_result *res);
 
 /**
+ * Opens the cached cover for checked URL `u` without waiting on anything but the file system (safe on an event
+ * loop): 0 with `f` filled (the caller owns f->fd), or -1 when it is not cached (then covers_get, on a thread that
+ * may block).
+ */
+int covers_open_cached(const struct covers *s, const struct url_parts *u, struct cover_file *f);
+
+/**
  * The cover for checked URL `u`: from the cache, or fetched (once across concurrent callers) and cached. On COVER_OK
  * `f` is filled — the caller owns f->fd — and `*src` says whether this call fetched it. Otherwise `res` says why
  * (followers of a failed fetch get the leader's result).

@@ -9,17 +9,17 @@
 
 #include "util/log.h"
 
-static void queue(struct http_req *r, unsigned status, struct MHD_Response *resp)
+void reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp)
 {
     if (r->replied) {
         log_error("msg=\"handler replied twice\" route=%s", r->route);
-        MHD_destroy_response(resp);
+        MHD_destroy_response(resp); /* closes the fd of an fd response */
         return;
     }
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
+    if (!MHD_get_response_header(resp, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    r->response = resp;
     r->replied = true;
     r->status = status;
 }
@@ -28,7 +28,7 @@ void reply_bytes(struct http_req *r, unsigned status, const char *content_type, 
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)buf, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, "Content-Type", content_type);
-    queue(r, status, resp);
+    reply_response(r, status, resp);
 }
 
 void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
@@ -44,16 +44,7 @@ void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint
     }
     for (; headers && headers[0] && headers[1]; headers += 2)
         MHD_add_response_header(resp, headers[0], headers[1]);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    if (r->replied) { /* destroying the response closes fd */
-        log_error("msg=\"handler replied twice\" route=%s", r->route);
-        MHD_destroy_response(resp);
-        return;
-    }
-    MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    r->replied = true;
-    r->status = status;
+    reply_response(r, status, resp);
 }
 
 void reply_json(struct http_req *r, unsigned status, json_t *body)
@@ -66,7 +57,7 @@ void reply_json(struct http_req *r, unsigned status, json_t *body)
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-    queue(r, status, resp);
+    reply_response(r, status, resp);
 }
 
 void reply_data(struct http_req *r, unsigned status, json_t *data)
@@ -104,6 +95,21 @@ void reply_invalid(struct http_req *r, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     reply_errorv(r, 400, ERR_VALIDATION, json_pack("{s:s}", "field", field), fmt, ap);
     va_end(ap);
+}
+
+void reply_busy(struct http_req *r, unsigned retry_after_seconds)
+{
+    bool first = !r->replied;
+    reply_error(r, 503, ERR_UNAVAILABLE, NULL, "The server is busy; try again in %u s", retry_after_seconds);
+    char v[16];
+    snprintf(v, sizeof v, "%u", retry_after_seconds);
+    if (first && r->response)
+        MHD_add_response_header(r->response, "Retry-After", v);
+}
+
+void req_offload(struct http_req *r, route_handler fn)
+{
+    r->offload = fn;
 }
 
 void reply_internal(struct http_req *r)

@@ -15,6 +15,10 @@ struct metric_help {
 
 static const struct metric_help helps[] = {
     {"comicbatch_http_requests_total", "counter", "HTTP requests answered, by route pattern and status"},
+    {"comicbatch_http_connections", "gauge", "Open HTTP connections, by listener"},
+    {"comicbatch_http_handler_jobs", "gauge", "Requests on the blocking-handler pool, by listener and state"},
+    {"comicbatch_http_refused_total", "counter",
+     "Connections or requests refused: over the per-client limit, head or keep-alive deadline, handler pool full"},
     {"comicbatch_runs_total", "counter", "Runs finished by this instance, by job and final status"},
     {"comicbatch_run_duration_seconds", "histogram", "Run duration, by job"},
     {"comicbatch_schedule_skew_seconds", "gauge", "Delay between a scheduled slot and its run's start, last seen"},
