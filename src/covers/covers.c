@@ -6,6 +6,7 @@
 #include "covers/covers.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct covers {
     pthread_cond_t cv; /* broadcast when any fetch finishes */
     struct inflight *inflight;
     int ninflight;
+    atomic_uint_fast64_t generation; /* bumped after each invalidation */
 };
 
 struct covers *covers_create(const struct config *cfg, char *err, size_t errlen)
@@ -48,6 +50,7 @@ struct covers *covers_create(const struct config *cfg, char *err, size_t errlen)
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    atomic_init(&s->generation, 1);
     return s;
 }
 
@@ -151,6 +154,21 @@ static enum cover_err follow(struct covers *s, struct inflight *in, struct fetch
     return res->err;
 }
 
+void covers_key(const struct url_parts *u, char key[COVER_KEY_LEN + 1])
+{
+    cover_cache_key(u->normalized, key);
+}
+
+uint64_t covers_generation(const struct covers *s)
+{
+    return atomic_load(&s->generation);
+}
+
+int covers_open_key(const struct covers *s, const char *key, struct cover_file *f)
+{
+    return cover_cache_open(&s->cache, key, f);
+}
+
 int covers_open_cached(const struct covers *s, const struct url_parts *u, struct cover_file *f)
 {
     char key[COVER_KEY_LEN + 1];
@@ -204,5 +222,8 @@ enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct co
 
 int covers_invalidate(struct covers *s, int64_t *files, int64_t *bytes)
 {
-    return cover_cache_invalidate(&s->cache, files, bytes);
+    int rc = cover_cache_invalidate(&s->cache, files, bytes);
+    /* After the files are gone: a reply prepared before now (from a file opened before the unlink) is stale. */
+    atomic_fetch_add(&s->generation, 1);
+    return rc;
 }

@@ -31,12 +31,24 @@ void covers_destroy(struct covers *s);
 enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u,
                                 struct fetch_result *res);
 
+/** The cache key of checked URL `u` (hex SHA-256 of its normalised form) into `key`. */
+void covers_key(const struct url_parts *u, char key[COVER_KEY_LEN + 1]);
+
+/**
+ * A counter bumped after every invalidation: a reply prepared from a cached file under an older generation must
+ * not be used again.
+ */
+uint64_t covers_generation(const struct covers *s);
+
 /**
  * Opens the cached cover for checked URL `u` without waiting on anything but the file system (safe on an event
  * loop): 0 with `f` filled (the caller owns f->fd), or -1 when it is not cached (then covers_get, on a thread that
  * may block).
  */
 int covers_open_cached(const struct covers *s, const struct url_parts *u, struct cover_file *f);
+
+/** covers_open_cached by key. */
+int covers_open_key(const struct covers *s, const char *key, struct cover_file *f);
 
 /**
  * The cover for checked URL `u`: from the cache, or fetched (once across concurrent callers) and cached. On COVER_OK

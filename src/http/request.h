@@ -22,6 +22,8 @@ struct app;
 struct http_auth;
 struct MHD_Connection;
 struct MHD_Response;
+struct http_respcache;
+struct http_shared;
 
 enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_ADMIN_TOKEN, PRINCIPAL_SESSION };
 
@@ -47,6 +49,9 @@ struct http_req {
     unsigned status; /* set by the reply */
     bool replied;
     struct MHD_Response *response; /* the prepared reply, queued by the server (owned until then) */
+    bool cork;                     /* a file reply: hold its head back to leave in one packet with the body */
+    struct http_respcache *cache;  /* the listener's shared prepared replies (respcache.h) */
+    struct http_shared *shared;    /* a shared reply this request holds (released by the server) */
     route_handler offload;         /* set by req_offload: continue with this on the handler pool */
 };
 
@@ -93,6 +98,22 @@ void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint
  * the response already says how it may be cached.
  */
 void reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp);
+
+/**
+ * The prepared reply the listener keeps under `key` for generation `gen` (see http/respcache.h), or NULL. The
+ * request holds it until it ends: read its tag, then answer with reply_cached or anything else.
+ */
+const struct http_shared *req_cached(struct http_req *r, const char *key, uint64_t gen);
+
+/** Answers with the reply found by req_cached (its status, headers and body, shared). */
+void reply_cached(struct http_req *r);
+
+/**
+ * Answers like reply_fd, and keeps the prepared reply in the listener's cache under `key`, `tag` and `gen` for
+ * later requests (req_cached); the entry records `size` as its body length.
+ */
+void reply_fd_shared(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
+                     const char *const *headers, const char *key, const char *tag, uint64_t gen);
 
 /** Answers 503 UNAVAILABLE with `Retry-After: seconds`: the server is too busy to take the request now. */
 void reply_busy(struct http_req *r, unsigned retry_after_seconds);

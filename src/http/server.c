@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 #include "http/auth.h"
 #include "http/conns.h"
 #include "http/pool.h"
+#include "http/reqstats.h"
+#include "http/respcache.h"
 #include "http/sse.h"
 #include "http/static.h"
 #include "util/log.h"
@@ -33,6 +36,9 @@
 #include "util/xalloc.h"
 
 #define RETRY_AFTER_SECONDS 1
+/* libmicrohttpd's memory per connection: read buffer, request head, response head. It bounds the request head
+ * (about half of it; past that the client gets 431) and is zeroed after every request, so it is kept small. */
+#define CONNECTION_MEMORY (16 * 1024)
 #define LOG_EVERY_MS 1000 /* libmicrohttpd's own messages: at most one line per listener per second */
 
 struct http_server {
@@ -40,7 +46,10 @@ struct http_server {
     struct http_server_opts o;
     char name[32];
     struct route *routes; /* the routes this listener answers (a filtered copy of o.routes) */
+    const char **route_names; /* routes[i].pattern, the metrics labels */
     size_t nroutes;
+    struct http_reqstats *stats;
+    struct http_respcache *respcache; /* prepared replies shared by requests (cover cache hits) */
     struct http_conns *conns;
     struct http_pool *pool;
     int port;
@@ -54,9 +63,11 @@ struct req_state {
     struct http_req r;
     struct http_server *s;
     struct http_job job;
+    size_t slot;       /* the route's counter slot (reqstats.h) */
     route_handler run; /* what the pool job runs */
     bool auth;         /* the job authenticates the caller first (admin routes) */
     bool dispatched;   /* on the pool: the next call queues the prepared reply */
+    int corked_fd;     /* the socket corked for a file reply, uncorked when it is sent; -1 = none */
     char *body;
     size_t len, cap;
     bool too_large;
@@ -156,6 +167,7 @@ static void dispatch(struct http_server *s, struct req_state *st)
     bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
     if (s->o.surface != HTTP_SERVE_PUBLIC && get && static_owns(r->path)) {
         r->route = "/admin/*";
+        st->slot = HTTP_REQSTATS_PAGES;
         static_serve(r);
         return;
     }
@@ -174,7 +186,25 @@ static void dispatch(struct http_server *s, struct req_state *st)
     case ROUTER_FOUND:
         break;
     }
+    st->slot = idx;
     dispatch_route(s, st, &s->routes[idx]);
+}
+
+static struct http_conn *conn_of(struct MHD_Connection *conn);
+
+/*
+ * libmicrohttpd 0.9.75 pushes the head of a file (sendfile) reply as a packet of its own, so the client is woken
+ * twice per reply. Corking the socket (TCP_CORK) before the reply is queued holds the head back until the body
+ * follows, as nginx's tcp_nopush does; on_completed uncorks it, which pushes the last partial segment at once.
+ * libmicrohttpd's own cork bookkeeping stays right: it believes the socket uncorked, and if it corks and uncorks
+ * a large body itself, the final uncork here is a no-op.
+ */
+static void cork(struct req_state *st)
+{
+    struct http_conn *c = conn_of(st->r.conn);
+    int on = 1;
+    if (c && setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0)
+        st->corked_fd = c->fd;
 }
 
 /* Queues the prepared reply (event loop) and counts it. */
@@ -185,10 +215,15 @@ static enum MHD_Result queue_reply(struct http_server *s, struct req_state *st)
         reply_internal(r);
     if (!r->response)
         return MHD_NO;
+    if (r->cork && strcmp(r->method, "HEAD"))
+        cork(st);
     enum MHD_Result ok = MHD_queue_response(r->conn, r->status, r->response);
-    MHD_destroy_response(r->response);
+    if (!r->shared || r->response != r->shared->resp)
+        MHD_destroy_response(r->response);
     r->response = NULL;
-    metrics_http(s->o.metrics, r->route, r->status);
+    http_shared_unref(r->shared); /* queued: libmicrohttpd holds the response while it sends it */
+    r->shared = NULL;
+    http_reqstats_count(s->stats, s->o.metrics, st->slot, r->route, r->status);
     return ok;
 }
 
@@ -209,8 +244,10 @@ static struct req_state *begin_request(struct http_server *s, struct MHD_Connect
         http_conn_head_received(c);
     struct req_state *st = xcalloc(1, sizeof *st);
     st->s = s;
+    st->corked_fd = -1;
+    st->slot = HTTP_REQSTATS_UNMATCHED;
     st->r = (struct http_req){.app = s->o.app, .auth = &s->o.auth, .conn = conn, .method = method, .path = url,
-                              .body = "", .route = "unmatched"};
+                              .body = "", .route = "unmatched", .cache = s->respcache};
     st->too_large = declared_too_large(conn, (size_t)s->o.max_body);
     return st;
 }
@@ -246,8 +283,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct http_server *s = cls;
     struct req_state *st = *con_cls;
     if (st) {
-        if (st->r.response) /* prepared but never queued: the server stopped first */
-            MHD_destroy_response(st->r.response);
+        if (st->corked_fd >= 0) {
+            int off = 0;
+            setsockopt(st->corked_fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+        }
+        if (st->r.response && (!st->r.shared || st->r.response != st->r.shared->resp))
+            MHD_destroy_response(st->r.response); /* prepared but never queued: the server stopped first */
+        http_shared_unref(st->r.shared);
         free(st->body);
         free(st);
         *con_cls = NULL;
@@ -300,6 +342,7 @@ static void publish_metrics(void *arg)
     if (now - s->last_metrics_ms < 1000)
         return;
     s->last_metrics_ms = now;
+    http_reqstats_publish(s->stats, s->o.metrics, s->route_names);
     struct http_conns_stats c = http_conns_stats(s->conns);
     struct http_pool_stats p = http_pool_stats(s->pool);
     char l[96];
@@ -326,11 +369,16 @@ static void publish_metrics(void *arg)
 static void filter_routes(struct http_server *s)
 {
     s->routes = xcalloc(s->o.nroutes, sizeof *s->routes);
+    s->route_names = xcalloc(s->o.nroutes, sizeof *s->route_names);
     for (size_t i = 0; i < s->o.nroutes; i++) {
         bool pub = s->o.routes[i].flags & ROUTE_PUBLIC_SURFACE;
-        if (s->o.surface == HTTP_SERVE_ALL || pub == (s->o.surface == HTTP_SERVE_PUBLIC))
+        if (s->o.surface == HTTP_SERVE_ALL || pub == (s->o.surface == HTTP_SERVE_PUBLIC)) {
+            s->route_names[s->nroutes] = s->o.routes[i].pattern;
             s->routes[s->nroutes++] = s->o.routes[i];
+        }
     }
+    s->stats = http_reqstats_create(s->nroutes);
+    s->respcache = http_respcache_create();
 }
 
 static int start_parts(struct http_server *s, char *err, size_t errlen)
@@ -371,7 +419,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
         NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
         MHD_OPTION_ARRAY, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)s->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         (unsigned)1, MHD_OPTION_END);
 }
@@ -418,7 +467,12 @@ void http_server_destroy(struct http_server *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     http_pool_destroy(s->pool);
+    http_respcache_destroy(s->respcache); /* no connection is left to hold an entry */
     http_conns_destroy(s->conns);
+    if (s->stats) /* what the timer thread had not published yet */
+        http_reqstats_publish(s->stats, s->o.metrics, s->route_names);
+    http_reqstats_destroy(s->stats);
+    free(s->route_names);
     free(s->routes);
     free(s);
 }
