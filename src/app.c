@@ -129,7 +129,7 @@ int app_start(struct app *a, char *err, size_t errlen)
     }
     if (listener_start(a->listener, err, errlen))
         goto fail;
-    if (!(a->covers = covers_create(&a->cfg, err, errlen)))
+    if (!(a->covers = covers_create(&a->cfg, &a->metrics, err, errlen)))
         goto fail;
     if (start_http(a, err, errlen))
         goto fail;

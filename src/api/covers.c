@@ -57,18 +57,10 @@ static struct status_map status_of(enum cover_err e)
     return (struct status_map){500, ERR_INTERNAL};
 }
 
-/* `result` and `source` are complete label texts (literals: this runs on every hit, no formatting). */
-static void count(struct http_req *r, const char *result, const char *source, int64_t bytes)
-{
-    metrics_add(&r->app->metrics, "comicbatch_cover_cache_total", result, 1);
-    if (bytes > 0)
-        metrics_add(&r->app->metrics, "comicbatch_cover_cache_bytes_total", source, (double)bytes);
-}
-
 static void reply_cover_error(struct http_req *r, const struct fetch_result *res)
 {
     struct status_map m = status_of(res->err);
-    count(r, "result=\"error\"", NULL, 0);
+    covers_count(r->app->covers, COVER_REFUSED, 0);
     json_t *details = json_pack("{s:s,s:s}", "field", "url", "reason", res->reason ? res->reason : "invalid");
     if (res->hops)
         json_object_set_new(details, "redirects", json_integer(res->hops));
@@ -128,17 +120,16 @@ static void serve_file(struct http_req *r, struct cover_file *f, enum cover_sour
 {
     char etag[COVER_KEY_LEN + 3];
     quote_etag(f->etag, etag);
-    const char *result = src == COVER_FROM_CACHE ? "result=\"hit\"" : "result=\"miss\"";
-    const char *source = src == COVER_FROM_CACHE ? "source=\"cache\"" : "source=\"upstream\"";
+    enum cover_outcome outcome = src == COVER_FROM_CACHE ? COVER_HIT : COVER_MISS;
     if (etag_matches(req_header(r, "If-None-Match"), etag)) {
         close(f->fd);
-        count(r, result, source, 0);
+        covers_count(r->app->covers, outcome, 0);
         reply_not_modified(r, etag);
         return;
     }
     const char *h[] = {"Content-Type", image_mime(f->type), "Cache-Control", COVER_CACHE_CONTROL, "ETag", etag,
                        "Content-Security-Policy", COVER_CSP, NULL};
-    count(r, result, source, f->size);
+    covers_count(r->app->covers, outcome, f->size);
     if (key)
         reply_fd_shared(r, 200, f->fd, COVER_HDR_BYTES, (uint64_t)f->size, h, key, etag, gen);
     else
@@ -152,11 +143,11 @@ static bool serve_prepared(struct http_req *r, const char *key, uint64_t gen)
     if (!e)
         return false;
     if (etag_matches(req_header(r, "If-None-Match"), e->tag)) {
-        count(r, "result=\"hit\"", NULL, 0);
+        covers_count(r->app->covers, COVER_HIT, 0);
         reply_not_modified(r, e->tag);
         return true;
     }
-    count(r, "result=\"hit\"", "source=\"cache\"", (int64_t)e->size);
+    covers_count(r->app->covers, COVER_HIT, (int64_t)e->size);
     reply_cached(r);
     return true;
 }

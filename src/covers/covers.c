@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util/metrics.h"
 #include "util/xalloc.h"
 
 /* One fetch in flight. Freed by whoever drops the last reference (the leader or the last follower). */
@@ -33,9 +34,34 @@ struct covers {
     struct inflight *inflight;
     int ninflight;
     atomic_uint_fast64_t generation; /* bumped after each invalidation */
+    atomic_uint_fast64_t answers[3];  /* by enum cover_outcome */
+    atomic_uint_fast64_t bytes[2];    /* from the cache, from upstream */
 };
 
-struct covers *covers_create(const struct config *cfg, char *err, size_t errlen)
+static void attach_counters(struct covers *s, struct metrics *m)
+{
+    static const char *const outcome[] = {"result=\"hit\"", "result=\"miss\"", "result=\"error\""};
+    static const char *const source[] = {"source=\"cache\"", "source=\"upstream\""};
+    for (int i = 0; i < 3; i++) {
+        atomic_init(&s->answers[i], 0);
+        if (m)
+            metrics_attach_counter(m, "comicbatch_cover_cache_total", outcome[i], &s->answers[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        atomic_init(&s->bytes[i], 0);
+        if (m)
+            metrics_attach_counter(m, "comicbatch_cover_cache_bytes_total", source[i], &s->bytes[i]);
+    }
+}
+
+void covers_count(struct covers *s, enum cover_outcome o, int64_t bytes)
+{
+    atomic_fetch_add_explicit(&s->answers[o], 1, memory_order_relaxed);
+    if (bytes > 0 && o != COVER_REFUSED)
+        atomic_fetch_add_explicit(&s->bytes[o == COVER_MISS], (uint64_t)bytes, memory_order_relaxed);
+}
+
+struct covers *covers_create(const struct config *cfg, struct metrics *metrics, char *err, size_t errlen)
 {
     struct covers *s = xcalloc(1, sizeof *s);
     if (fetch_opts_init(&s->fetch, cfg->cover_allowed_hosts, cfg->cover_allow_loopback, cfg->cover_max_bytes,
@@ -51,6 +77,7 @@ struct covers *covers_create(const struct config *cfg, char *err, size_t errlen)
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     atomic_init(&s->generation, 1);
+    attach_counters(s, metrics);
     return s;
 }
 

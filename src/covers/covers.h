@@ -18,11 +18,24 @@
 
 struct config;
 struct covers;
+struct metrics;
 
 enum cover_source { COVER_FROM_CACHE = 0, COVER_FROM_UPSTREAM = 1 };
 
-/** Builds the service from the [storage] cover_* settings. NULL with `err` naming the setting. */
-struct covers *covers_create(const struct config *cfg, char *err, size_t errlen);
+/**
+ * Builds the service from the [storage] cover_* settings; its counters are attached to `metrics` (which must
+ * not be rendered after covers_destroy). NULL with `err` naming the setting.
+ */
+struct covers *covers_create(const struct config *cfg, struct metrics *metrics, char *err, size_t errlen);
+
+/** What one cover request came to, for comicbatch_cover_cache_total. */
+enum cover_outcome { COVER_HIT = 0, COVER_MISS = 1, COVER_REFUSED = 2 };
+
+/**
+ * Counts one answer and `bytes` of body sent from the cache (a hit) or just fetched (a miss). Lock-free: it runs on
+ * every cache hit.
+ */
+void covers_count(struct covers *s, enum cover_outcome o, int64_t bytes);
 
 /** Frees the service. No request may be using it. */
 void covers_destroy(struct covers *s);

@@ -39,6 +39,8 @@
 /* libmicrohttpd's memory per connection: read buffer, request head, response head. It bounds the request head
  * (about half of it; past that the client gets 431) and is zeroed after every request, so it is kept small. */
 #define CONNECTION_MEMORY (16 * 1024)
+/* Event-loop threads that get a prepared-reply cache of their own (respcache.h); more threads go without. */
+#define RESPCACHE_THREADS 16
 #define LOG_EVERY_MS 1000 /* libmicrohttpd's own messages: at most one line per listener per second */
 
 struct http_server {
@@ -49,7 +51,10 @@ struct http_server {
     const char **route_names; /* routes[i].pattern, the metrics labels */
     size_t nroutes;
     struct http_reqstats *stats;
-    struct http_respcache *respcache; /* prepared replies shared by requests (cover cache hits) */
+    /* Prepared replies shared by requests (cover cache hits), one cache per event-loop thread: no lock or
+     * response is ever shared between two threads, so a thread preempted on a busy machine stalls no other. */
+    struct http_respcache *respcache[RESPCACHE_THREADS];
+    atomic_int next_cache;
     struct http_conns *conns;
     struct http_pool *pool;
     int port;
@@ -130,6 +135,7 @@ static void offload(struct http_server *s, struct req_state *st, route_handler f
     st->run = fn;
     st->auth = auth;
     st->r.offload = NULL;
+    st->r.cache = NULL; /* a thread's cache stays with its thread */
     st->dispatched = true;
     st->job.run = run_job;
     st->job.after = resume_job;
@@ -233,6 +239,18 @@ static struct http_conn *conn_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+/* The prepared-reply cache of the calling event-loop thread (each serves one listener for its life), or NULL. */
+static struct http_respcache *thread_cache(struct http_server *s)
+{
+    static _Thread_local const struct http_server *owner;
+    static _Thread_local int slot;
+    if (owner != s) {
+        owner = s;
+        slot = atomic_fetch_add(&s->next_cache, 1);
+    }
+    return slot < RESPCACHE_THREADS ? s->respcache[slot] : NULL;
+}
+
 /* First call for a request: its head is complete. NULL when the connection was refused (close it). */
 static struct req_state *begin_request(struct http_server *s, struct MHD_Connection *conn, const char *url,
                                        const char *method)
@@ -247,7 +265,7 @@ static struct req_state *begin_request(struct http_server *s, struct MHD_Connect
     st->corked_fd = -1;
     st->slot = HTTP_REQSTATS_UNMATCHED;
     st->r = (struct http_req){.app = s->o.app, .auth = &s->o.auth, .conn = conn, .method = method, .path = url,
-                              .body = "", .route = "unmatched", .cache = s->respcache};
+                              .body = "", .route = "unmatched", .cache = thread_cache(s)};
     st->too_large = declared_too_large(conn, (size_t)s->o.max_body);
     return st;
 }
@@ -378,7 +396,8 @@ static void filter_routes(struct http_server *s)
         }
     }
     s->stats = http_reqstats_create(s->nroutes);
-    s->respcache = http_respcache_create();
+    for (int i = 0; i < RESPCACHE_THREADS && i < s->o.event_threads; i++)
+        s->respcache[i] = http_respcache_create();
 }
 
 static int start_parts(struct http_server *s, char *err, size_t errlen)
@@ -467,7 +486,8 @@ void http_server_destroy(struct http_server *s)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     http_pool_destroy(s->pool);
-    http_respcache_destroy(s->respcache); /* no connection is left to hold an entry */
+    for (int i = 0; i < RESPCACHE_THREADS; i++)
+        http_respcache_destroy(s->respcache[i]); /* no connection is left to hold an entry */
     http_conns_destroy(s->conns);
     if (s->stats) /* what the timer thread had not published yet */
         http_reqstats_publish(s->stats, s->o.metrics, s->route_names);

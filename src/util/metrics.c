@@ -73,6 +73,16 @@ void metrics_add(struct metrics *m, const char *name, const char *labels, double
     pthread_mutex_unlock(&m->mu);
 }
 
+int metrics_attach_counter(struct metrics *m, const char *name, const char *labels, const atomic_uint_fast64_t *value)
+{
+    pthread_mutex_lock(&m->mu);
+    struct metric_series *s = find_or_add(m, name, labels);
+    if (s)
+        s->counter = value;
+    pthread_mutex_unlock(&m->mu);
+    return s ? 0 : -1;
+}
+
 void metrics_set(struct metrics *m, const char *name, const char *labels, double v)
 {
     pthread_mutex_lock(&m->mu);
@@ -167,7 +177,9 @@ char *metrics_render(struct metrics *m)
                 continue;
             if (!printed++)
                 append(&buf, &len, &cap, "# HELP %s %s\n# TYPE %s %s\n", mh->name, mh->help, mh->name, mh->type);
-            append(&buf, &len, &cap, "%s{%s} %.17g\n", m->series[i].name, m->series[i].labels, m->series[i].value);
+            const struct metric_series *ms = &m->series[i];
+            double v = ms->counter ? (double)atomic_load(ms->counter) : ms->value;
+            append(&buf, &len, &cap, "%s{%s} %.17g\n", ms->name, ms->labels, v);
         }
     }
     append(&buf, &len, &cap, "# HELP comicbatch_leader 1 when this instance is the scheduler leader\n"
