@@ -3,9 +3,11 @@
 # and the pinned npm packages of the test harness (tests/package-lock.json). Idempotent; quiet when all is there.
 set -eu
 pkgs="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev
-libcurl4-openssl-dev libinih-dev libcriterion-dev libssl-dev zlib1g-dev postgresql-15 postgresql-client-15
-redis-server redis-tools nodejs npm"
+libcurl4-openssl-dev libinih-dev libcriterion-dev libssl-dev zlib1g-dev libsystemd-dev postgresql-15 postgresql-client-15
+redis-server redis-tools nodejs npm tzdata"
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs="$pkgs chromium"
+# make test: systemd-analyze (unit checks), promtool + prometheus (alert rules, dashboard queries), groff (man pages)
+[ "${WITH_TEST_TOOLS:-0}" = 1 ] && pkgs="$pkgs systemd prometheus groff-base"
 [ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs nginx-light wrk hyperfine"
 { [ "${CI:-}" = true ] || [ "${FUZZ:-0}" = 1 ]; } && pkgs="$pkgs clang" # libFuzzer targets (scripts/fuzz.sh)
 missing=""

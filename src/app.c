@@ -13,7 +13,8 @@
 #include "jobs/analytics_flush.h"
 #include "runs/crawler_events.h"
 #include "runs/hasnew_events.h"
-#include "runs/leader.h"
+#include "runs/scheduling.h"
+#include "sched/leader.h"
 #include "runs/listener.h"
 #include "runs/worker.h"
 #include "store/pg.h"
@@ -113,7 +114,9 @@ int app_start(struct app *a, char *err, size_t errlen)
     }
     if (!(a->workers = worker_pool_create(a, a->cfg.workers, err, errlen)))
         goto fail;
-    if (a->cfg.scheduler_enabled && !(a->leader = leader_create(a, err, errlen)))
+    scheduling_host_init(&a->sched_host, a);
+    struct leader_opts lo = {.cfg = &a->cfg, .metrics = &a->metrics, .instance = a->instance, .host = &a->sched_host};
+    if (a->cfg.scheduler_enabled && !(a->leader = leader_create(&lo, err, errlen)))
         goto fail;
     if (a->cfg.hasnew_events) {
         if (!(a->hasnew_events = hasnew_events_create(&a->cfg, &a->metrics)) ||

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "sched/tick.h"
 #include "util/metrics.h"
 
 struct pgpool;
@@ -32,6 +33,7 @@ struct app {
     struct crawler_events *crawler_events; /* crawler.source_health events (runs/crawler_events.h) */
     struct hasnew_events *hasnew_events; /* event-driven hasnew recalcs (runs/hasnew_events.h) */
     struct leader *leader;
+    struct sched_host sched_host; /* what the leader asks of the run model (runs/scheduling.h) */
     struct http_server *http;        /* [server] listen: everything, or the private surfaces */
     struct http_server *http_public; /* [server] public_listen: the cover routes (NULL when not configured) */
     struct events_feed *events;      /* feeds the admin pages' event streams (api/events.c) */

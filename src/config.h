@@ -1,27 +1,37 @@
 /*
  * config — the daemon's settings: an INI file (`--config FILE`) whose sections map to the seed's dotted keys
  * (`[storage] cover_cache_dir` is `storage.cover_cache_dir`), then environment overrides (DESIGN §1):
- * COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN, COMICBATCH_ADMIN_TOKEN, COMICBATCH_DATA_DIR,
- * COMICBATCH_PUBLIC_LISTEN.
- * Every key is declared once in a table in config.c with its type and bounds; an unknown key, a malformed value or a
- * missing required setting is an error naming the key (and the file line when it came from the file).
- * Per-job sections `[job.KEY]` carry `timeout`, `misfire`; provider sections `[provider.NAME]` carry `dump`.
+ * COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN, COMICBATCH_PUBLIC_LISTEN, COMICBATCH_ADMIN_TOKEN,
+ * COMICBATCH_DATA_DIR.
+ * Every key is declared once in a table in config.c (config_keys()) with its type, bounds, default, environment
+ * variable, whether a reload applies it, and a help sentence: the parser, the defaults, `comicbatch.ini.example`,
+ * the man page comicbatch.ini(5) and the README's configuration table all come from that table. An unknown key, a
+ * malformed value or a missing required setting is an error naming the key (and the file line when it came from
+ * the file). Per-job sections `[job.KEY]` carry `timeout`, `misfire`; provider sections `[provider.NAME]` carry
+ * `dump`, `allow_insecure_loopback` (template rows of the same table).
+ *
+ * Reload (SIGHUP, config_reload.h): keys flagged CONFIG_RELOAD may change while worker threads read them, so their
+ * fields below are `_Atomic` (every plain read is then an atomic load) and the writer stores them atomically; a
+ * reloaded string replaces the pointer and the old string is kept ("retired") until config_finish, so a reader
+ * holding the old pointer never sees it freed. `[job.KEY]` entries are append-only for the same reason.
  */
 #ifndef COMICBATCH_CONFIG_H
 #define COMICBATCH_CONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define CONFIG_MAX_JOBS 32
 #define CONFIG_MAX_PROVIDERS 8
+#define CONFIG_MAX_RETIRED 256 /* strings replaced by reloads, kept until config_finish */
 
 /** Per-job overrides from `[job.KEY]`; fields left at -1 mean "registry default". */
 struct job_settings {
     char *key;
-    int64_t timeout_ms;
-    int misfire; /* -1 default, else enum misfire_policy */
+    _Atomic int64_t timeout_ms; /* reloadable */
+    _Atomic int misfire;        /* -1 default, else enum misfire_policy; reloadable */
 };
 
 struct provider_settings {
@@ -39,6 +49,7 @@ struct config {
     char *public_listen;   /* host:port of the public cover routes, COMICBATCH_PUBLIC_LISTEN; empty = none */
     char *public_listen_host; /* derived from public_listen */
     int public_listen_port;   /* derived from public_listen */
+    int http_threads;      /* unused, accepted for old files */
     int64_t max_body_bytes;
     char *port_file;       /* if set, the bound port is written here once listening (tests) */
     char *public_port_file; /* the same for public_listen */
@@ -61,14 +72,14 @@ struct config {
     int workers;
     int heartbeat_seconds;
     int lease_seconds;
-    int retention_days;
-    int64_t default_timeout_ms;
-    int alert_after;
+    _Atomic int retention_days;
+    _Atomic int64_t default_timeout_ms;
+    _Atomic int alert_after;
     char *alert_webhook_url;
-    int misfire_grace_seconds;
+    _Atomic int misfire_grace_seconds;
     int scheduler_enabled;
     /* [jobs] */
-    int viewhistory_cap;
+    _Atomic int viewhistory_cap;
     int rating_min_votes;
     int batch_rows;
     int hasnew_events;     /* recalculate hasnew on chapter/read NOTIFYs (1) or leave it to the sweep (0) */
@@ -89,14 +100,46 @@ struct config {
     char *cover_resolve;   /* tests: "host:port:addr …" pinned resolutions (CURLOPT_RESOLVE) */
     /* [metadata] [metadata.series_refresh] */
     char *metadata_provider;
-    char *series_refresh_cron;
-    int series_refresh_batch_size;
-    int series_refresh_min_age_days;
+    char *_Atomic series_refresh_cron;
+    _Atomic int series_refresh_batch_size;
+    _Atomic int series_refresh_min_age_days;
+    /* [log] */
+    _Atomic int log_level;  /* enum log_level (util/log.h) */
+    _Atomic int log_format; /* enum log_format (util/log.h) */
     /* [job.KEY] and [provider.NAME] */
     struct job_settings jobs[CONFIG_MAX_JOBS];
-    int njobs;
+    _Atomic int njobs; /* append-only: an entry is complete before njobs counts it */
     struct provider_settings providers[CONFIG_MAX_PROVIDERS];
     int nproviders;
+    /* strings replaced by reloads (never freed before config_finish: a reader may still hold one) */
+    char *retired[CONFIG_MAX_RETIRED];
+    int nretired;
+};
+
+enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL, CONFIG_DURATION, CONFIG_BYTES, CONFIG_ENUM };
+
+enum config_flag {
+    CONFIG_RELOAD = 1,     /* SIGHUP applies a new value (the field is _Atomic) */
+    CONFIG_REQUIRED = 2,   /* `serve` refuses to start without it */
+    CONFIG_SECRET = 4,     /* never printed (reload log, docs show no example value) */
+    CONFIG_TESTS_ONLY = 8, /* a switch for the test suites; never set it in production */
+    CONFIG_TEMPLATE = 16,  /* section is a template (`job.KEY`, `provider.NAME`); offset is into its struct */
+};
+
+/** One setting: where it lives, how it is parsed, its default and its documentation. */
+struct config_key {
+    const char *section;   /* "server", or a template "job.KEY" / "provider.NAME" */
+    const char *name;
+    enum config_type type;
+    size_t offset;         /* into struct config, or into job_settings/provider_settings for templates */
+    int64_t min, max;      /* CONFIG_INT; CONFIG_DURATION (ms); CONFIG_BYTES */
+    const char *choices;   /* CONFIG_ENUM: "a|b|c"; the stored int is the index */
+    const char *dflt;      /* the default as text, applied by config_init; NULL: unset */
+    const char *shown;     /* the default as the docs show it, when dflt is NULL or derived; NULL: dflt */
+    const char *example;   /* a value for the example file when there is no default (or for a template) */
+    const char *env;       /* the environment variable that overrides it, or NULL */
+    unsigned flags;        /* enum config_flag */
+    const char *help;      /* one or two sentences; `code` in backticks */
 };
 
 /** Fills `c` with defaults (data_dir "./var", listen 127.0.0.1:8080, …). Release with config_finish. */
@@ -120,7 +163,29 @@ const struct job_settings *config_job(const struct config *c, const char *key);
 /** The `[provider.NAME]` settings for `name`, or NULL. Borrowed. */
 const struct provider_settings *config_provider(const struct config *c, const char *name);
 
-/** Frees every owned string. */
+/** Frees every owned string (retired ones included). */
 void config_finish(struct config *c);
+
+/** The settings table (static storage, in documentation order); `*n` gets its length. */
+const struct config_key *config_keys(size_t *n);
+
+/**
+ * Writes the value of key `k` held at `base` (a struct config, or a job/provider settings struct for template keys)
+ * as text, the way the file would spell it ("" for an unset string). Returns buf.
+ */
+const char *config_value_text(const void *base, const struct config_key *k, char *buf, size_t len);
+
+/**
+ * Copies the value of `k` from `src` to `dst` (both bases as for config_value_text) with an atomic store; a string
+ * is duplicated and the one it replaces is retired into `owner` (freed by config_finish). Returns 0, or -1 when the
+ * retired list is full (nothing changed).
+ */
+int config_copy_value(struct config *owner, void *dst, const void *src, const struct config_key *k);
+
+/**
+ * The `[job.KEY]` entry for `key`, appended (with default values) when absent. NULL when CONFIG_MAX_JOBS are in
+ * use. Safe while other threads read the config: the entry is complete before it is counted.
+ */
+struct job_settings *config_job_entry(struct config *c, const char *key);
 
 #endif

@@ -11,10 +11,13 @@
 #include <time.h>
 
 #include "app.h"
+#include "cli/service.h"
+#include "cli/usage.h"
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
-#include "runs/runstore.h"
+#include "runs/runs.h"
+#include "runs/schedule.h"
 #include "runs/worker.h"
 #include "sched/cron.h"
 #include "store/migrate.h"
@@ -24,26 +27,6 @@
 #include "util/xalloc.h"
 #include "version.h"
 
-static const char usage[] =
-    "comicbatch " COMICBATCH_VERSION " — batch jobs and maintenance back office for a comic platform\n"
-    "\n"
-    "Usage: comicbatch [--config FILE] COMMAND [ARGS]\n"
-    "\n"
-    "Commands:\n"
-    "  serve                          run the daemon: API, admin pages, scheduler, workers\n"
-    "  migrate                        apply pending database migrations\n"
-    "  run JOBKEY [--params JSON] [--dry-run]\n"
-    "                                 run a job now, synchronously, and print the run as JSON\n"
-    "  jobs                           list the registered jobs and their schedule\n"
-    "  cron-next 'EXPR' [N]           print the next N (default 5) UTC fire times of a cron expression\n"
-    "\n"
-    "Options:\n"
-    "  --config FILE   INI settings file (see README); environment overrides it:\n"
-    "                  COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN,\n"
-    "                  COMICBATCH_ADMIN_TOKEN, COMICBATCH_DATA_DIR\n"
-    "  --help          this text\n"
-    "  --version       print the version\n";
-
 static int load_config(struct config *c, const char *path, bool need_token)
 {
     char err[1024];
@@ -52,6 +35,8 @@ static int load_config(struct config *c, const char *path, bool need_token)
         fprintf(stderr, "comicbatch: configuration error: %s\n", err);
         return -1;
     }
+    log_set_level((enum log_level)c->log_level);
+    log_set_format((enum log_format)c->log_format);
     return 0;
 }
 
@@ -105,36 +90,34 @@ static int cmd_migrate(const char *config_path)
     return rc;
 }
 
+/* The schedule entries from the database, or NULL (none reachable: the registry's defaults are shown). */
+static json_t *stored_entries(const struct config *c)
+{
+    char err[1024];
+    PGconn *db = c->database_url ? pg_connect(c->database_url, "comicbatch-cli", err, sizeof err) : NULL;
+    json_t *entries = db ? schedule_entries(db, c, NULL) : NULL;
+    PQfinish(db);
+    return entries;
+}
+
 static int cmd_jobs(const char *config_path)
 {
     struct config c;
     config_init(&c);
     char err[1024];
-    bool have_db = config_load(&c, config_path, err, sizeof err) == 0 && c.database_url;
-    PGconn *db = have_db ? pg_connect(c.database_url, "comicbatch-cli", err, sizeof err) : NULL;
+    json_t *entries = config_load(&c, config_path, err, sizeof err) == 0 ? stored_entries(&c) : NULL;
     size_t n;
     const struct job_def *const *jobs = registry_all(&n);
     printf("%-26s %-14s %-8s %-21s %s\n", "JOB", "CRON", "ENABLED", "NEXT RUN (UTC)", "DESCRIPTION");
     for (size_t i = 0; i < n; i++) {
-        const char *cron = registry_default_cron(&c, jobs[i]), *next = "-";
-        bool enabled = jobs[i]->enabled;
-        PGresult *r = NULL;
-        if (db) {
-            const char *p[] = {jobs[i]->key};
-            r = pg_query(db, "jobs", "SELECT cron, isenabled, to_char(nextrunat AT TIME ZONE 'UTC',"
-                                     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM system.batchschedule WHERE jobkey = $1",
-                         1, p, NULL);
-        }
-        if (r && PQntuples(r) == 1) {
-            cron = pg_val(r, 0, 0) ? pg_val(r, 0, 0) : cron;
-            enabled = pg_bool(r, 0, 1);
-            next = pg_val(r, 0, 2) && enabled ? pg_val(r, 0, 2) : "-";
-        }
-        printf("%-26s %-14s %-8s %-21s %s\n", jobs[i]->key, cron, enabled ? "yes" : "no", next,
+        json_t *e = json_array_get(entries, i); /* same order as the registry */
+        const char *cron = e ? json_string_value(json_object_get(e, "cron")) : registry_default_cron(&c, jobs[i]);
+        bool enabled = e ? json_is_true(json_object_get(e, "isenabled")) : jobs[i]->enabled;
+        const char *next = e ? json_string_value(json_object_get(e, "nextrunat")) : NULL;
+        printf("%-26s %-14s %-8s %-21s %s\n", jobs[i]->key, cron, enabled ? "yes" : "no", next ? next : "-",
                jobs[i]->description);
-        PQclear(r);
     }
-    PQfinish(db);
+    json_decref(entries);
     config_finish(&c);
     return 0;
 }
@@ -205,10 +188,9 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
         fprintf(stderr, "comicbatch: %s\n", err);
         return 1;
     }
-    struct enqueue_req q = {.job = job, .params = params, .dryrun = dryrun, .triggeredby = "admin",
-                            .timeout_ms = runstore_job_timeout(&a->cfg, job), .cfg = &a->cfg};
+    struct run_request q = {.job = job, .params = params, .dryrun = dryrun, .triggeredby = "admin"};
     struct claimed_run run;
-    int got = runstore_start_inline(db, &q, a->instance, a->instance_no, &run);
+    int got = runs_start_inline(db, &a->cfg, &q, a->instance, a->instance_no, &run);
     int rc = 1;
     if (got == 0) {
         fprintf(stderr, "comicbatch: This job is already running (%s)\n", job->key);
@@ -283,7 +265,8 @@ static int cmd_serve(const char *config_path)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits this; only sigwait below sees them */
+    sigaddset(&sigs, SIGHUP); /* reload (cli/service.h) */
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits this; only service_run below sees them */
     signal(SIGPIPE, SIG_IGN);
     struct app a;
     app_init(&a, &c);
@@ -293,8 +276,7 @@ static int cmd_serve(const char *config_path)
         app_finish(&a);
         return 1;
     }
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    int sig = service_run(&a, &sigs, config_path); /* READY=1, STATUS=, WATCHDOG=1, SIGHUP reloads; STOPPING=1 */
     log_info("msg=\"stopping\" signal=%d", sig);
     app_stop(&a);
     app_finish(&a);
@@ -308,7 +290,7 @@ int main(int argc, char **argv)
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage, stdout);
+            cli_usage_print(stdout);
             return 0;
         }
         if (!strcmp(argv[i], "--version")) {
@@ -319,11 +301,18 @@ int main(int argc, char **argv)
             config_path = argv[++i];
             continue;
         }
-        fprintf(stderr, "comicbatch: unknown option \"%s\"\n\n%s", argv[i], usage);
+        if (!strcmp(argv[i], "--log-format") && i + 1 < argc) { /* the same as COMICBATCH_LOG_FORMAT */
+            setenv("COMICBATCH_LOG_FORMAT", argv[++i], 1);
+            continue;
+        }
+        fprintf(stderr, "comicbatch: unknown option \"%s\"\n\n", argv[i]);
+        cli_usage_print(stderr);
         return 2;
     }
-    if (i >= argc) {
-        fputs(usage, stderr);
+    if (i >= argc || !cli_command_find(argv[i])) { /* a command without a row in cli/usage.c does not exist */
+        if (i < argc)
+            fprintf(stderr, "comicbatch: unknown command \"%s\"\n\n", argv[i]);
+        cli_usage_print(stderr);
         return 2;
     }
     if (getenv("COMICBATCH_LOG") && !strcmp(getenv("COMICBATCH_LOG"), "debug"))
@@ -342,7 +331,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "cron-next"))
         rc = cmd_cron_next(argc - i, argv + i);
     else {
-        fprintf(stderr, "comicbatch: unknown command \"%s\"\n\n%s", cmd, usage);
+        fprintf(stderr, "comicbatch: command \"%s\" has a row in cli/usage.c but no branch here\n", cmd);
         rc = 2;
     }
     curl_global_cleanup();

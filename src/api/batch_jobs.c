@@ -12,7 +12,8 @@
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
-#include "runs/runstore.h"
+#include "runs/runs.h"
+#include "store/runstore.h"
 #include "store/pg.h"
 #include "util/timefmt.h"
 
@@ -156,11 +157,10 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
         return;
     }
     bool session = r->principal.kind == PRINCIPAL_SESSION;
-    struct enqueue_req q = {.job = job, .params = valid, .dryrun = dryrun, .triggeredby = "admin",
-                            .userid = session ? r->principal.userid : NULL,
-                            .timeout_ms = runstore_job_timeout(&r->app->cfg, job), .cfg = &r->app->cfg};
+    struct run_request q = {.job = job, .params = valid, .dryrun = dryrun, .triggeredby = "admin",
+                            .userid = session ? r->principal.userid : NULL};
     json_t *run = NULL;
-    enum enqueue_result res = runstore_enqueue(c, &q, &run);
+    enum enqueue_result res = runs_enqueue(c, &r->app->cfg, &q, &run);
     pgpool_release(r->app->pool, c);
     json_decref(valid);
     if (res == ENQUEUE_OK)
@@ -288,4 +288,28 @@ void api_job_cancel(struct http_req *r)
     pgpool_release(r->app->pool, c);
     json_decref(ids);
     json_decref(body);
+}
+
+/* GET /admin/batch/runs/:id — one run (the jobs page's run detail), or 404. */
+void api_run_get(struct http_req *r)
+{
+    const char *id = req_param(r, "id");
+    if (!is_uuid_text(id, strlen(id))) {
+        reply_error(r, 404, ERR_NOT_FOUND, json_pack("{s:s}", "id", id), "No run with this id");
+        return;
+    }
+    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    if (!c) {
+        reply_db_unavailable(r);
+        return;
+    }
+    bool dberr = false;
+    json_t *run = runstore_get(c, id, &dberr);
+    pgpool_release(r->app->pool, c);
+    if (run)
+        reply_data(r, 200, run);
+    else if (dberr)
+        reply_internal(r);
+    else
+        reply_error(r, 404, ERR_NOT_FOUND, json_pack("{s:s}", "id", id), "No run with this id");
 }

@@ -27,6 +27,7 @@
 #include "app.h"
 #include "covers/covers.h"
 #include "http/respcache.h"
+#include "store/audit.h"
 #include "store/pg.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -216,23 +217,19 @@ static int comic_cover_url_or_reply(struct http_req *r, const char *id, char **o
         reply_db_unavailable(r);
         return -1;
     }
-    const char *p[] = {id};
-    PGresult *res = pg_query(c, "covers.comic", "SELECT coverurl FROM core.comic WHERE id = $1::bigint"
-                             " AND deletedat IS NULL", 1, p, NULL);
+    int found = covers_comic_url(c, id, out);
     pgpool_release(r->app->pool, c);
-    if (!res) {
+    if (found < 0) {
         reply_internal(r);
         return -1;
     }
-    const char *url = PQntuples(res) ? pg_val(res, 0, 0) : NULL;
-    if (!PQntuples(res) || !url || !*url) {
+    if (!found || !*out || !**out) {
         reply_error(r, 404, ERR_NOT_FOUND, json_pack("{s:s}", "comicId", id),
-                    PQntuples(res) ? "This comic has no cover" : "No such comic");
-        PQclear(res);
+                    found ? "This comic has no cover" : "No such comic");
+        free(*out);
+        *out = NULL;
         return 404;
     }
-    *out = xstrdup(url);
-    PQclear(res);
     return 0;
 }
 
@@ -259,24 +256,15 @@ void api_cover_by_comic(struct http_req *r)
 
 static int audit(struct http_req *r, int64_t files, int64_t bytes)
 {
-    char actor[80], f[24], b[24];
-    if (r->principal.kind == PRINCIPAL_SESSION)
-        snprintf(actor, sizeof actor, "user:%s", r->principal.userid);
-    else
-        snprintf(actor, sizeof actor, "admin-token");
-    snprintf(f, sizeof f, "%lld", (long long)files);
-    snprintf(b, sizeof b, "%lld", (long long)bytes);
-    const char *p[] = {actor, r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL, f, b};
+    char actor[80];
+    struct audit_actor who = {req_actor(r, actor, sizeof actor),
+                              r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
+    json_t *details = json_pack("{s:I,s:I}", "filesDeleted", (json_int_t)files, "bytesFreed", (json_int_t)bytes);
     PGconn *c = pgpool_acquire(r->app->pool, 5000);
-    if (!c)
-        return -1;
-    int64_t n = pg_exec(c, "covers.audit",
-                        "INSERT INTO system.auditlog (actor, actoruserid, action, target, details)"
-                        " VALUES ($1, $2::uuid, 'covers.invalidate_cache', NULL,"
-                        " jsonb_build_object('filesDeleted', $3::bigint, 'bytesFreed', $4::bigint))",
-                        4, p);
+    int rc = c ? audit_write(c, &who, "covers.invalidate_cache", NULL, details) : -1;
     pgpool_release(r->app->pool, c);
-    return n == 1 ? 0 : -1;
+    json_decref(details);
+    return rc;
 }
 
 void api_cover_invalidate(struct http_req *r)

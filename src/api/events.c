@@ -16,7 +16,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "http/sse.h"
-#include "runs/runstore.h"
+#include "store/runstore.h"
 #include "store/pg.h"
 #include "util/bgthread.h"
 #include "util/timefmt.h"
@@ -28,8 +28,8 @@
 #define EVENTS_HEARTBEAT_MS 15000
 #define EVENTS_MAX_MS (5 * 60 * 1000)
 #define EVENTS_MAX_BACKLOG (2u << 20) /* unsent bytes per stream before it is ended (its client stopped reading) */
-#define EVENTS_RECENT_SECONDS "10"
-#define EVENTS_MAX_RUNS "200"
+#define EVENTS_RECENT_SECONDS 10
+#define EVENTS_MAX_RUNS 200
 
 struct events_feed {
     struct app *app;
@@ -43,19 +43,8 @@ static char *active_runs_json(struct app *app)
     PGconn *c = pgpool_acquire(app->pool, 1000);
     if (!c)
         return NULL;
-    PGresult *res = pg_query(c, "events.runs",
-                             "SELECT coalesce(json_agg(x.j ORDER BY x.createdat), '[]') FROM (SELECT " RUN_JSON_SQL
-                             " AS j, r.createdat FROM system.batchrun r WHERE r.status IN ('queued', 'running')"
-                             " OR r.finishedat > now() - interval '" EVENTS_RECENT_SECONDS " seconds'"
-                             " ORDER BY r.createdat DESC LIMIT " EVENTS_MAX_RUNS ") x",
-                             0, NULL, NULL);
+    char *text = runstore_active_json(c, EVENTS_RECENT_SECONDS, EVENTS_MAX_RUNS);
     pgpool_release(app->pool, c);
-    if (!res)
-        return NULL;
-    json_t *j = json_loads(pg_val(res, 0, 0) ? pg_val(res, 0, 0) : "[]", 0, NULL);
-    PQclear(res);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL; /* one line: no newline in data */
-    json_decref(j);
     return text;
 }
 

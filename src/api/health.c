@@ -3,6 +3,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "store/migrate.h"
 #include "store/pg.h"
 #include "store/redis.h"
 #include "version.h"
@@ -18,10 +19,8 @@ static const char *check_db(struct app *app)
     PGconn *c = pgpool_acquire(app->pool, 2000);
     if (!c)
         return "unreachable";
-    PGresult *res = pg_query(c, "readyz", "SELECT count(*) FROM system.schema_migrations", 0, NULL, NULL);
+    const char *st = migrate_done(c) ? "ok" : "not migrated";
     pgpool_release(app->pool, c);
-    const char *st = res ? "ok" : "not migrated";
-    PQclear(res);
     return st;
 }
 

@@ -9,29 +9,33 @@
 #include "api/api.h"
 #include "app.h"
 #include "store/pg.h"
+#include "store/runstore.h"
 #include "util/xalloc.h"
 
+/* The cluster-wide gauges, read from the run store at scrape time, as Prometheus text (malloc'd) or NULL. */
 static char *db_gauges(struct app *app)
 {
     PGconn *c = pgpool_acquire(app->pool, 2000);
     if (!c)
         return NULL;
-    PGresult *res = pg_query(c, "metrics.active",
-                             "SELECT jobkey, status, count(*) FROM system.batchrun WHERE status IN ('queued',"
-                             " 'running') GROUP BY 1, 2 ORDER BY 1, 2",
-                             0, NULL, NULL);
+    json_t *counts = runstore_active_counts(c);
     pgpool_release(app->pool, c);
-    if (!res)
+    if (!counts)
         return NULL;
-    size_t cap = 512 + (size_t)PQntuples(res) * 160, len = 0;
+    size_t cap = 512 + json_array_size(counts) * 160, len = 0, i;
     char *out = xmalloc(cap);
     len += (size_t)snprintf(out + len, cap - len,
                             "# HELP comicbatch_runs_active Runs queued or running in the cluster, by job\n"
                             "# TYPE comicbatch_runs_active gauge\n");
-    for (int i = 0; i < PQntuples(res); i++)
-        len += (size_t)snprintf(out + len, cap - len, "comicbatch_runs_active{job=\"%.80s\",status=\"%s\"} %s\n",
-                                PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
-    PQclear(res);
+    json_t *e;
+    json_array_foreach(counts, i, e)
+    {
+        len += (size_t)snprintf(out + len, cap - len, "comicbatch_runs_active{job=\"%.80s\",status=\"%s\"} %lld\n",
+                                json_string_value(json_object_get(e, "jobkey")),
+                                json_string_value(json_object_get(e, "status")),
+                                (long long)json_integer_value(json_object_get(e, "count")));
+    }
+    json_decref(counts);
     return out;
 }
 

@@ -10,40 +10,27 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "providers/catalog.h"
 #include "providers/provider.h"
-#include "runs/runstore.h"
+#include "store/runstore.h"
 #include "store/pg.h"
 
-#define INFLIGHT_SQL(lockparam) \
-    "(SELECT json_build_object('id', r.id, 'jobkey', r.jobkey, 'status', r.status, 'triggeredby', r.triggeredby," \
-    " 'progressdone', r.progressdone, 'progresstotal', r.progresstotal, 'startedat', " RUN_ISO("r.startedat") "," \
-    " 'createdat', " RUN_ISO("r.createdat") ") FROM system.batchrun r WHERE r.lockkey = " lockparam \
-    " AND r.status IN ('queued', 'running') LIMIT 1)"
-
-/* $1 provider, $2 series-refresh lock key, $3 dump-refresh lock key. One row of JSON. */
-static const char provider_sql[] =
-    "SELECT json_build_object("
-    " 'recordCount', (SELECT count(*) FROM metadata.providerrecord WHERE provider = $1),"
-    " 'lastDumpRefresh', (SELECT json_build_object('at', " RUN_ISO("s.lastdumprefreshat") ","
-    " 'runId', s.lastdumprunid, 'recordCount', s.recordcount, 'meta', s.lastdumpmeta)"
-    " FROM metadata.providerstate s WHERE s.provider = $1 AND s.lastdumprefreshat IS NOT NULL),"
-    " 'seriesCount', (SELECT count(*) FROM core.comic WHERE provider = $1),"
-    " 'manualSeriesCount', (SELECT count(*) FROM core.comic WHERE provider IS NULL),"
-    " 'inflight', " INFLIGHT_SQL("$2") ","
-    " 'dumpInflight', " INFLIGHT_SQL("$3") ")";
-
-/* The entry for provider `name`: SQL numbers plus what the config says. New reference, or NULL on error. */
+/* The entry for provider `name`: catalog counts, in-flight runs and what the config says. New reference, or NULL on error. */
 static json_t *provider_entry(PGconn *c, const struct config *cfg, const char *name)
 {
     char series_lock[160], dump_lock[160], shown[1024];
     snprintf(series_lock, sizeof series_lock, "metadata.series_refresh:%s", name);
     snprintf(dump_lock, sizeof dump_lock, "metadata.dump_refresh:%s", name);
-    const char *p[] = {name, series_lock, dump_lock};
-    PGresult *res = pg_query(c, "providers.entry", provider_sql, 3, p, NULL);
-    json_t *e = res && PQntuples(res) == 1 ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
-    PQclear(res);
-    if (!e)
+    json_t *e = catalog_provider_counts(c, name);
+    json_t *inflight = e ? runstore_inflight_brief(c, series_lock) : NULL;
+    json_t *dump_inflight = inflight ? runstore_inflight_brief(c, dump_lock) : NULL;
+    if (!dump_inflight) {
+        json_decref(e);
+        json_decref(inflight);
         return NULL;
+    }
+    json_object_set_new(e, "inflight", inflight);
+    json_object_set_new(e, "dumpInflight", dump_inflight);
     const struct provider_settings *ps = config_provider(cfg, name);
     provider_redact_location(ps ? ps->dump : NULL, shown, sizeof shown);
     json_object_set_new(e, "name", json_string(name));

@@ -5,6 +5,7 @@
 #include "api/routes.h"
 
 #include "api/api.h"
+#include "api/openapi.h"
 
 #define ADMIN(fn) NULL, fn, ROUTE_ADMIN, 0
 #define PUBLIC(fn) NULL, fn, ROUTE_PUBLIC, 0
@@ -47,6 +48,7 @@ static const struct route routes[] = {
     {"POST", "/api/v1/series/invalidate-metadata-hashes", ADMIN(api_series_invalidate_hashes)},
     {"POST", "/api/v1/series/refresh-all", ADMIN(api_series_refresh_all)},
     {"GET", "/api/v1/providers", ADMIN(api_providers_list)},
+    {"GET", "/api/v1/openapi.json", NONBLOCKING(api_openapi)}, /* embedded text */
 };
 
 const struct route *api_routes(size_t *n)

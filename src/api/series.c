@@ -11,9 +11,11 @@
 #include "api/api.h"
 #include "app.h"
 #include "jobs/registry.h"
+#include "providers/catalog.h"
 #include "providers/provider.h"
 #include "runs/params.h"
-#include "runs/runstore.h"
+#include "runs/runs.h"
+#include "store/runstore.h"
 #include "store/pg.h"
 
 #define REFRESH_JOB "metadata.series_refresh"
@@ -32,21 +34,6 @@ static int empty_body_or_reply(struct http_req *r)
     return k ? -1 : 0;
 }
 
-/*
- * One statement: clears metadata_hash on every provider-backed row that still has one, counts manual rows and
- * rows that were already clear (both CTEs see the same snapshot), and writes the audit row.
- */
-static const char invalidate_sql[] =
-    "WITH inv AS (UPDATE core.comic SET metadata_hash = NULL"
-    " WHERE provider IS NOT NULL AND metadata_hash IS NOT NULL RETURNING 1),"
-    " n AS (SELECT (SELECT count(*) FROM inv) AS invalidated,"
-    " count(*) FILTER (WHERE provider IS NULL) AS manual,"
-    " count(*) FILTER (WHERE provider IS NOT NULL AND metadata_hash IS NULL) AS already FROM core.comic),"
-    " audit AS (INSERT INTO system.auditlog (actor, actoruserid, action, target, details)"
-    " SELECT $1, $2::uuid, 'series.invalidate_metadata_hashes', 'core.comic',"
-    " jsonb_build_object('invalidated', invalidated, 'skippedManual', manual, 'alreadyClear', already) FROM n)"
-    " SELECT invalidated, manual, already FROM n";
-
 void api_series_invalidate_hashes(struct http_req *r)
 {
     if (empty_body_or_reply(r))
@@ -57,52 +44,36 @@ void api_series_invalidate_hashes(struct http_req *r)
         return;
     }
     char actor[80];
-    const char *p[] = {req_actor(r, actor, sizeof actor),
-                       r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
-    PGresult *res = pg_query(c, "series.invalidate_hashes", invalidate_sql, 2, p, NULL);
+    struct audit_actor who = {req_actor(r, actor, sizeof actor),
+                              r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
+    struct catalog_invalidated n;
+    int rc = catalog_invalidate_hashes(c, &who, &n);
     pgpool_release(r->app->pool, c);
-    if (!res) {
+    if (rc) {
         reply_internal(r);
         return;
     }
-    json_t *out = json_pack("{s:I,s:I,s:I}", "invalidated", (json_int_t)pg_int(res, 0, 0, 0), "skippedManual",
-                            (json_int_t)pg_int(res, 0, 1, 0), "alreadyClear", (json_int_t)pg_int(res, 0, 2, 0));
-    PQclear(res);
-    reply_data(r, 200, out);
-}
-
-/* The queued or running run holding `lockkey`, as JSON (new reference), or NULL (none, or error). */
-static json_t *inflight_run(PGconn *c, const char *lockkey)
-{
-    char sql[sizeof RUN_JSON_SQL + 256];
-    snprintf(sql, sizeof sql,
-             "SELECT %s FROM system.batchrun r WHERE r.lockkey = $1 AND r.status IN ('queued', 'running')",
-             RUN_JSON_SQL);
-    const char *p[] = {lockkey};
-    PGresult *res = pg_query(c, "series.inflight", sql, 1, p, NULL);
-    json_t *run = res && PQntuples(res) == 1 ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
-    PQclear(res);
-    return run;
+    reply_data(r, 200, json_pack("{s:I,s:I,s:I}", "invalidated", (json_int_t)n.invalidated, "skippedManual",
+                                 (json_int_t)n.skipped_manual, "alreadyClear", (json_int_t)n.already_clear));
 }
 
 /*
  * Enqueues the tick, or finds the run that holds the provider's lock. Retries when the holder finished between
  * the conflict and the look-up. Returns 1 triggered / 0 in flight (`*run` set either way), -1 error.
  */
-static int enqueue_or_find(struct http_req *r, PGconn *c, const struct enqueue_req *q, json_t **run)
+static int enqueue_or_find(struct http_req *r, PGconn *c, const struct run_request *q, json_t **run)
 {
     char lockkey[256];
-    json_t *resolved = json_deep_copy(q->params);
-    q->job->resolve_params(&r->app->cfg, resolved);
-    runstore_lockkey(q->job, resolved, lockkey, sizeof lockkey);
-    json_decref(resolved);
+    json_t *stored = runs_stored_params(&r->app->cfg, q->job, q->params);
+    runs_lockkey(q->job, stored, lockkey, sizeof lockkey);
+    json_decref(stored);
     for (int i = 0; i < ENQUEUE_ATTEMPTS; i++) {
-        enum enqueue_result res = runstore_enqueue(c, q, run);
+        enum enqueue_result res = runs_enqueue(c, &r->app->cfg, q, run);
         if (res == ENQUEUE_OK)
             return 1;
         if (res == ENQUEUE_ERROR)
             return -1;
-        if ((*run = inflight_run(c, lockkey)))
+        if ((*run = runstore_inflight(c, lockkey)))
             return 0;
     }
     return -1;
@@ -144,9 +115,8 @@ void api_series_refresh_all(struct http_req *r)
         json_decref(params);
         return;
     }
-    struct enqueue_req q = {.job = job, .params = params, .triggeredby = "admin",
-                            .userid = r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL,
-                            .timeout_ms = runstore_job_timeout(cfg, job), .cfg = cfg};
+    struct run_request q = {.job = job, .params = params, .triggeredby = "admin",
+                            .userid = r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
     json_t *run = NULL;
     int got = enqueue_or_find(r, c, &q, &run);
     pgpool_release(r->app->pool, c);

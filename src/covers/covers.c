@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "store/pg.h"
 #include "util/metrics.h"
 #include "util/xalloc.h"
 
@@ -253,4 +254,21 @@ int covers_invalidate(struct covers *s, int64_t *files, int64_t *bytes)
     /* After the files are gone: a reply prepared before now (from a file opened before the unlink) is stale. */
     atomic_fetch_add(&s->generation, 1);
     return rc;
+}
+
+int covers_comic_url(PGconn *c, const char *id, char **url)
+{
+    /* The id goes in untyped: Postgres reads it as core.comic.id's own type (bigint or uuid). */
+    const char *p[] = {id};
+    char state[6] = "";
+    PGresult *res = pg_query(c, "covers.comic_url", "SELECT coverurl FROM core.comic WHERE id = $1 AND deletedat IS NULL",
+                             1, p, state);
+    *url = NULL;
+    if (!res)
+        return !strcmp(state, "22P02") || !strcmp(state, "22003") ? 0 : -1; /* not an id of that type: none */
+    int found = PQntuples(res) == 1;
+    if (found && pg_val(res, 0, 0))
+        *url = xstrdup(pg_val(res, 0, 0));
+    PQclear(res);
+    return found;
 }

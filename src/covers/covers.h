@@ -8,6 +8,7 @@
 #ifndef COMICBATCH_COVERS_H
 #define COMICBATCH_COVERS_H
 
+#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,13 @@ void covers_count(struct covers *s, enum cover_outcome o, int64_t bytes);
 
 /** Frees the service. No request may be using it. */
 void covers_destroy(struct covers *s);
+
+/**
+ * Reads the cover URL of comic `id` (core.comic.coverurl of a live comic) into `*url` (malloc'd, NULL when the comic
+ * has none; caller frees). Returns 1 the comic exists, 0 no such comic (also for an id its column cannot hold),
+ * -1 database error.
+ */
+int covers_comic_url(PGconn *c, const char *id, char **url);
 
 /** Normalises `url` and checks it against the allowlist (COVER_OK, COVER_EURL, COVER_EHOST with `res`). */
 enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u,

@@ -14,6 +14,7 @@
 #include "jobs/flush_redis.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
+#include "store/lockkeys.h"
 #include "store/pg.h"
 #include "store/redis.h"
 #include "util/fault.h"
@@ -21,7 +22,7 @@
 #include "util/timefmt.h"
 #include "util/uuid7.h"
 
-#define FLUSH_LOCK "1128415810, 1" /* pg_advisory_lock(class, key): the flusher/recoverer */
+#define FLUSH_LOCK LOCK_FLUSH /* store/lockkeys.h: the flusher/recoverer */
 #define SCAN_PAGE 10000            /* SCAN COUNT hint: keys moved (and UPDATEd) per page */
 #define LOCK_POLL_MS 100
 #define LEDGER_KEEP "90 days"

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sched/scheduler.h"
+
 struct job_ctx;
 struct config;
 
@@ -31,8 +33,6 @@ struct param_def {
     int64_t min, max;
     const char *help;
 };
-
-enum misfire_policy { MISFIRE_SKIP = 0, MISFIRE_ONCE = 1 };
 
 struct job_def {
     const char *key;

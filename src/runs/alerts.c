@@ -8,29 +8,10 @@
 #include <string.h>
 
 #include "app.h"
+#include "store/notifications.h"
 #include "store/pg.h"
+#include "store/runstore.h"
 #include "util/log.h"
-
-/* Number of failures at the head of the job's history (ignoring cancelled runs). */
-static int failure_streak(PGconn *db, const char *jobkey, int limit, char *lasterror, size_t errlen)
-{
-    char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {jobkey, lim};
-    PGresult *r = pg_query(db, "alerts.streak",
-                           "SELECT status, lasterror FROM system.batchrun WHERE jobkey = $1"
-                           " AND status IN ('done', 'failed') ORDER BY finishedat DESC, id DESC LIMIT $2::int",
-                           2, p, NULL);
-    if (!r)
-        return -1;
-    int streak = 0;
-    while (streak < PQntuples(r) && !strcmp(PQgetvalue(r, streak, 0), "failed"))
-        streak++;
-    if (streak > 0)
-        snprintf(lasterror, errlen, "%s", pg_val(r, 0, 1) ? pg_val(r, 0, 1) : "");
-    PQclear(r);
-    return streak;
-}
 
 static void post_webhook(const char *url, const char *body)
 {
@@ -57,18 +38,13 @@ void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey)
 {
     int n = app->cfg.alert_after;
     char lasterror[1024] = "";
-    int streak = failure_streak(db, jobkey, n, lasterror, sizeof lasterror);
+    int streak = runstore_failure_streak(db, jobkey, n, lasterror, sizeof lasterror);
     if (streak != n)
         return;
     char msg[256];
     snprintf(msg, sizeof msg, "Batch job %s has failed %d times consecutively", jobkey, n);
     json_t *details = json_pack("{s:s,s:i,s:s}", "jobkey", jobkey, "failures", n, "lasterror", lasterror);
-    char *dj = json_dumps(details, JSON_COMPACT);
-    const char *p[] = {msg, dj};
-    pg_exec(db, "alerts.notify",
-            "INSERT INTO system.notification (level, title, message, details) VALUES ('critical',"
-            " 'Batch job failing', $1, $2::jsonb)",
-            2, p);
+    notifications_add(db, "critical", "Batch job failing", msg, details);
     log_error("msg=\"%s\" job=%s lasterror=\"%s\"", msg, jobkey, lasterror);
     char l[160];
     snprintf(l, sizeof l, "job=\"%s\"", jobkey);
@@ -82,5 +58,4 @@ void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey)
     } else {
         json_decref(details);
     }
-    free(dj);
 }

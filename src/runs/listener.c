@@ -12,15 +12,15 @@
 
 #include "app.h"
 #include "jobs/job_ctx.h"
-#include "runs/leader.h"
 #include "runs/worker.h"
+#include "sched/leader.h"
+#include "store/instances.h"
 #include "store/pg.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "version.h"
 #include "util/xalloc.h"
 
-#define INSTANCE_LOCK_CLASS "1128415809"
 #define MAX_SUBS 16
 
 struct subscription {
@@ -43,16 +43,6 @@ struct listener {
     uint64_t run_seq;
 };
 
-static int take_instance_lock(struct listener *l)
-{
-    char no[16];
-    snprintf(no, sizeof no, "%d", l->app->instance_no);
-    const char *p[] = {no};
-    return pg_exec(l->db, "listener.lock", "SELECT pg_advisory_lock(" INSTANCE_LOCK_CLASS ", $1::int)", 1, p) < 0
-               ? -1
-               : 0;
-}
-
 static int listen_all(struct listener *l)
 {
     for (int i = 0; i < l->nsubs; i++) {
@@ -66,24 +56,18 @@ static int listen_all(struct listener *l)
 
 static int register_instance(struct listener *l, char *err, size_t errlen)
 {
-    char host[128] = "localhost", pid[16];
+    char host[128] = "localhost";
     gethostname(host, sizeof host - 1);
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    const char *p[] = {l->app->instance, host, pid, COMICBATCH_VERSION};
-    PGresult *r = pg_query(l->db, "listener.register",
-                           "INSERT INTO system.batchinstance (name, hostname, pid, version) VALUES ($1, $2, $3::int,"
-                           " $4) RETURNING no",
-                           4, p, NULL);
-    if (!r) {
+    struct instance_info info = {.name = l->app->instance, .hostname = host, .pid = (int)getpid(),
+                                 .version = COMICBATCH_VERSION};
+    int no = instances_register(l->db, &info);
+    if (no < 0) {
         snprintf(err, errlen, "cannot register this instance: %s (did `comicbatch migrate` run?)",
                  PQerrorMessage(l->db));
         return -1;
     }
-    l->app->instance_no = (int)pg_int(r, 0, 0, 0);
-    PQclear(r);
-    pg_exec(l->db, "listener.prune",
-            "DELETE FROM system.batchinstance WHERE lastseenat < now() - interval '7 days'", 0, NULL);
-    return take_instance_lock(l);
+    l->app->instance_no = no;
+    return instances_lock(l->db, no);
 }
 
 static void on_queue(const char *ch, const char *payload, void *arg)
@@ -167,7 +151,7 @@ static void reconnect(struct listener *l)
     PQfinish(l->db);
     char err[512];
     l->db = pg_connect(l->app->cfg.database_url, "comicbatch-listener", err, sizeof err);
-    if (!l->db || take_instance_lock(l) || listen_all(l)) {
+    if (!l->db || instances_lock(l->db, l->app->instance_no) || listen_all(l)) {
         log_error("msg=\"listener reconnect failed\" error=\"%s\"", l->db ? PQerrorMessage(l->db) : err);
         return;
     }

@@ -1,7 +1,7 @@
 /*
  * listener — this instance's identity in the database and its ears. On a dedicated connection it registers the
- * instance (system.batchinstance), holds pg_advisory_lock(1128415809, no) for the process's lifetime (so others can
- * tell at once that a dead instance's runs are orphaned), and LISTENs:
+ * instance and holds its instance lock for the process's lifetime (store/instances.h: so others can tell at once
+ * that a dead instance's runs are orphaned), and LISTENs:
  *   comicbatch_queue    → wake the workers;     comicbatch_cancel → cancel the run if it is ours;
  *   comicbatch_schedule → wake the leader;      comicbatch_run    → wake request threads waiting on a run.
  * Extra channels (job events) can be subscribed with a callback.

@@ -9,7 +9,10 @@
 #include "app.h"
 #include "jobs/job_ctx.h"
 #include "runs/alerts.h"
+#include "runs/runs.h"
+#include "store/instances.h"
 #include "store/pg.h"
+#include "store/runstore.h"
 #include "store/redis.h"
 #include "util/bgthread.h"
 #include "util/log.h"
@@ -143,7 +146,7 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     const struct job_def *job = registry_find(run->jobkey);
     struct run_control ctl = {.started_mono_ms = time_mono_ms()};
     snprintf(ctl.run_id, sizeof ctl.run_id, "%s", run->id);
-    ctl.timeout_ms = run->timeout_ms > 0 ? run->timeout_ms : (job ? runstore_job_timeout(&p->app->cfg, job) : 0);
+    ctl.timeout_ms = run->timeout_ms > 0 ? run->timeout_ms : (job ? runs_job_timeout(&p->app->cfg, job) : 0);
     ctl.pgcancel = PQgetCancel(db);
     struct job_ctx ctx = {.cfg = &p->app->cfg, .metrics = &p->app->metrics, .job = job, .run_id = run->id, .params = run->params,
                           .dryrun = run->dryrun, .db = db, .meta = json_object(), .ctl = &ctl};
@@ -255,16 +258,8 @@ static void monitor_progress(struct worker_pool *p, PGconn *db)
         }
     }
     pthread_mutex_unlock(&p->workers.mu);
-    for (int i = 0; i < n; i++) {
-        char d[32], t[32];
-        snprintf(d, sizeof d, "%lld", rows[i].done);
-        snprintf(t, sizeof t, "%lld", rows[i].total);
-        const char *params[] = {rows[i].id, d, t};
-        pg_exec(db, "worker.progress",
-                "UPDATE system.batchrun SET progressdone = $2::bigint, progresstotal = $3::bigint"
-                " WHERE id = $1::uuid AND status = 'running'",
-                3, params);
-    }
+    for (int i = 0; i < n; i++)
+        runstore_progress(db, rows[i].id, rows[i].done, rows[i].total);
 }
 
 /* The ids of the runs this instance executes, as a uuid[] literal "{a,b}" in buf; returns how many. */
@@ -312,17 +307,11 @@ static void stop_lost_runs(struct worker_pool *p, PGresult *r, const char *asked
  */
 static void monitor_heartbeat(struct worker_pool *p, PGconn *db)
 {
-    char no[16], ids[MAX_ACTIVE * 40 + 8];
-    snprintf(no, sizeof no, "%d", p->app->instance_no);
-    const char *params[] = {no, ids};
-    pg_exec(db, "worker.instance_seen", "UPDATE system.batchinstance SET lastseenat = now() WHERE no = $1::int", 1,
-            params);
+    char ids[MAX_ACTIVE * 40 + 8];
+    instances_touch(db, p->app->instance_no);
     if (active_ids(p, ids, sizeof ids) == 0)
         return;
-    PGresult *r = pg_query(db, "worker.heartbeat",
-                           "UPDATE system.batchrun SET heartbeatat = now() WHERE instanceno = $1::int"
-                           " AND status = 'running' AND id = ANY($2::uuid[]) RETURNING id, cancelrequestedat IS NOT NULL",
-                           2, params, NULL);
+    PGresult *r = runstore_heartbeat(db, p->app->instance_no, ids);
     if (!r)
         return;
     for (int i = 0; i < PQntuples(r); i++)
@@ -390,4 +379,14 @@ void worker_pool_destroy(struct worker_pool *p)
     bgthread_finish(&p->workers);
     bgthread_finish(&p->monitor);
     free(p);
+}
+
+int worker_pool_active_count(struct worker_pool *p)
+{
+    int n = 0;
+    pthread_mutex_lock(&p->workers.mu);
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        n += p->active[i].ctl != NULL;
+    pthread_mutex_unlock(&p->workers.mu);
+    return n;
 }

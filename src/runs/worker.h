@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "runs/runstore.h"
+#include "store/runstore.h"
 
 struct app;
 struct worker_pool;
@@ -30,6 +30,9 @@ bool worker_pool_cancel(struct worker_pool *p, const char *id, int reason);
  * the synchronous CLI `run`. Returns the final run JSON (new reference) or NULL if it could not be read back.
  */
 json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *run);
+
+/** How many runs this instance is executing now (for the service STATUS= line). */
+int worker_pool_active_count(struct worker_pool *p);
 
 /** Stops claiming, interrupts running jobs (they end failed: "instance shut down"), joins every thread, frees. */
 void worker_pool_destroy(struct worker_pool *p);

@@ -5,39 +5,35 @@
  * "a-b") with an optional "/step". An error is written once, where it is found, and starts with the field's name.
  * Error text is plain ASCII: user bytes quoted back are sanitised, so the sentence can go straight into JSON.
  *
- * cron_next walks civil UTC time (year, month, day, hour, minute) and skips whole months, days and hours that
- * cannot match, so its cost is bounded by the days in the horizon (~1830), never by minutes.
+ * next_wall walks civil time (year, month, day, hour, minute) and skips whole months, days and hours that cannot
+ * match, so its cost is bounded by the days in the horizon (~1830), never by minutes. In UTC civil time is the
+ * instant. In a zone the search goes "segment" by segment (a stretch of constant UTC offset between two
+ * transitions): inside one, wall = instant + offset, so next_wall finds the matches; at each transition the DST
+ * policy of cron.h decides what happens to the wall times it skips (gap) or repeats.
  */
 #include "sched/cron.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "sched/civil.h"
+#include "util/errbuf.h"
 
 #define CRON_HORIZON_DAYS (5 * 366)     /* "none within the next 5 years" */
 #define CRON_MIN_TIME (-62135596800LL)  /* 0001-01-01T00:00:00Z */
 #define CRON_MAX_TIME 253402300799LL    /* 9999-12-31T23:59:59Z */
 #define CRON_MAX_DIGITS 9               /* significant digits read; more saturate (out of range) */
 #define CRON_QUOTE_MAX 32               /* longest piece of user text echoed in an error */
-
-#define ALL_MINUTES ((UINT64_C(1) << 60) - 1)
-#define ALL_HOURS ((UINT32_C(1) << 24) - 1)
-#define ALL_MDAYS (((UINT32_C(1) << 31) - 1) << 1)
-#define ALL_MONTHS ((uint16_t)(((1u << 12) - 1) << 1))
-#define ALL_WDAYS ((uint8_t)0x7f)
+#define DST_SMALL_FORWARD (5 * 60)      /* cronie: a forward jump under 5 wall minutes is a late wake-up */
+#define DST_MAX_FORWARD (180 * 60)      /* cronie: from 3 h on, a forward jump is a clock change */
+#define DST_MAX_BACKWARD (181 * 60)     /* cronie: beyond 3 h 1 min, a backward jump is a clock change */
 
 static const char *const month_abbr[13] = {
     NULL, "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
 };
 static const char *const wday_abbr[8] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", NULL};
-static const char *const month_long[13] = {
-    NULL,   "January", "February",  "March",   "April",    "May",      "June",
-    "July", "August",  "September", "October", "November", "December",
-};
-static const char *const wday_long[7] = {"Sunday", "Monday", "Tuesday", "Wednesday",
-                                         "Thursday", "Friday", "Saturday"};
 
 /* How one field reads: the values its text may name, and the span "*" and "a/n" cover. */
 struct field_spec {
@@ -70,23 +66,6 @@ struct token {
     const char *s;
     size_t len;
 };
-
-/* Where errors go; the first one written wins because every caller returns at once. */
-struct errbuf {
-    char *buf;
-    size_t len;
-};
-
-__attribute__((format(printf, 2, 3))) static int fail(struct errbuf *e, const char *fmt, ...)
-{
-    if (e->len == 0)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->buf, e->len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Copies user text for an error message: printable ASCII only, at most CRON_QUOTE_MAX characters. */
 static const char *quote(struct token t, char out[CRON_QUOTE_MAX + 4])
@@ -144,28 +123,28 @@ static int parse_name(const struct field_spec *f, struct token t, int *out, stru
 {
     char q[CRON_QUOTE_MAX + 4];
     if (!f->names)
-        return fail(e, "%s: expected a number, got \"%s\"", f->name, quote(t, q));
+        return errbuf_fail(e, "%s: expected a number, got \"%s\"", f->name, quote(t, q));
     for (int v = f->min; v <= f->star_max; v++) {
         if (t.len == 3 && strncasecmp(t.s, f->names[v], 3) == 0) {
             *out = v;
             return 0;
         }
     }
-    return fail(e, "%s: unknown name \"%s\"", f->name, quote(t, q));
+    return errbuf_fail(e, "%s: unknown name \"%s\"", f->name, quote(t, q));
 }
 
 static int parse_value(const struct field_spec *f, struct token t, int *out, struct errbuf *e)
 {
     char q[CRON_QUOTE_MAX + 4];
     if (t.len == 0)
-        return fail(e, "%s: missing value", f->name);
+        return errbuf_fail(e, "%s: missing value", f->name);
     if (all_of(t, isalpha))
         return parse_name(f, t, out, e);
     if (!all_of(t, isdigit))
-        return fail(e, "%s: invalid value \"%s\"", f->name, quote(t, q));
+        return errbuf_fail(e, "%s: invalid value \"%s\"", f->name, quote(t, q));
     int v = read_digits(t);
     if (v < f->min || v > f->max)
-        return fail(e, "%s: value %s out of range %d-%d", f->name, quote(t, q), f->min, f->max);
+        return errbuf_fail(e, "%s: value %s out of range %d-%d", f->name, quote(t, q), f->min, f->max);
     *out = v;
     return 0;
 }
@@ -174,12 +153,12 @@ static int parse_step(const struct field_spec *f, struct token t, int *out, stru
 {
     char q[CRON_QUOTE_MAX + 4];
     if (t.len == 0)
-        return fail(e, "%s: missing step after '/'", f->name);
+        return errbuf_fail(e, "%s: missing step after '/'", f->name);
     if (!all_of(t, isdigit))
-        return fail(e, "%s: step \"%s\" is not a number", f->name, quote(t, q));
+        return errbuf_fail(e, "%s: step \"%s\" is not a number", f->name, quote(t, q));
     int v = read_digits(t);
     if (v < 1)
-        return fail(e, "%s: step must be at least 1", f->name);
+        return errbuf_fail(e, "%s: step must be at least 1", f->name);
     *out = v;
     return 0;
 }
@@ -197,8 +176,11 @@ static int parse_base(const struct field_spec *f, struct token base, bool steppe
     if (token_split(base, '-', &a, &b)) {
         if (parse_value(f, a, lo, e) || parse_value(f, b, hi, e))
             return -1;
-        if (*lo > *hi)
-            return fail(e, "%s: range %d-%d runs backwards", f->name, *lo, *hi);
+        if (*lo > *hi && f->seven_is_sunday && *hi == 0)
+            *hi = 7; /* cronie: "SAT-SUN" is 6-7 */
+        else if (*lo > *hi)
+            return errbuf_fail(e, "%s: range %d-%d runs backwards%s", f->name, *lo, *hi,
+                               f->seven_is_sunday ? " (only a range ending on Sunday wraps: SAT-SUN, 5-0)" : "");
         return 0;
     }
     if (parse_value(f, a, lo, e))
@@ -229,7 +211,7 @@ static int parse_field(const struct field_spec *f, struct token field, uint64_t 
     for (;;) {
         bool more = token_split(rest, ',', &item, &rest);
         if (item.len == 0)
-            return fail(e, "%s: empty list item", f->name);
+            return errbuf_fail(e, "%s: empty list item", f->name);
         if (parse_item(f, item, bits, e))
             return -1;
         if (!more)
@@ -261,9 +243,9 @@ static int parse_fields(const char *expr, struct cron_schedule *out, struct errb
     uint64_t bits[5];
     int n = split_fields(expr, tok, 5);
     if (n == 0)
-        return fail(e, "empty expression");
+        return errbuf_fail(e, "empty expression");
     if (n != 5)
-        return fail(e, "expected 5 fields, got %d", n);
+        return errbuf_fail(e, "expected 5 fields, got %d", n);
     for (int i = 0; i < 5; i++)
         if (parse_field(&fields[i], tok[i], &bits[i], e))
             return -1;
@@ -275,6 +257,8 @@ static int parse_fields(const char *expr, struct cron_schedule *out, struct errb
         .wdays = (uint8_t)bits[4],
         .mday_star = tok[2].s[0] == '*' || tok[2].s[0] == '?',
         .wday_star = tok[4].s[0] == '*' || tok[4].s[0] == '?',
+        .minute_star = tok[0].s[0] == '*',
+        .hour_star = tok[1].s[0] == '*',
     };
     return 0;
 }
@@ -290,78 +274,94 @@ static int parse_macro(const char *p, struct cron_schedule *out, struct errbuf *
     char q[CRON_QUOTE_MAX + 4];
     int n = split_fields(p, tok, 1);
     if (macro_is(tok[0], "@reboot"))
-        return fail(e, "@reboot is not supported");
+        return errbuf_fail(e, "@reboot is not supported");
     for (size_t i = 0; i < sizeof macros / sizeof macros[0]; i++) {
         if (!macro_is(tok[0], macros[i].name))
             continue;
         if (n != 1)
-            return fail(e, "unexpected text after %s", macros[i].name);
+            return errbuf_fail(e, "unexpected text after %s", macros[i].name);
         return parse_fields(macros[i].expansion, out, e);
     }
-    return fail(e, "unknown macro \"%s\"", quote(tok[0], q));
+    return errbuf_fail(e, "unknown macro \"%s\"", quote(tok[0], q));
+}
+
+/* Reads an optional "CRON_TZ=Name " or "TZ=Name " prefix into `zone` ("" without one) and checks the zone loads. */
+static int parse_zone_prefix(const char **p, char zone[TZ_NAME_MAX + 1], struct errbuf *e)
+{
+    const char *kw = strncmp(*p, "CRON_TZ=", 8) == 0 ? "CRON_TZ" : strncmp(*p, "TZ=", 3) == 0 ? "TZ" : NULL;
+    zone[0] = '\0';
+    if (!kw)
+        return 0;
+    const char *name = *p + strlen(kw) + 1, *end = name;
+    while (*end && !isspace((unsigned char)*end))
+        end++;
+    size_t len = (size_t)(end - name);
+    if (len == 0)
+        return errbuf_fail(e, "%s: missing time zone name", kw);
+    if (len > TZ_NAME_MAX)
+        return errbuf_fail(e, "%s: time zone name is longer than %d characters", kw, TZ_NAME_MAX);
+    memcpy(zone, name, len);
+    zone[len] = '\0';
+    char why[160];
+    struct tz *z = tz_load(zone, why, sizeof why);
+    if (!z)
+        return errbuf_fail(e, "%s: %s", kw, why);
+    tz_destroy(z);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end == '\0')
+        return errbuf_fail(e, "%s: expected a cron expression after the time zone", kw);
+    *p = end;
+    return 0;
+}
+
+const char *cron_strip_zone(const char *expr)
+{
+    while (isspace((unsigned char)*expr))
+        expr++;
+    if (strncmp(expr, "CRON_TZ=", 8) != 0 && strncmp(expr, "TZ=", 3) != 0)
+        return expr;
+    while (*expr && !isspace((unsigned char)*expr))
+        expr++;
+    while (isspace((unsigned char)*expr))
+        expr++;
+    return expr;
 }
 
 int cron_parse(const char *expr, struct cron_schedule *out, char *err, size_t errlen)
 {
-    struct errbuf e = {err, errlen};
-    if (errlen > 0)
-        err[0] = '\0';
+    struct errbuf e = errbuf_init(err, errlen);
+    struct cron_schedule s;
+    char zone[TZ_NAME_MAX + 1];
     if (!expr)
-        return fail(&e, "empty expression");
+        return errbuf_fail(&e, "empty expression");
     if (strnlen(expr, CRON_MAX_EXPR + 1) > CRON_MAX_EXPR)
-        return fail(&e, "expression is longer than %d characters", CRON_MAX_EXPR);
+        return errbuf_fail(&e, "expression is longer than %d characters", CRON_MAX_EXPR);
     while (isspace((unsigned char)*expr))
         expr++;
-    if (*expr == '@')
-        return parse_macro(expr, out, &e);
-    return parse_fields(expr, out, &e);
+    if (parse_zone_prefix(&expr, zone, &e))
+        return -1;
+    if (*expr == '@' ? parse_macro(expr, &s, &e) : parse_fields(expr, &s, &e))
+        return -1;
+    memcpy(s.zone, zone, sizeof s.zone);
+    *out = s;
+    return 0;
 }
 
-/* ---- next fire time ---------------------------------------------------------------------------------------- */
+/* ---- wall-time search -------------------------------------------------------------------------------------- */
 
-/* A minute in civil UTC time; `dnum` is days since 1970-01-01 and always agrees with year/month/day. */
+/* A minute of civil time; `dnum` is days since 1970-01-01 and always agrees with year/month/day. */
 struct civil {
     int64_t dnum;
     int64_t year;
     int month, day, hour, minute;
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
-static bool is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-    static const int dim[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : dim[m];
-}
-
-/* Howard Hinnant's civil_from_days: proleptic Gregorian, exact for any year in range. */
-static void civil_from_days(int64_t z, struct civil *c)
-{
-    c->dnum = z;
-    z += 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    c->day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    c->month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    c->year = yoe + era * 400 + (c->month <= 2);
-}
-
 static void next_day(struct civil *c)
 {
     c->dnum++;
     c->hour = c->minute = 0;
-    if (++c->day <= days_in_month(c->year, c->month))
+    if (++c->day <= civil_days_in_month(c->year, c->month))
         return;
     c->day = 1;
     if (++c->month > 12) {
@@ -372,8 +372,8 @@ static void next_day(struct civil *c)
 
 static void next_month(struct civil *c)
 {
-    c->dnum += days_in_month(c->year, c->month) - c->day;
-    c->day = days_in_month(c->year, c->month);
+    c->dnum += civil_days_in_month(c->year, c->month) - c->day;
+    c->day = civil_days_in_month(c->year, c->month);
     next_day(c);
 }
 
@@ -389,36 +389,28 @@ static int next_bit(uint64_t mask, int from, int max)
 
 static bool day_matches(const struct cron_schedule *s, const struct civil *c)
 {
-    int wday = (int)(((c->dnum % 7) + 11) % 7); /* 1970-01-01 was a Thursday (4) */
     bool dom = (s->mdays >> c->day) & 1;
-    bool dow = (s->wdays >> wday) & 1;
+    bool dow = (s->wdays >> civil_weekday(c->dnum)) & 1;
     if (s->mday_star || s->wday_star)
         return dom && dow;
     return dom || dow;
 }
 
-time_t cron_next(const struct cron_schedule *s, time_t after)
+/* The first whole minute of civil time strictly after `after` that matches, on day `last_day` at the latest. */
+static bool next_wall(const struct cron_schedule *s, int64_t after, int64_t last_day, int64_t *out)
 {
-    if (!s || (int64_t)after < CRON_MIN_TIME || (int64_t)after > CRON_MAX_TIME)
-        return -1;
-    int64_t minute = floor_div((int64_t)after, 60) + 1;
-    int64_t day = floor_div(minute, 1440);
-    int64_t last_day = day + CRON_HORIZON_DAYS;
+    int64_t minute = civil_floor_div(after, 60) + 1;
     struct civil c;
-    civil_from_days(day, &c);
-    c.hour = (int)((minute - day * 1440) / 60);
-    c.minute = (int)((minute - day * 1440) % 60);
-
+    c.dnum = civil_floor_div(minute, 1440);
+    civil_from_days(c.dnum, &c.year, &c.month, &c.day);
+    c.hour = (int)((minute - c.dnum * 1440) / 60);
+    c.minute = (int)((minute - c.dnum * 1440) % 60);
     while (c.dnum <= last_day) {
         if (!((s->months >> c.month) & 1)) {
             next_month(&c);
             continue;
         }
-        if (!day_matches(s, &c)) {
-            next_day(&c);
-            continue;
-        }
-        int h = next_bit(s->hours, c.hour, 23);
+        int h = day_matches(s, &c) ? next_bit(s->hours, c.hour, 23) : -1;
         if (h < 0) {
             next_day(&c);
             continue;
@@ -429,243 +421,236 @@ time_t cron_next(const struct cron_schedule *s, time_t after)
         }
         int m = next_bit(s->minutes, c.minute, 59);
         if (m >= 0) {
-            int64_t t = c.dnum * 86400 + c.hour * 3600 + m * 60;
-            return t <= CRON_MAX_TIME ? (time_t)t : -1; /* every result must be a valid `after` again */
+            *out = c.dnum * 86400 + c.hour * 3600 + m * 60;
+            return true;
         }
         c.hour++;
         c.minute = 0;
     }
-    return -1;
+    return false;
+}
+
+/* The horizon: the last civil day searched from wall time `wall`. */
+static int64_t horizon_day(int64_t wall)
+{
+    return civil_floor_div(civil_floor_div(wall, 60) + 1, 1440) + CRON_HORIZON_DAYS;
+}
+
+static bool in_range(time_t t)
+{
+    return (int64_t)t >= CRON_MIN_TIME && (int64_t)t <= CRON_MAX_TIME;
+}
+
+static time_t next_utc(const struct cron_schedule *s, time_t after)
+{
+    int64_t w;
+    if (!s || !in_range(after) || !next_wall(s, (int64_t)after, horizon_day((int64_t)after), &w))
+        return -1;
+    return w <= CRON_MAX_TIME ? (time_t)w : -1; /* every result must be a valid `after` again */
+}
+
+/* ---- fire times in a zone ---------------------------------------------------------------------------------- */
+
+/*
+ * A segment: instants [start, end) at constant offset `offset`; `before` is the offset just before `start`
+ * (no start: the zone has had this offset forever; no end: it keeps it forever, else `next` is what ends it).
+ */
+struct segment {
+    bool has_start, has_end;
+    int64_t start, end;
+    int32_t before;
+    struct tz_offset offset;
+    struct tz_transition next;
+};
+
+/* One search: the schedule, the instant it starts after, its horizon and what a skipping gap left to report. */
+struct search {
+    const struct cron_schedule *s;
+    int64_t after;
+    int64_t last_day;
+    bool wildcard;
+    int skipped;
+};
+
+static void first_segment(const struct tz *z, time_t after, struct segment *g)
+{
+    struct tz_transition prev;
+    g->offset = tz_offset_at(z, after);
+    g->has_start = tz_prev_transition(z, after, &prev);
+    g->start = g->has_start ? (int64_t)prev.at : 0;
+    g->before = g->has_start ? prev.before.utoff : g->offset.utoff;
+    g->has_end = tz_next_transition(z, after, &g->next);
+    g->end = g->has_end ? (int64_t)g->next.at : 0;
+}
+
+static void next_segment(const struct tz *z, struct segment *g)
+{
+    g->has_start = true;
+    g->start = (int64_t)g->next.at;
+    g->before = g->offset.utoff;
+    g->offset = g->next.after;
+    g->has_end = tz_next_transition(z, g->next.at, &g->next);
+    g->end = g->has_end ? (int64_t)g->next.at : 0;
+}
+
+/* Counts the matching wall minutes in [from, to), giving the first in *first. */
+static int count_walls(const struct search *q, int64_t from, int64_t to, int64_t *first)
+{
+    int n = 0;
+    int64_t w = from - 1, last = civil_floor_div(to - 1, 86400);
+    while (next_wall(q->s, w, last < q->last_day ? last : q->last_day, &w) && w < to)
+        if (n++ == 0)
+            *first = w;
+    return n;
+}
+
+/* The spring-forward rule at the segment's start: one run at the transition for the gap's fire times, or none. */
+static bool gap_fire(struct search *q, const struct segment *g, struct cron_fire *f)
+{
+    int64_t jump = (int64_t)g->offset.utoff - g->before, first = 0;
+    if (!g->has_start || g->start <= q->after || jump <= 0)
+        return false;
+    int n = count_walls(q, g->start + g->before, g->start + g->offset.utoff, &first);
+    if (n == 0)
+        return false;
+    if (jump >= DST_MAX_FORWARD || (q->wildcard && jump >= DST_SMALL_FORWARD)) {
+        q->skipped += n; /* real time only: these wall times never happen */
+        return false;
+    }
+    *f = (struct cron_fire){(time_t)g->start, first, g->offset, CRON_FIRE_SHIFTED_BY_GAP, n};
+    return true;
+}
+
+/* Whether the job fires in both passes of a backward jump from `from` to `to` (else only in the first). */
+static bool repeats(const struct search *q, int32_t from, int32_t to)
+{
+    return q->wildcard || (int64_t)from - to > DST_MAX_BACKWARD;
+}
+
+static unsigned repeat_flags(const struct search *q, const struct segment *g, int64_t w)
+{
+    unsigned flags = 0;
+    int32_t off = g->offset.utoff;
+    if (g->has_start && g->before > off && w < g->start + g->before) /* only reached when it repeats */
+        flags |= CRON_FIRE_REPEATED | CRON_FIRE_SECOND_PASS;
+    if (g->has_end && g->next.after.utoff < off && w >= g->end + g->next.after.utoff)
+        flags |= repeats(q, off, g->next.after.utoff) ? CRON_FIRE_REPEATED : CRON_FIRE_FIRST_OF_REPEATED;
+    return flags;
+}
+
+/* The first ordinary fire time inside the segment, after the search's start. */
+static bool segment_fire(struct search *q, const struct segment *g, struct cron_fire *f)
+{
+    int32_t off = g->offset.utoff;
+    int64_t from = (g->has_start && g->start - 1 > q->after ? g->start - 1 : q->after) + off;
+    if (g->has_start && g->before > off && !repeats(q, g->before, off) && g->start + g->before - 1 > from)
+        from = g->start + g->before - 1; /* fixed-time: the repeated wall times already ran */
+    int64_t last = q->last_day, w;
+    if (g->has_end && civil_floor_div(g->end - 1 + off, 86400) < last)
+        last = civil_floor_div(g->end - 1 + off, 86400);
+    if (!next_wall(q->s, from, last, &w) || (g->has_end && w - off >= g->end))
+        return false;
+    *f = (struct cron_fire){(time_t)(w - off), w, g->offset, repeat_flags(q, g, w), 0};
+    if (q->skipped) {
+        f->flags |= CRON_FIRE_GAP_SKIPPED;
+        f->gap_slots = q->skipped;
+    }
+    return true;
+}
+
+static bool next_fire_in(const struct cron_schedule *s, const struct tz *z, time_t after, struct cron_fire *f)
+{
+    struct segment g;
+    first_segment(z, after, &g);
+    struct search q = {s, (int64_t)after, horizon_day((int64_t)after + g.offset.utoff), cron_is_wildcard(s), 0};
+    for (;;) {
+        if (gap_fire(&q, &g, f) || segment_fire(&q, &g, f))
+            return (int64_t)f->at <= CRON_MAX_TIME;
+        if (!g.has_end || civil_floor_div(g.end + g.next.after.utoff, 86400) > q.last_day)
+            return false;
+        next_segment(z, &g);
+    }
+}
+
+bool cron_is_wildcard(const struct cron_schedule *s)
+{
+    return s->minute_star || s->hour_star;
+}
+
+bool cron_next_fire(const struct cron_schedule *s, const struct tz *zone, time_t after, struct cron_fire *out)
+{
+    struct cron_fire f;
+    if (!s || !in_range(after))
+        return false;
+    if (!zone) {
+        time_t t = next_utc(s, after);
+        if (t < 0)
+            return false;
+        f = (struct cron_fire){t, (int64_t)t, {0, false, "UTC"}, 0, 0};
+    } else if (!next_fire_in(s, zone, after, &f)) {
+        return false;
+    }
+    *out = f;
+    return true;
+}
+
+time_t cron_next_tz(const struct cron_schedule *s, const struct tz *zone, time_t after)
+{
+    struct cron_fire f;
+    return cron_next_fire(s, zone, after, &f) ? f.at : -1;
+}
+
+time_t cron_next(const struct cron_schedule *s, time_t after)
+{
+    if (!s || !s->zone[0])
+        return next_utc(s, after);
+    struct tz *z = tz_load(s->zone, NULL, 0);
+    time_t t = z ? cron_next_tz(s, z, after) : -1;
+    tz_destroy(z);
+    return t;
+}
+
+/* Parses `expr`, checks `n` and loads the expression's zone (*zone NULL for UTC; the caller destroys it). */
+static int open_schedule(const char *expr, int n, struct cron_schedule *s, struct tz **zone, char *err,
+                         size_t errlen)
+{
+    *zone = NULL;
+    if (cron_parse(expr, s, err, errlen))
+        return -1;
+    struct errbuf e = errbuf_init(err, errlen);
+    if (n < 0 || n > CRON_NEXT_N_MAX)
+        return errbuf_fail(&e, "count %d out of range 0-%d", n, CRON_NEXT_N_MAX);
+    char why[160];
+    if (s->zone[0] && !(*zone = tz_load(s->zone, why, sizeof why)))
+        return errbuf_fail(&e, "CRON_TZ: %s", why);
+    return 0;
 }
 
 int cron_next_n(const char *expr, time_t after, time_t *out, int n, char *err, size_t errlen)
 {
     struct cron_schedule s;
-    struct errbuf e = {err, errlen};
-    if (cron_parse(expr, &s, err, errlen))
+    struct tz *zone;
+    if (open_schedule(expr, n, &s, &zone, err, errlen))
         return -1;
-    if (n < 0 || n > CRON_NEXT_N_MAX)
-        return fail(&e, "count %d out of range 0-%d", n, CRON_NEXT_N_MAX);
     int written = 0;
-    while (written < n) {
-        time_t t = cron_next(&s, after);
-        if (t < 0)
-            break;
-        out[written++] = after = t;
-    }
+    for (time_t t; written < n && (t = cron_next_tz(&s, zone, after)) >= 0; after = t)
+        out[written++] = t;
+    tz_destroy(zone);
     return written;
 }
 
-/* ---- description ------------------------------------------------------------------------------------------- */
-
-/* A bounded string builder over the caller's buffer; text past the end is dropped, the result stays terminated. */
-struct sbuf {
-    char *buf;
-    size_t cap, len;
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *sb, const char *fmt, ...)
-{
-    if (sb->len + 1 >= sb->cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        sb->len += (size_t)n < sb->cap - sb->len ? (size_t)n : sb->cap - sb->len - 1;
-}
-
-static int bit_count(uint64_t mask)
-{
-    return __builtin_popcountll(mask);
-}
-
-/* The only value in `mask`, or -1 when it holds zero or several. */
-static int single_value(uint64_t mask)
-{
-    return bit_count(mask) == 1 ? __builtin_ctzll(mask) : -1;
-}
-
-/* k when `mask` is exactly {0, k, 2k, ...} up to `max` with 1 < k dividing `period`, else 0. */
-static int step_from_zero(uint64_t mask, int max, int period)
-{
-    if (!(mask & 1) || bit_count(mask) < 2)
-        return 0;
-    int k = __builtin_ctzll(mask & (mask - 1));
-    if (period % k != 0)
-        return 0;
-    uint64_t want = 0;
-    for (int v = 0; v <= max; v += k)
-        want |= UINT64_C(1) << v;
-    return mask == want ? k : 0;
-}
-
-static void sb_value(struct sbuf *sb, int v, const char *const *names)
-{
-    if (names)
-        sb_printf(sb, "%s", names[v]);
-    else
-        sb_printf(sb, "%d", v);
-}
-
-/* Writes the values of `mask` within lo..hi as a list, runs of three or more as "a-b". */
-static void sb_list(struct sbuf *sb, uint64_t mask, int lo, int hi, const char *const *names)
-{
-    const char *sep = "";
-    for (int v = lo; v <= hi; v++) {
-        if (!((mask >> v) & 1))
-            continue;
-        int end = v;
-        while (end < hi && ((mask >> (end + 1)) & 1))
-            end++;
-        sb_printf(sb, "%s", sep);
-        sb_value(sb, v, names);
-        if (end - v >= 2) {
-            sb_printf(sb, "-");
-            sb_value(sb, end, names);
-        } else if (end > v) {
-            sb_printf(sb, "%s", names ? ", " : ",");
-            sb_value(sb, end, names);
-        }
-        sep = names ? ", " : ",";
-        v = end;
-    }
-}
-
-static void describe_hourly(struct sbuf *sb, const struct cron_schedule *s)
-{
-    int m1 = single_value(s->minutes);
-    int mstep = step_from_zero(s->minutes, 59, 60);
-    if (s->minutes == ALL_MINUTES) {
-        sb_printf(sb, "every minute");
-    } else if (mstep) {
-        sb_printf(sb, "every %d minutes", mstep);
-    } else if (m1 == 0) {
-        sb_printf(sb, "every hour");
-    } else if (m1 > 0) {
-        sb_printf(sb, "at minute %d of every hour", m1);
-    } else {
-        sb_printf(sb, "at minutes ");
-        sb_list(sb, s->minutes, 0, 59, NULL);
-        sb_printf(sb, " of every hour");
-    }
-}
-
-/* "at 09:00, 12:00 and 17:00": a fixed minute at a few hours. */
-static void describe_clock_times(struct sbuf *sb, int minute, uint32_t hours)
-{
-    int left = bit_count(hours);
-    sb_printf(sb, "at ");
-    for (int h = 0; h < 24; h++) {
-        if (!((hours >> h) & 1))
-            continue;
-        sb_printf(sb, "%02d:%02d%s", h, minute, left > 2 ? ", " : left == 2 ? " and " : "");
-        left--;
-    }
-}
-
-static void describe_generic_time(struct sbuf *sb, const struct cron_schedule *s)
-{
-    int mstep = step_from_zero(s->minutes, 59, 60);
-    bool at = s->minutes != ALL_MINUTES && !mstep;
-    if (s->minutes == ALL_MINUTES)
-        sb_printf(sb, "every minute");
-    else if (mstep)
-        sb_printf(sb, "every %d minutes", mstep);
-    else
-        sb_printf(sb, "at minute%s ", bit_count(s->minutes) > 1 ? "s" : "");
-    if (at)
-        sb_list(sb, s->minutes, 0, 59, NULL);
-    sb_printf(sb, " %s hour%s ", at ? "past" : "during", bit_count(s->hours) > 1 ? "s" : "");
-    sb_list(sb, s->hours, 0, 23, NULL);
-}
-
-/* Writes the time-of-day part; returns true when it names fixed clock times (so "every day" reads well after it). */
-static bool describe_time(struct sbuf *sb, const struct cron_schedule *s)
-{
-    int m1 = single_value(s->minutes), h1 = single_value(s->hours);
-    int hstep = step_from_zero(s->hours, 23, 24);
-    if (s->hours == ALL_HOURS) {
-        describe_hourly(sb, s);
-        return false;
-    }
-    if (m1 >= 0 && h1 >= 0) {
-        sb_printf(sb, "at %02d:%02d", h1, m1);
-        return true;
-    }
-    if (m1 == 0 && hstep) {
-        sb_printf(sb, "every %d hours", hstep);
-        return false;
-    }
-    if (m1 > 0 && hstep) {
-        sb_printf(sb, "at minute %d every %d hours", m1, hstep);
-        return false;
-    }
-    if (m1 >= 0 && bit_count(s->hours) <= 4) {
-        describe_clock_times(sb, m1, s->hours);
-        return true;
-    }
-    describe_generic_time(sb, s);
-    return false;
-}
-
-static void sb_mdays(struct sbuf *sb, uint32_t mdays)
-{
-    sb_printf(sb, " on day%s ", bit_count(mdays) > 1 ? "s" : "");
-    sb_list(sb, mdays, 1, 31, NULL);
-}
-
-static void sb_months_suffix(struct sbuf *sb, uint16_t months)
-{
-    if (months == ALL_MONTHS)
-        return;
-    sb_printf(sb, " in ");
-    sb_list(sb, months, 1, 12, month_long);
-}
-
-static void describe_days(struct sbuf *sb, const struct cron_schedule *s, bool fixed_time)
-{
-    bool dom = s->mdays != ALL_MDAYS, dow = s->wdays != ALL_WDAYS;
-    bool either = !s->mday_star && !s->wday_star;
-    if (either && (!dom || !dow))
-        dom = dow = false; /* one side of the OR matches every day */
-    if (!dom && !dow) {
-        if (fixed_time)
-            sb_printf(sb, " every day");
-        sb_months_suffix(sb, s->months);
-        return;
-    }
-    if (dom && !dow) {
-        sb_mdays(sb, s->mdays);
-        sb_printf(sb, " of ");
-        if (s->months == ALL_MONTHS)
-            sb_printf(sb, "every month");
-        else
-            sb_list(sb, s->months, 1, 12, month_long);
-        return;
-    }
-    if (dom) {
-        sb_mdays(sb, s->mdays);
-        sb_printf(sb, either ? " of the month and on " : " of the month that fall%s on ",
-                  bit_count(s->mdays) > 1 ? "" : "s");
-    } else {
-        sb_printf(sb, " on ");
-    }
-    sb_list(sb, s->wdays, 0, 6, wday_long);
-    sb_months_suffix(sb, s->months);
-}
-
-int cron_describe(const char *expr, char *buf, size_t buflen)
+int cron_preview(const char *expr, time_t after, struct cron_fire *out, int n, char zone_out[TZ_NAME_MAX + 1],
+                 char *err, size_t errlen)
 {
     struct cron_schedule s;
-    if (cron_parse(expr, &s, buf, buflen))
+    struct tz *zone;
+    if (open_schedule(expr, n, &s, &zone, err, errlen))
         return -1;
-    struct sbuf sb = {buf, buflen, 0};
-    if (buflen == 0)
-        return 0;
-    buf[0] = '\0';
-    bool fixed_time = describe_time(&sb, &s);
-    describe_days(&sb, &s, fixed_time);
-    return 0;
+    if (zone_out)
+        memcpy(zone_out, s.zone, sizeof s.zone);
+    int written = 0;
+    for (; written < n && cron_next_fire(&s, zone, after, &out[written]); written++)
+        after = out[written].at;
+    tz_destroy(zone);
+    return written;
 }

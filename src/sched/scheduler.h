@@ -11,8 +11,10 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "jobs/registry.h"
 #include "sched/cron.h"
+
+/** What happens to a slot found later than the misfire grace: nothing, or one catch-up run. */
+enum misfire_policy { MISFIRE_SKIP = 0, MISFIRE_ONCE = 1 };
 
 struct sched_decision {
     bool due;        /* nextrunat <= now: the stored slot must be replaced by `next` */

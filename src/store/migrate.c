@@ -4,13 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/lockkeys.h"
 #include "store/pg.h"
 #include "util/embed.h"
 #include "util/log.h"
 #include "util/sha256.h"
 
-#define MIGRATE_LOCK "SELECT pg_advisory_lock(1128415808)"
-#define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(1128415808)"
+#define MIGRATE_LOCK "SELECT pg_advisory_lock(" LOCK_MIGRATE ")"
+#define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(" LOCK_MIGRATE ")"
 
 static const char *bootstrap_sql = "CREATE SCHEMA IF NOT EXISTS system;"
                                    "CREATE TABLE IF NOT EXISTS system.schema_migrations ("
@@ -88,4 +89,12 @@ int migrate_apply(PGconn *c, char *err, size_t errlen)
     }
     pg_cmd(c, MIGRATE_UNLOCK);
     return applied;
+}
+
+bool migrate_done(PGconn *c)
+{
+    PGresult *r = pg_query(c, "migrate.done", "SELECT count(*) FROM system.schema_migrations", 0, NULL, NULL);
+    bool ok = r != NULL;
+    PQclear(r);
+    return ok;
 }

@@ -7,9 +7,13 @@
 #define COMICBATCH_MIGRATE_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /** Applies pending migrations on `c`. Returns the number applied (>= 0) or -1 with `err`. */
 int migrate_apply(PGconn *c, char *err, size_t errlen);
+
+/** True when the database on `c` has been migrated (system.schema_migrations is readable): /readyz's check. */
+bool migrate_done(PGconn *c);
 
 #endif

@@ -13,6 +13,9 @@
 
 struct pgpool;
 
+/** SQL rendering a timestamptz column as the API's ISO 8601 UTC text ("2026-02-22T00:26:32Z"). */
+#define PG_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 /** Opens a dedicated connection to `url` (UTC session time zone). NULL on failure with `err` filled. */
 PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errlen);
 

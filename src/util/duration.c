@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/errbuf.h"
+
 #define NS_LIMIT (UINT64_C(1) << 63) /* Go's bound; the final total must stay below it */
 #define NS_PER_MS UINT64_C(1000000)
 
@@ -31,22 +33,6 @@ static const struct {
     {"h", UINT64_C(3600000000000)},
     {"d", UINT64_C(86400000000000)},
 };
-
-struct errbuf {
-    char *buf;
-    size_t len;
-};
-
-__attribute__((format(printf, 2, 3))) static int fail(struct errbuf *e, const char *fmt, ...)
-{
-    if (e->len == 0)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->buf, e->len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Copies `len` bytes of user text for an error message, control characters replaced by '?'. */
 static const char *quote(const char *s, size_t len, char out[DURATION_MAX_TEXT + 1])
@@ -123,9 +109,9 @@ static int parse_term(const char *text, const char **p, uint64_t *total_ns, stru
     double scale = 1;
     const char *start = *p;
     if (!(**p == '.' || is_digit(**p)))
-        return fail(e, "invalid duration \"%s\"", quote(text, strlen(text), q));
+        return errbuf_fail(e, "invalid duration \"%s\"", quote(text, strlen(text), q));
     if (!leading_int(p, &v))
-        return fail(e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
+        return errbuf_fail(e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
     bool pre = *p != start, post = false;
     if (**p == '.') {
         const char *frac = ++*p;
@@ -133,53 +119,51 @@ static int parse_term(const char *text, const char **p, uint64_t *total_ns, stru
         post = *p != frac;
     }
     if (!pre && !post)
-        return fail(e, "invalid duration \"%s\"", quote(text, strlen(text), q));
+        return errbuf_fail(e, "invalid duration \"%s\"", quote(text, strlen(text), q));
     size_t ulen = strcspn(*p, ".0123456789");
     if (ulen == 0)
-        return fail(e, "missing unit in \"%s\"", quote(text, strlen(text), q));
+        return errbuf_fail(e, "missing unit in \"%s\"", quote(text, strlen(text), q));
     uint64_t unit = unit_ns(*p, ulen);
     if (unit == 0)
-        return fail(e, "unknown unit \"%s\" in \"%s\"", quote(*p, ulen, qu), quote(text, strlen(text), q));
+        return errbuf_fail(e, "unknown unit \"%s\" in \"%s\"", quote(*p, ulen, qu), quote(text, strlen(text), q));
     *p += ulen;
     if (v > NS_LIMIT / unit)
-        return fail(e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
+        return errbuf_fail(e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
     v *= unit;
     if (f > 0) {
         v += (uint64_t)((double)f * ((double)unit / scale));
         if (v > NS_LIMIT)
-            return fail(e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
+            return errbuf_fail(e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
     }
     *total_ns += v;
     if (*total_ns > NS_LIMIT)
-        return fail(e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
+        return errbuf_fail(e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
     return 0;
 }
 
 int duration_parse(const char *text, int64_t *out_ms, char *err, size_t errlen)
 {
-    struct errbuf e = {err, errlen};
+    struct errbuf e = errbuf_init(err, errlen);
     char q[DURATION_MAX_TEXT + 1];
-    if (errlen > 0)
-        err[0] = '\0';
     if (!text || *text == '\0')
-        return fail(&e, "empty duration");
+        return errbuf_fail(&e, "empty duration");
     if (strnlen(text, DURATION_MAX_TEXT + 1) > DURATION_MAX_TEXT)
-        return fail(&e, "duration is longer than %d characters", DURATION_MAX_TEXT);
+        return errbuf_fail(&e, "duration is longer than %d characters", DURATION_MAX_TEXT);
     if (*text == '-')
-        return fail(&e, "negative duration \"%s\"", quote(text, strlen(text), q));
+        return errbuf_fail(&e, "negative duration \"%s\"", quote(text, strlen(text), q));
     const char *p = text + (*text == '+');
     if (strcmp(p, "0") == 0) { /* Go's special case: a bare zero needs no unit */
         *out_ms = 0;
         return 0;
     }
     if (*p == '\0')
-        return fail(&e, "invalid duration \"%s\"", quote(text, strlen(text), q));
+        return errbuf_fail(&e, "invalid duration \"%s\"", quote(text, strlen(text), q));
     uint64_t total_ns = 0;
     while (*p)
         if (parse_term(text, &p, &total_ns, &e))
             return -1;
     if (total_ns >= NS_LIMIT)
-        return fail(&e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
+        return errbuf_fail(&e, "duration \"%s\" is too long (over ~292 years)", quote(text, strlen(text), q));
     *out_ms = (int64_t)(total_ns / NS_PER_MS);
     return 0;
 }

@@ -2,24 +2,44 @@
 #include "util/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-static volatile int min_level = LOG_INFO;
+#include "util/log_json.h"
+
+static atomic_int min_level = LOG_INFO;
+static atomic_int line_format = LOG_FORMAT_LOGFMT;
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 void log_set_level(enum log_level level)
 {
-    min_level = level;
+    atomic_store(&min_level, level);
+}
+
+void log_set_format(enum log_format format)
+{
+    atomic_store(&line_format, format);
+}
+
+/* Writes the JSON form of a line whose logfmt body (after `ts=… level=… `) is `body`. */
+static void write_json(const struct tm *tm, long ms, enum log_level level, const char *body)
+{
+    char ts[64], out[LOG_JSON_MAX(4096)];
+    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm->tm_year + 1900, tm->tm_mon + 1,
+             tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, ms);
+    size_t len = log_json_format(ts, level_names[level], body, out, sizeof out);
+    ssize_t w = write(STDERR_FILENO, out, len);
+    (void)w;
 }
 
 void log_write(enum log_level level, const char *fmt, ...)
 {
-    if ((int)level < min_level)
+    if ((int)level < atomic_load(&min_level))
         return;
     char line[4096];
     struct timeval tv;
@@ -36,6 +56,11 @@ void log_write(enum log_level level, const char *fmt, ...)
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
+    if (atomic_load(&line_format) == LOG_FORMAT_JSON) {
+        line[len] = '\0';
+        write_json(&tm, (long)(tv.tv_usec / 1000), level, line + n);
+        return;
+    }
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;

@@ -1,14 +1,21 @@
 /*
- * log — structured one-line logs on stderr: `ts=… level=… msg="…" key=value …`. Thread-safe (one write(2) per
- * line). Never log tokens or passwords.
+ * log — structured one-line logs on stderr: `ts=… level=… msg="…" key=value …` (logfmt), or the same fields as one
+ * JSON object per line (log_json.h) for shippers. Thread-safe (one write(2) per line; level and format are atomics,
+ * so a reload may change them while other threads log). Never log tokens or passwords.
  */
 #ifndef COMICBATCH_LOG_H
 #define COMICBATCH_LOG_H
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-/** Sets the minimum level printed (default LOG_INFO; "debug" via COMICBATCH_LOG=debug). */
+/** Line formats; the values are the indexes of `[log] format`'s choices ("logfmt|json"). */
+enum log_format { LOG_FORMAT_LOGFMT = 0, LOG_FORMAT_JSON = 1 };
+
+/** Sets the minimum level printed (default LOG_INFO; `[log] level`, COMICBATCH_LOG). */
 void log_set_level(enum log_level level);
+
+/** Sets the line format (default logfmt; `[log] format`, COMICBATCH_LOG_FORMAT, --log-format). */
+void log_set_format(enum log_format format);
 
 /** Logs `fmt` (printf-style; by convention `msg="…" key=value …`) at `level`. Lines are capped at 4 KiB. */
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -170,14 +170,14 @@ char *metrics_render(struct metrics *m)
     buf[0] = '\0';
     pthread_mutex_lock(&m->mu);
     for (size_t h = 0; h < sizeof helps / sizeof helps[0]; h++) {
-        int printed = 0;
+        /* Every family is announced even before its first sample, so scrapers (and deploy/'s dashboard test) see
+         * what this daemon exports. */
+        append(&buf, &len, &cap, "# HELP %s %s\n# TYPE %s %s\n", helps[h].name, helps[h].help, helps[h].name,
+               helps[h].type);
         for (int i = 0; i < m->n; i++) {
-            const struct metric_help *mh = help_for(m->series[i].name);
-            if (mh != &helps[h])
-                continue;
-            if (!printed++)
-                append(&buf, &len, &cap, "# HELP %s %s\n# TYPE %s %s\n", mh->name, mh->help, mh->name, mh->type);
             const struct metric_series *ms = &m->series[i];
+            if (help_for(ms->name) != &helps[h])
+                continue;
             double v = ms->counter ? (double)atomic_load(ms->counter) : ms->value;
             append(&buf, &len, &cap, "%s{%s} %.17g\n", ms->name, ms->labels, v);
         }

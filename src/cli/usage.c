@@ -1,0 +1,114 @@
+/* usage — see usage.h. The tables below are the CLI's documentation; keep each summary to one line. */
+#include "cli/usage.h"
+
+#include <string.h>
+
+#include "config.h"
+#include "version.h"
+
+static const struct cli_command commands[] = {
+    {"serve", "", true, "the daemon: API, admin pages, scheduler, workers",
+     "Runs the daemon: the HTTP API and the admin pages on `[server] listen`, the job workers, and, while this "
+     "instance is the elected leader, the cron scheduler, the rescue of lost runs and run retention. Under systemd "
+     "(Type=notify) it reports READY=1 once the database answered and the HTTP socket listens, STATUS= with its "
+     "leader and worker state, WATCHDOG=1 when WatchdogSec= is set, and STOPPING=1 on SIGTERM. SIGHUP re-reads the "
+     "configuration file; SIGTERM or SIGINT stops it (HTTP first; runs still executing end failed with "
+     "\"instance shut down\" and can run again at once)."},
+    {"migrate", "", true, "apply pending migrations (each once, in order, in a transaction)",
+     "Applies the pending database migrations embedded in the binary, each once, in order, each in its own "
+     "transaction. Creates only comicbatch's own schemas (`system.batch*`, `jobstate`, `metadata`); the platform's "
+     "tables are never created or altered."},
+    {"run", "JOBKEY [--params JSON] [--dry-run]", true,
+     "run a job now, synchronously; same run record as the API; prints the run as JSON (exit 0 done, "
+     "1 failed/cancelled, 3 busy)",
+     "Runs job JOBKEY in this process and prints the finished run as JSON. The run is recorded in "
+     "`system.batchrun` exactly as an API trigger would be, and holds the job's lock key: if another run of it is "
+     "queued or running the command exits 3. `--params` takes the job's parameters as a JSON object (validated "
+     "like the API's); `--dry-run` reports what would change and changes nothing (jobs that support it). SIGINT or "
+     "SIGTERM cancels the run. Exit status 0 when the run is done, 1 when it failed or was cancelled."},
+    {"jobs", "", true, "the registry and the schedule",
+     "Lists every registered job with its cron expression, whether it is enabled and its next run (read from the "
+     "database when `[database] url` is set and reachable)."},
+    {"cron-next", "'EXPR' [N]", false, "next N (default 5) fire times (UTC) of a cron expression",
+     "Prints the next N (default 5, at most 1000) fire times of the 5-field cron expression EXPR, in UTC, one ISO "
+     "8601 time per line, after a description of the expression on stderr."},
+};
+
+static const struct cli_option options[] = {
+    {"--config", "FILE", "INI settings file, see comicbatch.ini(5); the environment overrides it"},
+    {"--log-format", "FORMAT", "logfmt (default) or json: one JSON object per log line on stderr"},
+    {"--help", NULL, "print this text"},
+    {"--version", NULL, "print the version"},
+};
+
+const struct cli_command *cli_commands(size_t *n)
+{
+    *n = sizeof commands / sizeof commands[0];
+    return commands;
+}
+
+const struct cli_option *cli_options(size_t *n)
+{
+    *n = sizeof options / sizeof options[0];
+    return options;
+}
+
+const struct cli_command *cli_command_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+/* "  NAME ARGS" padded to `width`, then the text wrapped at 100 columns; a long left part gets a line of its own. */
+static void print_row(FILE *out, const char *left, const char *text, int width)
+{
+    int col = fprintf(out, "  %s", left);
+    if (col >= width)
+        col = fprintf(out, "\n%*s", width, "") - 1;
+    else
+        col += fprintf(out, "%*s", width - col, "");
+    for (const char *p = text; *p;) {
+        int w = (int)strcspn(p, " ");
+        if (col > width && col + 1 + w > 100)
+            col = fprintf(out, "\n%*s", width, "") - 1;
+        else if (col > width)
+            col += fprintf(out, " ");
+        col += fprintf(out, "%.*s", w, p);
+        p += w + strspn(p + w, " ");
+    }
+    fputc('\n', out);
+}
+
+void cli_usage_print(FILE *out)
+{
+    char left[160];
+    fprintf(out, "comicbatch " COMICBATCH_VERSION " — batch jobs and maintenance back office for a comic platform\n\n"
+                 "Usage: comicbatch [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        snprintf(left, sizeof left, "%s%s%s", commands[i].name, *commands[i].args ? " " : "", commands[i].args);
+        print_row(out, left, commands[i].summary, 33);
+    }
+    fprintf(out, "\nOptions:\n");
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+        snprintf(left, sizeof left, "%s%s%s", options[i].name, options[i].arg ? " " : "",
+                 options[i].arg ? options[i].arg : "");
+        print_row(out, left, options[i].help, 24);
+    }
+    fprintf(out, "\nEnvironment (overrides the file):");
+    size_t nk;
+    const struct config_key *keys = config_keys(&nk);
+    for (size_t i = 0, col = 80; i < nk; i++) {
+        if (!keys[i].env)
+            continue;
+        size_t len = strlen(keys[i].env) + 1;
+        if (col + len > 78) {
+            fprintf(out, "\n ");
+            col = 1;
+        }
+        fprintf(out, " %s", keys[i].env);
+        col += len;
+    }
+    fprintf(out, "\n\nSee comicbatch(1) and comicbatch.ini(5).\n");
+}

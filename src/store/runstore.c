@@ -1,0 +1,407 @@
+/* runstore — see runstore.h. */
+#include "store/runstore.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/lockkeys.h"
+#include "store/pg.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "util/uuid7.h"
+#include "util/xalloc.h"
+
+static json_t *parse_json_col(PGresult *r, int row, int col)
+{
+    const char *v = pg_val(r, row, col);
+    json_t *j = v ? json_loads(v, 0, NULL) : NULL;
+    if (v && !j)
+        log_error("msg=\"cannot parse run JSON from database\"");
+    return j;
+}
+
+static char *params_text(const json_t *params)
+{
+    return params ? json_dumps(params, JSON_COMPACT) : xstrdup("{}");
+}
+
+enum enqueue_result runstore_enqueue(PGconn *c, const struct run_new *q, json_t **run)
+{
+    char id[UUID7_STRLEN + 1], timeout[32], slot[32] = "";
+    if (uuid7_new_string(id))
+        return ENQUEUE_ERROR;
+    snprintf(timeout, sizeof timeout, "%lld", (long long)q->timeout_ms);
+    if (q->scheduledfor)
+        snprintf(slot, sizeof slot, "%lld", (long long)q->scheduledfor);
+    char *params = params_text(q->params);
+    const char *p[] = {id, q->jobkey, q->lockkey, q->triggeredby, q->userid, params, q->dryrun ? "t" : "f",
+                       slot[0] ? slot : NULL, timeout};
+    static const char sql[] =
+        "INSERT INTO system.batchrun AS r (id, jobkey, lockkey, status, triggeredby, triggeredbyuserid, params,"
+        " dryrun, scheduledfor, timeoutms) VALUES ($1, $2, $3, 'queued', $4, $5, $6::jsonb, $7,"
+        " to_timestamp($8::bigint), $9) ON CONFLICT DO NOTHING RETURNING ";
+    char full[sizeof sql + sizeof RUN_JSON_SQL];
+    snprintf(full, sizeof full, "%s%s", sql, RUN_JSON_SQL);
+    PGresult *r = pg_query(c, "runstore.enqueue", full, 9, p, NULL);
+    free(params);
+    if (!r)
+        return ENQUEUE_ERROR;
+    enum enqueue_result res = PQntuples(r) == 1 ? ENQUEUE_OK : ENQUEUE_CONFLICT;
+    if (res == ENQUEUE_OK && run)
+        *run = parse_json_col(r, 0, 0);
+    PQclear(r);
+    return res;
+}
+
+json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
+{
+    char sql[sizeof RUN_JSON_SQL + 128];
+    snprintf(sql, sizeof sql, "SELECT %s FROM system.batchrun r WHERE r.id = $1::uuid", RUN_JSON_SQL);
+    const char *p[] = {id};
+    char state[6] = "";
+    PGresult *r = pg_query(c, "runstore.get", sql, 1, p, state);
+    *db_error = !r && strcmp(state, "22P02"); /* a malformed uuid is "not found", not a failure */
+    if (!r)
+        return NULL;
+    json_t *j = PQntuples(r) == 1 ? parse_json_col(r, 0, 0) : NULL;
+    PQclear(r);
+    return j;
+}
+
+int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t *total)
+{
+    char from[32], to[32], limit[16], offset[24];
+    snprintf(from, sizeof from, "%lld", (long long)f->from);
+    snprintf(to, sizeof to, "%lld", (long long)f->to);
+    snprintf(limit, sizeof limit, "%d", f->limit);
+    snprintf(offset, sizeof offset, "%lld", (long long)(f->page - 1) * f->limit);
+    const char *p[] = {f->jobkey, f->status, f->triggeredby, from, f->to < 0 ? NULL : to, limit, offset};
+    char sql[sizeof RUN_JSON_SQL + 1024];
+    snprintf(sql, sizeof sql,
+             "SELECT %s, count(*) OVER () FROM system.batchrun r"
+             " WHERE ($1::text IS NULL OR r.jobkey = $1) AND ($2::text IS NULL OR r.status = $2)"
+             " AND ($3::text IS NULL OR r.triggeredby = $3)"
+             " AND r.createdat >= to_timestamp($4::bigint)"
+             " AND ($5::bigint IS NULL OR r.createdat <= to_timestamp($5::bigint))"
+             " ORDER BY r.createdat DESC, r.id DESC LIMIT $6::int OFFSET $7::bigint",
+             RUN_JSON_SQL);
+    PGresult *r = pg_query(c, "runstore.list", sql, 7, p, NULL);
+    if (!r)
+        return -1;
+    *items = json_array();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_array_append_new(*items, parse_json_col(r, i, 0));
+    *total = PQntuples(r) ? pg_int(r, 0, 1, 0) : 0;
+    PQclear(r);
+    if (*total == 0 && f->page > 1) { /* past the last page: the count still matters for `pages` */
+        char csql[512];
+        snprintf(csql, sizeof csql,
+                 "SELECT count(*) FROM system.batchrun r WHERE ($1::text IS NULL OR r.jobkey = $1)"
+                 " AND ($2::text IS NULL OR r.status = $2) AND ($3::text IS NULL OR r.triggeredby = $3)"
+                 " AND r.createdat >= to_timestamp($4::bigint)"
+                 " AND ($5::bigint IS NULL OR r.createdat <= to_timestamp($5::bigint))");
+        PGresult *cr = pg_query(c, "runstore.count", csql, 5, p, NULL);
+        if (cr) {
+            *total = pg_int(cr, 0, 0, 0);
+            PQclear(cr);
+        }
+    }
+    return 0;
+}
+
+int runstore_request_cancel(PGconn *c, const char *jobkey, const char *id, json_t **ids)
+{
+    const char *p[] = {jobkey, id};
+    PGresult *r = pg_query(
+        c, "runstore.cancel",
+        "UPDATE system.batchrun r SET"
+        " status = CASE WHEN r.status = 'queued' THEN 'cancelled' ELSE r.status END,"
+        " finishedat = CASE WHEN r.status = 'queued' THEN now() ELSE r.finishedat END,"
+        " lasterror = CASE WHEN r.status = 'queued' THEN 'cancelled before it started' ELSE r.lasterror END,"
+        " cancelrequestedat = COALESCE(r.cancelrequestedat, now())"
+        " WHERE r.jobkey = $1 AND r.status IN ('queued', 'running') AND ($2::uuid IS NULL OR r.id = $2::uuid)"
+        " RETURNING r.id, r.status",
+        2, p, NULL);
+    if (!r)
+        return -1;
+    *ids = json_array();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_array_append_new(*ids, json_pack("{s:s,s:s}", "id", PQgetvalue(r, i, 0), "status", PQgetvalue(r, i, 1)));
+    int n = PQntuples(r);
+    PQclear(r);
+    return n;
+}
+
+static void fill_claimed(PGresult *r, struct claimed_run *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", PQgetvalue(r, 0, 0));
+    snprintf(out->jobkey, sizeof out->jobkey, "%s", PQgetvalue(r, 0, 1));
+    out->params = json_loads(PQgetvalue(r, 0, 2), 0, NULL);
+    if (!out->params)
+        out->params = json_object();
+    out->dryrun = pg_bool(r, 0, 3);
+    out->timeout_ms = pg_int(r, 0, 4, 0);
+    out->scheduled = pg_val(r, 0, 5) != NULL;
+    out->skew_seconds = out->scheduled ? strtod(PQgetvalue(r, 0, 5), NULL) : 0;
+}
+
+#define CLAIM_RETURNING \
+    " RETURNING r.id, r.jobkey, r.params::text, r.dryrun, r.timeoutms," \
+    " extract(epoch FROM r.startedat - r.scheduledfor)"
+
+int runstore_claim(PGconn *c, const char *instance, int instance_no, struct claimed_run *out)
+{
+    char no[16];
+    snprintf(no, sizeof no, "%d", instance_no);
+    const char *p[] = {instance, no};
+    PGresult *r = pg_query(c, "runstore.claim",
+                           "UPDATE system.batchrun r SET status = 'running', startedat = clock_timestamp(),"
+                           " heartbeatat = now(), instance = $1, instanceno = $2::int"
+                           " WHERE r.id = (SELECT id FROM system.batchrun WHERE status = 'queued'"
+                           " ORDER BY createdat, id FOR UPDATE SKIP LOCKED LIMIT 1)" CLAIM_RETURNING,
+                           2, p, NULL);
+    if (!r)
+        return -1;
+    int got = PQntuples(r) == 1;
+    if (got)
+        fill_claimed(r, out);
+    PQclear(r);
+    return got;
+}
+
+int runstore_start_inline(PGconn *c, const struct run_new *q, const char *instance, int instance_no,
+                          struct claimed_run *out)
+{
+    char id[UUID7_STRLEN + 1], timeout[32], no[16];
+    if (uuid7_new_string(id))
+        return -1;
+    snprintf(timeout, sizeof timeout, "%lld", (long long)q->timeout_ms);
+    snprintf(no, sizeof no, "%d", instance_no);
+    char *params = params_text(q->params);
+    const char *p[] = {id, q->jobkey, q->lockkey, q->triggeredby, params, q->dryrun ? "t" : "f", timeout, instance, no};
+    PGresult *r = pg_query(c, "runstore.start_inline",
+                           "INSERT INTO system.batchrun AS r (id, jobkey, lockkey, status, triggeredby, params, dryrun,"
+                           " timeoutms, instance, instanceno, startedat, heartbeatat) VALUES ($1, $2, $3, 'running',"
+                           " $4, $5::jsonb, $6, $7, $8, $9::int, clock_timestamp(), now())"
+                           " ON CONFLICT DO NOTHING" CLAIM_RETURNING,
+                           9, p, NULL);
+    free(params);
+    if (!r)
+        return -1;
+    int got = PQntuples(r) == 1;
+    if (got)
+        fill_claimed(r, out);
+    PQclear(r);
+    return got;
+}
+
+int runstore_finish(PGconn *c, const char *id, int instance_no, const char *status, int64_t rowsaffected,
+                    const char *error, const json_t *meta, int64_t progress_done, int64_t progress_total)
+{
+    char rows[32], no[16], pd[32], pt[32];
+    snprintf(rows, sizeof rows, "%lld", (long long)rowsaffected);
+    snprintf(no, sizeof no, "%d", instance_no);
+    snprintf(pd, sizeof pd, "%lld", (long long)progress_done);
+    snprintf(pt, sizeof pt, "%lld", (long long)progress_total);
+    char *m = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+    const char *p[] = {id, status, rows, error, m, no, progress_total > 0 ? pd : NULL, progress_total > 0 ? pt : NULL};
+    int64_t n = pg_exec(c, "runstore.finish",
+                        "UPDATE system.batchrun SET status = $2, finishedat = clock_timestamp(),"
+                        " durationms = GREATEST(0, round(extract(epoch FROM clock_timestamp() - startedat) * 1000))::bigint,"
+                        " rowsaffected = $3::bigint, lasterror = $4, meta = $5::jsonb, heartbeatat = now(),"
+                        " progressdone = COALESCE($7::bigint, progressdone),"
+                        " progresstotal = COALESCE($8::bigint, progresstotal)"
+                        " WHERE id = $1::uuid AND status = 'running' AND instanceno = $6::int",
+                        8, p);
+    free(m);
+    return n < 0 ? -1 : (int)n;
+}
+
+PGresult *runstore_heartbeat(PGconn *c, int instance_no, const char *ids)
+{
+    char no[16];
+    snprintf(no, sizeof no, "%d", instance_no);
+    const char *p[] = {no, ids};
+    return pg_query(c, "runstore.heartbeat",
+                    "UPDATE system.batchrun SET heartbeatat = now() WHERE instanceno = $1::int"
+                    " AND status = 'running' AND id = ANY($2::uuid[]) RETURNING id, cancelrequestedat IS NOT NULL",
+                    2, p, NULL);
+}
+
+int runstore_progress(PGconn *c, const char *id, int64_t done, int64_t total)
+{
+    char d[32], t[32];
+    snprintf(d, sizeof d, "%lld", (long long)done);
+    snprintf(t, sizeof t, "%lld", (long long)total);
+    const char *p[] = {id, d, t};
+    return pg_exec(c, "runstore.progress",
+                   "UPDATE system.batchrun SET progressdone = $2::bigint, progresstotal = $3::bigint"
+                   " WHERE id = $1::uuid AND status = 'running'",
+                   3, p) < 0 ? -1 : 0;
+}
+
+char *runstore_active_json(PGconn *c, int recent_seconds, int max)
+{
+    char secs[16], lim[16];
+    snprintf(secs, sizeof secs, "%d", recent_seconds);
+    snprintf(lim, sizeof lim, "%d", max);
+    const char *p[] = {secs, lim};
+    PGresult *res = pg_query(c, "runstore.active",
+                             "SELECT coalesce(json_agg(x.j ORDER BY x.createdat), '[]') FROM (SELECT " RUN_JSON_SQL
+                             " AS j, r.createdat FROM system.batchrun r WHERE r.status IN ('queued', 'running')"
+                             " OR r.finishedat > now() - make_interval(secs => $1::int)"
+                             " ORDER BY r.createdat DESC LIMIT $2::int) x",
+                             2, p, NULL);
+    if (!res)
+        return NULL;
+    json_t *j = json_loads(pg_val(res, 0, 0) ? pg_val(res, 0, 0) : "[]", 0, NULL);
+    PQclear(res);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL; /* one line: no newline in data */
+    json_decref(j);
+    return text;
+}
+
+json_t *runstore_active_counts(PGconn *c)
+{
+    PGresult *res = pg_query(c, "runstore.active_counts",
+                             "SELECT jobkey, status, count(*) FROM system.batchrun WHERE status IN ('queued',"
+                             " 'running') GROUP BY 1, 2 ORDER BY 1, 2",
+                             0, NULL, NULL);
+    if (!res)
+        return NULL;
+    json_t *out = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(out, json_pack("{s:s,s:s,s:I}", "jobkey", PQgetvalue(res, i, 0), "status",
+                                             PQgetvalue(res, i, 1), "count", (json_int_t)pg_int(res, i, 2, 0)));
+    PQclear(res);
+    return out;
+}
+
+json_t *runstore_inflight(PGconn *c, const char *lockkey)
+{
+    const char *p[] = {lockkey};
+    PGresult *res = pg_query(c, "runstore.inflight",
+                             "SELECT " RUN_JSON_SQL " FROM system.batchrun r WHERE r.lockkey = $1"
+                             " AND r.status IN ('queued', 'running')",
+                             1, p, NULL);
+    json_t *run = res && PQntuples(res) == 1 ? parse_json_col(res, 0, 0) : NULL;
+    PQclear(res);
+    return run;
+}
+
+json_t *runstore_inflight_brief(PGconn *c, const char *lockkey)
+{
+    const char *p[] = {lockkey};
+    PGresult *res = pg_query(
+        c, "runstore.inflight_brief",
+        "SELECT json_build_object('id', r.id, 'jobkey', r.jobkey, 'status', r.status, 'triggeredby', r.triggeredby,"
+        " 'progressdone', r.progressdone, 'progresstotal', r.progresstotal, 'startedat', " RUN_ISO("r.startedat") ","
+        " 'createdat', " RUN_ISO("r.createdat") ") FROM system.batchrun r WHERE r.lockkey = $1"
+        " AND r.status IN ('queued', 'running') LIMIT 1",
+        1, p, NULL);
+    if (!res)
+        return NULL;
+    json_t *run = PQntuples(res) == 1 ? parse_json_col(res, 0, 0) : json_null();
+    PQclear(res);
+    return run;
+}
+
+json_t *runstore_last_runs(PGconn *c, const json_t *jobkeys)
+{
+    char *keys = json_dumps(jobkeys, JSON_COMPACT);
+    const char *p[] = {keys};
+    PGresult *res = pg_query(c, "runstore.last_runs",
+                             "SELECT k.jobkey, (SELECT " RUN_JSON_SQL " FROM system.batchrun r WHERE r.jobkey = k.jobkey"
+                             " ORDER BY r.createdat DESC LIMIT 1) FROM json_array_elements_text($1::json) AS k(jobkey)",
+                             1, p, NULL);
+    free(keys);
+    if (!res)
+        return NULL;
+    json_t *out = json_object();
+    for (int i = 0; i < PQntuples(res); i++)
+        if (pg_val(res, i, 1))
+            json_object_set_new(out, PQgetvalue(res, i, 0), parse_json_col(res, i, 1));
+    PQclear(res);
+    return out;
+}
+
+/* A running run is "dead" when its instance's lock (store/instances.c) is gone. pg_locks spans the whole cluster and
+ * advisory locks are per database: without the database filter, instance N of another database on the same server
+ * made a dead instance N here look alive. */
+static const char rescue_sql[] =
+    "WITH lost AS (SELECT r.id, NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
+    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    "   AND l.classid = " LOCK_INSTANCE_CLASS "::oid AND l.objid = r.instanceno::oid AND l.objsubid = 2"
+    "   AND l.granted) AS dead"
+    "  FROM system.batchrun r WHERE r.status = 'running')"
+    " UPDATE system.batchrun r SET status = 'failed', finishedat = now(),"
+    "  durationms = GREATEST(0, round(extract(epoch FROM now() - r.startedat) * 1000))::bigint,"
+    "  lasterror = CASE WHEN lost.dead THEN format('instance %s died while the run was running (its database "
+    "session is gone; last heartbeat %s); committed batches are kept', r.instance,"
+    "  " RUN_ISO("r.heartbeatat") ")"
+    "  ELSE format('instance %s stopped heartbeating (last heartbeat %s, lease %ss); committed batches are kept',"
+    "  r.instance, " RUN_ISO("r.heartbeatat") ", $1) END"
+    " FROM lost WHERE r.id = lost.id AND r.status = 'running'"
+    "  AND (r.heartbeatat < now() - make_interval(secs => $1::int)"
+    "   OR (lost.dead AND r.heartbeatat < now() - make_interval(secs => $2::int)))"
+    " RETURNING r.id, r.jobkey, r.lasterror";
+
+int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run *out, int max)
+{
+    char lease[16], beat[16];
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    snprintf(beat, sizeof beat, "%d", dead_grace_s);
+    const char *p[] = {lease, beat};
+    PGresult *r = pg_query(c, "runstore.rescue", rescue_sql, 2, p, NULL);
+    if (!r)
+        return -1;
+    int n = PQntuples(r);
+    for (int i = 0; i < n && i < max; i++) {
+        snprintf(out[i].id, sizeof out[i].id, "%s", PQgetvalue(r, i, 0));
+        snprintf(out[i].jobkey, sizeof out[i].jobkey, "%s", PQgetvalue(r, i, 1));
+        snprintf(out[i].lasterror, sizeof out[i].lasterror, "%s", PQgetvalue(r, i, 2));
+    }
+    PQclear(r);
+    return n;
+}
+
+#define RETENTION_BATCH 10000
+
+int64_t runstore_retention(PGconn *c, int days)
+{
+    char d[16], b[16];
+    snprintf(d, sizeof d, "%d", days);
+    snprintf(b, sizeof b, "%d", RETENTION_BATCH);
+    const char *p[] = {d, b};
+    int64_t total = 0, n;
+    do {
+        n = pg_exec(c, "runstore.retention",
+                    "DELETE FROM system.batchrun WHERE id IN (SELECT id FROM system.batchrun WHERE finishedat <"
+                    " now() - make_interval(days => $1::int) LIMIT $2::int)",
+                    2, p);
+        total += n > 0 ? n : 0;
+    } while (n == RETENTION_BATCH);
+    return n < 0 ? -1 : total;
+}
+
+int runstore_failure_streak(PGconn *c, const char *jobkey, int limit, char *lasterror, size_t errlen)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {jobkey, lim};
+    PGresult *r = pg_query(c, "runstore.streak",
+                           "SELECT status, lasterror FROM system.batchrun WHERE jobkey = $1"
+                           " AND status IN ('done', 'failed') ORDER BY finishedat DESC, id DESC LIMIT $2::int",
+                           2, p, NULL);
+    if (!r)
+        return -1;
+    int streak = 0;
+    while (streak < PQntuples(r) && !strcmp(PQgetvalue(r, streak, 0), "failed"))
+        streak++;
+    if (streak > 0)
+        snprintf(lasterror, errlen, "%s", pg_val(r, 0, 1) ? pg_val(r, 0, 1) : "");
+    PQclear(r);
+    return streak;
+}
