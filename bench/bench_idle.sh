@@ -78,11 +78,13 @@ workers = 1
 [paths]
 data_dir = $work/data
 EOF
-COMICBATCH_LISTEN=127.0.0.1:0 COMICBATCH_ADMIN_TOKEN=$token "$BIN" --config "$work/comicbatch.ini" serve \
+# A session of its own, like nginx (see bench_covers.sh: autogroup scheduling).
+COMICBATCH_LISTEN=127.0.0.1:0 COMICBATCH_ADMIN_TOKEN=$token setsid "$BIN" --config "$work/comicbatch.ini" serve \
     2>"$out/idle-daemon.log" &
 cb_pid=$!
 pids+=("$cb_pid")
 for _ in $(seq 200); do [ -s "$work/cb.port" ] && break; sleep 0.05; done
+[ "$(cat "/proc/$cb_pid/comm")" = comicbatch ] || cb_pid=$(pgrep -P "$cb_pid" -x comicbatch) # setsid forked
 cb_port=$(cat "$work/cb.port")
 curl -sf -o /dev/null "http://127.0.0.1:$cb_port/healthz" || { echo "bench_idle: daemon not answering" >&2; exit 1; }
 

@@ -2,16 +2,16 @@
  * server — one HTTP listener: libmicrohttpd in event-driven mode (internal epoll, a few event-loop threads), a
  * bounded pool of threads for the handlers that block, and the limits a public server needs.
  *
- * Words: the *event loop* is libmicrohttpd's thread pool (event_threads threads, each with its own epoll set and a
- * share of the connections); it reads requests, runs non-blocking routes (ROUTE_NONBLOCKING: health, admin assets,
- * cover cache hits sent with sendfile) and writes every response. A *blocking* route (database, upstream fetch)
- * runs on the *handler pool* while its connection is suspended (no thread waits on the socket); when the pool is
- * full the request is answered 503 + Retry-After at once. Limits: a listener-wide connection cap, a per-client-
- * address cap, a request-head deadline and a keep-alive deadline (conns.h), a body cap, libmicrohttpd's per-
- * connection memory (which bounds the head). A process may run two listeners — private surfaces (admin API and
- * pages, metrics, health) and the public cover routes — each with its own limits, threads and pool, so a flood on
- * one cannot starve the other. It knows nothing above http/: routes, auth settings and the handler context come
- * from its creator (app.c).
+ * Words: the *event loop* is `event_threads` single-threaded libmicrohttpd daemons on one address (SO_REUSEPORT:
+ * the kernel spreads connections over them), each with its own epoll set; it reads requests, runs non-blocking
+ * routes (ROUTE_NONBLOCKING: health, admin assets, cover cache hits sent with sendfile) and writes every response.
+ * A *blocking* route (database, upstream fetch) runs on the *handler pool* while its connection is suspended (no
+ * thread waits on the socket); when the pool is full the request is answered 503 + Retry-After at once. Limits: a
+ * listener-wide connection cap, a per-client-address cap, a request-head deadline and a keep-alive deadline
+ * (conns.h), a body cap, libmicrohttpd's per-connection memory (which bounds the head). A process may run two
+ * listeners — private surfaces (admin API and pages, metrics, health) and the public cover routes — each with its
+ * own limits, threads and pool, so a flood on one cannot starve the other. It knows nothing above http/: routes,
+ * auth settings and the handler context come from its creator (app.c).
  */
 #ifndef COMICBATCH_SERVER_H
 #define COMICBATCH_SERVER_H

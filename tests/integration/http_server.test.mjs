@@ -126,6 +126,19 @@ describe('per-client connection limit and deadlines', () => {
       5000, 'the head timeout to be counted');
   });
 
+  test('a second daemon on the same address fails to start instead of sharing the port', async () => {
+    // The event-loop threads bind with SO_REUSEPORT; without the check another server could join the port.
+    let second = null;
+    try {
+      second = await startDaemon(newDatabase(), {}, { COMICBATCH_LISTEN: `127.0.0.1:${d.port}` });
+    } catch (e) {
+      assert.match(e.message, /exited early[\s\S]*address in use/);
+    }
+    if (second) await second.kill();
+    assert.equal(second, null, 'the second daemon must not start');
+    assert.equal((await fetch(`${d.base}/healthz`)).status, 200, 'the first one is untouched');
+  });
+
   test('an idle kept-alive connection is closed after keepalive_timeout; a prompt client is served', async () => {
     const c = await connect(d.port, '127.0.0.4');
     assert.equal((await c.get('/healthz')).status, 200);
