@@ -7,8 +7,8 @@
 # serves one image; `comicbatch serve` with the loopback test switch fetches it once (a miss), then every request is
 # a cache hit answered with sendfile from <data_dir>/cache/covers. nginx (Debian package, generated config,
 # sendfile on, access log off, worker_processes auto) serves the same image from the same temp directory. Both
-# servers run in sessions of their own (see the setsid below). wrk runs
-# the same load against both, in turns: nginx, comicbatch, nginx, comicbatch; the best of each is reported, with
+# servers run in sessions of their own (see the setsid below). wrk runs the same load against both, in turns
+# (nginx, comicbatch, nginx, comicbatch, …); the best of each is reported, with
 # the CPU time the server used during that run (from /proc: all comicbatch threads, all nginx workers), so
 # requests per CPU-second can be compared too: throughput alone flatters whichever server has more runnable
 # threads when other processes compete for the cores (the kernel shares CPU per thread, not per process).
@@ -16,7 +16,7 @@
 # Called by scripts/bench.sh with COMICBATCH_DATABASE_URL (migrated), COMICBATCH_REDIS_URL, COMICBATCH_BIN and
 # BENCH_OUT; standalone (`bench/bench_covers.sh`) it builds ${BUILD:-build} (unless COMICBATCH_BIN is set) and
 # starts its own stack. Knobs: COVER_BYTES (image size, default 65536), WRK_CONNS (connection counts, default
-# "32 1000"), WRK_SECS (default 8), WRK_THREADS (default 2).
+# "32 1000"), WRK_SECS (default 8), WRK_THREADS (default 2), WRK_ROUNDS (turns per server, default 3).
 # comicbatch runs with its defaults (event_threads = one per CPU, like nginx's worker_processes auto) except
 # max_connections_per_client = 0: wrk opens every connection from 127.0.0.1.
 # Prints a markdown table on stdout; raw wrk output goes to $BENCH_OUT/covers-*.txt.
@@ -27,6 +27,7 @@ bytes=${COVER_BYTES:-65536}
 conn_list=${WRK_CONNS:-32 1000}
 secs=${WRK_SECS:-8}
 threads=${WRK_THREADS:-2}
+rounds=${WRK_ROUNDS:-3}
 
 for c in wrk nginx openssl python3 curl; do
     command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] || { echo "bench_covers: $c is missing (WITH_BENCH=1 scripts/install-deps.sh)" >&2; exit 1; }
@@ -181,7 +182,7 @@ errs() { awk '/Non-2xx|Socket errors/ {sub(/^ +/, ""); printf "%s; ", $0}' "$out
 mbs() { awk "BEGIN{printf \"%.0f\", $1 * $bytes / 1048576}"; }
 per_cpu() { awk "BEGIN{printf \"%.0f\", ($2 > 0 ? $1 * $secs / $2 : 0)}"; } # requests per server CPU-second
 
-echo "### Cover cache hits vs nginx ($((bytes / 1024)) KiB image, wrk -t$threads -d${secs}s, best of 2 per row)"
+echo "### Cover cache hits vs nginx ($((bytes / 1024)) KiB image, wrk -t$threads -d${secs}s, best of $rounds per row)"
 echo
 echo "Load average at start: $load_start ($(nproc) CPUs)."
 echo
@@ -189,13 +190,16 @@ echo "| conns | server | requests/s | MiB/s | p50 | p99 | server CPU s | request
 echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for conns in $conn_list; do
     best_ng=0 best_cb=0 ng_round=1 cb_round=1 ng_cpu=0 cb_cpu=0
-    for round in 1 2; do
+    for round in $(seq "$rounds"); do
         read -r r c < <(run_wrk nginx "$ng_url" "$conns" $round)
         if awk "BEGIN{exit !($r > $best_ng)}"; then best_ng=$r; ng_cpu=$c; ng_round=$round; fi
         read -r r c < <(run_wrk comicbatch "$cb_url" "$conns" $round)
         if awk "BEGIN{exit !($r > $best_cb)}"; then best_cb=$r; cb_cpu=$c; cb_round=$round; fi
     done
-    for n in nginx comicbatch; do e=$(errs $n "$conns" 1)$(errs $n "$conns" 2); [ -z "$e" ] || echo "bench_covers: $n at $conns connections: $e" >&2; done
+    for n in nginx comicbatch; do
+        e=$(for round in $(seq "$rounds"); do errs $n "$conns" "$round"; done)
+        [ -z "$e" ] || echo "bench_covers: $n at $conns connections: $e" >&2
+    done
     ratio=$(awk "BEGIN{printf \"%.0f\", 100 * $best_cb / $best_ng}")
     eff_ng=$(per_cpu "$best_ng" "$ng_cpu")
     eff_cb=$(per_cpu "$best_cb" "$cb_cpu")
