@@ -155,8 +155,6 @@ void app_stop(struct app *a)
     a->http_public = NULL;
     http_server_destroy(a->http); /* ends the event streams too */
     a->http = NULL;
-    events_feed_destroy(a->events);
-    a->events = NULL;
     covers_destroy(a->covers);
     a->covers = NULL;
     leader_destroy(a->leader);
@@ -167,6 +165,8 @@ void app_stop(struct app *a)
     a->listener = NULL;
     hasnew_events_destroy(a->hasnew_events); /* after the listener: its callback signals it */
     a->hasnew_events = NULL;
+    events_feed_destroy(a->events); /* after the listener (its callback wakes it) and the servers (its streams) */
+    a->events = NULL;
     crawler_events_destroy(a->crawler_events); /* after the listener: its callback queues into it */
     a->crawler_events = NULL;
     pgpool_destroy(a->pool);

@@ -69,9 +69,10 @@ static const struct config_key keys[] = {
     {DUR("server", "head_timeout", head_timeout_ms, 100, 300000), .dflt = "10s",
      .help = "A new connection must send a complete request head within this long, however slowly bytes trickle "
              "in (slowloris)."},
-    {DUR("server", "keepalive_timeout", keepalive_timeout_ms, 100, 3600000), .dflt = "30s",
-     .help = "An idle kept-alive connection is closed after this long; its next request head must be complete by "
-             "then. Also the idle timeout while a request is in progress."},
+    {DUR("server", "keepalive_timeout", keepalive_timeout_ms, 100, 3600000), .dflt = "75s",
+     .help = "An idle kept-alive connection is closed after this long (nginx's default too: a client may reuse a "
+             "connection the moment the server closes it, so shorter means more failed reuses); its next request head "
+             "must be complete by then. Also the idle timeout while a request is in progress."},
     {INT("server", "threads", http_threads, 1, 256), .dflt = "8",
      .help = "Unused (see `event_threads`, `handler_threads`). Accepted for old files."},
     {STR("server", "port_file", port_file), .example = "/run/comicbatch/port", .flags = CONFIG_TESTS_ONLY,

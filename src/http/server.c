@@ -44,6 +44,7 @@
 /* Event-loop threads that get a prepared-reply cache of their own (respcache.h); more threads go without. */
 #define RESPCACHE_THREADS 16
 #define LOG_EVERY_MS 1000 /* libmicrohttpd's own messages: at most one line per listener per second */
+#define REPORT_EVERY_MS 10000 /* refusals: at most one line per listener per 10 s */
 
 #define MAX_EVENT_THREADS 64
 
@@ -66,6 +67,8 @@ struct http_server {
     atomic_llong last_log_ms;
     atomic_int log_suppressed;
     int64_t last_metrics_ms; /* timer thread only */
+    int64_t last_report_ms;  /* timer thread only: the last refusal report */
+    long long reported[4];   /* timer thread only: refusal counts at that report */
 };
 
 /* One request, from its complete head to libmicrohttpd's "completed" notification. */
@@ -358,6 +361,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("msg=\"http: %s\" listener=%s suppressed=%d", buf, s->name, skipped);
 }
 
+/*
+ * One log line, at most every REPORT_EVERY_MS, with what was refused since the last one: an attack shows in the
+ * log without flooding it (the counters are in the metrics). Idle keep-alive closes are routine: not logged.
+ */
+static void report_refusals(struct http_server *s, const long long n[4], int64_t now)
+{
+    if (now - s->last_report_ms < REPORT_EVERY_MS)
+        return;
+    long long d[4];
+    for (int i = 0; i < 4; i++)
+        d[i] = n[i] - s->reported[i];
+    if (d[0] || d[1] || d[3])
+        log_warn("msg=\"http: requests refused\" listener=%s per_client=%lld head_timeout=%lld busy=%lld", s->name,
+                 d[0], d[1], d[3]);
+    memcpy(s->reported, n, sizeof s->reported);
+    s->last_report_ms = now;
+}
+
 static void publish_metrics(void *arg)
 {
     struct http_server *s = arg;
@@ -385,6 +406,8 @@ static void publish_metrics(void *arg)
         snprintf(l, sizeof l, "listener=\"%s\",reason=\"%s\"", s->name, refused[i].reason);
         metrics_set(m, "comicbatch_http_refused_total", l, (double)refused[i].n);
     }
+    long long n[4] = {c.refused_per_client, c.head_timeouts, c.keepalive_timeouts, p.refused};
+    report_refusals(s, n, now);
 }
 
 /* ---- life cycle ---- */
