@@ -2,8 +2,9 @@
  * retry — a failed run is retried as a new run linked to it (`attempt` + 1, `retryof` = the failed run), held in
  * the queue until its backoff has passed, until the job's max attempts have failed. Exponential backoff with
  * "equal jitter": before attempt n+1 the run waits d/2 + rand·d/2 where d = base·2^(n-1), capped at
- * `[runs] retry_delay_max` — so each wait is at least as long as the one before (d/2 ≥ the previous d's upper
- * bound d/2) and retries of many jobs failing together spread out. A cancelled run is never retried (only status
+ * `[runs] retry_delay_max` — so, below the cap, each wait is at least as long as any the one before could have been
+ * (d/2 ≥ the previous d), past it waits stay between half the cap and the cap, and retries of many jobs failing
+ * together spread out. A cancelled run is never retried (only status
  * `failed` is), nor is a dry run or a run of the synchronous CLI `run`. Settings: the schedule row's `maxattempts` /
  * `retrydelay` (API), else `[job.KEY] max_attempts` / `retry_delay`, else 1 (no retry) / 30 s.
  */
