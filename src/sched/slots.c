@@ -26,6 +26,23 @@ int slots_span(const struct cron_schedule *s, const struct tz *zone, time_t lo, 
     return out->count;
 }
 
+int slots_span_from(const struct cron_schedule *s, const struct tz *zone, time_t first, time_t hi,
+                    struct slot_span *out)
+{
+    memset(out, 0, sizeof *out);
+    if (first > hi)
+        return 0;
+    slots_span(s, zone, first, hi, out);
+    if (out->count == SLOTS_SPAN_MAX) {
+        out->count--;
+        out->capped = true;
+    }
+    if (!out->count)
+        out->last = first;
+    out->first = first;
+    return ++out->count;
+}
+
 bool slots_continues(const struct cron_schedule *s, const struct tz *zone, time_t prev_last, time_t first)
 {
     return prev_last > 0 && cron_next_tz(s, zone, prev_last) == first;

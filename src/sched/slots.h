@@ -47,6 +47,13 @@ struct slot_span {
 int slots_span(const struct cron_schedule *s, const struct tz *zone, time_t lo, time_t hi, struct slot_span *out);
 
 /**
+ * Like slots_span over [first, hi], but `first` counts whether or not the schedule names it: it is a stored slot
+ * (a job's nextrunat), which an edited expression or a changed zone may no longer produce, and it still did not run.
+ */
+int slots_span_from(const struct cron_schedule *s, const struct tz *zone, time_t first, time_t hi,
+                    struct slot_span *out);
+
+/**
  * True when a span starting at slot `first` continues a ledger row whose last slot is `prev_last`: no slot of the
  * schedule lies between them (the caller also checks the reasons are the same).
  */

@@ -118,38 +118,40 @@ static int record_span(const struct tick *t, const char *jobkey, const struct pl
     return 0;
 }
 
-/* The slots in (lo, hi] that the ledger does not hold yet (the tail says how far it goes). Returns their count. */
-static int unrecorded(const struct plan *p, const struct tail *tail, time_t lo, time_t hi, struct slot_span *sp)
+/* The slots from stored slot `first` through `hi` that the ledger does not hold yet (the tail says how far it
+ * goes). Returns their count. */
+static int unrecorded(const struct plan *p, const struct tail *tail, time_t first, time_t hi, struct slot_span *sp)
 {
-    if (tail->has && tail->row.lastslot > lo)
-        lo = tail->row.lastslot;
     memset(sp, 0, sizeof *sp);
-    return lo < hi ? slots_span(&p->s, p->zone, lo, hi, sp) : 0;
+    if (tail->has && tail->row.lastslot >= first)
+        return slots_span(&p->s, p->zone, tail->row.lastslot, hi, sp);
+    return slots_span_from(&p->s, p->zone, first, hi, sp);
 }
 
-/* Records the slots in (lo, hi] that the ledger does not hold yet. */
+/* Records the slots from stored slot `first` through `hi` that the ledger does not hold yet. */
 static int record_range(const struct tick *t, const char *jobkey, const struct plan *p, struct tail *tail,
-                        enum missed_reason why, time_t lo, time_t hi, const char *detail)
+                        enum missed_reason why, time_t first, time_t hi, const char *detail)
 {
     struct slot_span sp;
-    return unrecorded(p, tail, lo, hi, &sp) ? record_span(t, jobkey, p, tail, why, &sp, detail) : 0;
+    return unrecorded(p, tail, first, hi, &sp) ? record_span(t, jobkey, p, tail, why, &sp, detail) : 0;
 }
 
-/* Misfired slots in (lo, hi]: those older than this leadership had no leader, the others were skipped late. */
+/* Misfired slots from `first` through `hi`: those older than this leadership had no leader, the others were
+ * skipped late. */
 static int record_misfire(const struct tick *t, const char *jobkey, const struct plan *p, struct tail *tail,
-                          time_t lo, time_t hi, enum misfire_policy pol)
+                          time_t first, time_t hi, enum misfire_policy pol)
 {
     time_t since = t->env->leader_since;
     char detail[300], waited[32], at[32];
     struct slot_span sp;
-    if (since > 0 && unrecorded(p, tail, lo, hi < since - 1 ? hi : since - 1, &sp)) {
+    if (since > 0 && unrecorded(p, tail, first, hi < since - 1 ? hi : since - 1, &sp)) {
         snprintf(detail, sizeof detail, "no leader for %s after the slot: instance %s took over at %s",
                  duration_format((int64_t)(since - sp.first) * 1000, waited, sizeof waited),
                  t->env->instance ? t->env->instance : "?", time_format_iso(since, at, sizeof at));
         if (record_span(t, jobkey, p, tail, MISSED_NO_LEADER, &sp, detail))
             return -1;
     }
-    if (!unrecorded(p, tail, lo, hi, &sp))
+    if (!unrecorded(p, tail, first, hi, &sp))
         return 0;
     snprintf(detail, sizeof detail, "found %s late, past the misfire grace (%ds); policy %s",
              duration_format((int64_t)(t->now - sp.first) * 1000, waited, sizeof waited),
@@ -172,8 +174,8 @@ static int apply_decision(const struct tick *t, const struct sched_job *job, con
         return moved < 0 ? -1 : 0;
     }
     if (tail_read(t, job->key, &tail) ||
-        (d->misfired && record_misfire(t, job->key, p, &tail, row->nextrunat - 1,
-                                       d->enqueue ? d->slot - 1 : t->now, pol))) {
+        (d->misfired && record_misfire(t, job->key, p, &tail, row->nextrunat, d->enqueue ? d->slot - 1 : t->now,
+                                       pol))) {
         pg_cmd(db, "ROLLBACK");
         return -1;
     }
@@ -183,7 +185,7 @@ static int apply_decision(const struct tick *t, const struct sched_job *job, con
         res = t->env->host->enqueue(t->env->host->arg, db, job->key, d->slot, row->params, why, sizeof why);
     if (res == ENQUEUE_CONFLICT) {
         count(t->env, "comicbatch_schedule_overlaps_total", job->key, NULL, NULL, 1);
-        res = record_range(t, job->key, p, &tail, MISSED_OVERLAP, d->slot - 1, d->slot, why) ? ENQUEUE_ERROR : res;
+        res = record_range(t, job->key, p, &tail, MISSED_OVERLAP, d->slot, d->slot, why) ? ENQUEUE_ERROR : res;
     }
     if (res == ENQUEUE_ERROR) {
         log_error("msg=\"cannot enqueue a scheduled slot\" job=%s error=\"%s\"", job->key, why);
@@ -254,8 +256,7 @@ static int tick_due(const struct tick *t, const struct sched_job *job, const str
     if (blocked(t, job->key, &why, detail, sizeof detail)) {
         struct tail tail;
         rc = tail_read(t, job->key, &tail) ? -1
-                                             : record_range(t, job->key, &p, &tail, why, row->nextrunat - 1, t->now,
-                                                            detail);
+                                             : record_range(t, job->key, &p, &tail, why, row->nextrunat, t->now, detail);
     } else {
         enum misfire_policy pol = effective_misfire(job, row);
         struct sched_decision d;
@@ -281,7 +282,7 @@ static int disabled_in_tx(const struct tick *t, const char *jobkey, const struct
     if (moved != 1)
         return moved;
     return tail_read(t, jobkey, &tail) ||
-                   record_range(t, jobkey, p, &tail, MISSED_DISABLED, row->disablednext - 1, t->now, detail)
+                   record_range(t, jobkey, p, &tail, MISSED_DISABLED, row->disablednext, t->now, detail)
                ? -1
                : 1;
 }

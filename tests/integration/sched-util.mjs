@@ -49,6 +49,14 @@ export function dueSince(db, jobkey, secondsAgo, column = 'nextrunat') {
     RETURNING round(extract(epoch FROM ${column}) * 1000)`));
 }
 
+/** Sets `jobkey`'s `column` to the slot of an "every `step` minutes" cron `stepsAgo` steps before now; returns it (ms). */
+export function slotAgo(db, jobkey, step, stepsAgo, column = 'nextrunat') {
+  const s = step * 60;
+  return Number(sqlValue(db, `UPDATE system.batchschedule SET ${column} = to_timestamp(
+    floor(extract(epoch FROM now()) / ${s}) * ${s} - ${stepsAgo * s}) WHERE jobkey = '${jobkey}'
+    RETURNING round(extract(epoch FROM ${column}) * 1000)`));
+}
+
 /** A local HTTP server that records JSON POSTs: { url, got: [bodies], close() }. */
 export async function webhook() {
   const got = [];

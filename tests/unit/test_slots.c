@@ -185,3 +185,16 @@ Test(slots, default_deadline_is_measured_on_the_wall_clock)
         cr_assert_eq(deadline_of("CRON_TZ=Australia/Lord_Howe 15 2 * * *", nows[i]), 2 * 86400, "%s", nows[i]);
     }
 }
+
+Test(slots, span_from_counts_a_stored_slot_the_expression_no_longer_names)
+{
+    struct sched x = open_expr("0 * * * *");
+    struct slot_span sp;
+    /* nextrunat 10:17 (stored under an older expression), then the hourly fires through 12:30 */
+    cr_assert_eq(slots_span_from(&x.s, x.zone, iso("2026-05-04T10:17:00Z"), iso("2026-05-04T12:30:00Z"), &sp), 3);
+    cr_assert_eq(sp.first, iso("2026-05-04T10:17:00Z"));
+    cr_assert_eq(sp.last, iso("2026-05-04T12:00:00Z"));
+    cr_assert_eq(slots_span_from(&x.s, x.zone, iso("2026-05-04T11:00:00Z"), iso("2026-05-04T11:00:00Z"), &sp), 1);
+    cr_assert_eq(sp.first, sp.last);
+    cr_assert_eq(slots_span_from(&x.s, x.zone, iso("2026-05-04T11:00:00Z"), iso("2026-05-04T10:59:59Z"), &sp), 0);
+}
