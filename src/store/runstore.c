@@ -454,7 +454,7 @@ json_t *runstore_last_success(PGconn *c, const json_t *jobkeys)
     char *keys = json_dumps(jobkeys, JSON_COMPACT);
     const char *p[] = {keys};
     PGresult *res = pg_query(c, "runstore.last_success",
-                             "SELECT k.jobkey, (SELECT extract(epoch FROM r.finishedat)::bigint FROM system.batchrun r"
+                             "SELECT k.jobkey, (SELECT floor(extract(epoch FROM r.finishedat))::bigint FROM system.batchrun r"
                              " WHERE r.jobkey = k.jobkey AND r.status = 'done' AND NOT r.dryrun"
                              " ORDER BY r.createdat DESC LIMIT 1) FROM json_array_elements_text($1::json) AS k(jobkey)",
                              1, p, NULL);

@@ -8,7 +8,7 @@
 #include "store/pg.h"
 #include "util/xalloc.h"
 
-#define EPOCH(col) "extract(epoch FROM " col ")::bigint"
+#define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
 #define ROW_COLUMNS \
     "jobkey, cron, isenabled, " EPOCH("nextrunat") ", misfire, params::text, maxattempts, retrydelayms," \
     " deadlinems, " EPOCH("expectedsince") ", " EPOCH("deadlinealerted") ", " EPOCH("disablednext") ", updatedby"
