@@ -15,10 +15,11 @@
 #include "util/duration.h"
 #include "util/timefmt.h"
 
-static void who_is(struct http_req *r, char *actor, size_t len, struct audit_actor *who)
+static void who_is(struct http_req *r, char *actor, size_t len, struct pause_actor *by)
 {
-    *who = (struct audit_actor){req_actor(r, actor, len),
-                                r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
+    *by = (struct pause_actor){{req_actor(r, actor, len),
+                                r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL},
+                               NULL};
 }
 
 void api_pause_list(struct http_req *r)
@@ -109,7 +110,7 @@ void api_pause_set(struct http_req *r)
         return;
     }
     char actor[80];
-    struct audit_actor who;
+    struct pause_actor who;
     who_is(r, actor, sizeof actor, &who);
     PGconn *c = pgpool_acquire(r->app->pool, 5000);
     json_t *p = c ? pause_set(c, jobkey, until, reason && *reason ? reason : NULL, &who, now) : NULL;
@@ -134,7 +135,7 @@ void api_pause_end(struct http_req *r)
         return;
     }
     char actor[80];
-    struct audit_actor who;
+    struct pause_actor who;
     who_is(r, actor, sizeof actor, &who);
     PGconn *c = pgpool_acquire(r->app->pool, 5000);
     int ended = c ? pause_resume(c, jobkey, &who, (time_t)(time_now_ms() / 1000)) : -1;

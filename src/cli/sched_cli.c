@@ -79,12 +79,12 @@ int sched_cli_cron_next(int argc, char **argv, time_t now, FILE *out, FILE *err)
     return 0;
 }
 
-/* The CLI's audit actor: "cli:<login>". */
-static struct audit_actor cli_actor(char *buf, size_t len)
+/* The CLI acts with the service's authority ("admin-token"), via "cli:<login>" (runs/pause.h). */
+static struct pause_actor cli_actor(char *buf, size_t len)
 {
     const char *user = getenv("USER");
     snprintf(buf, len, "cli:%s", user && *user ? user : "unknown");
-    return (struct audit_actor){buf, NULL};
+    return (struct pause_actor){{"admin-token", NULL}, buf};
 }
 
 static PGconn *connect_or_say(const struct config *cfg)
@@ -140,7 +140,7 @@ int sched_cli_pause(int argc, char **argv, const struct config *cfg)
     if (rc || !db)
         return rc ? rc : 1;
     char actor[128];
-    struct audit_actor who = cli_actor(actor, sizeof actor);
+    struct pause_actor who = cli_actor(actor, sizeof actor);
     json_t *p = pause_set(db, jobkey, until, reason, &who, now);
     char *text = p ? json_dumps(p, JSON_INDENT(2)) : NULL;
     if (text)
@@ -163,7 +163,7 @@ int sched_cli_resume(int argc, char **argv, const struct config *cfg)
     if (!db)
         return 1;
     char actor[128];
-    struct audit_actor who = cli_actor(actor, sizeof actor);
+    struct pause_actor who = cli_actor(actor, sizeof actor);
     const char *jobkey = argc ? argv[0] : NULL;
     int ended = pause_resume(db, jobkey, &who, (time_t)(time_now_ms() / 1000));
     PQfinish(db);

@@ -1,6 +1,6 @@
 /*
  * sched_cli — the scheduling commands of the CLI: `cron-next` (fire times, in the expression's zone and UTC with
- * what DST does to them), `pause` and `resume` (maintenance windows, runs/pause.h; audit-logged as "cli:<user>").
+ * what DST does to them), `pause` and `resume` (maintenance windows, runs/pause.h; audited as the admin token via "cli:<user>").
  * main.c dispatches to them; each returns the process exit status.
  */
 #ifndef COMICBATCH_SCHED_CLI_H

@@ -42,10 +42,10 @@ static const struct cli_command commands[] = {
      "most 30 days), replacing an earlier pause of the same scope, and prints the pause as JSON. While paused, the "
      "scheduler enqueues nothing for the jobs covered and records their slots as `paused` in the missed-slot "
      "ledger; when the pause ends each job's misfire policy decides (`once`: one catch-up run). Manual runs still "
-     "work. Audit-logged as `cli:$USER`; the admin pages show a banner while it lasts."},
+     "work. Audit-logged (actor `admin-token`, `via: cli:$USER`); the admin pages show a banner while it lasts."},
     {"resume", "[JOBKEY]", true, "end a pause early (of every job, or of JOBKEY)",
      "Ends the pause of JOBKEY, or without it the pause of every job, now. Exit status 1 when no such pause is in "
-     "force. Audit-logged as `cli:$USER`."},
+     "force. Audit-logged like `pause`."},
 };
 
 static const struct cli_option options[] = {

@@ -15,16 +15,17 @@ static json_t *find_scope(json_t *list, const char *scope)
     return NULL;
 }
 
-json_t *pause_set(PGconn *c, const char *jobkey, time_t until, const char *reason, const struct audit_actor *who,
+json_t *pause_set(PGconn *c, const char *jobkey, time_t until, const char *reason, const struct pause_actor *by,
                   time_t now)
 {
     const char *scope = jobkey ? jobkey : PAUSE_ALL;
     char u[32];
-    json_t *details = json_pack("{s:s,s:s,s:s?}", "scope", scope, "until", time_format_iso(until, u, sizeof u),
-                                "reason", reason);
+    json_t *details = json_pack("{s:s,s:s,s:s?,s:s?}", "scope", scope, "until", time_format_iso(until, u, sizeof u),
+                                "reason", reason, "via", by->via);
     json_t *list = NULL, *out = NULL;
-    if (!pg_cmd(c, "BEGIN") && !pausestore_set(c, scope, until, reason, who->actor) &&
-        !audit_write(c, who, "batch.schedule.pause", scope, details) && (list = pausestore_active_json(c, now)) &&
+    if (!pg_cmd(c, "BEGIN") && !pausestore_set(c, scope, until, reason, by->via ? by->via : by->who.actor) &&
+        !audit_write(c, &by->who, "batch.schedule.pause", scope, details) &&
+        (list = pausestore_active_json(c, now)) &&
         !pg_cmd(c, "COMMIT"))
         out = json_incref(find_scope(list, scope));
     else
@@ -34,14 +35,14 @@ json_t *pause_set(PGconn *c, const char *jobkey, time_t until, const char *reaso
     return out;
 }
 
-int pause_resume(PGconn *c, const char *jobkey, const struct audit_actor *who, time_t now)
+int pause_resume(PGconn *c, const char *jobkey, const struct pause_actor *by, time_t now)
 {
     const char *scope = jobkey ? jobkey : PAUSE_ALL;
     if (pg_cmd(c, "BEGIN"))
         return -1;
     int ended = pausestore_end(c, scope, now);
-    json_t *details = json_pack("{s:s}", "scope", scope);
-    if (ended == 1 && audit_write(c, who, "batch.schedule.resume", scope, details))
+    json_t *details = json_pack("{s:s,s:s?}", "scope", scope, "via", by->via);
+    if (ended == 1 && audit_write(c, &by->who, "batch.schedule.resume", scope, details))
         ended = -1;
     json_decref(details);
     if (ended == 1 && !pg_cmd(c, "COMMIT"))
