@@ -96,7 +96,7 @@ static const struct config_key keys[] = {
      .help = "Backoff before the first retry; each further retry waits twice as long (up to `[runs] "
              "retry_delay_max`), minus up to half of it at random (jitter)."},
     {JOBKEY("deadline", CONFIG_DURATION, deadline_ms), .min = 1000, .max = 366 * DAY,
-     .shown = "2× the cron's longest interval", .example = "26h", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+     .shown = "twice the cron's longest interval", .example = "26h", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
      .help = "The job must have succeeded within this long, else an alert (once per breach) and the jobs page shows "
              "it overdue; unlike the default, it also holds while the job is disabled."},
     {INT("jobs", "viewhistory_cap", viewhistory_cap, 1, 1000000), .dflt = "500", .flags = CONFIG_RELOAD,
