@@ -40,6 +40,7 @@ test('cron editor: a time zone shows the fire times on its clock and in UTC, wit
   // The next DST change that moves a 02:30 job is the spring-forward: 02:30 does not exist, it runs at 03:00.
   const note = dialog.locator('[data-testid="cron-dst-summary"]');
   assert.match(await note.textContent(), /Next DST change that moves this job: 02:30 does not exist on \d{4}-03-\d\d in America\/New_York \(clocks jump from 02:00 EST to 03:00 EDT\): runs once, at 03:00/);
+  await screenshots(page, 'cron-editor', { fullPage: false });
 
   // A zone that does not exist is refused under the zone field, not the cron field.
   await dialog.locator('#cron-timezone').fill('Atlantis/Capital');

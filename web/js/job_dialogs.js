@@ -116,7 +116,7 @@ export function editCron(e) {
         const d = r.data;
         setChildren(preview,
           h('div', { class: 'desc', dataset: { testid: 'cron-description' }, text: d.description }),
-          h('div', { class: 'muted', dataset: { testid: 'cron-zone' }, text: d.timezone === 'UTC' ? 'Next 5 runs (your local time · UTC):' : `Next 5 runs in ${d.timezone} (· UTC), a ${d.kind === 'wildcard' ? 'wildcard job: it follows real time across DST changes' : 'fixed-time job: once per wall time across DST changes'}:` }),
+          h('div', { class: 'muted', dataset: { testid: 'cron-zone' }, text: d.timezone === 'UTC' ? 'Next 5 runs (your local time · UTC):' : `Next 5 runs on ${d.timezone} clocks · in UTC (a ${d.kind === 'wildcard' ? 'wildcard job: it follows real time across DST changes' : 'fixed-time job: once per wall time across DST changes'}):` }),
           h('ol', { dataset: { testid: 'cron-next' } }, d.fires.map((f) => fireItem(f, d.timezone))),
           h('p', { class: 'dst-summary', dataset: { testid: 'cron-dst-summary' }, text: dstSummary(d) }));
       } catch (err) {

@@ -31,16 +31,17 @@ export function durationText(seconds) {
   return out || '0s';
 }
 
-/** The deadline cell part: "overdue" (with since when), or when it is next due; null when none applies. */
+/** The deadline line of a row: "Overdue" (since when), or an explicit deadline and when it is due; else null. */
 export function deadlineInfo(e) {
   const dl = e.deadline;
   if (!dl) return null;
-  const within = `must succeed within ${durationText(dl.seconds)}${dl.source === 'default' ? ' (default: twice its longest interval)' : ''}`;
+  const within = `must succeed within ${durationText(dl.seconds)}${dl.source === 'default' ? ' (twice its longest interval)' : ''}`;
   if (dl.overdue) {
     return h('div', { class: 'cell-sub', dataset: { testid: 'overdue' } }, pill('failed', 'Overdue'), ' ',
       h('span', {}, dl.lastsuccess ? 'last success ' : 'no success since ', timeEl(dl.lastsuccess || dl.measuredfrom), ` — ${within}`));
   }
-  return h('div', { class: 'cell-sub', dataset: { testid: 'deadline' } }, `due by `, timeEl(dl.dueby), ` (${within})`);
+  if (dl.source === 'default') return null; /* shown in the editor; the row stays quiet while all is well */
+  return h('div', { class: 'cell-sub', dataset: { testid: 'deadline' } }, `deadline ${durationText(dl.seconds)}, due `, timeEl(dl.dueby));
 }
 
 /** The "paused" note of a row, or null. */
