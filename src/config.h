@@ -1,7 +1,8 @@
 /*
  * config — the daemon's settings: an INI file (`--config FILE`) whose sections map to the seed's dotted keys
  * (`[storage] cover_cache_dir` is `storage.cover_cache_dir`), then environment overrides (DESIGN §1):
- * COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN, COMICBATCH_ADMIN_TOKEN, COMICBATCH_DATA_DIR.
+ * COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN, COMICBATCH_PUBLIC_LISTEN, COMICBATCH_ADMIN_TOKEN,
+ * COMICBATCH_DATA_DIR.
  * Every key is declared once in a table in config.c (config_keys()) with its type, bounds, default, environment
  * variable, whether a reload applies it, and a help sentence: the parser, the defaults, `comicbatch.ini.example`,
  * the man page comicbatch.ini(5) and the README's configuration table all come from that table. An unknown key, a
@@ -46,12 +47,25 @@ struct provider_settings {
 /** All settings; strings are owned (freed by config_finish). */
 struct config {
     /* [server] */
-    char *listen;          /* host:port, COMICBATCH_LISTEN */
+    char *listen;          /* host:port, COMICBATCH_LISTEN: the private surfaces (and covers, without public_listen) */
     char *listen_host;     /* derived from listen */
     int listen_port;       /* derived from listen; 0 = pick a free port (tests) */
-    int http_threads;
+    char *public_listen;   /* host:port of the public cover routes, COMICBATCH_PUBLIC_LISTEN; empty = none */
+    char *public_listen_host; /* derived from public_listen */
+    int public_listen_port;   /* derived from public_listen */
+    int http_threads;      /* unused, accepted for old files */
     int64_t max_body_bytes;
     char *port_file;       /* if set, the bound port is written here once listening (tests) */
+    char *public_port_file; /* the same for public_listen */
+    int event_threads;     /* event-loop threads per listener; 0 = one per CPU */
+    int handler_threads;   /* blocking-handler threads of the private listener (or the only one) */
+    int handler_queue;     /* requests that may wait for one of them */
+    int public_handler_threads; /* the same for the public listener */
+    int public_handler_queue;
+    int max_connections;   /* per listener */
+    int max_connections_per_client; /* per listener and client address; 0 = no limit */
+    int64_t head_timeout_ms;      /* a request head must be complete within this of accept */
+    int64_t keepalive_timeout_ms; /* … or of the previous response's end (keep-alive); idle timeout otherwise */
     /* [database] [redis] [admin] [paths] */
     char *database_url;
     int db_pool_size;

@@ -42,6 +42,17 @@ void api_routes_list(struct http_req *r);
 /** GET /admin/batch/events — text/event-stream of `runs` events (active + just-finished runs), ends after ~5 min. */
 void api_batch_events(struct http_req *r);
 
+struct events_feed;
+struct sse_hub;
+/** Starts the one thread that feeds every open event stream (see events.c). NULL if it cannot start. */
+struct events_feed *events_feed_create(struct app *app);
+/** The hub the feed's streams subscribe to (borrowed; give it to the listener that serves them). */
+struct sse_hub *events_feed_hub(struct events_feed *f);
+/** A listener_fn for the comicbatch_run channel: a run changed status, query now. Never blocks. */
+void events_feed_on_run(const char *channel, const char *payload, void *arg);
+/** Stops the thread and frees the hub. Destroy the HTTP servers first (they end the streams). NULL is a no-op. */
+void events_feed_destroy(struct events_feed *f);
+
 /* series.c, providers.c: metadata maintenance (spec: admin-maintenance) */
 /** POST /series/invalidate-metadata-hashes — clears metadata_hash on provider-backed rows; audit-logged. */
 void api_series_invalidate_hashes(struct http_req *r);

@@ -15,6 +15,10 @@ struct metric_help {
 
 static const struct metric_help helps[] = {
     {"comicbatch_http_requests_total", "counter", "HTTP requests answered, by route pattern and status"},
+    {"comicbatch_http_connections", "gauge", "Open HTTP connections, by listener"},
+    {"comicbatch_http_handler_jobs", "gauge", "Requests on the blocking-handler pool, by listener and state"},
+    {"comicbatch_http_refused_total", "counter",
+     "Connections or requests refused: over the per-client limit, head or keep-alive deadline, handler pool full"},
     {"comicbatch_runs_total", "counter", "Runs finished by this instance, by job and final status"},
     {"comicbatch_run_duration_seconds", "histogram", "Run duration, by job"},
     {"comicbatch_schedule_skew_seconds", "gauge", "Delay between a scheduled slot and its run's start, last seen"},
@@ -71,6 +75,16 @@ void metrics_add(struct metrics *m, const char *name, const char *labels, double
     if (s)
         s->value += v;
     pthread_mutex_unlock(&m->mu);
+}
+
+int metrics_attach_counter(struct metrics *m, const char *name, const char *labels, const atomic_uint_fast64_t *value)
+{
+    pthread_mutex_lock(&m->mu);
+    struct metric_series *s = find_or_add(m, name, labels);
+    if (s)
+        s->counter = value;
+    pthread_mutex_unlock(&m->mu);
+    return s ? 0 : -1;
 }
 
 void metrics_set(struct metrics *m, const char *name, const char *labels, double v)
@@ -164,10 +178,13 @@ char *metrics_render(struct metrics *m)
          * what this daemon exports. */
         append(&buf, &len, &cap, "# HELP %s %s\n# TYPE %s %s\n", helps[h].name, helps[h].help, helps[h].name,
                helps[h].type);
-        for (int i = 0; i < m->n; i++)
-            if (help_for(m->series[i].name) == &helps[h])
-                append(&buf, &len, &cap, "%s{%s} %.17g\n", m->series[i].name, m->series[i].labels,
-                       m->series[i].value);
+        for (int i = 0; i < m->n; i++) {
+            const struct metric_series *ms = &m->series[i];
+            if (help_for(ms->name) != &helps[h])
+                continue;
+            double v = ms->counter ? (double)atomic_load(ms->counter) : ms->value;
+            append(&buf, &len, &cap, "%s{%s} %.17g\n", ms->name, ms->labels, v);
+        }
     }
     append(&buf, &len, &cap, "# HELP comicbatch_leader 1 when this instance is the scheduler leader\n"
                              "# TYPE comicbatch_leader gauge\ncomicbatch_leader %d\n",
