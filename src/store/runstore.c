@@ -93,7 +93,6 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
 #define LIST_FILTER(t) \
     " " t ".jobkey <> '' AND ($1::text IS NULL OR " t ".jobkey = $1) AND ($2::text IS NULL OR " t ".status = $2)" \
     " AND ($3::text IS NULL OR " t ".triggeredby = $3)"
-#define LIST_ALL "($1::text IS NULL AND $2::text IS NULL AND $3::text IS NULL)"
 #define LIST_TIME(t) \
     " " t ".createdat >= to_timestamp($4::bigint) AND ($5::bigint IS NULL OR " t ".createdat <= to_timestamp($5::bigint))"
 /* The runs of stream s (a count row's key) created in [lo, hi) and inside the window, newest first. */
@@ -103,18 +102,14 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
     " ORDER BY r.createdat DESC, r.id DESC"
 #define HOUR "interval '1 hour'"
 
-/* Hours (t: from the counts; edge: the partial ones counted from the runs; Postgres keeps one branch of each CASE,
- * the parameters being known when it plans), their running sum (cum) and the page's span. */
-#define LIST_SPAN_CTES \
-    "WITH t AS (SELECT c.hour, sum(c.n) AS n FROM system.batchruncount c" \
-    "  WHERE CASE WHEN " LIST_ALL " THEN c.jobkey = '' ELSE" LIST_FILTER("c") " END AND c.n > 0" \
+/* The list's hours: t, from the counts (TOTALS: the count rows to add up per hour); edge, the partial hours at `from`
+ * and `to` counted from the runs (EDGE: the runs of hour t inside the window); cum, their running sum, newest
+ * first; span, where the page lies. */
+#define LIST_SPAN(TOTALS, EDGE) \
+    "WITH t AS (SELECT c.hour, sum(c.n) AS n FROM system.batchruncount c WHERE " TOTALS " AND c.n > 0" \
     "  AND c.hour >= date_bin('1 hour', to_timestamp($4::bigint), '1970-01-01 00:00:00+00')" \
     "  AND ($5::bigint IS NULL OR c.hour <= to_timestamp($5::bigint)) GROUP BY c.hour)," \
-    " edge AS (SELECT t.hour, CASE WHEN " LIST_ALL " THEN (SELECT count(*) FROM system.batchrun r" \
-    "   WHERE r.createdat >= t.hour AND r.createdat < t.hour + " HOUR " AND" LIST_TIME("r") ")" \
-    "  ELSE (SELECT count(*) FROM system.batchruncount s CROSS JOIN LATERAL (" \
-    LIST_STREAM("t.hour", "t.hour + " HOUR) ") x WHERE s.hour = t.hour AND" LIST_FILTER("s") " AND s.n > 0) END AS n" \
-    "  FROM t WHERE t.hour < to_timestamp($4::bigint)" \
+    " edge AS (SELECT t.hour, (" EDGE ") AS n FROM t WHERE t.hour < to_timestamp($4::bigint)" \
     "   OR ($5::bigint IS NOT NULL AND t.hour + " HOUR " > to_timestamp($5::bigint)))," \
     " cum AS (SELECT h.hour, h.n, sum(h.n) OVER (ORDER BY h.hour DESC) AS upto FROM (SELECT t.hour," \
     "  coalesce(edge.n, t.n) AS n FROM t LEFT JOIN edge USING (hour)) h WHERE h.n > 0)," \
@@ -128,14 +123,20 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
     RUN_JSON_SQL " AS j, page.createdat, page.id FROM page JOIN system.batchrun r ON r.id = page.id) pr ON true" \
     " ORDER BY pr.createdat DESC, pr.id DESC"
 
+/* Unfiltered: the hours' total rows; the runs through batchrun_created. $1..$3 are NULL (unused). */
 static const char list_all_sql[] =
-    LIST_SPAN_CTES
+    LIST_SPAN("c.jobkey = '' AND $1::text IS NULL AND $2::text IS NULL AND $3::text IS NULL",
+              "SELECT count(*) FROM system.batchrun r WHERE r.createdat >= t.hour AND r.createdat < t.hour + " HOUR
+              " AND" LIST_TIME("r"))
     " page AS (SELECT r.id, r.createdat FROM system.batchrun r WHERE r.createdat >= (SELECT lo FROM span)"
     "  AND r.createdat < (SELECT hi FROM span) AND" LIST_TIME("r")
     "  ORDER BY r.createdat DESC, r.id DESC OFFSET (SELECT skip FROM span) LIMIT $7::int)" LIST_ANSWER;
 
+/* Filtered: the matching key rows; the runs as the merge of the matching streams. */
 static const char list_streams_sql[] =
-    LIST_SPAN_CTES
+    LIST_SPAN(LIST_FILTER("c"),
+              "SELECT count(*) FROM system.batchruncount s CROSS JOIN LATERAL (" LIST_STREAM("t.hour", "t.hour + " HOUR)
+              ") x WHERE s.hour = t.hour AND" LIST_FILTER("s") " AND s.n > 0")
     " page AS (SELECT x.id, x.createdat FROM span CROSS JOIN LATERAL (SELECT DISTINCT c.jobkey, c.status,"
     "  c.triggeredby FROM system.batchruncount c WHERE" LIST_FILTER("c") " AND c.n > 0 AND c.hour >= span.lo"
     "  AND c.hour < span.hi) s CROSS JOIN LATERAL (" LIST_STREAM("span.lo", "span.hi") " LIMIT span.skip + $7::int) x"
