@@ -13,16 +13,21 @@
 #
 # Reads: bench/history_client.mjs, one keep-alive connection, requests one after another: the list unfiltered
 # (page 1, random pages, ?page=2000&limit=200, the last pages), each filter alone and combined, from/to windows,
-# one job's history, the schedule with lastrun, one run by id. HISTORY_N (200) timed requests per shape after
-# HISTORY_N_BEFORE (20) for the old daemon, whose list takes seconds per request; each shape stops after
-# HISTORY_SECONDS (60) whatever the count. Both daemons run with scheduler = false and one worker.
+# one job's history, the schedule with lastrun, one run by id. HISTORY_N (200) timed requests per shape after 5
+# untimed ones; for the old daemon, whose list takes seconds to a minute per request, HISTORY_N_BEFORE (10) after
+# one, and its page counts are taken from the new daemon's answers (same data). Each shape stops after
+# HISTORY_SECONDS (60; HISTORY_SECONDS_BEFORE 30) whatever the count. Both daemons run with scheduler = false and
+# one worker. Besides wall-time percentiles the client reports the CPU time the daemon and the whole PostgreSQL
+# cluster (the bench cluster serves nobody else) spent per request: on a shared machine the wall time mostly
+# measures the other tenants, the CPU time what a request costs.
 #
 # Writes: pgbench (-r: per-statement latency, -M extended like libpq's PQexecParams) runs the run store's statements (runstore.c) on a copy of each
 # database: insert a queued run, claim it (FOR UPDATE SKIP LOCKED), a heartbeat, finish it — HISTORY_WRITES (3000)
 # times, twice alternately; plus one retention batch (DELETE of 10,000 finished runs, rolled back) three times.
 #
 # Knobs: HISTORY_BEFORE_REV (git revision of "before"; default the main commit the history work started from),
-# HISTORY_RUNS, HISTORY_N, HISTORY_N_BEFORE, HISTORY_SECONDS, HISTORY_WRITES, HISTORY_REGEN=1.
+# HISTORY_RUNS, HISTORY_N, HISTORY_N_BEFORE, HISTORY_SECONDS, HISTORY_SECONDS_BEFORE, HISTORY_WRITES,
+# HISTORY_REGEN=1, HISTORY_SKIP_BEFORE=1 (reads of the new daemon only, e.g. while tuning).
 # Called by scripts/bench.sh (COMICBATCH_DATABASE_URL names a database on the bench cluster, COMICBATCH_BIN,
 # BENCH_OUT); prints a markdown section on stdout, raw outputs in $BENCH_OUT/history-*.
 set -euo pipefail
@@ -32,8 +37,9 @@ root=$(pwd)
 rev=${HISTORY_BEFORE_REV:-d1d2e6e7ec8776e49a54ea7b505d848ca2d2898d}
 runs=${HISTORY_RUNS:-1000000}
 n_after=${HISTORY_N:-200}
-n_before=${HISTORY_N_BEFORE:-20}
+n_before=${HISTORY_N_BEFORE:-10}
 secs=${HISTORY_SECONDS:-60}
+secs_before=${HISTORY_SECONDS_BEFORE:-30}
 writes=${HISTORY_WRITES:-3000}
 out=$BENCH_OUT
 mkdir -p "$out"
@@ -98,19 +104,22 @@ serve() {
     for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
     port=$(cat "$dir/port")
 }
-reads() { # reads NAME BIN N
-    fresh "$1"
-    psql -X -q -At -d "$(url "$1")" -c "SELECT id FROM system.batchrun TABLESAMPLE SYSTEM (1) LIMIT 2000" \
-        >"$work/ids-$1.txt"
-    serve "$1" "$2"
-    echo "bench_history: reads on $1 (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-    node bench/history_client.mjs "http://127.0.0.1:$port" "$token" "$work/ids-$1.txt" "$3" "$secs" \
-        >"$out/history-reads-$1.jsonl"
+reads() { # reads NAME BIN N SECONDS WARMUP [PAGES_FROM]
+    local name=$1 bin=$2
+    shift 2
+    fresh "$name"
+    psql -X -q -At -d "$(url "$name")" -c "SELECT id FROM system.batchrun TABLESAMPLE SYSTEM (1) LIMIT 2000" \
+        >"$work/ids-$name.txt"
+    serve "$name" "$bin"
+    echo "bench_history: reads on $name (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+    DAEMON_PID=${pids[-1]} PGDATA=${BENCH_PGDATA:-} node bench/history_client.mjs "http://127.0.0.1:$port" "$token" \
+        "$work/ids-$name.txt" "$@" >"$out/history-reads-$name.jsonl"
     kill "${pids[-1]}" && wait "${pids[-1]}" 2>/dev/null || true
 }
 load_reads_start=$(cut -d' ' -f1-3 /proc/loadavg)
-reads cbhist_after "$COMICBATCH_BIN" "$n_after"
-reads cbhist_before "$before_bin" "$n_before"
+reads cbhist_after "$COMICBATCH_BIN" "$n_after" "$secs" 5
+[ "${HISTORY_SKIP_BEFORE:-0}" = 1 ] ||
+    reads cbhist_before "$before_bin" "$n_before" "$secs_before" 1 "$out/history-reads-cbhist_after.jsonl"
 load_reads_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- writes: the run store's statements through pgbench --------------------------------------------------------
@@ -153,13 +162,16 @@ python3 - "$out" "$runs" "$load_reads_start" "$load_reads_end" "$full_rev" <<'EO
 import json, re, statistics, sys
 out, runs, l0, l1, rev = sys.argv[1:6]
 def load(name):
-    return {r['shape']: r for r in map(json.loads, open(f'{out}/history-reads-{name}.jsonl'))}
+    try:
+        return {r['shape']: r for r in map(json.loads, open(f'{out}/history-reads-{name}.jsonl'))}
+    except FileNotFoundError:
+        return {}
 a, b = load('cbhist_after'), load('cbhist_before')
 print(f'### Run history at {int(runs):,} runs (issue 12, `bench/bench_history.sh`)\n')
 print(f'Reads through HTTP, one request at a time; before = `{rev[:10]}` (no migration 010), after = this tree; '
       f'load average {l0} at the start of the reads, {l1} at their end. Milliseconds.\n')
-print('| query shape | meta.total | before p50 | before p99 (n) | after p50 | after p99 (n) | p99 before/after |')
-print('|---|---:|---:|---:|---:|---:|---:|')
+print('| query shape | meta.total | before p50 | before p99 (n) | after p50 | after p99 (n) | p99 before/after | CPU/request before | CPU/request after |')
+print('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
 for shape, r in a.items():
     o = b.get(shape)
     tot = f"{r['total']:,}" if r['total'] is not None else ''
@@ -167,7 +179,10 @@ for shape, r in a.items():
     ratio = f"{o['p99'] / r['p99']:.0f}×" if o and r['p99'] > 0 else ''
     bp = f"{o['p50']}" if o else '—'
     bq = f"{o['p99']} ({o['n']})" if o else '—'
-    print(f"| {shape} | {tot}{same} | {bp} | {bq} | {r['p50']} | **{r['p99']}** ({r['n']}) | {ratio} |")
+    cb = o.get('cpu') if o else None
+    ca = r.get('cpu')
+    print(f"| {shape} | {tot}{same} | {bp} | {bq} | {r['p50']} | **{r['p99']}** ({r['n']}) | {ratio} |"
+          f" {'' if cb is None else cb} | {'' if ca is None else ca} |")
 text = open(f'{out}/history-writes.txt').read()
 stmts = ['insert (enqueue)', 'claim', 'heartbeat', 'finish']
 res = {}

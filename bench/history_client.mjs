@@ -2,17 +2,24 @@
 // another over one keep-alive connection, timed from the request to the last byte of the answer; prints one JSON
 // line per shape: {shape, n, p50, p99, max, total} (milliseconds; total = the list's meta.total, or null).
 //
-//   node bench/history_client.mjs BASE_URL TOKEN IDS_FILE [N] [SECONDS_PER_SHAPE]
+//   node bench/history_client.mjs BASE_URL TOKEN IDS_FILE [N] [SECONDS_PER_SHAPE] [WARMUP] [PAGES_FROM]
 //
-// N (default 200) timed requests per shape after 5 untimed ones; a shape stops early after SECONDS_PER_SHAPE
-// (default 60) so that a slow server still finishes (n says how many were timed). Pages and windows are drawn from
-// a fixed-seed generator, so two servers get the same requests. IDS_FILE holds run ids, one per line.
+// N (default 200) timed requests per shape after WARMUP (default 5) untimed ones; a shape stops early after
+// SECONDS_PER_SHAPE (default 60) so that a slow server still finishes (n says how many were timed). Each shape
+// first asks for its page count (untimed), unless PAGES_FROM names an earlier output on the same data. Pages and windows are drawn from
+// a generator seeded per shape, so two servers get the same timed requests. IDS_FILE holds run ids, one per line.
+// With DAEMON_PID and PGDATA (the cluster serves nobody else) in the environment it also reports cpu: the CPU time
+// (ms) the daemon and the whole PostgreSQL cluster spent per timed request — what the machine's load cannot inflate
+// much, unlike wall time on a shared machine.
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
-const [base, token, idsFile, nArg, secArg] = process.argv.slice(2);
+const [base, token, idsFile, nArg, secArg, warmArg, pagesFrom] = process.argv.slice(2);
 const N = Number(nArg || 200);
 const SECONDS = Number(secArg || 60);
+const WARMUP = Number(warmArg ?? 5);
+const known = pagesFrom ? Object.fromEntries(readFileSync(pagesFrom, 'utf8').split('\n').filter(Boolean)
+  .map((l) => JSON.parse(l)).map((r) => [r.shape, r])) : {};
 const ids = readFileSync(idsFile, 'utf8').split('\n').filter(Boolean);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const B = '/api/v1/admin/batch';
@@ -72,20 +79,53 @@ const shapes = [
   ['one run: /runs/:id', () => `${B}/runs/${ids[pick(0, ids.length - 1)]}`],
 ];
 
+// CPU ticks (1/100 s) of a process, with its reaped children when `children`.
+function ticks(pid, children) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ').map(Number);
+    return f[11] + f[12] + (children ? f[13] + f[14] : 0);
+  } catch { return 0; }
+}
+function cpuTicks() {
+  const daemon = Number(process.env.DAEMON_PID || 0);
+  const pgdata = process.env.PGDATA;
+  if (!daemon || !pgdata) return null;
+  const pm = Number(readFileSync(`${pgdata}/postmaster.pid`, 'utf8').split('\n')[0]);
+  let t = ticks(daemon, false) + ticks(pm, true);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      if (Number(stat[1]) === pm) t += ticks(Number(d), false);
+    } catch { /* gone */ }
+  }
+  return t;
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 for (const [name, make, firstQuery] of shapes) {
   // The shape's page count, from its first page (untimed), so random pages stay inside the list.
-  const first = await get(make(1).replace(/page=\d+/, 'page=1').replace(/limit=\d+/, firstQuery ? 'limit=200' : '$&'));
-  const pages = first.body.meta?.pages ?? 1;
-  const total = first.body.meta?.total ?? null;
-  for (let i = 0; i < 5; i++) await get(make(pages));
+  const firstPath = make(1).replace(/page=\d+/, 'page=1').replace(/limit=\d+/, firstQuery ? 'limit=200' : '$&');
+  let pages = known[name]?.pages;
+  if (pages === undefined) pages = (await get(firstPath)).body.meta?.pages ?? 1;
+  for (let i = 0; i < WARMUP; i++) await get(make(pages));
+  // The timed requests draw from a seed of their own: the same sequence on both servers, whatever came before.
+  seed = [...name].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 2147483648, 7);
   const times = [];
+  let total = null; // meta.total of the first timed request (the same request on both servers)
   const deadline = Date.now() + SECONDS * 1000;
-  while (times.length < N && Date.now() < deadline) times.push((await get(make(pages))).ms);
+  const c0 = cpuTicks();
+  while (times.length < N && Date.now() < deadline) {
+    const res = await get(make(pages));
+    if (!times.length) total = res.body.meta?.total ?? null;
+    times.push(res.ms);
+  }
+  await new Promise((res) => setTimeout(res, 200)); // let the cluster reap what it started
+  const c1 = cpuTicks();
   times.sort((a, b) => a - b);
   const r = (x) => Math.round(x * 10) / 10;
   console.log(JSON.stringify({ shape: name, n: times.length, p50: r(pct(times, 50)), p99: r(pct(times, 99)),
-    max: r(times[times.length - 1]), total }));
+    max: r(times[times.length - 1]), total, pages, cpu: c0 === null ? null : r(((c1 - c0) * 10) / times.length) }));
 }
 agent.destroy();

@@ -87,8 +87,8 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
  * limit entries, the keys from the count rows). A page costs the runs of the hours it spans, never those before it.
  *
  * Parameters: $1 jobkey, $2 status, $3 triggeredby (NULL: any), $4 from, $5 to (epoch seconds, inclusive; $5 NULL:
- * no upper bound), $6 offset, $7 limit. Result: (total, run JSON) per run of the page, newest first, or one row
- * (total, NULL) when the page is empty.
+ * no upper bound), $6 offset, $7 limit. Result: one row, the total and the page's runs as a JSON array (the API's
+ * run objects, newest first), which the daemon passes on without parsing it.
  */
 #define LIST_FILTER(t) \
     " " t ".jobkey <> '' AND ($1::text IS NULL OR " t ".jobkey = $1) AND ($2::text IS NULL OR " t ".status = $2)" \
@@ -117,11 +117,10 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
     "  coalesce((SELECT max(cum.hour) FROM cum WHERE cum.upto >= $6::bigint + $7::int)," \
     "   (SELECT min(cum.hour) FROM cum)) AS lo" \
     "  FROM (SELECT * FROM cum WHERE cum.upto > $6::bigint ORDER BY cum.hour DESC LIMIT 1) top),"
-/* The page's runs (page: id, createdat), then the answer: the total on every row, the runs' JSON. */
+/* The page's runs (page: id, createdat), then the answer: the total and the page as one JSON array. */
 #define LIST_ANSWER \
-    " SELECT (SELECT coalesce(sum(cum.n), 0) FROM cum), pr.j FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT " \
-    RUN_JSON_SQL " AS j, page.createdat, page.id FROM page JOIN system.batchrun r ON r.id = page.id) pr ON true" \
-    " ORDER BY pr.createdat DESC, pr.id DESC"
+    " SELECT (SELECT coalesce(sum(cum.n), 0) FROM cum), (SELECT coalesce(json_agg(" RUN_JSON_SQL \
+    " ORDER BY page.createdat DESC, page.id DESC), '[]') FROM page JOIN system.batchrun r ON r.id = page.id)"
 
 /* Unfiltered: the hours' total rows; the runs through batchrun_created. $1..$3 are NULL (unused). */
 static const char list_all_sql[] =
@@ -142,7 +141,7 @@ static const char list_streams_sql[] =
     "  AND c.hour < span.hi) s CROSS JOIN LATERAL (" LIST_STREAM("span.lo", "span.hi") " LIMIT span.skip + $7::int) x"
     "  ORDER BY x.createdat DESC, x.id DESC OFFSET (SELECT skip FROM span) LIMIT $7::int)" LIST_ANSWER;
 
-int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t *total)
+int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *total)
 {
     char from[24], to[24], offset[24], limit[16];
     snprintf(from, sizeof from, "%lld", (long long)f->from);
@@ -154,13 +153,13 @@ int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t
     PGresult *r = pg_query(c, "runstore.list", all ? list_all_sql : list_streams_sql, 7, p, NULL);
     if (!r)
         return -1;
-    *items = json_array();
-    *total = PQntuples(r) ? pg_int(r, 0, 0, 0) : 0;
-    for (int i = 0; i < PQntuples(r); i++)
-        if (pg_val(r, i, 1))
-            json_array_append_new(*items, parse_json_col(r, i, 1));
+    int ok = PQntuples(r) == 1 && pg_val(r, 0, 1);
+    if (ok) {
+        *total = pg_int(r, 0, 0, 0);
+        *items = xstrdup(pg_val(r, 0, 1));
+    }
     PQclear(r);
-    return 0;
+    return ok ? 0 : -1;
 }
 
 int runstore_request_cancel(PGconn *c, const char *jobkey, const char *id, json_t **ids)

@@ -62,9 +62,9 @@ struct run_filter {
 /**
  * Lists runs matching `f`, newest first (createdat DESC, id DESC), with the exact number of matching runs, in one
  * statement whose cost does not grow with the page number or the table (per-hour counts, migration 010). Returns 0
- * with `*items` (new array) and `*total`, or -1.
+ * with `*items` (the page as JSON array text, malloc'd: the caller frees it) and `*total`, or -1.
  */
-int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t *total);
+int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *total);
 
 /**
  * Cancels the active runs of `jobkey` (or only run `id` when given): queued ones become `cancelled` at once;
