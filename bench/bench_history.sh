@@ -14,8 +14,8 @@
 # Reads: bench/history_client.mjs, one keep-alive connection, requests one after another: the list unfiltered
 # (page 1, random pages, ?page=2000&limit=200, the last pages), each filter alone and combined, from/to windows,
 # one job's history, the schedule with lastrun, one run by id. HISTORY_N (200) timed requests per shape after 5
-# untimed ones; for the old daemon, whose list takes seconds to a minute per request, HISTORY_N_BEFORE (10) after
-# one, and its page counts are taken from the new daemon's answers (same data). Each shape stops after
+# untimed ones; for the old daemon, whose list takes seconds to a minute per request, HISTORY_N_BEFORE (10) with
+# no warm-up, and its page counts are taken from the new daemon's answers (same data). Each shape stops after
 # HISTORY_SECONDS (60; HISTORY_SECONDS_BEFORE 30) whatever the count. Both daemons run with scheduler = false and
 # one worker. Besides wall-time percentiles the client reports the CPU time the daemon and the whole PostgreSQL
 # cluster (the bench cluster serves nobody else) spent per request: on a shared machine the wall time mostly
@@ -119,7 +119,7 @@ reads() { # reads NAME BIN N SECONDS WARMUP [PAGES_FROM]
 load_reads_start=$(cut -d' ' -f1-3 /proc/loadavg)
 reads cbhist_after "$COMICBATCH_BIN" "$n_after" "$secs" 5
 [ "${HISTORY_SKIP_BEFORE:-0}" = 1 ] ||
-    reads cbhist_before "$before_bin" "$n_before" "$secs_before" 1 "$out/history-reads-cbhist_after.jsonl"
+    reads cbhist_before "$before_bin" "$n_before" "$secs_before" 0 "$out/history-reads-cbhist_after.jsonl"
 load_reads_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- writes: the run store's statements through pgbench --------------------------------------------------------
