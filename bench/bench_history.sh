@@ -21,12 +21,16 @@
 # cluster (the bench cluster serves nobody else) spent per request: on a shared machine the wall time mostly
 # measures the other tenants, the CPU time what a request costs.
 #
-# Writes: pgbench (-r: per-statement latency, -M extended like libpq's PQexecParams) runs the run store's statements (runstore.c) on a copy of each
-# database: insert a queued run, claim it (FOR UPDATE SKIP LOCKED), a heartbeat, finish it — HISTORY_WRITES (3000)
-# times, twice alternately; plus one retention batch (DELETE of 10,000 finished runs, rolled back) three times.
+# Writes: pgbench (-r: per-statement latency, -M extended like libpq's PQexecParams) runs the run store's
+# statements (runstore.c) on a copy of each database: insert a queued run, claim it (FOR UPDATE SKIP LOCKED), a
+# heartbeat, finish it — HISTORY_WRITES (600) times per round, HISTORY_ROUNDS (5) rounds alternately. The durable
+# commit's wait dominates those numbers and varies with the machine, so the server's CPU time for HISTORY_LOOPS
+# (2000) run lifecycles in a loop (no commit wait) is measured too, and a retention batch (DELETE of 10,000
+# finished runs, rolled back) three times.
 #
 # Knobs: HISTORY_BEFORE_REV (git revision of "before"; default the main commit the history work started from),
-# HISTORY_RUNS, HISTORY_N, HISTORY_N_BEFORE, HISTORY_SECONDS, HISTORY_SECONDS_BEFORE, HISTORY_WRITES,
+# HISTORY_RUNS, HISTORY_N, HISTORY_N_BEFORE, HISTORY_SECONDS, HISTORY_SECONDS_BEFORE, HISTORY_WRITES, HISTORY_ROUNDS,
+# HISTORY_LOOPS,
 # HISTORY_REGEN=1, HISTORY_SKIP_BEFORE=1 (reads of the new daemon only, e.g. while tuning).
 # Called by scripts/bench.sh (COMICBATCH_DATABASE_URL names a database on the bench cluster, COMICBATCH_BIN,
 # BENCH_OUT); prints a markdown section on stdout, raw outputs in $BENCH_OUT/history-*.
@@ -40,7 +44,7 @@ n_after=${HISTORY_N:-200}
 n_before=${HISTORY_N_BEFORE:-10}
 secs=${HISTORY_SECONDS:-60}
 secs_before=${HISTORY_SECONDS_BEFORE:-30}
-writes=${HISTORY_WRITES:-3000}
+writes=${HISTORY_WRITES:-600}
 out=$BENCH_OUT
 mkdir -p "$out"
 admin_url=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/postgres?#')
@@ -71,19 +75,22 @@ fi
 
 # ---- the data: one template per schema ---------------------------------------------------------------------------
 # template NAME BIN SCHEMA: (re)creates NAME_tpl, migrated by BIN and filled, unless its stamp (the fill, SCHEMA: what
-# the migrations are, and the size) is current.
+# the migrations are, and the size) is current and it is less than 4 hours old.
 template() {
-    local name=$1 bin=$2 stamp have
+    local name=$1 bin=$2 stamp have made
     stamp=$( (cat bench/history_fill.sql; echo "$3") | sha256sum | cut -c1-16)-$runs
     have=$(adm -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '${name}_tpl'")
-    if [ "${HISTORY_REGEN:-0}" = 1 ] || [ "$have" != "$stamp" ]; then
+    # The runs are dated from the fill's moment: after a few hours the oldest would leave the 7-day window.
+    made=${have##* }
+    [[ $made =~ ^[0-9]+$ ]] || made=0
+    if [ "${HISTORY_REGEN:-0}" = 1 ] || [ "${have% *}" != "$stamp" ] || [ $(($(date +%s) - made)) -gt 14400 ]; then
         echo "bench_history: filling ${name}_tpl with $runs runs" >&2
         adm -c "DROP DATABASE IF EXISTS ${name}_tpl" -c "CREATE DATABASE ${name}_tpl"
         COMICBATCH_DATABASE_URL=$(url "${name}_tpl") "$bin" migrate >/dev/null 2>&1
         psql -X -q -v ON_ERROR_STOP=1 -v runs="$runs" -f bench/history_fill.sql -d "$(url "${name}_tpl")" \
             >"$out/history-fill-$name.log" 2>&1
         psql -X -q -d "$(url "${name}_tpl")" -c "VACUUM ANALYZE" >/dev/null
-        adm -c "COMMENT ON DATABASE ${name}_tpl IS '$stamp'"
+        adm -c "COMMENT ON DATABASE ${name}_tpl IS '$stamp $(date +%s)'"
     fi
 }
 template cbhist_before "$before_bin" "$full_rev"
@@ -112,23 +119,56 @@ reads() { # reads NAME BIN N SECONDS WARMUP [PAGES_FROM]
         >"$work/ids-$name.txt"
     serve "$name" "$bin"
     echo "bench_history: reads on $name (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-    DAEMON_PID=${pids[-1]} PGDATA=${BENCH_PGDATA:-} node bench/history_client.mjs "http://127.0.0.1:$port" "$token" \
+    NOW_MS=$now_ms DAEMON_PID=${pids[-1]} PGDATA=${BENCH_PGDATA:-} node bench/history_client.mjs "http://127.0.0.1:$port" "$token" \
         "$work/ids-$name.txt" "$@" >"$out/history-reads-$name.jsonl"
     kill "${pids[-1]}" && wait "${pids[-1]}" 2>/dev/null || true
 }
 load_reads_start=$(cut -d' ' -f1-3 /proc/loadavg)
+now_ms=$(($(date +%s) * 1000)) # the from/to windows of both runs are drawn from this moment
 reads cbhist_after "$COMICBATCH_BIN" "$n_after" "$secs" 5
 [ "${HISTORY_SKIP_BEFORE:-0}" = 1 ] ||
     reads cbhist_before "$before_bin" "$n_before" "$secs_before" 0 "$out/history-reads-cbhist_after.jsonl"
 load_reads_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# ---- writes: the run store's statements through pgbench --------------------------------------------------------
+# ---- writes: the run store's statements ------------------------------------------------------------------------
+# (a) what a caller waits: pgbench, each statement its own durable transaction, HISTORY_ROUNDS alternating rounds.
+# (b) what the counting costs the server: the backend's CPU time for HISTORY_LOOPS run lifecycles (insert, claim,
+#     heartbeat, finish) in a DO loop (no commit wait, rolled back), and for as many heartbeats alone; the minimum of
+#     three alternating rounds. Then a retention batch (DELETE of 10,000 finished runs, rolled back).
 cat >"$work/writes.sql" <<'EOF'
 \set n random(1, 1000000000)
 INSERT INTO system.batchrun AS r (id, jobkey, lockkey, status, triggeredby, params, dryrun, timeoutms) VALUES (gen_random_uuid(), 'library.hasnew', concat('library.hasnew', chr(58), 'comic', chr(58), 'b', CAST(:n AS text)), 'queued', 'admin', '{"comicid": 1}'::jsonb, false, 1800000) ON CONFLICT DO NOTHING RETURNING r.id;
 UPDATE system.batchrun r SET status = 'running', startedat = clock_timestamp(), heartbeatat = now(), instance = 'bench', instanceno = 1 WHERE r.id = (SELECT id FROM system.batchrun WHERE status = 'queued' ORDER BY createdat, id FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING r.id AS rid \gset
 UPDATE system.batchrun SET heartbeatat = now() WHERE instanceno = 1 AND status = 'running' AND id = :rid::uuid;
 UPDATE system.batchrun SET status = 'done', finishedat = clock_timestamp(), durationms = 5, rowsaffected = 0, lasterror = NULL, meta = '{"entriesChecked": 0}'::jsonb, heartbeatat = now() WHERE id = :rid::uuid AND status = 'running' AND instanceno = 1;
+EOF
+loops=${HISTORY_LOOPS:-2000}
+cat >"$work/cpu.sql" <<EOF
+SELECT pg_backend_pid() AS pid \gset
+\setenv PID :pid
+BEGIN;
+\! awk '{print \$14 + \$15}' /proc/\$PID/stat > $work/cpu.a
+DO \$\$ DECLARE rid uuid; BEGIN FOR i IN 1..$loops LOOP
+  INSERT INTO system.batchrun AS r (id, jobkey, lockkey, status, triggeredby, params, dryrun, timeoutms)
+    VALUES (gen_random_uuid(), 'library.hasnew', 'library.hasnew:comic:c' || i, 'queued', 'admin', '{"comicid": 1}', false, 1800000)
+    ON CONFLICT DO NOTHING;
+  UPDATE system.batchrun r SET status = 'running', startedat = clock_timestamp(), heartbeatat = now(), instance = 'bench',
+    instanceno = 1 WHERE r.id = (SELECT id FROM system.batchrun WHERE status = 'queued' ORDER BY createdat, id
+    FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING r.id INTO rid;
+  UPDATE system.batchrun SET heartbeatat = now() WHERE instanceno = 1 AND status = 'running' AND id = rid;
+  UPDATE system.batchrun SET status = 'done', finishedat = clock_timestamp(), durationms = 5, rowsaffected = 0,
+    meta = '{"entriesChecked": 0}', heartbeatat = now() WHERE id = rid AND status = 'running' AND instanceno = 1;
+END LOOP; END \$\$;
+\! awk '{print \$14 + \$15}' /proc/\$PID/stat > $work/cpu.b
+DO \$\$ DECLARE rid uuid; BEGIN
+  INSERT INTO system.batchrun (id, jobkey, lockkey, status, triggeredby, timeoutms, instance, instanceno, startedat,
+    heartbeatat) VALUES (gen_random_uuid(), 'system.canary', 'bench', 'running', 'admin', 1000, 'bench', 1, now(), now())
+    RETURNING id INTO rid;
+  FOR i IN 1..$loops LOOP
+    UPDATE system.batchrun SET heartbeatat = now() WHERE instanceno = 1 AND status = 'running' AND id = rid;
+  END LOOP; END \$\$;
+\! awk '{print \$14 + \$15}' /proc/\$PID/stat > $work/cpu.c
+ROLLBACK;
 EOF
 cat >"$work/retention.sql" <<'EOF'
 BEGIN;
@@ -144,10 +184,19 @@ for db in cbhist_before cbhist_after; do
       WHERE status IN ('queued', 'running')" -c "VACUUM ANALYZE system.batchrun" >/dev/null
 done
 : >"$out/history-writes.txt"
-for round in 1 2; do
+for round in $(seq "${HISTORY_ROUNDS:-5}"); do
     for db in cbhist_before cbhist_after; do
         echo "== $db round $round (load $(cut -d' ' -f1-3 /proc/loadavg))" >>"$out/history-writes.txt"
         "$pgbench" -n -r -M extended -c 1 -t "$writes" -f "$work/writes.sql" "$(url "$db")" >>"$out/history-writes.txt" 2>&1
+    done
+done
+hz=$(getconf CLK_TCK)
+for round in 1 2 3; do
+    for db in cbhist_before cbhist_after; do
+        psql -X -q -d "$(url "$db")" -f "$work/cpu.sql" >/dev/null
+        a=$(cat "$work/cpu.a") b=$(cat "$work/cpu.b") c=$(cat "$work/cpu.c")
+        echo "== cpu $db lifecycle_us=$(((b - a) * 1000000 / hz / loops)) heartbeat_us=$(((c - b) * 1000000 / hz / loops))" \
+            >>"$out/history-writes.txt"
     done
 done
 for db in cbhist_before cbhist_after; do
@@ -186,9 +235,14 @@ for shape, r in a.items():
 text = open(f'{out}/history-writes.txt').read()
 stmts = ['insert (enqueue)', 'claim', 'heartbeat', 'finish']
 res = {}
+cpu = {}
 for block in re.split(r'^== ', text, flags=re.M)[1:]:
     head = block.split('\n', 1)[0]
-    db = head.split()[0] if not head.startswith('retention') else head.split()[1]
+    db = head.split()[0] if not head.startswith(('retention', 'cpu')) else head.split()[1]
+    if head.startswith('cpu'):
+        for k, v in re.findall(r'(\w+)_us=(-?\d+)', head):
+            cpu.setdefault((db, k), []).append(int(v))
+        continue
     if head.startswith('retention'):
         m = re.search(r'Time: ([0-9.]+) ms', block)
         if m: res.setdefault((db, 'retention batch (10,000 runs)'), []).append(float(m.group(1)))
@@ -205,4 +259,12 @@ for name in stmts + ['retention batch (10,000 runs)']:
     if not x or not y: continue
     bx, ay = statistics.median(x), statistics.median(y)
     print(f'| {name} | {bx:.3f} | {ay:.3f} | {ay - bx:+.3f} ({(ay / bx - 1) * 100:+.0f}%) |')
+if cpu:
+    print('\nServer CPU time per statement group, in a loop without the commit wait (µs, the least of three rounds):\n')
+    print('| what | before | after | difference |')
+    print('|---|---:|---:|---:|')
+    for k, label in [('lifecycle', 'one run: insert + claim + heartbeat + finish'), ('heartbeat', 'one heartbeat')]:
+        x, y = cpu.get(('cbhist_before', k)), cpu.get(('cbhist_after', k))
+        if x and y:
+            print(f'| {label} | {min(x)} | {min(y)} | {min(y) - min(x):+d} |')
 EOF

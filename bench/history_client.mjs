@@ -47,7 +47,7 @@ function get(path) {
 }
 
 const DAY = 86400000;
-const now = Date.now();
+const now = Number(process.env.NOW_MS || Date.now()); // the windows' reference moment (NOW_MS: shared by runs)
 // A window of one to three days somewhere in the last week, at second precision (both edges fall inside hours).
 const window = () => {
   const from = now - pick(3 * DAY, 7 * DAY - 3600000) + pick(0, 3599) * 1000;
