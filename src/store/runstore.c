@@ -88,7 +88,8 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
  *
  * Parameters: $1 jobkey, $2 status, $3 triggeredby (NULL: any), $4 from, $5 to (epoch seconds, inclusive; $5 NULL:
  * no upper bound), $6 offset, $7 limit. Result: one row, the total and the page's runs as a JSON array (the API's
- * run objects, newest first), which the daemon passes on without parsing it.
+ * run objects, newest first), which the daemon passes on without parsing it. Both are prepared statements of the
+ * pool's sessions: their plan (a third of a small page's cost) is kept once Postgres finds the generic one good.
  */
 #define LIST_FILTER(t) \
     " " t ".jobkey <> '' AND ($1::text IS NULL OR " t ".jobkey = $1) AND ($2::text IS NULL OR " t ".status = $2)" \
@@ -150,7 +151,8 @@ int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *
     snprintf(limit, sizeof limit, "%d", f->limit);
     const char *p[] = {f->jobkey, f->status, f->triggeredby, from, f->to < 0 ? NULL : to, offset, limit};
     bool all = !f->jobkey && !f->status && !f->triggeredby;
-    PGresult *r = pg_query(c, "runstore.list", all ? list_all_sql : list_streams_sql, 7, p, NULL);
+    PGresult *r = all ? pg_query_prepared(c, "runstore.list", "runstore_list_all", list_all_sql, 7, p)
+                      : pg_query_prepared(c, "runstore.list", "runstore_list_streams", list_streams_sql, 7, p);
     if (!r)
         return -1;
     int ok = PQntuples(r) == 1 && pg_val(r, 0, 1);
