@@ -224,6 +224,10 @@ PGresult *pg_query_prepared(PGconn *c, const char *what, const char *name, const
         PQclear(PQprepare(c, name, sql, n, NULL));
         r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
     }
+    if (missing_statement(r)) { /* a pooler in transaction mode ran it on another server session: plain, then */
+        PQclear(r);
+        r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    }
     return checked(c, what, r, NULL);
 }
 
