@@ -233,3 +233,22 @@ test('an update that moves no run to another key (a heartbeat) writes no count r
   assert.deepEqual(changed.sort(), ['done', 'failed'], 'the two key rows, not the hour total');
   assert.deepEqual(sql(db, `(${COUNTS}) EXCEPT (${RECOUNT})`), []);
 });
+
+test('the list is a prepared statement of the API sessions, prepared again after they are lost', async () => {
+  const where = `r.createdat >= now() - interval '7 days' AND r.status = 'failed'`;
+  await check(`${B}/jobs`, 'status=failed', where, 2, 50);
+  assert.ok(Number(sqlValue(db, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+    AND application_name = 'comicbatch-api'`)) > 0);
+  sql(db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
+    AND application_name = 'comicbatch-api'`);
+  // The pool notices a dead session when it lends it out (one failed request per lost session at most); then the
+  // new sessions prepare the statements again.
+  await waitFor(async () => {
+    for (let i = 0; i < 10; i++) if ((await api(d, 'GET', `${B}/jobs?status=failed`)).status !== 200) return false;
+    return true;
+  }, 20000, 'the pool to reconnect');
+  for (let i = 0; i < 3; i++) {
+    await check(`${B}/jobs`, 'status=failed', where, 2, 50);
+    await check(`${B}/jobs`, '', `r.createdat >= now() - interval '7 days'`, 3, 20);
+  }
+});
