@@ -1,6 +1,7 @@
 /*
- * metrics — /metrics in Prometheus text: this process's series (runs, durations, skew, HTTP, leader) plus
- * cluster-wide gauges read from Postgres at scrape time (runs running/queued by job).
+ * metrics — /metrics in Prometheus text: this process's series (runs, durations, skew, missed slots, retries, HTTP,
+ * leader) plus cluster-wide gauges read from Postgres at scrape time (runs running/queued by job; each job's last
+ * success and deadline, runs/deadlines.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,16 +10,19 @@
 #include "api/api.h"
 #include "app.h"
 #include "store/pg.h"
+#include "runs/deadlines.h"
 #include "store/runstore.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 /* The cluster-wide gauges, read from the run store at scrape time, as Prometheus text (malloc'd) or NULL. */
-static char *db_gauges(struct app *app)
+static char *db_gauges(struct app *app, char **deadlines)
 {
     PGconn *c = pgpool_acquire(app->pool, 2000);
     if (!c)
         return NULL;
     json_t *counts = runstore_active_counts(c);
+    *deadlines = deadlines_metrics(c, &app->cfg, (time_t)(time_now_ms() / 1000));
     pgpool_release(app->pool, c);
     if (!counts)
         return NULL;
@@ -42,12 +46,14 @@ static char *db_gauges(struct app *app)
 void api_metrics(struct http_req *r)
 {
     char *local = metrics_render(&r->app->metrics);
-    char *db = db_gauges(r->app);
-    size_t n = strlen(local) + (db ? strlen(db) : 0) + 1;
+    char *deadlines = NULL;
+    char *db = db_gauges(r->app, &deadlines);
+    size_t n = strlen(local) + (db ? strlen(db) : 0) + (deadlines ? strlen(deadlines) : 0) + 1;
     char *all = xmalloc(n);
-    snprintf(all, n, "%s%s", local, db ? db : "");
+    snprintf(all, n, "%s%s%s", local, db ? db : "", deadlines ? deadlines : "");
     reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", all, strlen(all));
     free(all);
     free(local);
     free(db);
+    free(deadlines);
 }

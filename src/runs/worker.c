@@ -9,6 +9,7 @@
 #include "app.h"
 #include "jobs/job_ctx.h"
 #include "runs/alerts.h"
+#include "runs/retry.h"
 #include "runs/runs.h"
 #include "store/instances.h"
 #include "store/pg.h"
@@ -121,19 +122,57 @@ static const char *final_status(const char *instance, struct job_ctx *ctx, int r
     }
 }
 
-static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, int rc)
+/*
+ * Records a failed run's end and, in the same transaction, its retry (runs/retry.h): the lock key passes straight
+ * from the failed run to its retry, so nothing can slip in between. Returns runstore_finish's answer; `*retried` is
+ * the retry's backoff in ms, or -1 when none was queued.
+ */
+static int finish_failed(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run,
+                         const char *err, int64_t *retried)
+{
+    *retried = -1;
+    int64_t delay = 0;
+    bool tx = !run->no_retry && !ctx->dryrun && !pg_cmd(db, "BEGIN");
+    int w = runstore_finish(db, ctx->run_id, p->app->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
+                            atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    if (!tx)
+        return w;
+    int q = w == 1 ? retry_queue(db, &p->app->cfg, ctx->job->key, ctx->run_id, run->attempt, &delay, NULL) : 0;
+    if (q < 0 || pg_cmd(db, "COMMIT")) { /* record the failure at least; the retry is lost with the error */
+        pg_cmd(db, "ROLLBACK");
+        return runstore_finish(db, ctx->run_id, p->app->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
+                               atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    }
+    if (q == 1) {
+        *retried = delay;
+        char l[160];
+        snprintf(l, sizeof l, "job=\"%.120s\"", ctx->job->key);
+        metrics_add(&p->app->metrics, "comicbatch_retries_total", l, 1);
+    }
+    return w;
+}
+
+static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run, int rc)
 {
     char err[1100];
     const char *status = final_status(p->app->instance, ctx, rc, err, sizeof err);
-    int w = runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected, err[0] ? err : NULL,
-                            ctx->meta, atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    bool failed = !strcmp(status, "failed");
+    int64_t retried = -1;
+    int w = failed ? finish_failed(p, db, ctx, run, err, &retried)
+                   : runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected,
+                                     err[0] ? err : NULL, ctx->meta, atomic_load(&ctx->ctl->progress_done),
+                                     atomic_load(&ctx->ctl->progress_total));
     if (w == 0)
         log_warn("msg=\"run was no longer ours when it ended (rescued meanwhile)\" run=%s job=%s", ctx->run_id,
                  ctx->job->key);
     double secs = (double)(time_mono_ms() - ctx->ctl->started_mono_ms) / 1000.0;
     metrics_run_finished(&p->app->metrics, ctx->job->key, status, secs);
-    if (!strcmp(status, "failed")) {
-        log_error("msg=\"run failed\" run=%s job=%s error=\"%s\"", ctx->run_id, ctx->job->key, err);
+    if (failed) {
+        log_error("msg=\"run failed\" run=%s job=%s attempt=%d error=\"%s\"", ctx->run_id, ctx->job->key,
+                  run->attempt, err);
+        if (retried >= 0)
+            log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", ctx->run_id, ctx->job->key,
+                     run->attempt + 1, (long long)retried);
         alerts_after_failure(p->app, db, ctx->job->key);
     } else {
         log_info("msg=\"run ended\" run=%s job=%s status=%s rows=%lld duration_ms=%.0f", ctx->run_id, ctx->job->key,
@@ -172,7 +211,7 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     if (PQtransactionStatus(db) != PQTRANS_IDLE)
         pg_cmd(db, "ROLLBACK");
     if (job)
-        finish_run(p, db, &ctx, rc);
+        finish_run(p, db, &ctx, run, rc);
     else
         runstore_finish(db, run->id, p->app->instance_no, "failed", 0, ctx.error, ctx.meta, 0, 0);
     PQfreeCancel(ctl.pgcancel);
@@ -213,7 +252,8 @@ static void *worker_main(void *arg)
         }
         if (got < 0 && PQstatus(db) != CONNECTION_OK)
             continue; /* reconnect now: the wake-up that brought us here may be the only one for that run */
-        bgthread_wait(&p->workers, seen, IDLE_WAIT_MS);
+        int64_t delayed = got == 0 ? runstore_next_delayed_ms(db) : -1; /* a retry waiting for its backoff */
+        bgthread_wait(&p->workers, seen, delayed >= 0 && delayed < IDLE_WAIT_MS ? (int)delayed + 5 : IDLE_WAIT_MS);
     }
     PQfinish(db);
     return NULL;

@@ -9,7 +9,9 @@
 #include "sched/tick.h"
 #include "store/lockkeys.h"
 #include "store/pg.h"
+#include "store/pausestore.h"
 #include "store/runstore.h"
+#include "store/slotledger.h"
 #include "util/bgthread.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -20,11 +22,13 @@
 #define RESCUE_EVERY_MS 1000
 #define RETENTION_EVERY_MS (10 * 60 * 1000)
 #define RETRY_LOCK_MS 2000
+#define DEADLINES_EVERY_MS 5000
 #define RESCUE_MAX 64 /* rescued runs reported (alerts, logs) per sweep; the rest are failed all the same */
 
 struct leader {
     struct leader_opts o;
     struct bgthread thread; /* a wake-up = the schedule changed */
+    time_t since;           /* when this instance last became the leader (wall clock, seconds) */
 };
 
 /* Fails runs whose instance is gone (DESIGN §3 heartbeat and rescue); each goes through the host's alert path. */
@@ -44,9 +48,14 @@ static void rescue(struct leader *l, PGconn *db)
 
 static void retention(struct leader *l, PGconn *db)
 {
-    int64_t n = runstore_retention(db, l->o.cfg->retention_days);
+    int days = l->o.cfg->retention_days;
+    int64_t n = runstore_retention(db, days);
     if (n > 0)
-        log_info("msg=\"old runs deleted\" count=%lld retention_days=%d", (long long)n, l->o.cfg->retention_days);
+        log_info("msg=\"old runs deleted\" count=%lld retention_days=%d", (long long)n, days);
+    n = slotledger_retention(db, days, SLOTLEDGER_KEEP_PER_JOB);
+    if (n > 0)
+        log_info("msg=\"old missed-slot rows deleted\" count=%lld retention_days=%d", (long long)n, days);
+    pausestore_cleanup(db, (time_t)(time_now_ms() / 1000));
 }
 
 static bool try_lead(struct leader *l, PGconn *db)
@@ -55,24 +64,36 @@ static bool try_lead(struct leader *l, PGconn *db)
     bool got = r && pg_bool(r, 0, 0);
     PQclear(r);
     if (got) {
+        l->since = (time_t)(time_now_ms() / 1000);
         log_info("msg=\"this instance is now the leader\" instance=%s", l->o.instance);
         sched_seed(db, l->o.host);
     }
     return got;
 }
 
-static void lead_once(struct leader *l, PGconn *db, int64_t *last_rescue, int64_t *last_retention)
+/* When each periodic duty last ran (monotonic ms). */
+struct duties {
+    int64_t rescue, retention, deadlines;
+};
+
+static void lead_once(struct leader *l, PGconn *db, struct duties *last)
 {
     int64_t now = time_mono_ms();
-    struct sched_env env = {.host = l->o.host, .cfg = l->o.cfg, .metrics = l->o.metrics};
-    sched_tick(db, (time_t)(time_now_ms() / 1000), &env);
-    if (now - *last_rescue >= RESCUE_EVERY_MS) {
+    time_t wall = (time_t)(time_now_ms() / 1000);
+    struct sched_env env = {.host = l->o.host, .cfg = l->o.cfg, .metrics = l->o.metrics, .leader_since = l->since,
+                            .instance = l->o.instance};
+    sched_tick(db, wall, &env);
+    if (now - last->rescue >= RESCUE_EVERY_MS) {
         rescue(l, db);
-        *last_rescue = now;
+        last->rescue = now;
     }
-    if (now - *last_retention >= RETENTION_EVERY_MS) {
+    if (now - last->retention >= RETENTION_EVERY_MS) {
         retention(l, db);
-        *last_retention = now;
+        last->retention = now;
+    }
+    if (now - last->deadlines >= DEADLINES_EVERY_MS && l->o.host->check_deadlines) {
+        l->o.host->check_deadlines(l->o.host->arg, db, wall);
+        last->deadlines = now;
     }
 }
 
@@ -87,9 +108,10 @@ static void *leader_main(void *arg)
     struct leader *l = arg;
     PGconn *db = NULL;
     bool leading = false;
-    /* Retention runs on the first leading tick (then every RETENTION_EVERY_MS), whatever the monotonic clock's
-     * origin: starting from 0 made it depend on the machine's uptime. */
-    int64_t last_rescue = 0, last_retention = INT64_MIN / 2, last_try = -100000;
+    /* Retention and deadlines run on the first leading tick (then every RETENTION_EVERY_MS / DEADLINES_EVERY_MS),
+     * whatever the monotonic clock's origin: starting from 0 made it depend on the machine's uptime. */
+    struct duties last = {.rescue = 0, .retention = INT64_MIN / 2, .deadlines = INT64_MIN / 2};
+    int64_t last_try = -100000;
     unsigned seen;
     while (bgthread_begin(&l->thread, &seen)) {
         if (!db || PQstatus(db) != CONNECTION_OK) {
@@ -105,7 +127,7 @@ static void *leader_main(void *arg)
             set_leading(l, &leading, try_lead(l, db));
         }
         if (db && leading)
-            lead_once(l, db, &last_rescue, &last_retention);
+            lead_once(l, db, &last);
         bgthread_wait(&l->thread, seen, TICK_MS);
     }
     set_leading(l, &leading, false);

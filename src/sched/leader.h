@@ -1,9 +1,10 @@
 /*
  * leader — leader election (DESIGN §3): one instance at a time holds the leader's session advisory lock
  * (store/lockkeys.h LOCK_LEADER) on a dedicated connection and, while it does, runs the scheduler loop
- * (sched/tick.h), the rescue sweep of runs whose instance died and run retention. The others retry the lock every
- * few seconds and take over when the leader's connection dies. The `comicbatch_leader` gauge says whether this
- * instance leads.
+ * (sched/tick.h), the rescue sweep of runs whose instance died, retention (runs, the missed-slot ledger, ended
+ * pauses) and the deadline checks of its host. The others retry the lock every few seconds and take over when the
+ * leader's connection dies. The `comicbatch_leader` gauge says whether this instance leads; the moment it became
+ * leader tells the tick which missed slots had no leader.
  */
 #ifndef COMICBATCH_LEADER_H
 #define COMICBATCH_LEADER_H
