@@ -92,7 +92,7 @@ static void list_runs(struct http_req *r, struct run_filter *f)
         reply_db_unavailable(r);
         return;
     }
-    json_t *items;
+    char *items;
     int64_t total;
     int rc = runstore_list(c, f, &items, &total);
     pgpool_release(r->app->pool, c);
@@ -102,7 +102,8 @@ static void list_runs(struct http_req *r, struct run_filter *f)
     }
     json_t *meta = json_pack("{s:I,s:i,s:i,s:I}", "total", (json_int_t)total, "page", f->page, "limit", f->limit,
                              "pages", (json_int_t)((total + f->limit - 1) / f->limit));
-    reply_list(r, items, meta);
+    reply_list_text(r, items, meta);
+    free(items);
 }
 
 void api_runs_list(struct http_req *r)

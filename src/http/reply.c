@@ -4,12 +4,14 @@
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "http/respcache.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "util/xalloc.h"
 
 /* The headers every reply carries. */
 static void common_headers(struct MHD_Response *resp)
@@ -122,6 +124,22 @@ void reply_data(struct http_req *r, unsigned status, json_t *data)
 void reply_list(struct http_req *r, json_t *items, json_t *meta)
 {
     reply_json(r, 200, json_pack("{s:o,s:o}", "data", items, "meta", meta));
+}
+
+void reply_list_text(struct http_req *r, const char *items, json_t *meta)
+{
+    char *m = json_dumps(meta, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(meta);
+    if (!m) {
+        reply_internal(r);
+        return;
+    }
+    size_t len = strlen(items) + strlen(m) + sizeof "{\"data\":,\"meta\":}";
+    char *text = xmalloc(len);
+    int n = snprintf(text, len, "{\"data\":%s,\"meta\":%s}", items, m);
+    reply_bytes(r, 200, "application/json; charset=utf-8", text, (size_t)n);
+    free(text);
+    free(m);
 }
 
 static void reply_errorv(struct http_req *r, unsigned status, const char *code, json_t *details, const char *fmt,

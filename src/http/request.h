@@ -74,6 +74,12 @@ void reply_data(struct http_req *r, unsigned status, json_t *data);
 /** Answers `{"data": items, "meta": meta}`. Steals both. */
 void reply_list(struct http_req *r, json_t *items, json_t *meta);
 
+/**
+ * Answers `{"data": items, "meta": meta}` where `items` is the text of a JSON array made elsewhere (the database
+ * renders long lists itself, so they are not parsed and printed again here). Borrows `items`, steals `meta`.
+ */
+void reply_list_text(struct http_req *r, const char *items, json_t *meta);
+
 /** Answers the error envelope `{"error": message, "code": code, "details": details?}`. Steals `details`. */
 void reply_error(struct http_req *r, unsigned status, const char *code, json_t *details, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -2,7 +2,8 @@
  * comics.ratings_recalc — core.comic.ratingavg / ratingbayesian / ratingcount from social.comicrating (seed §3):
  *   ratingavg      = AVG(score)::numeric(4,2)
  *   ratingbayesian = (C * m + sum) / (m + count), stored as numeric(6,4)
- *   C = the global mean score, rounded to 4 decimals (the scale of ratingbayesian); m = [jobs] rating_min_votes
+ *   C = the global mean score, exact (sum over count in numeric, the value AVG(score) gives: never rounded before
+ *       it is used, so only the stored ratingbayesian is rounded, once); m = [jobs] rating_min_votes
  * Both are in meta with comicsUpdated.
  *
  * Per-comic sum and count come from jobstate.comic_ratings (migration 003: folded from an append-only delta log
@@ -63,7 +64,7 @@ static int ratings_run(struct job_ctx *ctx)
     snprintf(m, sizeof m, "%d", ctx->cfg->rating_min_votes);
     if (stats_begin(ctx, "SELECT jobstate.rebuild_comic_ratings()", folds, 1) == 0) {
         PGresult *r = job_query(ctx, "ratings.c",
-                                "SELECT round(sum(ratingsum)::numeric / nullif(sum(ratingcount), 0), 4)"
+                                "SELECT sum(ratingsum)::numeric / nullif(sum(ratingcount), 0)"
                                 " FROM jobstate.comic_ratings",
                                 0, NULL);
         if (r) {

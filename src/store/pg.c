@@ -182,10 +182,9 @@ void pgpool_destroy(struct pgpool *p)
     free(p);
 }
 
-PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params,
-                   char sqlstate[6])
+/* Returns r when it succeeded; otherwise logs (unless expected), fills sqlstate and returns NULL. */
+static PGresult *checked(PGconn *c, const char *what, PGresult *r, char sqlstate[6])
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return r;
@@ -201,6 +200,35 @@ PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const ch
                   msg ? msg : PQerrorMessage(c));
     PQclear(r);
     return NULL;
+}
+
+PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params,
+                   char sqlstate[6])
+{
+    return checked(c, what, PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0), sqlstate);
+}
+
+static bool missing_statement(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return state && !strcmp(state, "26000"); /* invalid_sql_statement_name: not prepared on this session */
+}
+
+PGresult *pg_query_prepared(PGconn *c, const char *what, const char *name, const char *sql, int n,
+                            const char *const *params)
+{
+    PGresult *r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+    if (missing_statement(r)) {
+        PQclear(r);
+        /* A failure here (e.g. 42P05, prepared meanwhile behind a pooler) is seen by the execution that follows. */
+        PQclear(PQprepare(c, name, sql, n, NULL));
+        r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+    }
+    if (missing_statement(r)) { /* a pooler in transaction mode ran it on another server session: plain, then */
+        PQclear(r);
+        r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    }
+    return checked(c, what, r, NULL);
 }
 
 int64_t pg_exec(PGconn *c, const char *what, const char *sql, int n, const char *const *params)

@@ -42,6 +42,15 @@ void pgpool_destroy(struct pgpool *pool);
 PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params,
                    char sqlstate[6]);
 
+/**
+ * Like pg_query for a statement run often, as the named prepared statement `name` of the session: prepared on first
+ * use on each connection (again after a reconnect), so Postgres can keep its plan instead of planning each call; run
+ * unprepared when a pooler (PgBouncer in transaction mode) hands the execution to a session that lacks it. Only
+ * outside a transaction block (a first use fails once before it prepares). `name` and `sql` must always go together.
+ */
+PGresult *pg_query_prepared(PGconn *c, const char *what, const char *name, const char *sql, int n,
+                            const char *const *params);
+
 /** Like pg_query for statements whose rows are not needed; returns affected rows or -1. */
 int64_t pg_exec(PGconn *c, const char *what, const char *sql, int n, const char *const *params);
 

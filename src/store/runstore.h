@@ -61,8 +61,12 @@ struct run_filter {
     int page, limit;
 };
 
-/** Lists runs matching `f`, newest first. Returns 0 with `*items` (array) and `*total`, or -1. */
-int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t *total);
+/**
+ * Lists runs matching `f`, newest first (createdat DESC, id DESC), with the exact number of matching runs, in one
+ * statement whose cost does not grow with the page number or the table (per-hour counts, migration 010). Returns 0
+ * with `*items` (the page as JSON array text, malloc'd: the caller frees it) and `*total`, or -1.
+ */
+int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *total);
 
 /**
  * Cancels the active runs of `jobkey` (or only run `id` when given): queued ones become `cancelled` at once;
@@ -139,7 +143,10 @@ json_t *runstore_inflight(PGconn *c, const char *lockkey);
  */
 json_t *runstore_inflight_brief(PGconn *c, const char *lockkey);
 
-/** The latest run of each job in `jobkeys` (JSON array of strings): an object jobkey → run JSON (new), or NULL. */
+/**
+ * The latest run (createdat, then id) of each job in `jobkeys` (JSON array of strings): an object jobkey → run JSON
+ * (new reference), or NULL on error. Ten index probes per job whatever its history holds.
+ */
 json_t *runstore_last_runs(PGconn *c, const json_t *jobkeys);
 
 /** One run the rescue failed. */
