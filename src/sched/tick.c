@@ -39,11 +39,28 @@ static void count(const struct sched_env *env, const char *name, const char *job
     metrics_add(env->metrics, name, l, 1);
 }
 
+/* Every write of a tick is a leader-only write: its transaction opens with the leader's epoch fence (issue 11). */
+static int begin_write(PGconn *db, const struct sched_env *env)
+{
+    return env->begin ? env->begin(env->begin_arg, db) : pg_cmd(db, "BEGIN");
+}
+
+static int set_first(PGconn *db, const struct sched_env *env, const char *jobkey, time_t first)
+{
+    if (begin_write(db, env))
+        return -1;
+    if (schedstore_set_first(db, jobkey, first) || pg_cmd(db, "COMMIT")) {
+        pg_cmd(db, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
 /* Moves nextrunat from `old` to `d->next` (compare-and-set) and enqueues the slot, in one transaction. */
 static int apply_decision(PGconn *db, const struct sched_env *env, const char *jobkey, time_t old,
                           const struct sched_decision *d)
 {
-    if (pg_cmd(db, "BEGIN"))
+    if (begin_write(db, env))
         return -1;
     int moved = schedstore_advance(db, jobkey, old, d->next > 0 ? d->next : 0);
     if (moved != 1) {
@@ -83,7 +100,7 @@ static int tick_job(PGconn *db, const struct sched_env *env, const struct sched_
     if (!row->nextrunat) { /* first sight or just re-enabled without a slot: schedule from now */
         time_t first = cron_next(&s, now);
         /* never fires again: leave nextrunat NULL rather than store 1969 */
-        return first < 0 ? 0 : schedstore_set_first(db, job->key, first);
+        return first < 0 ? 0 : set_first(db, env, job->key, first);
     }
     enum misfire_policy pol = effective_misfire(job, row);
     struct sched_decision d;

@@ -45,6 +45,12 @@ struct sched_env {
     const struct sched_host *host;
     const struct config *cfg; /* misfire grace */
     struct metrics *metrics;  /* misfires and overlaps */
+    /**
+     * Opens the transaction of a leader-only write on `db`: BEGIN, then the leader's epoch fence (sched/leader.c).
+     * Returns 0 when this instance may write, -1 when not (no transaction is left open). NULL: a plain BEGIN.
+     */
+    int (*begin)(void *arg, PGconn *db);
+    void *begin_arg;
 };
 
 /** Inserts a schedule row for every job of the host that has none. Returns 0 or -1. */
