@@ -252,6 +252,19 @@ void pgpool_destroy(struct pgpool *p)
     free(p);
 }
 
+/* libpq's messages span lines ("FATAL: …\nserver closed the connection…"): one log line per event. */
+static const char *one_line(const char *msg, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", msg ? msg : "");
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    for (char *p = buf; *p; p++)
+        if (*p == '\n' || *p == '\t' || *p == '"')
+            *p = *p == '"' ? '\'' : ' ';
+    return buf;
+}
+
 /* SQLSTATE 25006: this node does not take writes (demoted, a standby behind a pooler, read-only by default). */
 static void drop_if_read_only(PGconn *c, const char *state)
 {
@@ -277,9 +290,10 @@ PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const ch
     /* libpq's own errors (connection lost) have no primary message field: then the connection's message. */
     const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     /* Unique violations and cancels are expected outcomes the caller handles; log only real failures. */
+    char line[1024];
     if (!state || (strcmp(state, "23505") && strcmp(state, "57014")))
         log_error("msg=\"query failed\" what=%s sqlstate=%s error=\"%s\"", what, state ? state : "-",
-                  msg ? msg : PQerrorMessage(c));
+                  one_line(msg ? msg : PQerrorMessage(c), line, sizeof line));
     drop_if_read_only(c, state);
     PQclear(r);
     return NULL;
@@ -302,8 +316,11 @@ int pg_cmd(PGconn *c, const char *sql)
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
     if (!ok) {
+        char line[1024];
         log_error("msg=\"command failed\" sql=\"%s\" error=\"%s\"", sql,
-                  r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(c));
+                  one_line(r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                                                          : PQerrorMessage(c),
+                           line, sizeof line));
         drop_if_read_only(c, r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
     }
     PQclear(r);
