@@ -119,3 +119,19 @@ export async function waitSecondOfMinute(from, to) {
 }
 
 export { sqlValue };
+
+/** `url` as the daemon's role (COMICBATCH_APP_ROLE when the suite runs it least-privileged; else unchanged). */
+export function asAppRole(url) {
+  const role = process.env.COMICBATCH_APP_ROLE;
+  if (!role) return url;
+  return /[?&]user=/.test(url) ? url.replace(/([?&]user=)[^&]*/, `$1${role}`) : `${url}&user=${role}`;
+}
+
+/** PgBouncer's clients (SHOW CLIENTS on its admin console at `bouncerUri`) as objects keyed by column name. */
+export function bouncerClients(bouncerUri) {
+  const url = bouncerUri.replace('postgresql:///?', 'postgresql:///pgbouncer?') + '&user=postgres';
+  const out = execFileSync('psql', ['-X', '-q', '-A', '-F', '\x1f', '-d', url, '-c', 'SHOW CLIENTS'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter((l) => l && !/^\(\d+ rows?\)$/.test(l));
+  const cols = out[0].split('\x1f');
+  return out.slice(1).map((l) => Object.fromEntries(l.split('\x1f').map((v, i) => [cols[i], v])));
+}
