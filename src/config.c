@@ -36,7 +36,6 @@ static const struct config_key keys[] = {
      .help = "PostgreSQL connection URI (libpq); several hosts with `target_session_attrs=read-write` for failover."},
     {STR("database", "direct_url", database_direct_url), .env = "COMICBATCH_DATABASE_DIRECT_URL",
      .flags = CONFIG_SECRET, .shown = "— (`url` serves everything)",
-     .example = "postgresql://comicbatch@db1.internal:5432,db2.internal:5432/platform?target_session_attrs=read-write",
      .help = "Session-mode connection straight to PostgreSQL, for what needs a session of its own: LISTEN, the "
              "leader's and the instance's advisory locks, and the workers' job connections (temporary tables, "
              "cancel of the statement in flight). Set it when `url` goes through PgBouncer in transaction mode; "
