@@ -23,9 +23,10 @@ void api_cron_preview(struct http_req *r);
 /* batch_triggers.c: the seed's per-job trigger endpoints */
 void api_trigger_named(struct http_req *r);
 
-/* admin_ui.c, events.c: what the admin pages read beside the batch API */
 /** GET /admin/batch/runs/:id — one run, or 404. */
 void api_run_get(struct http_req *r);
+
+/* admin_ui.c, events.c: what the admin pages read beside the batch API */
 /** GET /admin/routes — every route this server answers: {method, path, admin}. */
 void api_routes_list(struct http_req *r);
 /** GET /admin/batch/events — text/event-stream of `runs` events (active + just-finished runs), ends after ~5 min. */

@@ -289,3 +289,27 @@ void api_job_cancel(struct http_req *r)
     json_decref(ids);
     json_decref(body);
 }
+
+/* GET /admin/batch/runs/:id — one run (the jobs page's run detail), or 404. */
+void api_run_get(struct http_req *r)
+{
+    const char *id = req_param(r, "id");
+    if (!is_uuid_text(id, strlen(id))) {
+        reply_error(r, 404, ERR_NOT_FOUND, json_pack("{s:s}", "id", id), "No run with this id");
+        return;
+    }
+    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    if (!c) {
+        reply_db_unavailable(r);
+        return;
+    }
+    bool dberr = false;
+    json_t *run = runstore_get(c, id, &dberr);
+    pgpool_release(r->app->pool, c);
+    if (run)
+        reply_data(r, 200, run);
+    else if (dberr)
+        reply_internal(r);
+    else
+        reply_error(r, 404, ERR_NOT_FOUND, json_pack("{s:s}", "id", id), "No run with this id");
+}
