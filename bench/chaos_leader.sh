@@ -22,11 +22,12 @@ gap_min=${CHAOS_GAP_MIN:-8}
 gap_max=${CHAOS_GAP_MAX:-25}
 seed=${CHAOS_SEED:-$$}
 RANDOM=$seed
-bin=$root/${BUILD:-build}/comicbatch
-[ -x "$bin" ] || { echo "chaos: build first (make build)" >&2; exit 2; }
+[ -x "$root/${BUILD:-build}/comicbatch" ] || { echo "chaos: build first (make build)" >&2; exit 2; }
 dir=${CHAOS_DIR:-$(mktemp -d /tmp/cbchaos.XXXXXX)}
 mkdir -p "$dir"
 chmod 755 "$dir"
+bin=$dir/comicbatch # a copy: a rebuild during the run must not change the instances restarted after a kill
+cp "$root/${BUILD:-build}/comicbatch" "$bin"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 pids=("" "" "")

@@ -4,10 +4,11 @@
  * One loop on the leader thread, over one dedicated "lock connection" (config_session_url: a real session, never a
  * pooled one, since it holds LOCK_LEADER):
  *  - no usable connection: connect again, with backoff; a leader whose connection is lost has stepped down.
- *  - follower: every RETRY_LOCK_MS, try the lock. When someone else holds it and the leader's heartbeat in
- *    system.batchleader is older than the leader lease, fence that leader (terminate the backend of its lock
- *    session, which releases the lock and aborts whatever it was writing) and try again at once. On success, take
- *    over in one transaction: bump the epoch, seed the schedule rows.
+ *  - follower: every RETRY_LOCK_MS (or right when the leader's lease runs out, if sooner), try the lock. When
+ *    someone else holds it and the leader's heartbeat in system.batchleader is older than the leader lease, fence
+ *    that leader (terminate the backend of its lock session, which releases the lock and aborts whatever it was
+ *    writing) and try again at once. On success, take over in one transaction: bump the epoch, seed the schedule
+ *    rows.
  *  - leader: first, if this thread's last heartbeat is older than the lease by its own monotonic clock (the process
  *    was paused, the thread was stuck), step down without writing anything: a candidate may have fenced it already.
  *    Then the heartbeat, which is also the ping: an UPDATE conditional on the epoch we hold, failing when the
@@ -52,7 +53,7 @@ struct leader {
     int64_t next_connect_ms;
     bool connect_failed;    /* the last attempt failed (logged once per outage) */
     int64_t epoch;          /* > 0 while this instance leads */
-    int64_t leading_since_ms, last_beat_ms, last_try_ms, last_rescue_ms, last_retention_ms; /* monotonic */
+    int64_t leading_since_ms, last_beat_ms, next_try_ms, last_rescue_ms, last_retention_ms; /* monotonic */
     bool retention_more;    /* the last retention batch was full */
     bool deposed;           /* a fenced write found another epoch (or failed) during this tick */
     bool stalled;           /* fault injection leader:stall_in_write happened (once per process) */
@@ -211,21 +212,30 @@ static int try_lock(struct leader *l)
     return got;
 }
 
+/*
+ * A follower tries the lock every RETRY_LOCK_MS, and sooner when the leader's lease is about to run out (its
+ * heartbeat's age says when), so that a paused leader is replaced right as its lease ends.
+ */
 static void follow_tick(struct leader *l, int64_t now)
 {
-    if (now - l->last_try_ms < RETRY_LOCK_MS)
+    if (now < l->next_try_ms)
         return;
-    l->last_try_ms = now;
+    l->next_try_ms = now + RETRY_LOCK_MS;
     int got = try_lock(l);
     if (got == 0) {
-        char who[128];
-        int pid = leaderstore_fence(l->db, l->o.cfg->leader_lease_seconds, who, sizeof who);
-        if (pid <= 0)
-            return;
-        log_warn("msg=\"fenced a leader whose heartbeat is older than the lease\" leader=\"%s\" backend=%d "
-                 "lease_s=%d",
-                 who, pid, l->o.cfg->leader_lease_seconds);
-        got = try_lock(l);
+        struct leader_fence f;
+        int lease_s = l->o.cfg->leader_lease_seconds;
+        int fenced = leaderstore_fence(l->db, lease_s, &f);
+        if (fenced == 1) {
+            log_warn("msg=\"fenced a leader whose heartbeat is older than the lease\" leader=\"%s\" backend=%d "
+                     "heartbeat_age_s=%.1f lease_s=%d",
+                     f.who, f.pid, f.age_s, lease_s);
+            got = try_lock(l);
+        } else if (fenced == 0 && f.pid > 0 && f.age_s >= 0) {
+            int64_t expires_in = (int64_t)((lease_s - f.age_s) * 1000.0) + 20;
+            if (expires_in < RETRY_LOCK_MS)
+                l->next_try_ms = now + (expires_in > 20 ? expires_in : 20);
+        }
     }
     if (got == 1)
         take_over(l, time_mono_ms());
@@ -266,7 +276,8 @@ static void *leader_main(void *arg)
             else
                 follow_tick(l, now);
         }
-        int64_t wait = l->db ? TICK_MS : l->next_connect_ms - time_mono_ms();
+        int64_t wait = !l->db ? l->next_connect_ms - time_mono_ms()
+                       : l->epoch ? TICK_MS : l->next_try_ms - time_mono_ms();
         bgthread_wait(&l->thread, seen, (int)(wait < 10 ? 10 : wait > TICK_MS ? TICK_MS : wait));
     }
     step_down(l, "this instance is stopping"); /* another instance takes over within its retry interval */
@@ -277,7 +288,6 @@ struct leader *leader_create(const struct leader_opts *o, char *err, size_t errl
 {
     struct leader *l = xcalloc(1, sizeof *l);
     l->o = *o;
-    l->last_try_ms = INT64_MIN / 2;
     backoff_init(&l->backoff, 100, 2000, (uint32_t)time_now_ms() ^ (uint32_t)o->instance_no * 2654435761u);
     bgthread_init(&l->thread);
     if (bgthread_start(&l->thread, 1, leader_main, l)) {

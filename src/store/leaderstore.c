@@ -53,28 +53,37 @@ int leaderstore_hold(PGconn *c, int64_t epoch)
 }
 
 /* The holder of the leader lock (a single bigint key: classid = high half, objid = low half, objsubid = 1), in this
- * database only (advisory locks are per database; pg_locks shows the whole cluster). */
+ * database only (advisory locks are per database; pg_locks shows the whole cluster), terminated only when the
+ * leader's heartbeat is older than the lease. */
 static const char fence_sql[] =
-    "SELECT l.pid, coalesce(b.instance, ''), pg_terminate_backend(l.pid, 5000)"
+    "SELECT l.pid, coalesce(b.instance, ''), coalesce(extract(epoch FROM now() - b.heartbeatat), -1),"
+    " CASE WHEN b.heartbeatat IS NULL OR b.heartbeatat < now() - make_interval(secs => $1::int)"
+    "  THEN pg_terminate_backend(l.pid, 5000) ELSE false END"
     " FROM system.batchleader b, pg_locks l"
-    " WHERE b.id = 1 AND (b.heartbeatat IS NULL OR b.heartbeatat < now() - make_interval(secs => $1::int))"
-    "  AND l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()"
+    " WHERE b.id = 1 AND l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()"
     "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     "  AND l.classid = ((" LOCK_LEADER ")::bigint >> 32)::oid"
     "  AND l.objid = ((" LOCK_LEADER ")::bigint & 4294967295)::oid AND l.objsubid = 1";
 
-int leaderstore_fence(PGconn *c, int lease_s, char *who, size_t wholen)
+int leaderstore_fence(PGconn *c, int lease_s, struct leader_fence *out)
 {
     char lease[16];
     snprintf(lease, sizeof lease, "%d", lease_s);
     const char *p[] = {lease};
+    memset(out, 0, sizeof *out);
+    out->age_s = -1;
     PGresult *r = pg_query(c, "leader.fence", fence_sql, 1, p, NULL);
     if (!r)
         return -1;
-    int pid = PQntuples(r) >= 1 ? (int)pg_int(r, 0, 0, 0) : 0;
-    snprintf(who, wholen, "%s", PQntuples(r) >= 1 ? PQgetvalue(r, 0, 1) : "");
+    int fenced = 0;
+    if (PQntuples(r) >= 1) {
+        out->pid = (int)pg_int(r, 0, 0, 0);
+        snprintf(out->who, sizeof out->who, "%s", PQgetvalue(r, 0, 1));
+        out->age_s = strtod(PQgetvalue(r, 0, 2), NULL);
+        fenced = pg_bool(r, 0, 3);
+    }
     PQclear(r);
-    return pid;
+    return fenced;
 }
 
 int leaderstore_status(PGconn *c, struct leader_status *out)

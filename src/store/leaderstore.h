@@ -31,13 +31,20 @@ int leaderstore_beat(PGconn *c, int64_t epoch);
  */
 int leaderstore_hold(PGconn *c, int64_t epoch);
 
+/** What a candidate learned from leaderstore_fence. */
+struct leader_fence {
+    int pid;         /* the backend holding the leader lock (0: nobody holds it) */
+    double age_s;    /* how old the leader's heartbeat is (< 0: none recorded) */
+    char who[128];   /* the leader's instance name, as recorded ("" when unknown) */
+};
+
 /**
  * A candidate's fence: when the leader's heartbeat is older than `lease_s`, terminates the backend that holds the
- * leader lock (waiting up to 5 s for it to exit), which releases the lock and aborts any write in flight. Writes the
- * deposed instance's name into `who` (may be empty). Returns the terminated backend's pid, 0 when the heartbeat is
- * fresh or nobody holds the lock, -1 on error.
+ * leader lock (waiting up to 5 s for it to exit), which releases the lock and aborts any write in flight. Fills
+ * `out` either way (with a fresh heartbeat, its age says when the lease runs out). Returns 1 fenced, 0 not (fresh
+ * heartbeat, or nobody holds the lock), -1 on error.
  */
-int leaderstore_fence(PGconn *c, int lease_s, char *who, size_t wholen);
+int leaderstore_fence(PGconn *c, int lease_s, struct leader_fence *out);
 
 /** What /metrics shows of leadership. */
 struct leader_status {
