@@ -31,6 +31,7 @@
 struct active_run {
     struct run_control *ctl; /* NULL = free slot */
     int64_t last_cancel_ms;
+    bool ending;             /* the job returned; its end is being recorded (heartbeated, never judged lost) */
 };
 
 struct worker_pool {
@@ -47,6 +48,7 @@ static void register_run(struct worker_pool *p, struct run_control *ctl)
         if (!p->active[i].ctl) {
             p->active[i].ctl = ctl;
             p->active[i].last_cancel_ms = 0;
+            p->active[i].ending = false;
             break;
         }
     if (p->workers.stopping)
@@ -229,6 +231,9 @@ static void detach_cancel(struct worker_pool *p, struct run_control *ctl)
     pthread_mutex_lock(&p->workers.mu);
     PQfreeCancel(ctl->pgcancel);
     ctl->pgcancel = NULL;
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        if (p->active[i].ctl == ctl)
+            p->active[i].ending = true;
     pthread_mutex_unlock(&p->workers.mu);
 }
 
@@ -316,7 +321,7 @@ static void monitor_cancels(struct worker_pool *p, int64_t now)
     pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++) {
         struct active_run *a = &p->active[i];
-        if (!a->ctl)
+        if (!a->ctl || a->ending)
             continue;
         if (a->ctl->timeout_ms > 0 && now - a->ctl->started_mono_ms > a->ctl->timeout_ms &&
             atomic_load(&a->ctl->cancel) == CANCEL_NONE) {
@@ -377,7 +382,7 @@ static void stop_lost_runs(struct worker_pool *p, PGresult *r, const char *asked
     pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++) {
         struct active_run *a = &p->active[i];
-        if (!a->ctl || !strstr(asked, a->ctl->run_id) || atomic_load(&a->ctl->cancel) != CANCEL_NONE)
+        if (!a->ctl || a->ending || !strstr(asked, a->ctl->run_id) || atomic_load(&a->ctl->cancel) != CANCEL_NONE)
             continue;
         bool found = false;
         for (int k = 0; k < PQntuples(r) && !found; k++)
