@@ -4,7 +4,8 @@
 //  - a leader paused past the lease is fenced (its lock session terminated) and replaced within one lease (a
 //    follower tries again right when the lease runs out; bound asserted: lease + 2 s from the pause, slack for a
 //    loaded machine); when resumed it steps down before writing anything (its own heartbeat is older than the
-//    lease), and the leadership row stays the new leader's;
+//    lease), and the leadership row stays the new leader's; /metrics on both shows the new epoch and a fresh
+//    leader heartbeat;
 //  - a leader thread wedged INSIDE a leader-only write (holding the epoch row FOR SHARE; fault injection
 //    `leader:stall_in_write`) is fenced the same way: the other instance takes over without waiting for it, enqueues
 //    the slot that falls due meanwhile, exactly once; /metrics stops calling the wedged one leader once its heartbeat
@@ -13,7 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newDatabase, startDaemon, api, sql, waitFor, waitRun } from './lib.mjs';
-import { trigger, stopClean } from './foundation-util.mjs';
+import { trigger, stopClean, metrics, metricValue } from './foundation-util.mjs';
 import { leaderFlags, leaderRow, since, sqlValue } from './failover-util.mjs';
 
 const LEASE_S = 3;
@@ -69,6 +70,12 @@ test('a leader paused past the lease is replaced within one lease and, resumed, 
       assert.equal(still.instance, after.instance);
       assert.ok(still.age < LEASE_S, 'the new leader keeps its heartbeat fresh');
       assert.deepEqual(await leaderFlags([L, F]), [0, 1]);
+      for (const d of [L, F]) { // the cluster-wide gauges, the same on every instance
+        const text = await metrics(d);
+        assert.equal(metricValue(text, 'comicbatch_leader_epoch'), after.epoch, text);
+        const age = metricValue(text, 'comicbatch_leader_heartbeat_age_seconds');
+        assert.ok(age !== null && age >= 0 && age < LEASE_S, `heartbeat age ${age}`);
+      }
       t.diagnostic(`replaced ${takeover} ms after the pause (lease ${LEASE_S} s)`);
     } finally {
       if (paused) paused.proc.kill('SIGCONT');
