@@ -23,6 +23,7 @@
 #include "util/xalloc.h"
 
 #define MAX_SUBS 16
+#define PING_EVERY_MS 5000
 
 struct subscription {
     char channel[64];
@@ -188,6 +189,17 @@ static int reconnect(struct listener *l)
     return 0;
 }
 
+/*
+ * An idle listener hears nothing from a node that went read-only or from a peer that vanished without closing the
+ * socket: every PING_EVERY_MS of silence it asks something, which brings the server's latest parameter reports
+ * (pg_usable) or the error that marks the connection lost. Notifications that arrive meanwhile are kept by libpq.
+ */
+static void ping(struct listener *l)
+{
+    PGresult *r = PQexec(l->db, "SELECT 1");
+    PQclear(r);
+}
+
 /* Waits up to `ms` for the stop pipe. */
 static void wait_stop(struct listener *l, int ms)
 {
@@ -211,10 +223,12 @@ static void *listener_main(void *arg)
             }
         }
         struct pollfd fds[2] = {{.fd = PQsocket(l->db), .events = POLLIN}, {.fd = l->pipe[0], .events = POLLIN}};
-        int rc = poll(fds, 2, 5000);
+        int rc = poll(fds, 2, PING_EVERY_MS);
         if (rc < 0 && errno != EINTR)
             break;
-        if (fds[0].revents && !PQconsumeInput(l->db))
+        if (rc == 0)
+            ping(l);
+        else if (fds[0].revents && !PQconsumeInput(l->db))
             continue; /* lost: the top of the loop reconnects */
         dispatch_notifies(l);
     }

@@ -48,11 +48,13 @@ static int session_setup(PGconn *c)
 
 PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errlen)
 {
-    /* Later entries override earlier ones: the URL (dbname) may set the timeouts, but not the application name,
-     * which names the connection's role in pg_stat_activity. */
-    const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count", "dbname",
-                          "application_name", NULL};
-    const char *vals[] = {"10", "10", "5", "3", url, appname, NULL};
+    /* Later entries override earlier ones: the URL (dbname) may set the timeouts and the session attributes, but
+     * not the application name, which names the connection's role in pg_stat_activity. comicbatch writes from
+     * every connection, so by default libpq accepts only a node that takes writes (a standby, or a node set
+     * read-only, is skipped for the next host of the URL). */
+    const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                          "target_session_attrs", "dbname", "application_name", NULL};
+    const char *vals[] = {"10", "10", "5", "3", "read-write", url, appname, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK || session_setup(c)) {
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s", c ? PQerrorMessage(c) : "out of memory");

@@ -3,9 +3,9 @@
  * loops (listener, leader, workers), and small wrappers that log failures once with their SQL state.
  * Every query uses PQexecParams with text parameters; nothing is ever spliced into SQL text.
  *
- * Surviving the real infrastructure (issue 11). A URL may name several hosts (libpq multi-host with
- * `target_session_attrs=read-write`): a new connection, or pg_reset of a lost one, walks the list and lands on the
- * current primary. A connection is "usable" while it is open and not known to sit on a read-only node: a server
+ * Surviving the real infrastructure (issue 11). A URL may name several hosts (libpq multi-host; every connection
+ * asks for `target_session_attrs=read-write` unless the URL says otherwise): a new connection, or pg_reset of a lost
+ * one, walks the list and lands on the current primary. A connection is "usable" while it is open and not known to sit on a read-only node: a server
  * that reports `in_hot_standby` or `default_transaction_read_only` on, or a statement that failed with SQLSTATE
  * 25006 (read_only_sql_transaction: the node was demoted, or a pooler now routes to a standby), after which
  * pg_query drops the connection so that every owner's ordinary "connection lost" path reconnects it.
@@ -28,8 +28,9 @@ struct pgpool;
 #define PG_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /**
- * Opens a dedicated connection to `url` (UTC session time zone, TCP keepalives, a 10 s connect timeout per host
- * unless the URL sets `connect_timeout`). NULL on failure with `err` filled. Close it with PQfinish.
+ * Opens a dedicated connection to `url` (UTC session time zone, TCP keepalives, a 10 s connect timeout per host and
+ * `target_session_attrs=read-write` unless the URL says otherwise). NULL on failure with `err` filled. Close it
+ * with PQfinish.
  */
 PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errlen);
 
