@@ -4,9 +4,10 @@
 // `library.hasnew` lost its temporary table between transactions. Now `url` goes through PgBouncer (a pool of 4
 // server connections shared by every client) and `[database] direct_url` reaches PostgreSQL for what needs a session
 // (LISTEN, the leader's and the instance's advisory locks, the workers' job connections). The whole run model works:
-// trigger, 409 on a second trigger, cancel of a running statement, LISTEN wake-ups, a leader, a full library.hasnew
-// (temporary tables), and the rescue of a killed instance's run; PgBouncer's own client list shows the API pool and
-// the monitor on it and no session-scoped connection.
+// trigger, 409 on a second trigger, cancel of a running statement, LISTEN wake-ups (a run claimed within 3 s of
+// its trigger with every worker idle, not by the 10 s fallback poll), a leader, a full library.hasnew (temporary
+// tables), and the rescue of a killed instance's run (within 15 s of the kill); PgBouncer's own client list shows
+// the API pool and the monitor on it and no session-scoped connection. (Without direct_url the canary stays queued.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
