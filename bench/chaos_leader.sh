@@ -122,7 +122,7 @@ while [ "$(date +%s)" -lt "$t_end" ]; do
         sleep "$secs"
         kill -CONT "$pid"
         if [ "$secs" -gt "$lease" ]; then pauses_long=$((pauses_long + 1)); what="pause ${secs}s"; else
-            pauses_short=$((pauses_short + 1)); what="pause ${secs}s (< lease)"; fi
+            pauses_short=$((pauses_short + 1)); what="pause ${secs}s (<= lease)"; fi
     fi
     # A takeover is the next epoch's takenat; a short pause may have none (the leader resumed in time).
     for _ in $(seq 150); do
@@ -181,7 +181,7 @@ Command: \`CHAOS_SECONDS=$duration CHAOS_LEASE=$lease bench/chaos_leader.sh\` (\
 
 | | |
 |---|---|
-| chaos actions | $kills SIGKILLs, $pauses_long pauses longer than the lease, $pauses_short shorter (2–25 s) |
+| chaos actions | $kills SIGKILLs, $pauses_long pauses longer than the lease, $pauses_short not longer (pauses of 2–25 s) |
 | leadership epochs | $epochs |
 | duplicates | $dups runs sharing a (job, slot); $overlaps overlapping active runs of one lock key |
 | lost slots | $lost of $((expected * ${#jobs[@]})) expected ($expected minute slots × ${#jobs[@]} jobs)${lost_list:+:$lost_list} |
