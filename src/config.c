@@ -85,6 +85,8 @@ static const struct config_key keys[] = {
     {INT("runs", "leader_lease_seconds", leader_lease_seconds, 2, 3600), .dflt = "15",
      .help = "The leader proves it is alive every second; a leader whose proof is older than this is fenced (its "
              "lock session is terminated) and replaced, so a paused or wedged leader costs at most this long."},
+    {DUR("runs", "retry_delay_max", retry_delay_max_ms, 1000, 7 * DAY), .dflt = "1h", .flags = CONFIG_RELOAD,
+     .help = "Longest backoff before a retry (the backoff doubles per attempt up to this, with jitter)."},
     {BOOL("runs", "scheduler", scheduler_enabled), .dflt = "true",
      .help = "Take part in leader election (the leader enqueues cron slots); false: workers and API only."},
     {JOBKEY("timeout", CONFIG_DURATION, timeout_ms), .min = 1000, .max = 365 * DAY,
@@ -94,6 +96,18 @@ static const struct config_key keys[] = {
     {JOBKEY("misfire", CONFIG_ENUM, misfire), .choices = "skip|once",
      .shown = "per job", .example = "once", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
      .help = "After downtime: `skip` the missed slots or run `once` to catch up (unless the schedule row sets it)."},
+    {JOBKEY("max_attempts", CONFIG_INT, max_attempts), .min = 1, .max = 20, .shown = "1 (no retry)", .example = "3",
+     .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+     .help = "Attempts of a failing run: a failed run (not a cancelled one) is retried as a new run until this many "
+             "have failed; the schedule API's `maxattempts` wins over it."},
+    {JOBKEY("retry_delay", CONFIG_DURATION, retry_delay_ms), .min = 1000, .max = DAY, .shown = "30s",
+     .example = "1m", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+     .help = "Backoff before the first retry; each further retry waits twice as long (up to `[runs] "
+             "retry_delay_max`), minus up to half of it at random (jitter)."},
+    {JOBKEY("deadline", CONFIG_DURATION, deadline_ms), .min = 1000, .max = 366 * DAY,
+     .shown = "twice the cron's longest interval", .example = "26h", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+     .help = "The job must have succeeded within this long, else an alert (once per breach) and the jobs page shows "
+             "it overdue; unlike the default, it also holds while the job is disabled."},
     {INT("jobs", "viewhistory_cap", viewhistory_cap, 1, 1000000), .dflt = "500", .flags = CONFIG_RELOAD,
      .help = "View-history rows kept per user by `library.viewhistory_cap`."},
     {INT("jobs", "rating_min_votes", rating_min_votes, 0, 1000000), .dflt = "100",
@@ -365,6 +379,9 @@ struct job_settings *config_job_entry(struct config *c, const char *key)
     j->key = xstrdup(key);
     atomic_store(&j->timeout_ms, -1);
     atomic_store(&j->misfire, -1);
+    atomic_store(&j->max_attempts, -1);
+    atomic_store(&j->retry_delay_ms, -1);
+    atomic_store(&j->deadline_ms, -1);
     atomic_store(&c->njobs, n + 1); /* publishes the complete entry */
     return j;
 }

@@ -7,7 +7,8 @@
  * variable, whether a reload applies it, and a help sentence: the parser, the defaults, `comicbatch.ini.example`,
  * the man page comicbatch.ini(5) and the README's configuration table all come from that table. An unknown key, a
  * malformed value or a missing required setting is an error naming the key (and the file line when it came from
- * the file). Per-job sections `[job.KEY]` carry `timeout`, `misfire`; provider sections `[provider.NAME]` carry
+ * the file). Per-job sections `[job.KEY]` carry `timeout`, `misfire`, `max_attempts`, `retry_delay`, `deadline`;
+ * provider sections `[provider.NAME]` carry
  * `dump`, `allow_insecure_loopback` (template rows of the same table).
  *
  * Reload (SIGHUP, config_reload.h): keys flagged CONFIG_RELOAD may change while worker threads read them, so their
@@ -32,6 +33,9 @@ struct job_settings {
     char *key;
     _Atomic int64_t timeout_ms; /* reloadable */
     _Atomic int misfire;        /* -1 default, else enum misfire_policy; reloadable */
+    _Atomic int max_attempts;   /* -1 default (1: no retry); reloadable */
+    _Atomic int64_t retry_delay_ms; /* -1 default (30 s): the first retry's backoff; reloadable */
+    _Atomic int64_t deadline_ms;    /* -1 default (derived from the cron); reloadable */
 };
 
 struct provider_settings {
@@ -66,6 +70,7 @@ struct config {
     char *alert_webhook_url;
     _Atomic int misfire_grace_seconds;
     int leader_lease_seconds; /* a leader heartbeat older than this is fenced and replaced */
+    _Atomic int64_t retry_delay_max_ms; /* cap of a retry's backoff */
     int scheduler_enabled;
     /* [jobs] */
     _Atomic int viewhistory_cap;

@@ -15,10 +15,20 @@ void api_job_cancel(struct http_req *r);
 /** Validates and enqueues a run of `jobkey` for the caller; answers 202/400/404/409. `params` borrowed. */
 void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, bool dryrun);
 
-/* batch_schedule.c */
+/* batch_schedule.c, cron_preview.c */
 void api_schedule_list(struct http_req *r);
 void api_schedule_patch(struct http_req *r);
+/** GET /admin/batch/schedule/:jobKey/missed — one job's missed slots (the ledger), newest first, paged. */
+void api_schedule_missed(struct http_req *r);
 void api_cron_preview(struct http_req *r);
+
+/* batch_pause.c: maintenance windows */
+/** GET /admin/batch/pause — the pauses in force. */
+void api_pause_list(struct http_req *r);
+/** POST /admin/batch/pause — pause every job or one until a time; audit-logged. */
+void api_pause_set(struct http_req *r);
+/** DELETE /admin/batch/pause?jobkey= — end a pause early; audit-logged. */
+void api_pause_end(struct http_req *r);
 
 /* batch_triggers.c: the seed's per-job trigger endpoints */
 void api_trigger_named(struct http_req *r);

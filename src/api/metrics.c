@@ -1,7 +1,8 @@
 /*
- * metrics — /metrics in Prometheus text: this process's series (runs, durations, skew, HTTP, leader) plus
- * cluster-wide gauges read from Postgres at scrape time (runs running/queued by job; the leadership epoch and how
- * old the leader's last heartbeat is, the same on every instance, hence max() in the rules).
+ * metrics — /metrics in Prometheus text: this process's series (runs, durations, skew, missed slots, retries, HTTP,
+ * leader) plus cluster-wide gauges read from Postgres at scrape time (runs running/queued by job; each job's last
+ * success and deadline, runs/deadlines.h; the leadership epoch and how old the leader's last heartbeat is). The
+ * cluster-wide gauges are the same on every instance, hence max() in the rules.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include "app.h"
 #include "store/leaderstore.h"
 #include "store/pg.h"
+#include "runs/deadlines.h"
 #include "store/runstore.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 /* The leadership gauges (system.batchleader) as Prometheus text appended to `out`; nothing when unreadable. */
@@ -33,7 +36,7 @@ static size_t leader_gauges(PGconn *c, char *out, size_t cap)
 }
 
 /* The cluster-wide gauges, read from the stores at scrape time, as Prometheus text (malloc'd) or NULL. */
-static char *db_gauges(struct app *app)
+static char *db_gauges(struct app *app, char **deadlines)
 {
     PGconn *c = pgpool_acquire(app->pool, 2000);
     if (!c)
@@ -41,6 +44,7 @@ static char *db_gauges(struct app *app)
     json_t *counts = runstore_active_counts(c);
     char leader[512];
     size_t leader_len = leader_gauges(c, leader, sizeof leader);
+    *deadlines = deadlines_metrics(c, &app->cfg, (time_t)(time_now_ms() / 1000));
     pgpool_release(app->pool, c);
     if (!counts)
         return NULL;
@@ -65,12 +69,14 @@ static char *db_gauges(struct app *app)
 void api_metrics(struct http_req *r)
 {
     char *local = metrics_render(&r->app->metrics);
-    char *db = db_gauges(r->app);
-    size_t n = strlen(local) + (db ? strlen(db) : 0) + 1;
+    char *deadlines = NULL;
+    char *db = db_gauges(r->app, &deadlines);
+    size_t n = strlen(local) + (db ? strlen(db) : 0) + (deadlines ? strlen(deadlines) : 0) + 1;
     char *all = xmalloc(n);
-    snprintf(all, n, "%s%s", local, db ? db : "");
+    snprintf(all, n, "%s%s%s", local, db ? db : "", deadlines ? deadlines : "");
     reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", all, strlen(all));
     free(all);
     free(local);
     free(db);
+    free(deadlines);
 }

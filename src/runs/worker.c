@@ -10,6 +10,7 @@
 #include "jobs/job_ctx.h"
 #include "runs/alerts.h"
 #include "runs/conn_loss.h"
+#include "runs/retry.h"
 #include "runs/runs.h"
 #include "store/instances.h"
 #include "store/pg.h"
@@ -180,15 +181,52 @@ static int explain_loss(struct worker_pool *p, PGconn *db, const char *run_id, t
     return rc;
 }
 
-/* Writes the end of the run, retrying through lost connections until it is written or no longer ours. */
-static int record_end(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const char *status, const char *err)
+/*
+ * Records a failed run's end and, in the same transaction, its retry (runs/retry.h): the lock key passes straight
+ * from the failed run to its retry, so nothing can slip in between. Returns runstore_finish's answer; `*retried` is
+ * the retry's backoff in ms, or -1 when none was queued.
+ */
+static int finish_failed(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run,
+                         const char *err, int64_t *retried)
 {
+    *retried = -1;
+    int64_t delay = 0;
+    bool tx = !run->no_retry && !ctx->dryrun && !pg_cmd(db, "BEGIN");
+    int w = runstore_finish(db, ctx->run_id, p->app->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
+                            atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    if (!tx)
+        return w;
+    int q = w == 1 ? retry_queue(db, &p->app->cfg, ctx->job->key, ctx->run_id, run->attempt, &delay, NULL) : 0;
+    if (q < 0 || pg_cmd(db, "COMMIT")) { /* record the failure at least; the retry is lost with the error */
+        pg_cmd(db, "ROLLBACK");
+        return runstore_finish(db, ctx->run_id, p->app->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
+                               atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    }
+    if (q == 1) {
+        *retried = delay;
+        char l[160];
+        snprintf(l, sizeof l, "job=\"%.120s\"", ctx->job->key);
+        metrics_add(&p->app->metrics, "comicbatch_retries_total", l, 1);
+    }
+    return w;
+}
+
+/*
+ * Writes the end of the run (a failure with its retry, finish_failed), retrying through lost connections until it
+ * is written or no longer ours. `*retried` as for finish_failed.
+ */
+static int record_end(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run,
+                      const char *status, const char *err, int64_t *retried)
+{
+    *retried = -1;
     for (int sql_errors = 0;;) {
         if (PQtransactionStatus(db) != PQTRANS_IDLE)
             pg_cmd(db, "ROLLBACK");
-        int w = runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected,
-                                err[0] ? err : NULL, ctx->meta, atomic_load(&ctx->ctl->progress_done),
-                                atomic_load(&ctx->ctl->progress_total));
+        int w = !strcmp(status, "failed") && ctx->job
+                    ? finish_failed(p, db, ctx, run, err, retried)
+                    : runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected,
+                                      err[0] ? err : NULL, ctx->meta, atomic_load(&ctx->ctl->progress_done),
+                                      atomic_load(&ctx->ctl->progress_total));
         if (w >= 0)
             return w;
         if (pg_usable(db)) { /* not the connection: a few more tries, then give up (rescue) */
@@ -200,12 +238,14 @@ static int record_end(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, co
     }
 }
 
-static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, int rc, const char *lost)
+static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run,
+                       int rc, const char *lost)
 {
     char err[1100];
     const char *status = final_status(p->app->instance, ctx, rc, lost, err, sizeof err);
     const char *key = ctx->job ? ctx->job->key : "?";
-    int w = record_end(p, db, ctx, status, err);
+    int64_t retried;
+    int w = record_end(p, db, ctx, run, status, err, &retried);
     if (w == 0)
         log_warn("msg=\"run was no longer ours when it ended (rescued meanwhile)\" run=%s job=%s", ctx->run_id, key);
     else if (w < 0)
@@ -215,7 +255,10 @@ static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, i
     double secs = (double)(time_mono_ms() - ctx->ctl->started_mono_ms) / 1000.0;
     metrics_run_finished(&p->app->metrics, key, status, secs);
     if (!strcmp(status, "failed")) {
-        log_error("msg=\"run failed\" run=%s job=%s error=\"%s\"", ctx->run_id, key, err);
+        log_error("msg=\"run failed\" run=%s job=%s attempt=%d error=\"%s\"", ctx->run_id, key, run->attempt, err);
+        if (retried >= 0)
+            log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", ctx->run_id, key,
+                     run->attempt + 1, (long long)retried);
         if (pg_usable(db))
             alerts_after_failure(p->app, db, key);
     } else {
@@ -265,7 +308,7 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     char lost[1024] = "";
     if (!pg_usable(db))
         explain_loss(p, db, run->id, started, lost, sizeof lost);
-    finish_run(p, db, &ctx, rc, lost);
+    finish_run(p, db, &ctx, run, rc, lost);
     unregister_run(p, &ctl);
     redis_close(ctx.redis);
     json_decref(ctx.meta);
@@ -309,7 +352,8 @@ static void *worker_main(void *arg)
         }
         if (got < 0 && !pg_usable(db))
             continue; /* reconnect now: the wake-up that brought us here may be the only one for that run */
-        bgthread_wait(&p->workers, seen, IDLE_WAIT_MS);
+        int64_t delayed = got == 0 ? runstore_next_delayed_ms(db) : -1; /* a retry waiting for its backoff */
+        bgthread_wait(&p->workers, seen, delayed >= 0 && delayed < IDLE_WAIT_MS ? (int)delayed + 5 : IDLE_WAIT_MS);
     }
     PQfinish(db);
     return NULL;

@@ -28,8 +28,10 @@
 #include "sched/tick.h"
 #include "store/leaderstore.h"
 #include "store/lockkeys.h"
+#include "store/pausestore.h"
 #include "store/pg.h"
 #include "store/runstore.h"
+#include "store/slotledger.h"
 #include "util/backoff.h"
 #include "util/bgthread.h"
 #include "util/fault.h"
@@ -41,6 +43,7 @@
 #define TICK_MS 1000
 #define RESCUE_EVERY_MS 1000
 #define RETENTION_EVERY_MS (10 * 60 * 1000)
+#define DEADLINES_EVERY_MS 5000
 #define RETENTION_BATCH 10000 /* runs deleted per fenced transaction; a full batch asks for another next tick */
 #define RETRY_LOCK_MS 1000
 #define RESCUE_MAX 64 /* rescued runs reported (alerts, logs) per sweep; the rest are failed all the same */
@@ -53,7 +56,8 @@ struct leader {
     int64_t next_connect_ms;
     bool connect_failed;    /* the last attempt failed (logged once per outage) */
     int64_t epoch;          /* > 0 while this instance leads */
-    int64_t leading_since_ms, last_beat_ms, next_try_ms, last_rescue_ms, last_retention_ms; /* monotonic */
+    time_t since;           /* when this instance last became the leader (wall clock: the tick's "no-leader") */
+    int64_t leading_since_ms, last_beat_ms, next_try_ms, last_rescue_ms, last_retention_ms, last_deadlines_ms;
     bool retention_more;    /* the last retention batch was full */
     bool deposed;           /* a fenced write found another epoch (or failed) during this tick */
     bool stalled;           /* fault injection leader:stall_in_write happened (once per process) */
@@ -121,19 +125,23 @@ static void rescue(struct leader *l)
     }
 }
 
+/* Old runs (a batch), old missed-slot rows and ended pauses, in one fenced transaction. */
 static void retention(struct leader *l)
 {
     int days = l->o.cfg->retention_days;
     if (leader_begin(l, l->db))
         return;
     int64_t n = runstore_retention(l->db, days, RETENTION_BATCH);
-    if (n < 0 || pg_cmd(l->db, "COMMIT")) {
+    int64_t m = n < 0 ? -1 : slotledger_retention(l->db, days, SLOTLEDGER_KEEP_PER_JOB);
+    if (n < 0 || m < 0 || pausestore_cleanup(l->db, (time_t)(time_now_ms() / 1000)) < 0 || pg_cmd(l->db, "COMMIT")) {
         pg_cmd(l->db, "ROLLBACK");
         return;
     }
     l->retention_more = n == RETENTION_BATCH;
     if (n > 0)
         log_info("msg=\"old runs deleted\" count=%lld retention_days=%d", (long long)n, days);
+    if (m > 0)
+        log_info("msg=\"old missed-slot rows deleted\" count=%lld retention_days=%d", (long long)m, days);
 }
 
 /*
@@ -148,9 +156,10 @@ static int64_t rescue_grace_ms(const struct leader *l)
 
 static void duties(struct leader *l, int64_t now)
 {
-    struct sched_env env = {.host = l->o.host, .cfg = l->o.cfg, .metrics = l->o.metrics, .begin = leader_begin,
-                            .begin_arg = l};
-    sched_tick(l->db, (time_t)(time_now_ms() / 1000), &env);
+    time_t wall = (time_t)(time_now_ms() / 1000);
+    struct sched_env env = {.host = l->o.host, .cfg = l->o.cfg, .metrics = l->o.metrics, .leader_since = l->since,
+                            .instance = l->o.instance, .begin = leader_begin, .begin_arg = l};
+    sched_tick(l->db, wall, &env);
     if (!l->deposed && now - l->leading_since_ms >= rescue_grace_ms(l) && now - l->last_rescue_ms >= RESCUE_EVERY_MS) {
         rescue(l);
         l->last_rescue_ms = now;
@@ -158,6 +167,12 @@ static void duties(struct leader *l, int64_t now)
     if (!l->deposed && (l->retention_more || now - l->last_retention_ms >= RETENTION_EVERY_MS)) {
         retention(l);
         l->last_retention_ms = now;
+    }
+    /* Deadline alerts are not inside the fence: they post webhooks, which must not hold the epoch row. Each breach
+     * is marked once by compare-and-set, so a deposed leader can at most send the one alert its successor would. */
+    if (!l->deposed && now - l->last_deadlines_ms >= DEADLINES_EVERY_MS && l->o.host->check_deadlines) {
+        l->o.host->check_deadlines(l->o.host->arg, l->db, wall);
+        l->last_deadlines_ms = now;
     }
 }
 
@@ -196,8 +211,10 @@ static void take_over(struct leader *l, int64_t now)
         return;
     }
     l->epoch = epoch;
+    l->since = (time_t)(time_now_ms() / 1000);
     l->leading_since_ms = l->last_beat_ms = l->last_rescue_ms = now;
-    l->last_retention_ms = now - RETENTION_EVERY_MS; /* retention on the first leading tick */
+    l->last_retention_ms = now - RETENTION_EVERY_MS; /* retention and deadlines on the first leading tick */
+    l->last_deadlines_ms = now - DEADLINES_EVERY_MS;
     atomic_store(&l->o.metrics->leader_until_ms, now + lease_ms(l));
     atomic_store(&l->o.metrics->is_leader, 1);
     log_info("msg=\"this instance is now the leader\" instance=%s epoch=%lld", l->o.instance, (long long)epoch);

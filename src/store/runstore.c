@@ -145,11 +145,12 @@ static void fill_claimed(PGresult *r, struct claimed_run *out)
     out->timeout_ms = pg_int(r, 0, 4, 0);
     out->scheduled = pg_val(r, 0, 5) != NULL;
     out->skew_seconds = out->scheduled ? strtod(PQgetvalue(r, 0, 5), NULL) : 0;
+    out->attempt = (int)pg_int(r, 0, 6, 1);
 }
 
 #define CLAIM_RETURNING \
     " RETURNING r.id, r.jobkey, r.params::text, r.dryrun, r.timeoutms," \
-    " extract(epoch FROM r.startedat - r.scheduledfor)"
+    " extract(epoch FROM r.startedat - r.scheduledfor), r.attempt"
 
 int runstore_claim(PGconn *c, const char *instance, int instance_no, struct claimed_run *out)
 {
@@ -160,6 +161,7 @@ int runstore_claim(PGconn *c, const char *instance, int instance_no, struct clai
                            "UPDATE system.batchrun r SET status = 'running', startedat = clock_timestamp(),"
                            " heartbeatat = now(), instance = $1, instanceno = $2::int"
                            " WHERE r.id = (SELECT id FROM system.batchrun WHERE status = 'queued'"
+                           " AND (notbefore IS NULL OR notbefore <= now())"
                            " ORDER BY createdat, id FOR UPDATE SKIP LOCKED LIMIT 1)" CLAIM_RETURNING,
                            2, p, NULL);
     if (!r)
@@ -169,6 +171,44 @@ int runstore_claim(PGconn *c, const char *instance, int instance_no, struct clai
         fill_claimed(r, out);
     PQclear(r);
     return got;
+}
+
+int64_t runstore_next_delayed_ms(PGconn *c)
+{
+    PGresult *r = pg_query(c, "runstore.next_delayed",
+                           "SELECT GREATEST(0, ceil(extract(epoch FROM min(notbefore) - now()) * 1000))::bigint"
+                           " FROM system.batchrun WHERE status = 'queued' AND notbefore IS NOT NULL",
+                           0, NULL, NULL);
+    int64_t ms = r ? pg_int(r, 0, 0, -1) : -1;
+    PQclear(r);
+    return ms;
+}
+
+int runstore_retry(PGconn *c, const char *failed_id, int max_attempts, int64_t delay_ms, json_t **run)
+{
+    char id[UUID7_STRLEN + 1], max[16], delay[32];
+    if (uuid7_new_string(id))
+        return -1;
+    snprintf(max, sizeof max, "%d", max_attempts);
+    snprintf(delay, sizeof delay, "%lld", (long long)delay_ms);
+    const char *p[] = {id, failed_id, max, delay};
+    static const char sql[] =
+        "INSERT INTO system.batchrun AS r (id, jobkey, lockkey, status, triggeredby, triggeredbyuserid, params,"
+        " dryrun, timeoutms, attempt, retryof, notbefore)"
+        " SELECT $1, f.jobkey, f.lockkey, 'queued', f.triggeredby, f.triggeredbyuserid, f.params, f.dryrun,"
+        " f.timeoutms, f.attempt + 1, f.id, now() + make_interval(secs => $4::bigint / 1000.0)"
+        " FROM system.batchrun f WHERE f.id = $2::uuid AND f.status = 'failed' AND NOT f.dryrun"
+        " AND f.attempt < $3::int ON CONFLICT DO NOTHING RETURNING ";
+    char full[sizeof sql + sizeof RUN_JSON_SQL];
+    snprintf(full, sizeof full, "%s%s", sql, RUN_JSON_SQL);
+    PGresult *r = pg_query(c, "runstore.retry", full, 4, p, NULL);
+    if (!r)
+        return -1;
+    int queued = PQntuples(r) == 1;
+    if (queued && run)
+        *run = parse_json_col(r, 0, 0);
+    PQclear(r);
+    return queued;
 }
 
 int runstore_start_inline(PGconn *c, const struct run_new *q, const char *instance, int instance_no,
@@ -346,7 +386,7 @@ static const char rescue_sql[] =
     " FROM lost WHERE r.id = lost.id AND r.status = 'running'"
     "  AND (r.heartbeatat < now() - make_interval(secs => $1::int)"
     "   OR (lost.dead AND r.heartbeatat < now() - make_interval(secs => $2::int)))"
-    " RETURNING r.id, r.jobkey, r.lasterror";
+    " RETURNING r.id, r.jobkey, r.lasterror, r.attempt";
 
 int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run *out, int max)
 {
@@ -362,6 +402,7 @@ int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run
         snprintf(out[i].id, sizeof out[i].id, "%s", PQgetvalue(r, i, 0));
         snprintf(out[i].jobkey, sizeof out[i].jobkey, "%s", PQgetvalue(r, i, 1));
         snprintf(out[i].lasterror, sizeof out[i].lasterror, "%s", PQgetvalue(r, i, 2));
+        out[i].attempt = (int)pg_int(r, i, 3, 1);
     }
     PQclear(r);
     return n;
@@ -385,8 +426,10 @@ int runstore_failure_streak(PGconn *c, const char *jobkey, int limit, char *last
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {jobkey, lim};
     PGresult *r = pg_query(c, "runstore.streak",
-                           "SELECT status, lasterror FROM system.batchrun WHERE jobkey = $1"
-                           " AND status IN ('done', 'failed') ORDER BY finishedat DESC, id DESC LIMIT $2::int",
+                           "SELECT r.status, r.lasterror FROM system.batchrun r WHERE r.jobkey = $1"
+                           " AND r.status IN ('done', 'failed') AND NOT EXISTS (SELECT 1"
+                           " FROM system.batchrun x WHERE x.retryof = r.id)"
+                           " ORDER BY r.finishedat DESC, r.id DESC LIMIT $2::int",
                            2, p, NULL);
     if (!r)
         return -1;
@@ -397,4 +440,24 @@ int runstore_failure_streak(PGconn *c, const char *jobkey, int limit, char *last
         snprintf(lasterror, errlen, "%s", pg_val(r, 0, 1) ? pg_val(r, 0, 1) : "");
     PQclear(r);
     return streak;
+}
+
+json_t *runstore_last_success(PGconn *c, const json_t *jobkeys)
+{
+    char *keys = json_dumps(jobkeys, JSON_COMPACT);
+    const char *p[] = {keys};
+    PGresult *res = pg_query(c, "runstore.last_success",
+                             "SELECT k.jobkey, (SELECT floor(extract(epoch FROM r.finishedat))::bigint FROM system.batchrun r"
+                             " WHERE r.jobkey = k.jobkey AND r.status = 'done' AND NOT r.dryrun"
+                             " ORDER BY r.createdat DESC LIMIT 1) FROM json_array_elements_text($1::json) AS k(jobkey)",
+                             1, p, NULL);
+    free(keys);
+    if (!res)
+        return NULL;
+    json_t *out = json_object();
+    for (int i = 0; i < PQntuples(res); i++)
+        if (pg_val(res, i, 1))
+            json_object_set_new(out, PQgetvalue(res, i, 0), json_integer(pg_int(res, i, 1, 0)));
+    PQclear(res);
+    return out;
 }
