@@ -171,6 +171,11 @@ longest=$(awk '$NF != "none" { if ($NF > m) m = $NF } END { print m + 0 }' "$dir
 longest_kill=$(awk '$1 == "kill" && $NF != "none" { if ($NF > m) m = $NF } END { print m + 0 }' "$dir/takeovers")
 longest_pause=$(awk '$1 == "pause" && $NF != "none" { if ($NF > m) m = $NF } END { print m + 0 }' "$dir/takeovers")
 epochs=$(q "SELECT epoch FROM system.batchleader")
+ledger="no ledger in this build"
+if [ "$(q "SELECT to_regclass('system.batchmissed') IS NOT NULL")" = t ]; then # issue 13's missed-slot ledger
+    ledger=$(q "SELECT coalesce(string_agg(reason || ' ' || n, ', ' ORDER BY reason), 'empty') FROM
+                (SELECT reason, sum(slots) n FROM system.batchmissed WHERE jobkey <> 'system.canary' GROUP BY 1) x")
+fi
 
 cat <<MD
 ### Chaos: the leader killed and paused at random ($((duration / 60)) min, 3 instances)
@@ -184,7 +189,7 @@ Command: \`CHAOS_SECONDS=$duration CHAOS_LEASE=$lease bench/chaos_leader.sh\` (\
 | chaos actions | $kills SIGKILLs, $pauses_long pauses longer than the lease, $pauses_short not longer (pauses of 2–25 s) |
 | leadership epochs | $epochs |
 | duplicates | $dups runs sharing a (job, slot); $overlaps overlapping active runs of one lock key |
-| lost slots | $lost of $((expected * ${#jobs[@]})) expected ($expected minute slots × ${#jobs[@]} jobs)${lost_list:+:$lost_list} |
+| lost slots | $lost of $((expected * ${#jobs[@]})) expected ($expected minute slots × ${#jobs[@]} jobs)${lost_list:+:$lost_list}; missed-slot ledger of the scheduled jobs: $ledger |
 | stuck runs | $stuck at the end; the longest a run of a killed or paused instance stayed \`running\` after its last heartbeat before the rescue failed it: $dead_max s (run lease 10 s) |
 | runs | $runs; $rescued failed by the rescue (instance died/stopped), $lost_conn ended by their owner after a lost connection |
 | longest takeover | $longest ms (after a SIGKILL: $longest_kill ms; after a pause longer than the lease: $longest_pause ms) |
