@@ -115,7 +115,8 @@ int app_start(struct app *a, char *err, size_t errlen)
     if (!(a->workers = worker_pool_create(a, a->cfg.workers, err, errlen)))
         goto fail;
     scheduling_host_init(&a->sched_host, a);
-    struct leader_opts lo = {.cfg = &a->cfg, .metrics = &a->metrics, .instance = a->instance, .host = &a->sched_host};
+    struct leader_opts lo = {.cfg = &a->cfg, .metrics = &a->metrics, .instance = a->instance,
+                             .instance_no = a->instance_no, .host = &a->sched_host};
     if (a->cfg.scheduler_enabled && !(a->leader = leader_create(&lo, err, errlen)))
         goto fail;
     if (a->cfg.hasnew_events) {

@@ -34,6 +34,12 @@ static const struct config_key keys[] = {
     {STR("database", "url", database_url), .env = "COMICBATCH_DATABASE_URL", .flags = CONFIG_REQUIRED | CONFIG_SECRET,
      .shown = "— (required)", .example = "postgresql://comicbatch@db.internal/platform?target_session_attrs=read-write",
      .help = "PostgreSQL connection URI (libpq); several hosts with `target_session_attrs=read-write` for failover."},
+    {STR("database", "direct_url", database_direct_url), .env = "COMICBATCH_DATABASE_DIRECT_URL",
+     .flags = CONFIG_SECRET, .shown = "— (`url` serves everything)",
+     .help = "Session-mode connection straight to PostgreSQL, for what needs a session of its own: LISTEN, the "
+             "leader's and the instance's advisory locks, and the workers' job connections (temporary tables, "
+             "cancel of the statement in flight). Set it when `url` goes through PgBouncer in transaction mode; "
+             "same multi-host form as `url`."},
     {INT("database", "pool_size", db_pool_size, 1, 256), .dflt = "8",
      .help = "Connections kept for API handlers (workers, the leader and the listener have their own)."},
     {STR("redis", "url", redis_url), .dflt = "redis://127.0.0.1:6379/0", .env = "COMICBATCH_REDIS_URL",
@@ -108,6 +114,9 @@ static const struct config_key keys[] = {
      .help = "POST each alert here as JSON `{level, message, details}`; empty: no webhook."},
     {INT("runs", "misfire_grace_seconds", misfire_grace_seconds, 1, 86400), .dflt = "60", .flags = CONFIG_RELOAD,
      .help = "A cron slot noticed later than this is a misfire, handled by the job's misfire policy."},
+    {INT("runs", "leader_lease_seconds", leader_lease_seconds, 2, 3600), .dflt = "15",
+     .help = "The leader proves it is alive every second; a leader whose proof is older than this is fenced (its "
+             "lock session is terminated) and replaced, so a paused or wedged leader costs at most this long."},
     {DUR("runs", "retry_delay_max", retry_delay_max_ms, 1000, 7 * DAY), .dflt = "1h", .flags = CONFIG_RELOAD,
      .help = "Longest backoff before a retry (the backoff doubles per attempt up to this, with jitter)."},
     {BOOL("runs", "scheduler", scheduler_enabled), .dflt = "true",
@@ -613,6 +622,11 @@ int config_validate(struct config *c, bool need_admin_token, char *err, size_t e
     derive_dir(&c->cover_cache_dir, c->data_dir, "cache/covers");
     derive_dir(&c->storage_dir, c->data_dir, "media");
     return split_listen(c, err, errlen);
+}
+
+const char *config_session_url(const struct config *c)
+{
+    return c->database_direct_url && *c->database_direct_url ? c->database_direct_url : c->database_url;
 }
 
 const struct job_settings *config_job(const struct config *c, const char *key)

@@ -1,8 +1,8 @@
 /*
  * config — the daemon's settings: an INI file (`--config FILE`) whose sections map to the seed's dotted keys
  * (`[storage] cover_cache_dir` is `storage.cover_cache_dir`), then environment overrides (DESIGN §1):
- * COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN, COMICBATCH_PUBLIC_LISTEN, COMICBATCH_ADMIN_TOKEN,
- * COMICBATCH_DATA_DIR.
+ * COMICBATCH_DATABASE_URL, COMICBATCH_DATABASE_DIRECT_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN,
+ * COMICBATCH_PUBLIC_LISTEN, COMICBATCH_ADMIN_TOKEN, COMICBATCH_DATA_DIR.
  * Every key is declared once in a table in config.c (config_keys()) with its type, bounds, default, environment
  * variable, whether a reload applies it, and a help sentence: the parser, the defaults, `comicbatch.ini.example`,
  * the man page comicbatch.ini(5) and the README's configuration table all come from that table. An unknown key, a
@@ -68,6 +68,7 @@ struct config {
     int64_t keepalive_timeout_ms; /* … or of the previous response's end (keep-alive); idle timeout otherwise */
     /* [database] [redis] [admin] [paths] */
     char *database_url;
+    char *database_direct_url; /* session-mode URL (no pooler) for LISTEN, advisory locks, job connections */
     int db_pool_size;
     char *redis_url;
     char *admin_token;
@@ -81,6 +82,7 @@ struct config {
     _Atomic int alert_after;
     char *alert_webhook_url;
     _Atomic int misfire_grace_seconds;
+    int leader_lease_seconds; /* a leader heartbeat older than this is fenced and replaced */
     _Atomic int64_t retry_delay_max_ms; /* cap of a retry's backoff */
     int scheduler_enabled;
     /* [jobs] */
@@ -161,6 +163,12 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
  * (cover_cache_dir from data_dir, storage_dir, listen host/port). Returns 0 or -1 with `err`.
  */
 int config_validate(struct config *c, bool need_admin_token, char *err, size_t errlen);
+
+/**
+ * The URL for connections that need a PostgreSQL session of their own (LISTEN, advisory locks, temporary tables,
+ * cancel): `[database] direct_url` when set, else `url`. Borrowed.
+ */
+const char *config_session_url(const struct config *c);
 
 /** The `[job.KEY]` settings for `key`, or NULL. Borrowed. */
 const struct job_settings *config_job(const struct config *c, const char *key);

@@ -48,7 +48,7 @@ static int cmd_migrate(const char *config_path)
     if (load_config(&c, config_path, false))
         return 1;
     char err[1024];
-    PGconn *db = pg_connect(c.database_url, "comicbatch-migrate", err, sizeof err);
+    PGconn *db = pg_connect(config_session_url(&c), "comicbatch-migrate", err, sizeof err); /* advisory lock */
     int rc = 1;
     if (!db) {
         fprintf(stderr, "comicbatch: %s\n", err);
@@ -162,7 +162,7 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
                            struct cli_run *cr)
 {
     char err[1024];
-    PGconn *db = pg_connect(a->cfg.database_url, "comicbatch-cli", err, sizeof err);
+    PGconn *db = pg_connect(config_session_url(&a->cfg), "comicbatch-cli", err, sizeof err); /* a job's session */
     if (!db) {
         fprintf(stderr, "comicbatch: %s\n", err);
         return 1;

@@ -85,6 +85,21 @@ static void count(const struct sched_env *env, const char *name, const char *job
     metrics_add(env->metrics, name, l, n);
 }
 
+/* Every write of a tick is a leader-only write: its transaction opens with the leader's epoch fence (issue 11). */
+static int begin_write(const struct tick *t)
+{
+    return t->env->begin ? t->env->begin(t->env->begin_arg, t->db) : pg_cmd(t->db, "BEGIN");
+}
+
+/* Commits what `rc` (>= 0) wrote after begin_write, or rolls it back; returns rc, or -1 when the commit failed. */
+static int end_write(const struct tick *t, int rc)
+{
+    if (rc >= 0 && pg_cmd(t->db, "COMMIT") == 0)
+        return rc;
+    pg_cmd(t->db, "ROLLBACK");
+    return -1;
+}
+
 static int tail_read(const struct tick *t, const char *jobkey, struct tail *tail)
 {
     int got = slotledger_latest(t->db, jobkey, &tail->row);
@@ -166,7 +181,7 @@ static int apply_decision(const struct tick *t, const struct sched_job *job, con
 {
     PGconn *db = t->db;
     struct tail tail;
-    if (pg_cmd(db, "BEGIN"))
+    if (begin_write(t))
         return -1;
     int moved = schedstore_advance(db, job->key, row->nextrunat, d->next > 0 ? d->next : 0);
     if (moved != 1) {
@@ -249,14 +264,18 @@ static int tick_due(const struct tick *t, const struct sched_job *job, const str
 {
     struct plan p;
     if (plan_open(expr, &p))
-        return record_invalid(t, job->key, row, p.err);
+        return begin_write(t) ? -1 : end_write(t, record_invalid(t, job->key, row, p.err));
     enum missed_reason why;
     char detail[400];
     int rc;
     if (blocked(t, job->key, &why, detail, sizeof detail)) {
         struct tail tail;
-        rc = tail_read(t, job->key, &tail) ? -1
-                                             : record_range(t, job->key, &p, &tail, why, row->nextrunat, t->now, detail);
+        if (begin_write(t))
+            rc = -1;
+        else
+            rc = end_write(t, tail_read(t, job->key, &tail)
+                                  ? -1
+                                  : record_range(t, job->key, &p, &tail, why, row->nextrunat, t->now, detail));
     } else {
         enum misfire_policy pol = effective_misfire(job, row);
         struct sched_decision d;
@@ -295,7 +314,7 @@ static int tick_disabled(const struct tick *t, const char *jobkey, const struct 
         return 0;
     if (plan_open(expr, &p))
         return 0; /* an expression that cannot be used is reported once the job is enabled again */
-    int rc = pg_cmd(t->db, "BEGIN") ? -1 : disabled_in_tx(t, jobkey, row, &p);
+    int rc = begin_write(t) ? -1 : disabled_in_tx(t, jobkey, row, &p);
     if (rc == 1)
         rc = pg_cmd(t->db, "COMMIT");
     else
@@ -311,8 +330,9 @@ static int tick_first(const struct tick *t, const char *jobkey, const char *expr
     struct plan p;
     time_t first = plan_open(expr, &p) ? t->now - t->now % 60 : cron_next_tz(&p.s, p.zone, t->now);
     plan_close(&p);
-    /* never fires again: leave nextrunat NULL rather than store 1969 */
-    return first <= 0 ? 0 : schedstore_set_first(t->db, jobkey, first);
+    if (first <= 0) /* never fires again: leave nextrunat NULL rather than store 1969 */
+        return 0;
+    return begin_write(t) ? -1 : end_write(t, schedstore_set_first(t->db, jobkey, first));
 }
 
 static int tick_job(const struct tick *t, const struct sched_job *job, const struct sched_row *row)

@@ -5,6 +5,9 @@
  * run here) and how a scheduled run is enqueued come from its host — the run model above it (runs/scheduling.c) —
  * so sched/ depends on nothing above store/.
  *
+ * Every write of a tick is a leader-only write: it happens in a transaction opened by env->begin (the leader's
+ * epoch fence, issue 11), so a deposed leader writes nothing.
+ *
  * Every slot that produces no run is written to the missed-slot ledger (store/slotledger.h) with its reason, in the
  * transaction that decides it:
  *  - overlap: the enqueue hit the job's active run (its lock key); nextrunat moves on.
@@ -68,6 +71,12 @@ struct sched_env {
     struct metrics *metrics;  /* misfires, overlaps, missed slots */
     time_t leader_since;      /* when this instance became the leader: older missed slots had no leader */
     const char *instance;     /* this instance's name, for the ledger's sentences */
+    /**
+     * Opens the transaction of a leader-only write on `db`: BEGIN, then the leader's epoch fence (sched/leader.c).
+     * Returns 0 when this instance may write, -1 when not (no transaction is left open). NULL: a plain BEGIN.
+     */
+    int (*begin)(void *arg, PGconn *db);
+    void *begin_arg;
 };
 
 /** Inserts a schedule row for every job of the host that has none. Returns 0 or -1. */

@@ -470,23 +470,16 @@ int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run
     return n;
 }
 
-#define RETENTION_BATCH 10000
-
-int64_t runstore_retention(PGconn *c, int days)
+int64_t runstore_retention(PGconn *c, int days, int limit)
 {
     char d[16], b[16];
     snprintf(d, sizeof d, "%d", days);
-    snprintf(b, sizeof b, "%d", RETENTION_BATCH);
+    snprintf(b, sizeof b, "%d", limit);
     const char *p[] = {d, b};
-    int64_t total = 0, n;
-    do {
-        n = pg_exec(c, "runstore.retention",
-                    "DELETE FROM system.batchrun WHERE id IN (SELECT id FROM system.batchrun WHERE finishedat <"
-                    " now() - make_interval(days => $1::int) LIMIT $2::int)",
-                    2, p);
-        total += n > 0 ? n : 0;
-    } while (n == RETENTION_BATCH);
-    return n < 0 ? -1 : total;
+    return pg_exec(c, "runstore.retention",
+                   "DELETE FROM system.batchrun WHERE id IN (SELECT id FROM system.batchrun WHERE finishedat <"
+                   " now() - make_interval(days => $1::int) LIMIT $2::int)",
+                   2, p);
 }
 
 int runstore_failure_streak(PGconn *c, const char *jobkey, int limit, char *lasterror, size_t errlen)

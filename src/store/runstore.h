@@ -164,8 +164,11 @@ struct rescued_run {
  */
 int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run *out, int max);
 
-/** Deletes finished runs older than `days`, in batches. Returns the number deleted, or -1. */
-int64_t runstore_retention(PGconn *c, int days);
+/**
+ * Deletes up to `limit` finished runs older than `days` (one batch: the leader fences each batch with its epoch and
+ * asks for the next one while a batch comes back full). Returns the number deleted, or -1.
+ */
+int64_t runstore_retention(PGconn *c, int days, int limit);
 
 /**
  * The number of final failures at the head of `jobkey`'s finished history, looking at most `limit` + 1 runs back;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 struct metric_help {
@@ -186,9 +187,12 @@ char *metrics_render(struct metrics *m)
             append(&buf, &len, &cap, "%s{%s} %.17g\n", ms->name, ms->labels, v);
         }
     }
+    /* A leader thread that is stuck stops counting once its last heartbeat no longer vouches for it (another
+     * instance may have fenced it and lead now). */
+    int leading = atomic_load(&m->is_leader) && time_mono_ms() <= atomic_load(&m->leader_until_ms);
     append(&buf, &len, &cap, "# HELP comicbatch_leader 1 when this instance is the scheduler leader\n"
                              "# TYPE comicbatch_leader gauge\ncomicbatch_leader %d\n",
-           atomic_load(&m->is_leader));
+           leading);
     pthread_mutex_unlock(&m->mu);
     return buf;
 }

@@ -26,6 +26,7 @@ struct metrics {
     int n;
     int dropped;
     atomic_int is_leader;
+    atomic_llong leader_until_ms; /* monotonic ms until which the leader's last heartbeat vouches for it */
 };
 
 void metrics_init(struct metrics *m);
