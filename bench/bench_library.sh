@@ -147,9 +147,9 @@ UPDATE core.scanlationgroup sg SET followcount = (
     SELECT COUNT(*) FROM core.scanlationgroupfollow sgf
     WHERE sgf.groupid = sg.id
 );"
-seed_ratings_sql() { # the seed's C is the global mean (same rounding as ours), m = 100
+seed_ratings_sql() { # the seed's C is the global mean (exact, as ours), m = 100
     local c
-    c=$(q -c "SELECT round(avg(score), 4) FROM social.comicrating")
+    c=$(q -c "SELECT avg(score) FROM social.comicrating")
     printf '%s' "$SEED_RATINGS" | sed -e "s/\$C/$c/g" -e 's/\$m/100/g'
 }
 

@@ -24,7 +24,7 @@ case $scale in small | medium) ;; *) echo "bench: BENCH_SCALE must be small or m
 bdir=${BUILD:-build}
 dir=${BENCH_DIR:-/tmp/comicbatch-bench}
 
-scripts/install-deps.sh
+WITH_BENCH=1 scripts/install-deps.sh # wrk, nginx-light, hyperfine for the HTTP benchmarks
 [ -f "$bdir/build.ninja" ] || meson setup "$bdir" >/dev/null
 ninja -C "$bdir" >/dev/null || ninja -C "$bdir"
 export COMICBATCH_BIN=$root/$bdir/comicbatch

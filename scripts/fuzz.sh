@@ -30,6 +30,8 @@ seed() {
     for s in "$@"; do printf '%s' "$s" > "$dir/seed-$i"; i=$((i + 1)); done
 }
 seed cron '*/15 * * * *' '0 2 * * *' '30 0 1 * *' '0 3 * * 0' '@hourly' '0 9-17/2 * JAN-MAR mon-fri' '5,10 */6 1,15 * 7'
+seed slots '*/15 * * * *' 'CRON_TZ=Europe/Berlin 30 2 * * *' 'CRON_TZ=America/New_York 30 1 * * *' \
+    'CRON_TZ=Australia/Lord_Howe 15 2 * * *' '0 9-17 * * 1-5' '30 0 1 * *' '* * * * *'
 seed duration '24h' '90d' '1h30m' '1.5h' '250ms' '+5m' '1µs' '9223372036854775807ns'
 seed params '{}' 'null' '{"seconds":5,"fail":true}' '{"olderthan":"90d","comicid":"42"}' \
     '{"userid":"0195310a-7b2c-7d3e-8f40-123456789abc","label":"x","note":null}' '[1]'

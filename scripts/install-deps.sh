@@ -6,8 +6,9 @@ pkgs="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-
 libcurl4-openssl-dev libinih-dev libcriterion-dev libssl-dev zlib1g-dev libsystemd-dev postgresql-15 postgresql-client-15
 redis-server redis-tools nodejs npm tzdata"
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs="$pkgs chromium"
-# make test: systemd-analyze (unit checks), promtool + prometheus (alert rules, dashboard queries), groff (man pages)
-[ "${WITH_TEST_TOOLS:-0}" = 1 ] && pkgs="$pkgs systemd prometheus groff-base"
+# make test: systemd-analyze (unit checks), promtool + prometheus (alert rules, dashboard queries), groff (man pages),
+# pgbouncer (the failover tests put one in transaction mode in front of PostgreSQL)
+[ "${WITH_TEST_TOOLS:-0}" = 1 ] && pkgs="$pkgs systemd prometheus groff-base pgbouncer"
 [ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs nginx-light wrk hyperfine"
 { [ "${CI:-}" = true ] || [ "${FUZZ:-0}" = 1 ]; } && pkgs="$pkgs clang" # libFuzzer targets (scripts/fuzz.sh)
 missing=""

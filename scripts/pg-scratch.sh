@@ -113,7 +113,10 @@ resolve_dir() {
 }
 
 print_uri() {
-    printf 'postgresql:///%s?host=%s&user=%s\n' "$DBNAME" "$(uri_escape "$DIR")" "$PGSUPER"
+    # The port names the socket file (.s.PGSQL.PORT): say it when it is not libpq's default.
+    portq=""
+    [ "$PORT" = 5432 ] || portq="&port=$PORT"
+    printf 'postgresql:///%s?host=%s%s&user=%s\n' "$DBNAME" "$(uri_escape "$DIR")" "$portq" "$PGSUPER"
 }
 
 is_running() {

@@ -47,45 +47,40 @@ run_unit() { # run_unit BUILDDIR
     done
 }
 
-run_integration() { # run_integration BIN LABEL
-    local files out
-    files=$(ls ${ONLY:-tests/integration/*.test.mjs} 2>/dev/null)
-    [ -n "$files" ] || return 0
-    out=$(COMICBATCH_BIN="$1" node --test --test-reporter=tap --test-concurrency=2 $files 2>&1)
+run_node() { # run_node LABEL CONCURRENCY TAPFILE BIN FILES…: one node --test run, counted from its TAP summary
+    local label=$1 conc=$2 tapfile=$3 bin=$4 out
+    shift 4
+    out=$(COMICBATCH_BIN="$bin" node --test --test-reporter=tap --test-concurrency="$conc" "$@" 2>&1)
     local rc=$?
-    printf '%s\n' "$out" > "$tmp/integration-$2.tap"
+    printf '%s\n' "$out" > "$tapfile"
     local p f
     p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)$/\1/p' | tail -1)
     f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)$/\1/p' | tail -1)
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
     if [ "$rc" -ne 0 ]; then
-        printf '%s\n' "$out" | grep -B2 -A40 '^not ok' | head -200
-        [ "${f:-0}" -gt 0 ] || note_fail "integration ($2) exited $rc"
+        # the failing subtests themselves (indented), not only the suites that contain them
+        printf '%s\n' "$out" | grep -B2 -A40 '^ *not ok' | head -300
+        [ "${f:-0}" -gt 0 ] || note_fail "$label exited $rc"
     fi
-    echo "integration ($2): ${p:-0} passed, ${f:-0} failed"
+    echo "$label: ${p:-0} passed, ${f:-0} failed"
+}
+
+run_integration() { # run_integration BIN LABEL
+    local files
+    files=$(ls ${ONLY:-tests/integration/*.test.mjs} 2>/dev/null)
+    [ -n "$files" ] || return 0
+    run_node "integration ($2)" 2 "$tmp/integration-$2.tap" "$1" $files
 }
 
 run_browser() { # run_browser BIN: tests/browser in headless Chromium, one file at a time (BROWSER_ONLY narrows)
     # The committed screenshots change only on purpose (UPDATE_SCREENSHOTS=1); otherwise they go to the temp dir.
     [ "${UPDATE_SCREENSHOTS:-0}" = 1 ] || export SCREENSHOT_DIR=${SCREENSHOT_DIR:-$tmp/screenshots/}
     mkdir -p "${SCREENSHOT_DIR:-docs/screenshots}"
-    local files out
+    local files
     files=$(ls ${BROWSER_ONLY:-tests/browser/*.test.mjs} 2>/dev/null)
     [ -n "$files" ] || return 0
-    out=$(COMICBATCH_BIN="$1" node --test --test-reporter=tap --test-concurrency=1 $files 2>&1)
-    local rc=$?
-    printf '%s\n' "$out" > "$tmp/browser.tap"
-    local p f
-    p=$(printf '%s\n' "$out" | sed -n 's/^# pass \([0-9]*\)$/\1/p' | tail -1)
-    f=$(printf '%s\n' "$out" | sed -n 's/^# fail \([0-9]*\)$/\1/p' | tail -1)
-    passed=$((passed + ${p:-0}))
-    failed=$((failed + ${f:-0}))
-    if [ "$rc" -ne 0 ]; then
-        printf '%s\n' "$out" | grep -B2 -A40 '^not ok' | head -200
-        [ "${f:-0}" -gt 0 ] || note_fail "browser exited $rc"
-    fi
-    echo "browser: ${p:-0} passed, ${f:-0} failed"
+    run_node browser 1 "$tmp/browser.tap" "$1" $files
 }
 
 bdir=${BUILD:-build}

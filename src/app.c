@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "api/routes.h"
 #include "contract/availability.h"
 #include "covers/covers.h"
@@ -45,6 +46,62 @@ static int write_port_file(const char *path, int port, char *err, size_t errlen)
     return 0;
 }
 
+static int event_threads(const struct config *c)
+{
+    long n = c->event_threads > 0 ? c->event_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* One listener's settings; the public one differs in name, surface, address and handler pool. */
+static struct http_server_opts listener_opts(struct app *a, bool split, int max_connections)
+{
+    size_t nroutes;
+    const struct route *routes = api_routes(&nroutes);
+    const struct config *c = &a->cfg;
+    return (struct http_server_opts){
+        .name = split ? "private" : "http", .surface = split ? HTTP_SERVE_PRIVATE : HTTP_SERVE_ALL,
+        .setting = "server.listen", .listen_host = c->listen_host, .listen_port = c->listen_port,
+        .listen_text = c->listen, .max_body = c->max_body_bytes, .event_threads = event_threads(c),
+        .handler_threads = c->handler_threads, .handler_queue = c->handler_queue,
+        .max_connections = max_connections, .max_per_client = c->max_connections_per_client,
+        .head_timeout_ms = c->head_timeout_ms, .keepalive_timeout_ms = c->keepalive_timeout_ms, .routes = routes,
+        .nroutes = nroutes, .auth = {.admin_token = c->admin_token, .pool = a->pool}, .metrics = &a->metrics,
+        .sse = events_feed_hub(a->events), .app = a};
+}
+
+/* The listeners: one for everything, or the private surfaces on `listen` and the cover routes on `public_listen`. */
+static int start_http(struct app *a, char *err, size_t errlen)
+{
+    const struct config *c = &a->cfg;
+    bool split = c->public_listen && *c->public_listen;
+    long fds = http_raise_fd_limit();
+    int maxconn = http_connection_budget(c->max_connections, fds, split ? 2 : 1);
+    log_info("msg=\"open-file limit\" nofile=%ld max_connections=%d listeners=%d", fds, maxconn, split ? 2 : 1);
+    if (maxconn < c->max_connections)
+        log_warn("msg=\"server.max_connections lowered to fit the open-file limit (raise LimitNOFILE)\" wanted=%d",
+                 c->max_connections);
+    struct http_server_opts ho = listener_opts(a, split, maxconn);
+    if (!(a->http = http_server_create(&ho, err, errlen)) ||
+        (c->port_file && *c->port_file && write_port_file(c->port_file, http_server_port(a->http), err, errlen)))
+        return -1;
+    if (!split)
+        return 0;
+    ho.name = "public";
+    ho.surface = HTTP_SERVE_PUBLIC;
+    ho.setting = "server.public_listen";
+    ho.listen_host = c->public_listen_host;
+    ho.listen_port = c->public_listen_port;
+    ho.listen_text = c->public_listen;
+    ho.handler_threads = c->public_handler_threads;
+    ho.handler_queue = c->public_handler_queue;
+    ho.sse = NULL;
+    if (!(a->http_public = http_server_create(&ho, err, errlen)))
+        return -1;
+    if (c->public_port_file && *c->public_port_file)
+        return write_port_file(c->public_port_file, http_server_port(a->http_public), err, errlen);
+    return 0;
+}
+
 int app_start(struct app *a, char *err, size_t errlen)
 {
     a->pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
@@ -64,7 +121,8 @@ int app_start(struct app *a, char *err, size_t errlen)
     if (!(a->workers = worker_pool_create(a, a->cfg.workers, err, errlen)))
         goto fail;
     scheduling_host_init(&a->sched_host, a);
-    struct leader_opts lo = {.cfg = &a->cfg, .metrics = &a->metrics, .instance = a->instance, .host = &a->sched_host};
+    struct leader_opts lo = {.cfg = &a->cfg, .metrics = &a->metrics, .instance = a->instance,
+                             .instance_no = a->instance_no, .host = &a->sched_host};
     if (a->cfg.scheduler_enabled && !(a->leader = leader_create(&lo, err, errlen)))
         goto fail;
     if (a->cfg.hasnew_events) {
@@ -74,24 +132,23 @@ int app_start(struct app *a, char *err, size_t errlen)
             goto fail;
         }
     }
+    if (!(a->events = events_feed_create(a)) ||
+        listener_subscribe(a->listener, "comicbatch_run", events_feed_on_run, a->events)) {
+        snprintf(err, errlen, "cannot start the event-stream feed thread or subscribe it to comicbatch_run");
+        goto fail;
+    }
     if (listener_start(a->listener, err, errlen))
         goto fail;
-    if (!(a->covers = covers_create(&a->cfg, err, errlen)))
+    if (!(a->covers = covers_create(&a->cfg, &a->metrics, err, errlen)))
         goto fail;
-    size_t nroutes;
-    const struct route *routes = api_routes(&nroutes);
-    struct http_server_opts ho = {
-        .listen_host = a->cfg.listen_host, .listen_port = a->cfg.listen_port, .listen_text = a->cfg.listen,
-        .max_body = a->cfg.max_body_bytes, .routes = routes, .nroutes = nroutes,
-        .auth = {.admin_token = a->cfg.admin_token, .pool = a->pool}, .metrics = &a->metrics, .app = a};
-    if (!(a->http = http_server_create(&ho, err, errlen)))
-        goto fail;
-    if (a->cfg.port_file && *a->cfg.port_file &&
-        write_port_file(a->cfg.port_file, http_server_port(a->http), err, errlen))
+    if (start_http(a, err, errlen))
         goto fail;
     log_info("msg=\"serving\" url=http://%s:%d/ admin=http://%s:%d/admin/ instance=%s workers=%d",
              a->cfg.listen_host, http_server_port(a->http), a->cfg.listen_host, http_server_port(a->http),
              a->instance, a->cfg.workers);
+    if (a->http_public)
+        log_info("msg=\"serving covers\" url=http://%s:%d/api/v1/covers/", a->cfg.public_listen_host,
+                 http_server_port(a->http_public));
     return 0;
 fail:
     app_stop(a);
@@ -101,7 +158,9 @@ fail:
 void app_stop(struct app *a)
 {
     atomic_store(&a->stopping, true);
-    http_server_destroy(a->http);
+    http_server_destroy(a->http_public);
+    a->http_public = NULL;
+    http_server_destroy(a->http); /* ends the event streams too */
     a->http = NULL;
     covers_destroy(a->covers);
     a->covers = NULL;
@@ -113,6 +172,8 @@ void app_stop(struct app *a)
     a->listener = NULL;
     hasnew_events_destroy(a->hasnew_events); /* after the listener: its callback signals it */
     a->hasnew_events = NULL;
+    events_feed_destroy(a->events); /* after the listener (its callback wakes it) and the servers (its streams) */
+    a->events = NULL;
     crawler_events_destroy(a->crawler_events); /* after the listener: its callback queues into it */
     a->crawler_events = NULL;
     pgpool_destroy(a->pool);

@@ -22,6 +22,7 @@ struct hasnew_events;
 struct leader;
 struct covers;
 struct availability;
+struct events_feed;
 
 struct app {
     struct config cfg;
@@ -34,7 +35,9 @@ struct app {
     struct hasnew_events *hasnew_events; /* event-driven hasnew recalcs (runs/hasnew_events.h) */
     struct leader *leader;
     struct sched_host sched_host; /* what the leader asks of the run model (runs/scheduling.h) */
-    struct http_server *http;
+    struct http_server *http;        /* [server] listen: everything, or the private surfaces */
+    struct http_server *http_public; /* [server] public_listen: the cover routes (NULL when not configured) */
+    struct events_feed *events;      /* feeds the admin pages' event streams (api/events.c) */
     struct covers *covers;        /* the cover proxy (cache + fetch policy) */
     struct availability *availability; /* which jobs this database can run (contract/availability.h) */
     struct metrics metrics;

@@ -34,19 +34,57 @@ static const struct config_key keys[] = {
     {STR("database", "url", database_url), .env = "COMICBATCH_DATABASE_URL", .flags = CONFIG_REQUIRED | CONFIG_SECRET,
      .shown = "— (required)", .example = "postgresql://comicbatch@db.internal/platform?target_session_attrs=read-write",
      .help = "PostgreSQL connection URI (libpq); several hosts with `target_session_attrs=read-write` for failover."},
+    {STR("database", "direct_url", database_direct_url), .env = "COMICBATCH_DATABASE_DIRECT_URL",
+     .flags = CONFIG_SECRET, .shown = "— (`url` serves everything)",
+     .help = "Session-mode connection straight to PostgreSQL, for what needs a session of its own: LISTEN, the "
+             "leader's and the instance's advisory locks, and the workers' job connections (temporary tables, "
+             "cancel of the statement in flight). Set it when `url` goes through PgBouncer in transaction mode; "
+             "same multi-host form as `url`."},
     {INT("database", "pool_size", db_pool_size, 1, 256), .dflt = "8",
      .help = "Connections kept for API handlers (workers, the leader and the listener have their own)."},
     {STR("redis", "url", redis_url), .dflt = "redis://127.0.0.1:6379/0", .env = "COMICBATCH_REDIS_URL",
      .help = "Redis address: `redis://host:port/db` or `unix:/path[?db=N]` (no AUTH: keep Redis on a private socket "
              "or network)."},
     {STR("server", "listen", listen), .dflt = "127.0.0.1:8080", .env = "COMICBATCH_LISTEN",
-     .help = "HTTP address, IPv4 `host:port` (port 0 = any free port)."},
+     .help = "HTTP address, IPv4 `host:port` (port 0 = any free port): the admin API and pages, metrics and health, "
+             "and the cover routes too unless `public_listen` is set."},
+    {STR("server", "public_listen", public_listen), .dflt = "", .shown = "— (covers on `listen`)",
+     .env = "COMICBATCH_PUBLIC_LISTEN", .example = "0.0.0.0:8081",
+     .help = "A second address for the public cover routes only (`/api/v1/covers/…`), with its own connection "
+             "limits, event threads and handler pool; `listen` then serves everything else."},
     {BYTES("server", "max_body", max_body_bytes, 1024, 64LL << 20), .dflt = "1m",
      .help = "Request body cap (`512k`, `1m`, bytes); larger bodies are refused with 413."},
+    {INT("server", "event_threads", event_threads, 0, 64), .dflt = "0", .shown = "0 (one per CPU)",
+     .help = "Event-loop threads per listener: they read requests, run non-blocking routes (health, admin assets, "
+             "cover cache hits) and write every response."},
+    {INT("server", "handler_threads", handler_threads, 1, 256), .dflt = "8",
+     .help = "Threads that run the blocking handlers (database, upstream fetch) of `listen`; the connection is "
+             "suspended meanwhile."},
+    {INT("server", "handler_queue", handler_queue, 0, 100000), .dflt = "64",
+     .help = "Requests that may wait for a handler thread of `listen`; past it: 503 with `Retry-After`."},
+    {INT("server", "public_handler_threads", public_handler_threads, 1, 256), .dflt = "8",
+     .help = "Handler threads of `public_listen` (cover misses, covers by comic id)."},
+    {INT("server", "public_handler_queue", public_handler_queue, 0, 100000), .dflt = "256",
+     .help = "Requests that may wait for a handler thread of `public_listen`; past it: 503 with `Retry-After`."},
+    {INT("server", "max_connections", max_connections, 16, 1000000), .dflt = "16384",
+     .help = "Open connections per listener; past it new ones wait in the kernel's backlog. Lowered at start to "
+             "fit the open-file limit (raise `LimitNOFILE`)."},
+    {INT("server", "max_connections_per_client", max_connections_per_client, 0, 1000000), .dflt = "128",
+     .help = "Open connections per client address and listener; more are closed at once. 0 = no limit (behind a "
+             "proxy or CDN, where every request comes from its address)."},
+    {DUR("server", "head_timeout", head_timeout_ms, 100, 300000), .dflt = "10s",
+     .help = "A new connection must send a complete request head within this long, however slowly bytes trickle "
+             "in (slowloris)."},
+    {DUR("server", "keepalive_timeout", keepalive_timeout_ms, 100, 3600000), .dflt = "75s",
+     .help = "An idle kept-alive connection is closed after this long (nginx's default too: a client may reuse a "
+             "connection the moment the server closes it, so shorter means more failed reuses); its next request head "
+             "must be complete by then. Also the idle timeout while a request is in progress."},
     {INT("server", "threads", http_threads, 1, 256), .dflt = "8",
-     .help = "Unused: the HTTP server runs one thread per connection (at most 1024). Accepted for old files."},
+     .help = "Unused (see `event_threads`, `handler_threads`). Accepted for old files."},
     {STR("server", "port_file", port_file), .example = "/run/comicbatch/port", .flags = CONFIG_TESTS_ONLY,
      .help = "Write the bound port to this file once listening (tests, with port 0)."},
+    {STR("server", "public_port_file", public_port_file), .example = "/run/comicbatch/public-port",
+     .flags = CONFIG_TESTS_ONLY, .help = "Write the bound port of `public_listen` to this file once listening."},
     {STR("admin", "token", admin_token), .env = "COMICBATCH_ADMIN_TOKEN", .shown = "— (required, ≥ 16 chars)",
      .example = "change-me-to-a-long-random-secret",
      .flags = CONFIG_REQUIRED | CONFIG_SECRET,
@@ -76,6 +114,11 @@ static const struct config_key keys[] = {
      .help = "POST each alert here as JSON `{level, message, details}`; empty: no webhook."},
     {INT("runs", "misfire_grace_seconds", misfire_grace_seconds, 1, 86400), .dflt = "60", .flags = CONFIG_RELOAD,
      .help = "A cron slot noticed later than this is a misfire, handled by the job's misfire policy."},
+    {INT("runs", "leader_lease_seconds", leader_lease_seconds, 2, 3600), .dflt = "15",
+     .help = "The leader proves it is alive every second; a leader whose proof is older than this is fenced (its "
+             "lock session is terminated) and replaced, so a paused or wedged leader costs at most this long."},
+    {DUR("runs", "retry_delay_max", retry_delay_max_ms, 1000, 7 * DAY), .dflt = "1h", .flags = CONFIG_RELOAD,
+     .help = "Longest backoff before a retry (the backoff doubles per attempt up to this, with jitter)."},
     {BOOL("runs", "scheduler", scheduler_enabled), .dflt = "true",
      .help = "Take part in leader election (the leader enqueues cron slots); false: workers and API only."},
     {JOBKEY("timeout", CONFIG_DURATION, timeout_ms), .min = 1000, .max = 365 * DAY,
@@ -85,6 +128,18 @@ static const struct config_key keys[] = {
     {JOBKEY("misfire", CONFIG_ENUM, misfire), .choices = "skip|once",
      .shown = "per job", .example = "once", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
      .help = "After downtime: `skip` the missed slots or run `once` to catch up (unless the schedule row sets it)."},
+    {JOBKEY("max_attempts", CONFIG_INT, max_attempts), .min = 1, .max = 20, .shown = "1 (no retry)", .example = "3",
+     .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+     .help = "Attempts of a failing run: a failed run (not a cancelled one) is retried as a new run until this many "
+             "have failed; the schedule API's `maxattempts` wins over it."},
+    {JOBKEY("retry_delay", CONFIG_DURATION, retry_delay_ms), .min = 1000, .max = DAY, .shown = "30s",
+     .example = "1m", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+     .help = "Backoff before the first retry; each further retry waits twice as long (up to `[runs] "
+             "retry_delay_max`), minus up to half of it at random (jitter)."},
+    {JOBKEY("deadline", CONFIG_DURATION, deadline_ms), .min = 1000, .max = 366 * DAY,
+     .shown = "twice the cron's longest interval", .example = "26h", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+     .help = "The job must have succeeded within this long, else an alert (once per breach) and the jobs page shows "
+             "it overdue; unlike the default, it also holds while the job is disabled."},
     {INT("jobs", "viewhistory_cap", viewhistory_cap, 1, 1000000), .dflt = "500", .flags = CONFIG_RELOAD,
      .help = "View-history rows kept per user by `library.viewhistory_cap`."},
     {INT("jobs", "rating_min_votes", rating_min_votes, 0, 1000000), .dflt = "100",
@@ -356,6 +411,9 @@ struct job_settings *config_job_entry(struct config *c, const char *key)
     j->key = xstrdup(key);
     atomic_store(&j->timeout_ms, -1);
     atomic_store(&j->misfire, -1);
+    atomic_store(&j->max_attempts, -1);
+    atomic_store(&j->retry_delay_ms, -1);
+    atomic_store(&j->deadline_ms, -1);
     atomic_store(&c->njobs, n + 1); /* publishes the complete entry */
     return j;
 }
@@ -491,18 +549,35 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
     return apply_env(c, err, errlen);
 }
 
-static int split_listen(struct config *c, char *err, size_t errlen)
+/* Splits `text` ("host:port") of setting `name` into `*host` (owned) and `*port`. */
+static int split_hostport(const char *name, const char *text, char **host, int *port, char *err, size_t errlen)
 {
-    const char *colon = strrchr(c->listen, ':');
+    const char *colon = strrchr(text, ':');
     char *end;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == c->listen || !colon[1] || *end || port < 0 || port > 65535) {
-        snprintf(err, errlen, "server.listen: expected host:port like 127.0.0.1:8080, got \"%s\"", c->listen);
+    long p = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == text || !colon[1] || *end || p < 0 || p > 65535) {
+        snprintf(err, errlen, "%s: expected host:port like 127.0.0.1:8080, got \"%s\"", name, text);
         return -1;
     }
-    free(c->listen_host);
-    c->listen_host = xcheck(strndup(c->listen, (size_t)(colon - c->listen)));
-    c->listen_port = (int)port;
+    free(*host);
+    *host = xcheck(strndup(text, (size_t)(colon - text)));
+    *port = (int)p;
+    return 0;
+}
+
+static int split_listen(struct config *c, char *err, size_t errlen)
+{
+    if (split_hostport("server.listen", c->listen, &c->listen_host, &c->listen_port, err, errlen))
+        return -1;
+    if (!c->public_listen || !*c->public_listen)
+        return 0;
+    if (split_hostport("server.public_listen", c->public_listen, &c->public_listen_host, &c->public_listen_port,
+                       err, errlen))
+        return -1;
+    if (!strcmp(c->listen, c->public_listen) && c->listen_port != 0) {
+        snprintf(err, errlen, "server.public_listen: must differ from server.listen (\"%s\")", c->listen);
+        return -1;
+    }
     return 0;
 }
 
@@ -547,6 +622,11 @@ int config_validate(struct config *c, bool need_admin_token, char *err, size_t e
     derive_dir(&c->cover_cache_dir, c->data_dir, "cache/covers");
     derive_dir(&c->storage_dir, c->data_dir, "media");
     return split_listen(c, err, errlen);
+}
+
+const char *config_session_url(const struct config *c)
+{
+    return c->database_direct_url && *c->database_direct_url ? c->database_direct_url : c->database_url;
 }
 
 const struct job_settings *config_job(const struct config *c, const char *key)
@@ -624,6 +704,7 @@ void config_finish(struct config *c)
         if (keys[i].type == CONFIG_STR && !(keys[i].flags & CONFIG_TEMPLATE))
             free(*(char **)((char *)c + keys[i].offset));
     free(c->listen_host);
+    free(c->public_listen_host);
     for (int i = 0; i < c->njobs; i++)
         free(c->jobs[i].key);
     for (int i = 0; i < c->nproviders; i++) {

@@ -1,12 +1,14 @@
 /*
  * config — the daemon's settings: an INI file (`--config FILE`) whose sections map to the seed's dotted keys
  * (`[storage] cover_cache_dir` is `storage.cover_cache_dir`), then environment overrides (DESIGN §1):
- * COMICBATCH_DATABASE_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN, COMICBATCH_ADMIN_TOKEN, COMICBATCH_DATA_DIR.
+ * COMICBATCH_DATABASE_URL, COMICBATCH_DATABASE_DIRECT_URL, COMICBATCH_REDIS_URL, COMICBATCH_LISTEN,
+ * COMICBATCH_PUBLIC_LISTEN, COMICBATCH_ADMIN_TOKEN, COMICBATCH_DATA_DIR.
  * Every key is declared once in a table in config.c (config_keys()) with its type, bounds, default, environment
  * variable, whether a reload applies it, and a help sentence: the parser, the defaults, `comicbatch.ini.example`,
  * the man page comicbatch.ini(5) and the README's configuration table all come from that table. An unknown key, a
  * malformed value or a missing required setting is an error naming the key (and the file line when it came from
- * the file). Per-job sections `[job.KEY]` carry `timeout`, `misfire`; provider sections `[provider.NAME]` carry
+ * the file). Per-job sections `[job.KEY]` carry `timeout`, `misfire`, `max_attempts`, `retry_delay`, `deadline`;
+ * provider sections `[provider.NAME]` carry
  * `dump`, `allow_insecure_loopback` (template rows of the same table).
  *
  * Reload (SIGHUP, config_reload.h): keys flagged CONFIG_RELOAD may change while worker threads read them, so their
@@ -31,6 +33,9 @@ struct job_settings {
     char *key;
     _Atomic int64_t timeout_ms; /* reloadable */
     _Atomic int misfire;        /* -1 default, else enum misfire_policy; reloadable */
+    _Atomic int max_attempts;   /* -1 default (1: no retry); reloadable */
+    _Atomic int64_t retry_delay_ms; /* -1 default (30 s): the first retry's backoff; reloadable */
+    _Atomic int64_t deadline_ms;    /* -1 default (derived from the cron); reloadable */
 };
 
 struct provider_settings {
@@ -42,14 +47,28 @@ struct provider_settings {
 /** All settings; strings are owned (freed by config_finish). */
 struct config {
     /* [server] */
-    char *listen;          /* host:port, COMICBATCH_LISTEN */
+    char *listen;          /* host:port, COMICBATCH_LISTEN: the private surfaces (and covers, without public_listen) */
     char *listen_host;     /* derived from listen */
     int listen_port;       /* derived from listen; 0 = pick a free port (tests) */
-    int http_threads;
+    char *public_listen;   /* host:port of the public cover routes, COMICBATCH_PUBLIC_LISTEN; empty = none */
+    char *public_listen_host; /* derived from public_listen */
+    int public_listen_port;   /* derived from public_listen */
+    int http_threads;      /* unused, accepted for old files */
     int64_t max_body_bytes;
     char *port_file;       /* if set, the bound port is written here once listening (tests) */
+    char *public_port_file; /* the same for public_listen */
+    int event_threads;     /* event-loop threads per listener; 0 = one per CPU */
+    int handler_threads;   /* blocking-handler threads of the private listener (or the only one) */
+    int handler_queue;     /* requests that may wait for one of them */
+    int public_handler_threads; /* the same for the public listener */
+    int public_handler_queue;
+    int max_connections;   /* per listener */
+    int max_connections_per_client; /* per listener and client address; 0 = no limit */
+    int64_t head_timeout_ms;      /* a request head must be complete within this of accept */
+    int64_t keepalive_timeout_ms; /* … or of the previous response's end (keep-alive); idle timeout otherwise */
     /* [database] [redis] [admin] [paths] */
     char *database_url;
+    char *database_direct_url; /* session-mode URL (no pooler) for LISTEN, advisory locks, job connections */
     int db_pool_size;
     char *redis_url;
     char *admin_token;
@@ -63,6 +82,8 @@ struct config {
     _Atomic int alert_after;
     char *alert_webhook_url;
     _Atomic int misfire_grace_seconds;
+    int leader_lease_seconds; /* a leader heartbeat older than this is fenced and replaced */
+    _Atomic int64_t retry_delay_max_ms; /* cap of a retry's backoff */
     int scheduler_enabled;
     /* [jobs] */
     _Atomic int viewhistory_cap;
@@ -142,6 +163,12 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
  * (cover_cache_dir from data_dir, storage_dir, listen host/port). Returns 0 or -1 with `err`.
  */
 int config_validate(struct config *c, bool need_admin_token, char *err, size_t errlen);
+
+/**
+ * The URL for connections that need a PostgreSQL session of their own (LISTEN, advisory locks, temporary tables,
+ * cancel): `[database] direct_url` when set, else `url`. Borrowed.
+ */
+const char *config_session_url(const struct config *c);
 
 /** The `[job.KEY]` settings for `key`, or NULL. Borrowed. */
 const struct job_settings *config_job(const struct config *c, const char *key);

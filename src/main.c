@@ -1,6 +1,6 @@
 /*
- * main — CLI dispatch only (DESIGN §1): serve, migrate, run JOBKEY, jobs, cron-next, doctor, grants ROLE,
- * accelerators, --help, --version.
+ * main — CLI dispatch only (DESIGN §1): serve, migrate, run JOBKEY, jobs, cron-next, pause, resume, doctor,
+ * grants ROLE, accelerators, --help, --version.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cli/sched_cli.h"
 #include "cli/service.h"
 #include "cli/usage.h"
 #include "contract/accel.h"
@@ -44,40 +45,13 @@ static int load_config(struct config *c, const char *path, bool need_token)
     return 0;
 }
 
-static int cmd_cron_next(int argc, char **argv)
-{
-    if (argc < 1 || argc > 2) {
-        fprintf(stderr, "usage: comicbatch cron-next 'EXPR' [N]\n");
-        return 2;
-    }
-    int n = argc == 2 ? atoi(argv[1]) : 5;
-    if (n < 1 || n > 1000) {
-        fprintf(stderr, "comicbatch: N must be from 1 to 1000\n");
-        return 2;
-    }
-    time_t *times = xcalloc((size_t)n, sizeof *times);
-    char err[256], iso[32], desc[256];
-    int got = cron_next_n(argv[0], (time_t)(time_now_ms() / 1000), times, n, err, sizeof err);
-    if (got < 0) {
-        fprintf(stderr, "comicbatch: invalid cron expression: %s\n", err);
-        free(times);
-        return 2;
-    }
-    cron_describe(argv[0], desc, sizeof desc);
-    fprintf(stderr, "# %s (UTC)\n", desc);
-    for (int i = 0; i < got; i++)
-        printf("%s\n", time_format_iso(times[i], iso, sizeof iso));
-    free(times);
-    return 0;
-}
-
 static int cmd_migrate(const char *config_path)
 {
     struct config c;
     if (load_config(&c, config_path, false))
         return 1;
     char err[1024];
-    PGconn *db = pg_connect(c.database_url, "comicbatch-migrate", err, sizeof err);
+    PGconn *db = pg_connect(config_session_url(&c), "comicbatch-migrate", err, sizeof err); /* advisory lock */
     int rc = 1;
     if (!db) {
         fprintf(stderr, "comicbatch: %s\n", err);
@@ -106,7 +80,7 @@ static json_t *stored_entries(const struct config *c)
 {
     char err[1024];
     PGconn *db = c->database_url ? pg_connect(c->database_url, "comicbatch-cli", err, sizeof err) : NULL;
-    json_t *entries = db ? schedule_entries(db, c, NULL) : NULL;
+    json_t *entries = db ? schedule_entries(db, c, NULL, (time_t)(time_now_ms() / 1000)) : NULL;
     PQfinish(db);
     return entries;
 }
@@ -125,8 +99,12 @@ static int cmd_jobs(const char *config_path)
         const char *cron = e ? json_string_value(json_object_get(e, "cron")) : registry_default_cron(&c, jobs[i]);
         bool enabled = e ? json_is_true(json_object_get(e, "isenabled")) : jobs[i]->enabled;
         const char *next = e ? json_string_value(json_object_get(e, "nextrunat")) : NULL;
-        printf("%-26s %-14s %-8s %-21s %s\n", jobs[i]->key, cron, enabled ? "yes" : "no", next ? next : "-",
-               jobs[i]->description);
+        const char *paused = json_string_value(json_object_get(json_object_get(e, "paused"), "until"));
+        bool overdue = json_is_true(json_object_get(json_object_get(e, "deadline"), "overdue"));
+        printf("%-26s %-14s %-8s %-21s %s%s%s%s\n", jobs[i]->key, cron, enabled ? "yes" : "no", next ? next : "-",
+               jobs[i]->description, paused ? " [paused until " : "", paused ? paused : "", paused ? "]" : "");
+        if (overdue)
+            printf("%-26s overdue: no success within its deadline\n", "");
     }
     json_decref(entries);
     config_finish(&c);
@@ -270,7 +248,7 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
                            struct cli_run *cr)
 {
     char err[1024];
-    PGconn *db = pg_connect(a->cfg.database_url, "comicbatch-cli", err, sizeof err);
+    PGconn *db = pg_connect(config_session_url(&a->cfg), "comicbatch-cli", err, sizeof err); /* a job's session */
     if (!db) {
         fprintf(stderr, "comicbatch: %s\n", err);
         return 1;
@@ -284,6 +262,7 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
         rc = 3;
     } else if (got == 1) {
         snprintf(cr->run_id, sizeof cr->run_id, "%s", run.id);
+        run.no_retry = true; /* the command reports its one attempt; it queues no retry for a daemon to run */
         json_t *out = worker_execute(a->workers, db, &run);
         json_decref(run.params);
         char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
@@ -340,6 +319,17 @@ static int cmd_run(int argc, char **argv, const char *config_path)
     listener_destroy(a.listener);
     json_decref(params);
     app_finish(&a);
+    return rc;
+}
+
+/* `pause` and `resume` (cli/sched_cli.h) with the settings loaded. */
+static int cmd_pause(const char *cmd, int argc, char **argv, const char *config_path)
+{
+    struct config c;
+    if (load_config(&c, config_path, false))
+        return 1;
+    int rc = !strcmp(cmd, "pause") ? sched_cli_pause(argc, argv, &c) : sched_cli_resume(argc, argv, &c);
+    config_finish(&c);
     return rc;
 }
 
@@ -416,7 +406,9 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "jobs"))
         rc = cmd_jobs(config_path);
     else if (!strcmp(cmd, "cron-next"))
-        rc = cmd_cron_next(argc - i, argv + i);
+        rc = sched_cli_cron_next(argc - i, argv + i, (time_t)(time_now_ms() / 1000), stdout, stderr);
+    else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
+        rc = cmd_pause(cmd, argc - i, argv + i, config_path);
     else if (!strcmp(cmd, "doctor"))
         rc = cmd_doctor(config_path);
     else if (!strcmp(cmd, "grants"))

@@ -93,7 +93,7 @@ static void list_runs(struct http_req *r, struct run_filter *f)
         reply_db_unavailable(r);
         return;
     }
-    json_t *items;
+    char *items;
     int64_t total;
     int rc = runstore_list(c, f, &items, &total);
     pgpool_release(r->app->pool, c);
@@ -103,7 +103,8 @@ static void list_runs(struct http_req *r, struct run_filter *f)
     }
     json_t *meta = json_pack("{s:I,s:i,s:i,s:I}", "total", (json_int_t)total, "page", f->page, "limit", f->limit,
                              "pages", (json_int_t)((total + f->limit - 1) / f->limit));
-    reply_list(r, items, meta);
+    reply_list_text(r, items, meta);
+    free(items);
 }
 
 void api_runs_list(struct http_req *r)
@@ -296,4 +297,28 @@ void api_job_cancel(struct http_req *r)
     pgpool_release(r->app->pool, c);
     json_decref(ids);
     json_decref(body);
+}
+
+/* GET /admin/batch/runs/:id — one run (the jobs page's run detail), or 404. */
+void api_run_get(struct http_req *r)
+{
+    const char *id = req_param(r, "id");
+    if (!is_uuid_text(id, strlen(id))) {
+        reply_error(r, 404, ERR_NOT_FOUND, json_pack("{s:s}", "id", id), "No run with this id");
+        return;
+    }
+    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    if (!c) {
+        reply_db_unavailable(r);
+        return;
+    }
+    bool dberr = false;
+    json_t *run = runstore_get(c, id, &dberr);
+    pgpool_release(r->app->pool, c);
+    if (run)
+        reply_data(r, 200, run);
+    else if (dberr)
+        reply_internal(r);
+    else
+        reply_error(r, 404, ERR_NOT_FOUND, json_pack("{s:s}", "id", id), "No run with this id");
 }

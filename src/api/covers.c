@@ -1,6 +1,8 @@
 /*
  * covers — the cover proxy's endpoints (DESIGN §5):
- *   GET  /api/v1/covers/by-url?url=…   public: an allowlisted https image, through the cache
+ *   GET  /api/v1/covers/by-url?url=…   public: an allowlisted https image, through the cache; a non-blocking route:
+ *                                      a hit is answered on the event loop (sendfile), a miss continues on the
+ *                                      handler pool (req_offload)
  *   GET  /api/v1/covers/:comicId       public: the image at core.comic.coverurl, same rules
  *   POST /api/v1/covers/invalidate-cache  admin: delete every cached file → {filesDeleted, bytesFreed}
  * Images answer with `Cache-Control: public, max-age=3600`, a strong ETag (the body's SHA-256), 304 on a matching
@@ -24,6 +26,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "covers/covers.h"
+#include "http/respcache.h"
 #include "store/audit.h"
 #include "store/pg.h"
 #include "util/log.h"
@@ -55,21 +58,10 @@ static struct status_map status_of(enum cover_err e)
     return (struct status_map){500, ERR_INTERNAL};
 }
 
-static void count(struct http_req *r, const char *result, const char *source, int64_t bytes)
-{
-    char l[64];
-    snprintf(l, sizeof l, "result=\"%s\"", result);
-    metrics_add(&r->app->metrics, "comicbatch_cover_cache_total", l, 1);
-    if (bytes > 0) {
-        snprintf(l, sizeof l, "source=\"%s\"", source);
-        metrics_add(&r->app->metrics, "comicbatch_cover_cache_bytes_total", l, (double)bytes);
-    }
-}
-
 static void reply_cover_error(struct http_req *r, const struct fetch_result *res)
 {
     struct status_map m = status_of(res->err);
-    count(r, "error", NULL, 0);
+    covers_count(r->app->covers, COVER_REFUSED, 0);
     json_t *details = json_pack("{s:s,s:s}", "field", "url", "reason", res->reason ? res->reason : "invalid");
     if (res->hops)
         json_object_set_new(details, "redirects", json_integer(res->hops));
@@ -103,6 +95,65 @@ static bool etag_matches(const char *inm, const char *quoted)
     return false;
 }
 
+#define COVER_CACHE_CONTROL "public, max-age=3600"
+#define COVER_CSP "default-src 'none'; sandbox"
+
+static void quote_etag(const char *hex, char out[COVER_KEY_LEN + 3])
+{
+    out[0] = '"';
+    memcpy(out + 1, hex, COVER_KEY_LEN);
+    memcpy(out + 1 + COVER_KEY_LEN, "\"", 2);
+}
+
+/* 304 Not Modified for a client that has the cover (its validators, no body). */
+static void reply_not_modified(struct http_req *r, const char *etag)
+{
+    const char *h[] = {"Cache-Control", COVER_CACHE_CONTROL, "ETag", etag, "Content-Security-Policy", COVER_CSP, NULL};
+    reply_fd(r, 304, -1, 0, 0, h);
+}
+
+/*
+ * Answers with an open cover file (takes f->fd): 304 when the client has it, else its body with sendfile. A hit
+ * (`key` given) also leaves the prepared reply in the listener's cache for the next requests of that cover.
+ */
+static void serve_file(struct http_req *r, struct cover_file *f, enum cover_source src, const char *key,
+                       uint64_t gen)
+{
+    char etag[COVER_KEY_LEN + 3];
+    quote_etag(f->etag, etag);
+    enum cover_outcome outcome = src == COVER_FROM_CACHE ? COVER_HIT : COVER_MISS;
+    if (etag_matches(req_header(r, "If-None-Match"), etag)) {
+        close(f->fd);
+        covers_count(r->app->covers, outcome, 0);
+        reply_not_modified(r, etag);
+        return;
+    }
+    const char *h[] = {"Content-Type", image_mime(f->type), "Cache-Control", COVER_CACHE_CONTROL, "ETag", etag,
+                       "Content-Security-Policy", COVER_CSP, NULL};
+    covers_count(r->app->covers, outcome, f->size);
+    if (key)
+        reply_fd_shared(r, 200, f->fd, COVER_HDR_BYTES, (uint64_t)f->size, h, key, etag, gen);
+    else
+        reply_fd(r, 200, f->fd, COVER_HDR_BYTES, (uint64_t)f->size, h);
+}
+
+/* A hit on a reply prepared by an earlier request: no file system access at all. False when there is none. */
+static bool serve_prepared(struct http_req *r, const char *key, uint64_t gen)
+{
+    const struct http_shared *e = req_cached(r, key, gen);
+    if (!e)
+        return false;
+    if (etag_matches(req_header(r, "If-None-Match"), e->tag)) {
+        covers_count(r->app->covers, COVER_HIT, 0);
+        reply_not_modified(r, e->tag);
+        return true;
+    }
+    covers_count(r->app->covers, COVER_HIT, (int64_t)e->size);
+    reply_cached(r);
+    return true;
+}
+
+/* From the cache or the upstream (blocks: runs on the handler pool). */
 static void serve(struct http_req *r, const struct url_parts *u)
 {
     struct cover_file f;
@@ -112,36 +163,50 @@ static void serve(struct http_req *r, const struct url_parts *u)
         reply_cover_error(r, &res);
         return;
     }
-    char etag[COVER_KEY_LEN + 3];
-    snprintf(etag, sizeof etag, "\"%s\"", f.etag);
-    const char *result = src == COVER_FROM_CACHE ? "hit" : "miss";
-    const char *source = src == COVER_FROM_CACHE ? "cache" : "upstream";
-    const char *h[] = {"Content-Type", image_mime(f.type), "Cache-Control", "public, max-age=3600", "ETag", etag,
-                       "Content-Security-Policy", "default-src 'none'; sandbox", NULL};
-    if (etag_matches(req_header(r, "If-None-Match"), etag)) {
-        close(f.fd);
-        count(r, result, source, 0);
-        reply_fd(r, 304, -1, 0, 0, h + 2);
-        return;
-    }
-    count(r, result, source, f.size);
-    reply_fd(r, 200, f.fd, COVER_HDR_BYTES, (uint64_t)f.size, h);
+    serve_file(r, &f, src, NULL, 0);
 }
 
-void api_cover_by_url(struct http_req *r)
+/* The URL of a by-url request, checked against the policy; false after answering the refusal. */
+static bool by_url_or_reply(struct http_req *r, struct url_parts *u)
 {
     const char *url = req_query(r, "url");
     if (!url || !*url) {
         reply_invalid(r, "url", "Query parameter url is required: the https URL of an image");
-        return;
+        return false;
     }
-    struct url_parts u;
     struct fetch_result res = {0};
-    if (covers_check_url(r->app->covers, url, &u, &res) != COVER_OK) {
+    if (covers_check_url(r->app->covers, url, u, &res) != COVER_OK) {
         reply_cover_error(r, &res);
+        return false;
+    }
+    return true;
+}
+
+/* The by-url request again, on the handler pool: a cache miss (or a hit that raced an invalidation). */
+static void cover_by_url_blocking(struct http_req *r)
+{
+    struct url_parts u;
+    if (by_url_or_reply(r, &u))
+        serve(r, &u);
+}
+
+void api_cover_by_url(struct http_req *r)
+{
+    struct url_parts u;
+    if (!by_url_or_reply(r, &u))
+        return;
+    /* A hit never leaves the event loop: from a prepared reply, else from the cache file (then prepared). */
+    char key[COVER_KEY_LEN + 1];
+    covers_key(&u, key);
+    uint64_t gen = covers_generation(r->app->covers); /* read before the file is opened (see covers.h) */
+    if (serve_prepared(r, key, gen))
+        return;
+    struct cover_file f;
+    if (covers_open_key(r->app->covers, key, &f) == 0) {
+        serve_file(r, &f, COVER_FROM_CACHE, key, gen);
         return;
     }
-    serve(r, &u);
+    req_offload(r, cover_by_url_blocking);
 }
 
 /* Reads core.comic.coverurl into `out` (malloc'd, caller frees). Returns 0, 404 after replying, or -1 after 503. */

@@ -1,38 +1,40 @@
 /*
- * events — the live view of runs the admin pages use: a Server-Sent Events stream of the active runs. The stream is one long response whose content callback blocks (the server runs a thread per
- * connection): it wakes on every run status change (the comicbatch_run notification) or every EVENTS_POLL_MS,
- * since progress updates are plain UPDATEs without a NOTIFY, and sends `event: runs` with the queued and running
- * runs plus those finished in the last EVENTS_RECENT_SECONDS, only when that list changed. A comment line keeps
- * an idle stream alive; the stream ends after EVENTS_MAX_MS (the client reconnects) or when the server stops.
- * A database connection is borrowed per poll, never held between polls, so open tabs do not drain the pool.
+ * events — the live view of runs the admin pages use: a Server-Sent Events stream of the active runs, written from
+ * events (http/sse.h), not from a thread per client. One *feed* thread serves every open stream: it wakes on a run
+ * status change (the comicbatch_run notification, subscribed by app.c), on a new stream, or every EVENTS_POLL_MS
+ * (progress updates are plain UPDATEs without a NOTIFY), runs ONE query for all streams, and offers the result as
+ * the hub's state: `event: runs` with the queued and running runs plus those finished in the last
+ * EVENTS_RECENT_SECONDS, sent to each stream only when it differs from what that stream last got. Between
+ * events a stream's connection is suspended (no thread, no poll). A comment line keeps an idle stream alive; a
+ * stream ends after EVENTS_MAX_MS (the client reconnects) or when the server stops. The feed queries only while
+ * some stream is open, at most once per EVENTS_MIN_GAP_MS, and borrows a pool connection per query.
  */
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "app.h"
-#include "runs/listener.h"
+#include "http/sse.h"
 #include "store/runstore.h"
 #include "store/pg.h"
+#include "util/bgthread.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
 #define EVENTS_POLL_MS 500
 #define EVENTS_MIN_GAP_MS 150 /* at most one query per this long, however many notifications arrive */
+#define EVENTS_IDLE_WAIT_MS 60000 /* no stream open: sleep until one opens */
 #define EVENTS_HEARTBEAT_MS 15000
 #define EVENTS_MAX_MS (5 * 60 * 1000)
+#define EVENTS_MAX_BACKLOG (2u << 20) /* unsent bytes per stream before it is ended (its client stopped reading) */
 #define EVENTS_RECENT_SECONDS 10
 #define EVENTS_MAX_RUNS 200
 
-struct stream {
+struct events_feed {
     struct app *app;
-    int64_t started_ms, last_write_ms, last_query_ms;
-    uint64_t seq;
-    char *last_runs; /* the last `runs` payload sent, to skip unchanged ones */
-    char *buf;       /* bytes not yet handed to the server */
-    size_t len, off;
+    struct sse_hub *hub;
+    struct bgthread bg;
 };
 
 /* The active and recently finished runs as compact JSON (malloc'd), or NULL when the database is unavailable. */
@@ -46,89 +48,87 @@ static char *active_runs_json(struct app *app)
     return text;
 }
 
-static void stream_set(struct stream *s, char *bytes)
+/* One query for every open stream; the hub sends it to those it is new to. */
+static void publish(struct events_feed *f)
 {
-    free(s->buf);
-    s->buf = bytes;
-    s->len = strlen(bytes);
-    s->off = 0;
-    s->last_write_ms = time_mono_ms();
-}
-
-/* Waits for a run event or the poll interval, then queues an event if the runs changed, or a heartbeat. */
-static void stream_fill(struct stream *s)
-{
-    if (s->last_query_ms) {
-        if (s->app->listener)
-            s->seq = listener_wait_run_event(s->app->listener, s->seq, EVENTS_POLL_MS);
-        else
-            time_sleep_ms(EVENTS_POLL_MS);
-        int64_t gap = time_mono_ms() - s->last_query_ms;
-        if (gap < EVENTS_MIN_GAP_MS)
-            time_sleep_ms(EVENTS_MIN_GAP_MS - gap);
-    }
-    s->last_query_ms = time_mono_ms();
-    char *runs = active_runs_json(s->app);
-    if (runs && (!s->last_runs || strcmp(runs, s->last_runs))) {
-        size_t n = strlen(runs) + 32;
-        char *ev = xmalloc(n);
-        snprintf(ev, n, "event: runs\ndata: %s\n\n", runs);
-        free(s->last_runs);
-        s->last_runs = runs;
-        stream_set(s, ev);
-        return;
-    }
+    char *runs = active_runs_json(f->app);
+    if (!runs)
+        return; /* database unavailable: the streams keep their last state (and heartbeats) */
+    size_t n = strlen(runs) + 32;
+    char *ev = xmalloc(n);
+    snprintf(ev, n, "event: runs\ndata: %s\n\n", runs);
+    sse_hub_offer(f->hub, ev, time_mono_ms());
+    free(ev);
     free(runs);
-    if (time_mono_ms() - s->last_write_ms >= EVENTS_HEARTBEAT_MS) {
-        char *hb = xstrdup(": keep-alive\n\n");
-        stream_set(s, hb);
-    }
 }
 
-static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+static void *feed_main(void *arg)
 {
-    struct stream *s = cls;
-    while (s->off == s->len) {
-        if (atomic_load(&s->app->stopping) || time_mono_ms() - s->started_ms >= EVENTS_MAX_MS)
-            return MHD_CONTENT_READER_END_OF_STREAM;
-        stream_fill(s);
+    struct events_feed *f = arg;
+    int64_t last_query = -EVENTS_MIN_GAP_MS;
+    for (unsigned seen; bgthread_begin(&f->bg, &seen);) {
+        if (sse_hub_subscribers(f->hub) == 0) {
+            bgthread_wait(&f->bg, seen, EVENTS_IDLE_WAIT_MS);
+            continue;
+        }
+        int64_t gap = time_mono_ms() - last_query;
+        if (gap < EVENTS_MIN_GAP_MS && !bgthread_sleep(&f->bg, (int)(EVENTS_MIN_GAP_MS - gap)))
+            break;
+        last_query = time_mono_ms();
+        publish(f);
+        sse_hub_tick(f->hub, time_mono_ms());
+        bgthread_wait(&f->bg, seen, EVENTS_POLL_MS);
     }
-    size_t n = s->len - s->off < max ? s->len - s->off : max;
-    memcpy(out, s->buf + s->off, n);
-    s->off += n;
-    return (ssize_t)n;
+    return NULL;
 }
 
-static void stream_free(void *cls)
+static void wake_feed(void *arg)
 {
-    struct stream *s = cls;
-    free(s->last_runs);
-    free(s->buf);
-    free(s);
+    bgthread_wake(&((struct events_feed *)arg)->bg);
+}
+
+struct events_feed *events_feed_create(struct app *app)
+{
+    struct events_feed *f = xcalloc(1, sizeof *f);
+    f->app = app;
+    bgthread_init(&f->bg);
+    struct sse_hub_opts o = {.heartbeat_ms = EVENTS_HEARTBEAT_MS, .max_age_ms = EVENTS_MAX_MS,
+                             .max_backlog = EVENTS_MAX_BACKLOG, .on_subscribe = wake_feed, .arg = f};
+    f->hub = sse_hub_create(&o);
+    if (bgthread_start(&f->bg, 1, feed_main, f)) {
+        events_feed_destroy(f);
+        return NULL;
+    }
+    return f;
+}
+
+struct sse_hub *events_feed_hub(struct events_feed *f)
+{
+    return f ? f->hub : NULL;
+}
+
+void events_feed_on_run(const char *channel, const char *payload, void *arg)
+{
+    wake_feed(arg);
+}
+
+void events_feed_destroy(struct events_feed *f)
+{
+    if (!f)
+        return;
+    bgthread_stop(&f->bg);
+    bgthread_finish(&f->bg);
+    sse_hub_destroy(f->hub);
+    free(f);
 }
 
 void api_batch_events(struct http_req *r)
 {
-    struct stream *s = xcalloc(1, sizeof *s);
-    s->app = r->app;
-    s->started_ms = s->last_write_ms = time_mono_ms();
-    s->seq = r->app->listener ? listener_run_seq(r->app->listener) : 0;
-    /* The first bytes go out at once so the client sees the stream open before the first query. */
-    char *hello = xstrdup("retry: 2000\n: connected\n\n");
-    stream_set(s, hello);
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, s,
-                                                                  stream_free);
-    if (!resp) {
-        stream_free(s);
-        reply_internal(r);
+    struct sse_hub *hub = events_feed_hub(r->app->events);
+    if (!hub) {
+        reply_error(r, 503, ERR_UNAVAILABLE, NULL, "The event feed is not running");
         return;
     }
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    r->replied = true;
-    r->status = 200;
+    /* The first bytes go out at once so the client sees the stream open before the first query. */
+    reply_sse(r, hub, "retry: 2000\n: connected\n\n");
 }

@@ -1,22 +1,27 @@
-/* routes — see routes.h. Every endpoint of the service, in one table. */
+/*
+ * routes — see routes.h. Every endpoint of the service, in one table. A route blocks (runs on the handler pool)
+ * unless marked NONBLOCKING; COVER routes form the public surface, served on [server] public_listen when set.
+ */
 #include "api/routes.h"
 
 #include "api/api.h"
 #include "api/openapi.h"
 
-#define ADMIN(fn) NULL, fn, ROUTE_ADMIN
-#define PUBLIC(fn) NULL, fn, ROUTE_PUBLIC
+#define ADMIN(fn) NULL, fn, ROUTE_ADMIN, 0
+#define PUBLIC(fn) NULL, fn, ROUTE_PUBLIC, 0
+#define NONBLOCKING(fn) NULL, fn, ROUTE_PUBLIC, ROUTE_NONBLOCKING
+#define COVER(fn, flags) NULL, fn, ROUTE_PUBLIC, ROUTE_PUBLIC_SURFACE | (flags)
 /* A per-job trigger endpoint: the job it enqueues, and the path param (if any) that becomes one of its params. */
-#define TRIGGER(job) &(const struct trigger_route){job, NULL, NULL}, api_trigger_named, ROUTE_ADMIN
-#define TRIGGER_P(job, param, as) &(const struct trigger_route){job, param, as}, api_trigger_named, ROUTE_ADMIN
+#define TRIGGER(job) &(const struct trigger_route){job, NULL, NULL}, api_trigger_named, ROUTE_ADMIN, 0
+#define TRIGGER_P(job, param, as) &(const struct trigger_route){job, param, as}, api_trigger_named, ROUTE_ADMIN, 0
 #define B "/api/v1/admin/batch"
 
 static const struct route routes[] = {
-    {"GET", "/healthz", PUBLIC(api_healthz)},
+    {"GET", "/healthz", NONBLOCKING(api_healthz)},
     {"GET", "/readyz", PUBLIC(api_readyz)},
     {"GET", "/metrics", PUBLIC(api_metrics)},
-    {"GET", "/api/v1/covers/by-url", PUBLIC(api_cover_by_url)},
-    {"GET", "/api/v1/covers/:comicId", PUBLIC(api_cover_by_comic)},
+    {"GET", "/api/v1/covers/by-url", COVER(api_cover_by_url, ROUTE_NONBLOCKING)}, /* a miss: req_offload */
+    {"GET", "/api/v1/covers/:comicId", COVER(api_cover_by_comic, 0)},           /* reads core.comic */
     {"POST", "/api/v1/covers/invalidate-cache", ADMIN(api_cover_invalidate)},
     {"GET", B "/jobs", ADMIN(api_runs_list)},
     {"GET", B "/jobs/:jobKey", ADMIN(api_job_history)},
@@ -24,6 +29,10 @@ static const struct route routes[] = {
     {"POST", B "/jobs/:jobKey/cancel", ADMIN(api_job_cancel)},
     {"GET", B "/schedule", ADMIN(api_schedule_list)},
     {"PATCH", B "/schedule/:jobKey", ADMIN(api_schedule_patch)},
+    {"GET", B "/schedule/:jobKey/missed", ADMIN(api_schedule_missed)},
+    {"GET", B "/pause", ADMIN(api_pause_list)},
+    {"POST", B "/pause", ADMIN(api_pause_set)},
+    {"DELETE", B "/pause", ADMIN(api_pause_end)},
     {"GET", B "/cron/preview", ADMIN(api_cron_preview)},
     {"GET", B "/runs/:id", ADMIN(api_run_get)},
     {"GET", B "/events", ADMIN(api_batch_events)},
@@ -43,7 +52,7 @@ static const struct route routes[] = {
     {"POST", "/api/v1/series/invalidate-metadata-hashes", ADMIN(api_series_invalidate_hashes)},
     {"POST", "/api/v1/series/refresh-all", ADMIN(api_series_refresh_all)},
     {"GET", "/api/v1/providers", ADMIN(api_providers_list)},
-    {"GET", "/api/v1/openapi.json", PUBLIC(api_openapi)},
+    {"GET", "/api/v1/openapi.json", NONBLOCKING(api_openapi)}, /* embedded text */
 };
 
 const struct route *api_routes(size_t *n)

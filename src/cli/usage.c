@@ -29,9 +29,23 @@ static const struct cli_command commands[] = {
     {"jobs", "", true, "the registry and the schedule",
      "Lists every registered job with its cron expression, whether it is enabled and its next run (read from the "
      "database when `[database] url` is set and reachable)."},
-    {"cron-next", "'EXPR' [N]", false, "next N (default 5) fire times (UTC) of a cron expression",
+    {"cron-next", "'EXPR' [N]", false,
+     "next N (default 5) fire times of a cron expression: UTC, and its CRON_TZ= zone with DST notes",
      "Prints the next N (default 5, at most 1000) fire times of the 5-field cron expression EXPR, in UTC, one ISO "
-     "8601 time per line, after a description of the expression on stderr."},
+     "8601 time per line, after a description of the expression on stderr. With a `CRON_TZ=Area/City` prefix each "
+     "line also gives the wall time in that zone with its UTC offset and abbreviation, and says when a DST change "
+     "moves the fire (a time in the spring-forward gap runs once at the end of the gap; a time in the repeated "
+     "fall-back hour runs once); stderr then names the next fire within a year that DST moves."},
+    {"pause", "[JOBKEY] (--until TIME | --for DURATION) [--reason TEXT]", true,
+     "pause scheduling (every job, or JOBKEY) for a maintenance window; audit-logged",
+     "Pauses the scheduling of every job, or of JOBKEY only, until TIME (ISO 8601) or for DURATION (`2h`, `90m`; at "
+     "most 30 days), replacing an earlier pause of the same scope, and prints the pause as JSON. While paused, the "
+     "scheduler enqueues nothing for the jobs covered and records their slots as `paused` in the missed-slot "
+     "ledger; when the pause ends each job's misfire policy decides (`once`: one catch-up run). Manual runs still "
+     "work. Audit-logged (actor `admin-token`, `via: cli:$USER`); the admin pages show a banner while it lasts."},
+    {"resume", "[JOBKEY]", true, "end a pause early (of every job, or of JOBKEY)",
+     "Ends the pause of JOBKEY, or without it the pause of every job, now. Exit status 1 when no such pause is in "
+     "force. Audit-logged like `pause`."},
     {"doctor", "", true,
      "check the database against every job's schema contract; exit 1 if an enabled job cannot run",
      "Checks the connected database, as the connected role, against what every job and daemon feature declares it "

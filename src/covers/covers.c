@@ -6,6 +6,7 @@
 #include "covers/covers.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "config.h"
 #include "store/pg.h"
+#include "util/metrics.h"
 #include "util/xalloc.h"
 
 /* One fetch in flight. Freed by whoever drops the last reference (the leader or the last follower). */
@@ -32,9 +34,35 @@ struct covers {
     pthread_cond_t cv; /* broadcast when any fetch finishes */
     struct inflight *inflight;
     int ninflight;
+    atomic_uint_fast64_t generation; /* bumped after each invalidation */
+    atomic_uint_fast64_t answers[3];  /* by enum cover_outcome */
+    atomic_uint_fast64_t bytes[2];    /* from the cache, from upstream */
 };
 
-struct covers *covers_create(const struct config *cfg, char *err, size_t errlen)
+static void attach_counters(struct covers *s, struct metrics *m)
+{
+    static const char *const outcome[] = {"result=\"hit\"", "result=\"miss\"", "result=\"error\""};
+    static const char *const source[] = {"source=\"cache\"", "source=\"upstream\""};
+    for (int i = 0; i < 3; i++) {
+        atomic_init(&s->answers[i], 0);
+        if (m)
+            metrics_attach_counter(m, "comicbatch_cover_cache_total", outcome[i], &s->answers[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        atomic_init(&s->bytes[i], 0);
+        if (m)
+            metrics_attach_counter(m, "comicbatch_cover_cache_bytes_total", source[i], &s->bytes[i]);
+    }
+}
+
+void covers_count(struct covers *s, enum cover_outcome o, int64_t bytes)
+{
+    atomic_fetch_add_explicit(&s->answers[o], 1, memory_order_relaxed);
+    if (bytes > 0 && o != COVER_REFUSED)
+        atomic_fetch_add_explicit(&s->bytes[o == COVER_MISS], (uint64_t)bytes, memory_order_relaxed);
+}
+
+struct covers *covers_create(const struct config *cfg, struct metrics *metrics, char *err, size_t errlen)
 {
     struct covers *s = xcalloc(1, sizeof *s);
     if (fetch_opts_init(&s->fetch, cfg->cover_allowed_hosts, cfg->cover_allow_loopback, cfg->cover_max_bytes,
@@ -49,6 +77,8 @@ struct covers *covers_create(const struct config *cfg, char *err, size_t errlen)
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    atomic_init(&s->generation, 1);
+    attach_counters(s, metrics);
     return s;
 }
 
@@ -152,6 +182,28 @@ static enum cover_err follow(struct covers *s, struct inflight *in, struct fetch
     return res->err;
 }
 
+void covers_key(const struct url_parts *u, char key[COVER_KEY_LEN + 1])
+{
+    cover_cache_key(u->normalized, key);
+}
+
+uint64_t covers_generation(const struct covers *s)
+{
+    return atomic_load(&s->generation);
+}
+
+int covers_open_key(const struct covers *s, const char *key, struct cover_file *f)
+{
+    return cover_cache_open(&s->cache, key, f);
+}
+
+int covers_open_cached(const struct covers *s, const struct url_parts *u, struct cover_file *f)
+{
+    char key[COVER_KEY_LEN + 1];
+    cover_cache_key(u->normalized, key);
+    return cover_cache_open(&s->cache, key, f);
+}
+
 enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct cover_file *f,
                           struct fetch_result *res, enum cover_source *src)
 {
@@ -198,7 +250,10 @@ enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct co
 
 int covers_invalidate(struct covers *s, int64_t *files, int64_t *bytes)
 {
-    return cover_cache_invalidate(&s->cache, files, bytes);
+    int rc = cover_cache_invalidate(&s->cache, files, bytes);
+    /* After the files are gone: a reply prepared before now (from a file opened before the unlink) is stale. */
+    atomic_fetch_add(&s->generation, 1);
+    return rc;
 }
 
 int covers_comic_url(PGconn *c, const char *id, char **url)

@@ -19,11 +19,24 @@
 
 struct config;
 struct covers;
+struct metrics;
 
 enum cover_source { COVER_FROM_CACHE = 0, COVER_FROM_UPSTREAM = 1 };
 
-/** Builds the service from the [storage] cover_* settings. NULL with `err` naming the setting. */
-struct covers *covers_create(const struct config *cfg, char *err, size_t errlen);
+/**
+ * Builds the service from the [storage] cover_* settings; its counters are attached to `metrics` (which must
+ * not be rendered after covers_destroy). NULL with `err` naming the setting.
+ */
+struct covers *covers_create(const struct config *cfg, struct metrics *metrics, char *err, size_t errlen);
+
+/** What one cover request came to, for comicbatch_cover_cache_total. */
+enum cover_outcome { COVER_HIT = 0, COVER_MISS = 1, COVER_REFUSED = 2 };
+
+/**
+ * Counts one answer and `bytes` of body sent from the cache (a hit) or just fetched (a miss). Lock-free: it runs on
+ * every cache hit.
+ */
+void covers_count(struct covers *s, enum cover_outcome o, int64_t bytes);
 
 /** Frees the service. No request may be using it. */
 void covers_destroy(struct covers *s);
@@ -38,6 +51,25 @@ int covers_comic_url(PGconn *c, const char *id, char **url);
 /** Normalises `url` and checks it against the allowlist (COVER_OK, COVER_EURL, COVER_EHOST with `res`). */
 enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u,
                                 struct fetch_result *res);
+
+/** The cache key of checked URL `u` (hex SHA-256 of its normalised form) into `key`. */
+void covers_key(const struct url_parts *u, char key[COVER_KEY_LEN + 1]);
+
+/**
+ * A counter bumped after every invalidation: a reply prepared from a cached file under an older generation must
+ * not be used again.
+ */
+uint64_t covers_generation(const struct covers *s);
+
+/**
+ * Opens the cached cover for checked URL `u` without waiting on anything but the file system (safe on an event
+ * loop): 0 with `f` filled (the caller owns f->fd), or -1 when it is not cached (then covers_get, on a thread that
+ * may block).
+ */
+int covers_open_cached(const struct covers *s, const struct url_parts *u, struct cover_file *f);
+
+/** covers_open_cached by key. */
+int covers_open_key(const struct covers *s, const char *key, struct cover_file *f);
 
 /**
  * The cover for checked URL `u`: from the cache, or fetched (once across concurrent callers) and cached. On COVER_OK

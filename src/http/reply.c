@@ -4,31 +4,64 @@
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "http/respcache.h"
 #include "util/log.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
 
-static void queue(struct http_req *r, unsigned status, struct MHD_Response *resp)
+/* The headers every reply carries. */
+static void common_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (!MHD_get_response_header(resp, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
+
+void reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp)
 {
     if (r->replied) {
         log_error("msg=\"handler replied twice\" route=%s", r->route);
-        MHD_destroy_response(resp);
+        MHD_destroy_response(resp); /* closes the fd of an fd response */
         return;
     }
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
+    common_headers(resp);
+    r->response = resp;
     r->replied = true;
     r->status = status;
+}
+
+const struct http_shared *req_cached(struct http_req *r, const char *key, uint64_t gen)
+{
+    if (!r->cache)
+        return NULL;
+    http_shared_unref(r->shared);
+    r->shared = http_respcache_get(r->cache, key, gen, time_mono_ms());
+    return r->shared;
+}
+
+void reply_cached(struct http_req *r)
+{
+    if (r->replied || !r->shared) {
+        log_error("msg=\"no cached reply to answer with\" route=%s", r->route);
+        if (!r->replied)
+            reply_internal(r);
+        return;
+    }
+    r->response = r->shared->resp; /* shared: the server queues it and drops r->shared, never destroys it */
+    r->replied = true;
+    r->status = r->shared->status;
+    r->cork = true;
 }
 
 void reply_bytes(struct http_req *r, unsigned status, const char *content_type, const void *buf, size_t len)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)buf, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, "Content-Type", content_type);
-    queue(r, status, resp);
+    reply_response(r, status, resp);
 }
 
 void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
@@ -44,16 +77,30 @@ void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint
     }
     for (; headers && headers[0] && headers[1]; headers += 2)
         MHD_add_response_header(resp, headers[0], headers[1]);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    if (r->replied) { /* destroying the response closes fd */
-        log_error("msg=\"handler replied twice\" route=%s", r->route);
-        MHD_destroy_response(resp);
+    bool first = !r->replied;
+    reply_response(r, status, resp);
+    r->cork = first && fd >= 0;
+}
+
+void reply_fd_shared(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
+                     const char *const *headers, const char *key, const char *tag, uint64_t gen)
+{
+    if (!r->cache || r->replied || fd < 0) {
+        reply_fd(r, status, fd, offset, size, headers);
         return;
     }
-    MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    r->replied = true;
-    r->status = status;
+    struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(size, fd, offset);
+    if (!resp) {
+        close(fd);
+        reply_internal(r);
+        return;
+    }
+    for (; headers && headers[0] && headers[1]; headers += 2)
+        MHD_add_response_header(resp, headers[0], headers[1]);
+    common_headers(resp); /* all of them before it is shared: a shared reply is never changed */
+    http_shared_unref(r->shared);
+    r->shared = http_respcache_put(r->cache, resp, status, size, key, tag, gen, time_mono_ms());
+    reply_cached(r);
 }
 
 void reply_json(struct http_req *r, unsigned status, json_t *body)
@@ -66,7 +113,7 @@ void reply_json(struct http_req *r, unsigned status, json_t *body)
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-    queue(r, status, resp);
+    reply_response(r, status, resp);
 }
 
 void reply_data(struct http_req *r, unsigned status, json_t *data)
@@ -77,6 +124,22 @@ void reply_data(struct http_req *r, unsigned status, json_t *data)
 void reply_list(struct http_req *r, json_t *items, json_t *meta)
 {
     reply_json(r, 200, json_pack("{s:o,s:o}", "data", items, "meta", meta));
+}
+
+void reply_list_text(struct http_req *r, const char *items, json_t *meta)
+{
+    char *m = json_dumps(meta, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(meta);
+    if (!m) {
+        reply_internal(r);
+        return;
+    }
+    size_t len = strlen(items) + strlen(m) + sizeof "{\"data\":,\"meta\":}";
+    char *text = xmalloc(len);
+    int n = snprintf(text, len, "{\"data\":%s,\"meta\":%s}", items, m);
+    reply_bytes(r, 200, "application/json; charset=utf-8", text, (size_t)n);
+    free(text);
+    free(m);
 }
 
 static void reply_errorv(struct http_req *r, unsigned status, const char *code, json_t *details, const char *fmt,
@@ -104,6 +167,21 @@ void reply_invalid(struct http_req *r, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     reply_errorv(r, 400, ERR_VALIDATION, json_pack("{s:s}", "field", field), fmt, ap);
     va_end(ap);
+}
+
+void reply_busy(struct http_req *r, unsigned retry_after_seconds)
+{
+    bool first = !r->replied;
+    reply_error(r, 503, ERR_UNAVAILABLE, NULL, "The server is busy; try again in %u s", retry_after_seconds);
+    char v[16];
+    snprintf(v, sizeof v, "%u", retry_after_seconds);
+    if (first && r->response)
+        MHD_add_response_header(r->response, "Retry-After", v);
+}
+
+void req_offload(struct http_req *r, route_handler fn)
+{
+    r->offload = fn;
 }
 
 void reply_internal(struct http_req *r)

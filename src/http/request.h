@@ -2,6 +2,11 @@
  * request — one HTTP request as handlers see it, and the helpers that answer it. Handlers answer exactly once with
  * a reply_* call; the `…_or_reply` helpers have already answered when they return failure, so a handler reads as a
  * flat list of `if (!x) return;` (STYLE: Redis' …OrReply). Error bodies are the seed's envelope, made only here.
+ *
+ * A reply only prepares the response; the server hands it to libmicrohttpd on the connection's event-loop thread
+ * once the handler has returned (a handler may run on a pool thread while its connection is suspended). A handler
+ * of a non-blocking route runs on the event loop itself and must not block: when it finds blocking work after all
+ * (a cover cache miss) it calls req_offload instead of replying, and the request continues on the handler pool.
  */
 #ifndef COMICBATCH_REQUEST_H
 #define COMICBATCH_REQUEST_H
@@ -16,6 +21,9 @@
 struct app;
 struct http_auth;
 struct MHD_Connection;
+struct MHD_Response;
+struct http_respcache;
+struct http_shared;
 
 enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_ADMIN_TOKEN, PRINCIPAL_SESSION };
 
@@ -40,6 +48,11 @@ struct http_req {
     struct principal principal;
     unsigned status; /* set by the reply */
     bool replied;
+    struct MHD_Response *response; /* the prepared reply, queued by the server (owned until then) */
+    bool cork;                     /* a file reply: hold its head back to leave in one packet with the body */
+    struct http_respcache *cache;  /* the listener's shared prepared replies (respcache.h) */
+    struct http_shared *shared;    /* a shared reply this request holds (released by the server) */
+    route_handler offload;         /* set by req_offload: continue with this on the handler pool */
 };
 
 /** Error codes of the envelope (DESIGN §1). */
@@ -61,6 +74,12 @@ void reply_data(struct http_req *r, unsigned status, json_t *data);
 /** Answers `{"data": items, "meta": meta}`. Steals both. */
 void reply_list(struct http_req *r, json_t *items, json_t *meta);
 
+/**
+ * Answers `{"data": items, "meta": meta}` where `items` is the text of a JSON array made elsewhere (the database
+ * renders long lists itself, so they are not parsed and printed again here). Borrows `items`, steals `meta`.
+ */
+void reply_list_text(struct http_req *r, const char *items, json_t *meta);
+
 /** Answers the error envelope `{"error": message, "code": code, "details": details?}`. Steals `details`. */
 void reply_error(struct http_req *r, unsigned status, const char *code, json_t *details, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -79,6 +98,37 @@ void reply_bytes(struct http_req *r, unsigned status, const char *content_type, 
  */
 void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
               const char *const *headers);
+
+/**
+ * Answers with a response built by an http/ module (takes `resp`); adds nosniff and `Cache-Control: no-store` unless
+ * the response already says how it may be cached.
+ */
+void reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp);
+
+/**
+ * The prepared reply the listener keeps under `key` for generation `gen` (see http/respcache.h), or NULL. The
+ * request holds it until it ends: read its tag, then answer with reply_cached or anything else.
+ */
+const struct http_shared *req_cached(struct http_req *r, const char *key, uint64_t gen);
+
+/** Answers with the reply found by req_cached (its status, headers and body, shared). */
+void reply_cached(struct http_req *r);
+
+/**
+ * Answers like reply_fd, and keeps the prepared reply in the listener's cache under `key`, `tag` and `gen` for
+ * later requests (req_cached); the entry records `size` as its body length.
+ */
+void reply_fd_shared(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
+                     const char *const *headers, const char *key, const char *tag, uint64_t gen);
+
+/** Answers 503 UNAVAILABLE with `Retry-After: seconds`: the server is too busy to take the request now. */
+void reply_busy(struct http_req *r, unsigned retry_after_seconds);
+
+/**
+ * From a non-blocking route's handler (on the event loop): instead of replying, continue this request with `fn`
+ * on the handler pool (the connection is suspended meanwhile; a full pool answers 503 with Retry-After).
+ */
+void req_offload(struct http_req *r, route_handler fn);
 
 /** Answers 500 INTERNAL with a generic message (the cause was logged where it was seen). */
 void reply_internal(struct http_req *r);

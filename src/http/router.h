@@ -27,10 +27,20 @@ typedef void (*route_handler)(struct http_req *r);
 /** Who may call a route: anyone, or an admin (DESIGN §1 auth: the admin token or an admin's session). */
 enum route_access { ROUTE_PUBLIC = 0, ROUTE_ADMIN = 1 };
 
+/** How a route runs and where it is served: bits of struct route.flags (0 = a blocking private route). */
+enum route_flags {
+    /* The handler never blocks (no database, no upstream): it runs on the event loop. It may hand the request to
+     * the handler pool with req_offload when it finds blocking work after all. Only ROUTE_PUBLIC routes. */
+    ROUTE_NONBLOCKING = 1 << 0,
+    /* Part of the public surface (cover images): served on [server] public_listen when one is configured; every
+     * other route is then served only on [server] listen. */
+    ROUTE_PUBLIC_SURFACE = 1 << 1,
+};
+
 /**
  * One route: `pattern` like "/api/v1/admin/batch/jobs/:jobKey/run". `data` is the handler's own argument (e.g. the
  * job key a trigger endpoint enqueues), handed to it as r->route_data; the matcher itself looks only at method and
- * pattern.
+ * pattern. `flags` are enum route_flags bits.
  */
 struct route {
     const char *method;
@@ -38,6 +48,7 @@ struct route {
     const void *data;
     route_handler handler;
     enum route_access access;
+    unsigned flags;
 };
 
 enum router_result { ROUTER_FOUND = 0, ROUTER_NOT_FOUND = -1, ROUTER_METHOD_NOT_ALLOWED = -2, ROUTER_BAD_PATH = -3 };

@@ -68,12 +68,8 @@ void static_serve(struct http_req *r)
     struct MHD_Response *resp = MHD_create_response_from_buffer(f->len, (void *)f->data, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(resp, "Content-Type", content_type(f->name));
     MHD_add_response_header(resp, "Content-Security-Policy", CSP);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    r->replied = true;
-    r->status = 200;
+    reply_response(r, 200, resp);
 }

@@ -112,7 +112,7 @@ static int flush_recover(struct flush_tx *t, redisContext *rc, bool full, struct
 /* Opens a connection that only holds the flush lock (closing it releases the lock, whatever happened). */
 static PGconn *lock_acquire(const struct config *cfg, struct job_ctx *ctx, bool wait, char *err, size_t errlen)
 {
-    PGconn *c = pg_connect(cfg->database_url, "comicbatch-flush-lock", err, errlen);
+    PGconn *c = pg_connect(config_session_url(cfg), "comicbatch-flush-lock", err, errlen);
     while (c) {
         PGresult *r = pg_query(c, "flush.lock", "SELECT pg_try_advisory_lock(" FLUSH_LOCK ")", 0, NULL, NULL);
         bool got = r && pg_bool(r, 0, 0);
@@ -267,7 +267,7 @@ void analytics_flush_recover_at_start(const struct config *cfg)
         return;
     }
     redisContext *rc = redis_open(cfg->redis_url, 2000, err, sizeof err);
-    PGconn *db = rc ? pg_connect(cfg->database_url, "comicbatch-flush-recovery", err, sizeof err) : NULL;
+    PGconn *db = rc ? pg_connect(config_session_url(cfg), "comicbatch-flush-recovery", err, sizeof err) : NULL;
     if (db) {
         struct flush_tx t = {.db = db};
         struct flush_result sum = {0};

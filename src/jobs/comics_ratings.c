@@ -2,7 +2,8 @@
  * comics.ratings_recalc — core.comic.ratingavg / ratingbayesian / ratingcount from social.comicrating (seed §3):
  *   ratingavg      = AVG(score)::numeric(4,2)
  *   ratingbayesian = (C * m + sum) / (m + count), stored as numeric(6,4)
- *   C = the global mean score, rounded to 4 decimals (the scale of ratingbayesian); m = [jobs] rating_min_votes
+ *   C = the global mean score, exact (sum over count in numeric, the value AVG(score) gives: never rounded before
+ *       it is used, so only the stored ratingbayesian is rounded, once); m = [jobs] rating_min_votes
  * Both are in meta with comicsUpdated.
  *
  * Two modes, chosen at the start of each run (meta.mode):
@@ -74,7 +75,7 @@ static const struct stats_pass accel_pass = {
 static const char direct_diff_sql[] =
     "WITH s AS MATERIALIZED (SELECT comicid, sum(score)::bigint AS ratingsum, count(*) AS ratingcount"
     "   FROM social.comicrating GROUP BY comicid),"
-    " g AS (SELECT round(sum(ratingsum)::numeric / nullif(sum(ratingcount), 0), 4) AS c FROM s),"
+    " g AS (SELECT sum(ratingsum)::numeric / nullif(sum(ratingcount), 0) AS c FROM s),"
     " d AS (SELECT c.id FROM core.comic c CROSS JOIN g LEFT JOIN s ON s.comicid = c.id"
     "   WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" DIRECT_NEW("g.c", "$1") "))"
     " SELECT d.id, g.c FROM g LEFT JOIN d ON true ORDER BY d.id";
@@ -92,8 +93,7 @@ static const char direct_apply_sql[] =
 static int global_mean(struct job_ctx *ctx, const char *stats, char *c, size_t clen)
 {
     char sql[200];
-    snprintf(sql, sizeof sql, "SELECT round(sum(ratingsum)::numeric / nullif(sum(ratingcount), 0), 4) FROM %s",
-             stats);
+    snprintf(sql, sizeof sql, "SELECT sum(ratingsum)::numeric / nullif(sum(ratingcount), 0) FROM %s", stats);
     PGresult *r = job_query(ctx, "ratings.c", sql, 0, NULL);
     if (!r)
         return -1;

@@ -11,7 +11,9 @@
 #include "store/notifications.h"
 #include "store/pg.h"
 #include "store/runstore.h"
+#include "util/duration.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 static void post_webhook(const char *url, const char *body)
 {
@@ -34,21 +36,17 @@ static void post_webhook(const char *url, const char *body)
     curl_easy_cleanup(h);
 }
 
-void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey)
+/* Writes the notification, logs it, counts it in `metric` and posts the webhook. Takes `details`. */
+static void raise_alert(struct app *app, PGconn *db, const char *metric, const char *jobkey, const char *title,
+                        const char *msg, json_t *details)
 {
-    int n = app->cfg.alert_after;
-    char lasterror[1024] = "";
-    int streak = runstore_failure_streak(db, jobkey, n, lasterror, sizeof lasterror);
-    if (streak != n)
-        return;
-    char msg[256];
-    snprintf(msg, sizeof msg, "Batch job %s has failed %d times consecutively", jobkey, n);
-    json_t *details = json_pack("{s:s,s:i,s:s}", "jobkey", jobkey, "failures", n, "lasterror", lasterror);
-    notifications_add(db, "critical", "Batch job failing", msg, details);
-    log_error("msg=\"%s\" job=%s lasterror=\"%s\"", msg, jobkey, lasterror);
+    notifications_add(db, "critical", title, msg, details);
+    char *d = json_dumps(details, JSON_COMPACT);
+    log_error("msg=\"%s\" job=%s details=%s", msg, jobkey, d ? d : "{}");
+    free(d);
     char l[160];
-    snprintf(l, sizeof l, "job=\"%s\"", jobkey);
-    metrics_add(&app->metrics, "comicbatch_alerts_total", l, 1);
+    snprintf(l, sizeof l, "job=\"%.120s\"", jobkey);
+    metrics_add(&app->metrics, metric, l, 1);
     if (app->cfg.alert_webhook_url && *app->cfg.alert_webhook_url) {
         json_t *body = json_pack("{s:s,s:s,s:o}", "level", "critical", "message", msg, "details", details);
         char *b = json_dumps(body, JSON_COMPACT);
@@ -58,4 +56,37 @@ void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey)
     } else {
         json_decref(details);
     }
+}
+
+void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey)
+{
+    int n = app->cfg.alert_after;
+    char lasterror[1024] = "";
+    int streak = runstore_failure_streak(db, jobkey, n, lasterror, sizeof lasterror);
+    if (streak != n)
+        return;
+    char msg[256];
+    snprintf(msg, sizeof msg, "Batch job %s has failed %d times consecutively", jobkey, n);
+    raise_alert(app, db, "comicbatch_alerts_total", jobkey, "Batch job failing", msg,
+                json_pack("{s:s,s:s,s:i,s:s}", "kind", "failures", "jobkey", jobkey, "failures", n, "lasterror",
+                          lasterror));
+}
+
+void alerts_deadline(struct app *app, PGconn *db, const char *jobkey, int64_t deadline_s, time_t reference,
+                     time_t lastsuccess)
+{
+    char msg[320], dl[32], ref[32], last[32];
+    duration_format(deadline_s * 1000, dl, sizeof dl);
+    if (lastsuccess)
+        snprintf(msg, sizeof msg, "Batch job %s has not succeeded within its deadline (%s); last success %s", jobkey,
+                 dl, time_format_iso(lastsuccess, last, sizeof last));
+    else
+        snprintf(msg, sizeof msg, "Batch job %s has not succeeded within its deadline (%s); no success since %s",
+                 jobkey, dl, time_format_iso(reference, ref, sizeof ref));
+    json_t *details = json_pack("{s:s,s:s,s:I,s:s,s:o}", "kind", "deadline", "jobkey", jobkey, "deadlineSeconds",
+                                (json_int_t)deadline_s, "measuredFrom", time_format_iso(reference, ref, sizeof ref),
+                                "lastSuccess",
+                                lastsuccess ? json_string(time_format_iso(lastsuccess, last, sizeof last))
+                                            : json_null());
+    raise_alert(app, db, "comicbatch_deadline_alerts_total", jobkey, "Batch job overdue", msg, details);
 }

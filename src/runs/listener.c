@@ -16,12 +16,14 @@
 #include "sched/leader.h"
 #include "store/instances.h"
 #include "store/pg.h"
+#include "util/backoff.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "version.h"
 #include "util/xalloc.h"
 
 #define MAX_SUBS 16
+#define PING_EVERY_MS 5000
 
 struct subscription {
     char channel[64];
@@ -31,7 +33,9 @@ struct subscription {
 
 struct listener {
     struct app *app;
-    PGconn *db;
+    PGconn *db;            /* session connection (config_session_url): LISTEN and the instance lock */
+    struct backoff backoff; /* between reconnect attempts */
+    int64_t lost_at_ms;    /* monotonic, when the connection was found lost (0: connected) */
     pthread_t thread;
     bool started;
     atomic_bool stopping;
@@ -54,12 +58,19 @@ static int listen_all(struct listener *l)
     return 0;
 }
 
+static void describe_instance(struct listener *l, struct instance_info *info, char *host, size_t hostlen)
+{
+    snprintf(host, hostlen, "localhost");
+    gethostname(host, hostlen - 1);
+    *info = (struct instance_info){.name = l->app->instance, .hostname = host, .pid = (int)getpid(),
+                                   .version = COMICBATCH_VERSION};
+}
+
 static int register_instance(struct listener *l, char *err, size_t errlen)
 {
-    char host[128] = "localhost";
-    gethostname(host, sizeof host - 1);
-    struct instance_info info = {.name = l->app->instance, .hostname = host, .pid = (int)getpid(),
-                                 .version = COMICBATCH_VERSION};
+    char host[128];
+    struct instance_info info;
+    describe_instance(l, &info, host, sizeof host);
     int no = instances_register(l->db, &info);
     if (no < 0) {
         snprintf(err, errlen, "cannot register this instance: %s (did `comicbatch migrate` run?)",
@@ -111,7 +122,8 @@ struct listener *listener_create(struct app *app, char *err, size_t errlen)
         free(l);
         return NULL;
     }
-    l->db = pg_connect(app->cfg.database_url, "comicbatch-listener", err, errlen);
+    backoff_init(&l->backoff, 100, 2000, (uint32_t)time_now_ms() ^ (uint32_t)getpid() * 2654435761u);
+    l->db = pg_connect(config_session_url(&app->cfg), "comicbatch-listener", err, errlen);
     if (!l->db || register_instance(l, err, errlen)) {
         listener_destroy(l);
         return NULL;
@@ -145,41 +157,79 @@ static void dispatch_notifies(struct listener *l)
     }
 }
 
-/* After a lost connection: reconnect, re-take the instance lock, re-LISTEN, and assume we missed events. */
-static void reconnect(struct listener *l)
+/*
+ * After a lost connection (database restart, failover, a read-only node): reconnect (the URL's host list finds the
+ * primary), register this instance again under its number and take its lock again (store/instances.h), LISTEN on
+ * every channel, then assume every notification sent meanwhile is gone: wake the workers (they re-read the queue),
+ * the leader and the run-event waiters. Returns 0 when connected again.
+ */
+static int reconnect(struct listener *l)
 {
     PQfinish(l->db);
-    char err[512];
-    l->db = pg_connect(l->app->cfg.database_url, "comicbatch-listener", err, sizeof err);
-    if (!l->db || instances_lock(l->db, l->app->instance_no) || listen_all(l)) {
-        log_error("msg=\"listener reconnect failed\" error=\"%s\"", l->db ? PQerrorMessage(l->db) : err);
-        return;
+    char err[512], host[128];
+    struct instance_info info;
+    describe_instance(l, &info, host, sizeof host);
+    l->db = pg_connect(config_session_url(&l->app->cfg), "comicbatch-listener", err, sizeof err);
+    if (!l->db || instances_reregister(l->db, l->app->instance_no, &info) ||
+        instances_lock(l->db, l->app->instance_no) || listen_all(l)) {
+        log_debug("msg=\"listener reconnect failed; retrying with backoff\" error=\"%s\"",
+                  l->db ? PQerrorMessage(l->db) : err);
+        PQfinish(l->db);
+        l->db = NULL;
+        return -1;
     }
-    log_info("msg=\"listener reconnected\"");
+    log_info("msg=\"listener reconnected: instance registered and locked again, channels listened again, queue "
+             "re-read\" instance_no=%d down_ms=%lld",
+             l->app->instance_no, (long long)(time_mono_ms() - l->lost_at_ms));
+    l->lost_at_ms = 0;
+    backoff_reset(&l->backoff);
     on_queue(NULL, NULL, l);
     on_schedule(NULL, NULL, l);
     on_run(NULL, NULL, l);
+    return 0;
+}
+
+/*
+ * An idle listener hears nothing from a node that went read-only or from a peer that vanished without closing the
+ * socket: every PING_EVERY_MS of silence it asks something, which brings the server's latest parameter reports
+ * (pg_usable) or the error that marks the connection lost. Notifications that arrive meanwhile are kept by libpq.
+ */
+static void ping(struct listener *l)
+{
+    PGresult *r = PQexec(l->db, "SELECT 1");
+    PQclear(r);
+}
+
+/* Waits up to `ms` for the stop pipe. */
+static void wait_stop(struct listener *l, int ms)
+{
+    struct pollfd fd = {.fd = l->pipe[0], .events = POLLIN};
+    poll(&fd, 1, ms);
 }
 
 static void *listener_main(void *arg)
 {
     struct listener *l = arg;
     while (!atomic_load(&l->stopping)) {
-        if (!l->db || PQstatus(l->db) != CONNECTION_OK) {
-            reconnect(l);
-            if (!l->db || PQstatus(l->db) != CONNECTION_OK) {
-                time_sleep_ms(1000);
+        if (!pg_usable(l->db)) {
+            if (!l->lost_at_ms) {
+                log_warn("msg=\"listener connection lost; reconnecting\" error=\"%s\"",
+                         l->db ? PQerrorMessage(l->db) : "");
+                l->lost_at_ms = time_mono_ms();
+            }
+            if (reconnect(l)) {
+                wait_stop(l, backoff_next(&l->backoff));
                 continue;
             }
         }
         struct pollfd fds[2] = {{.fd = PQsocket(l->db), .events = POLLIN}, {.fd = l->pipe[0], .events = POLLIN}};
-        int rc = poll(fds, 2, 5000);
+        int rc = poll(fds, 2, PING_EVERY_MS);
         if (rc < 0 && errno != EINTR)
             break;
-        if (fds[0].revents && !PQconsumeInput(l->db)) {
-            log_warn("msg=\"listener connection lost\" error=\"%s\"", PQerrorMessage(l->db));
-            continue;
-        }
+        if (rc == 0)
+            ping(l);
+        else if (fds[0].revents && !PQconsumeInput(l->db))
+            continue; /* lost: the top of the loop reconnects */
         dispatch_notifies(l);
     }
     return NULL;

@@ -64,3 +64,28 @@ int runs_start_inline(PGconn *c, const struct config *cfg, const struct run_requ
     json_decref(stored);
     return got;
 }
+
+char *runs_describe_holder(PGconn *c, const struct config *cfg, const struct job_def *job, const json_t *params,
+                           char *buf, size_t len)
+{
+    json_t *stored = runs_stored_params(cfg, job, params);
+    char lockkey[256];
+    runs_lockkey(job, stored, lockkey, sizeof lockkey);
+    json_decref(stored);
+    json_t *run = runstore_inflight(c, lockkey);
+    const char *id = json_string_value(json_object_get(run, "id"));
+    const char *status = json_string_value(json_object_get(run, "status"));
+    const char *started = json_string_value(json_object_get(run, "startedat"));
+    const char *notbefore = json_string_value(json_object_get(run, "notbefore"));
+    int attempt = (int)json_integer_value(json_object_get(run, "attempt"));
+    if (!id)
+        snprintf(buf, len, "the slot was already enqueued (lock key %s is free)", lockkey);
+    else if (notbefore && !started)
+        snprintf(buf, len, "run %s (retry, attempt %d, waiting until %s) holds lock key %s", id, attempt, notbefore,
+                 lockkey);
+    else
+        snprintf(buf, len, "run %s (%s%s%s) holds lock key %s", id, status, started ? " since " : "",
+                 started ? started : "", lockkey);
+    json_decref(run);
+    return buf;
+}

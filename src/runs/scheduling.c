@@ -1,12 +1,18 @@
 /* scheduling — see scheduling.h. */
 #include "runs/scheduling.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "app.h"
 #include "contract/availability.h"
 #include "jobs/registry.h"
 #include "runs/alerts.h"
+#include "runs/deadlines.h"
 #include "runs/params.h"
+#include "runs/retry.h"
 #include "runs/runs.h"
+#include "store/pg.h"
 #include "util/log.h"
 
 static void describe(const struct config *cfg, const struct job_def *job, struct sched_job *out)
@@ -40,28 +46,68 @@ static bool job(void *arg, const char *jobkey, struct sched_job *out)
     return true;
 }
 
-static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, time_t slot)
+/* Every job this build knows can run here until per-job availability (schema contracts) reports otherwise; its
+ * answer then reaches the ledger as `unavailable`. */
+static bool available(void *arg, const char *jobkey, char *reason, size_t reasonlen)
+{
+    (void)arg;
+    (void)jobkey;
+    if (reasonlen)
+        reason[0] = '\0';
+    return true;
+}
+
+/* The params a scheduled run uses: the schedule row's (`text`, validated when they were set and again now: the
+ * job's declared params may have changed since), else the job's defaults. New reference, or NULL with `why`. */
+static json_t *scheduled_params(const struct job_def *j, const char *text, char *why, size_t whylen)
+{
+    json_t *in = text && *text ? json_loads(text, 0, NULL) : NULL;
+    char field[64], err[256];
+    if (text && *text && !in) {
+        snprintf(why, whylen, "the schedule's params are not valid JSON");
+        return NULL;
+    }
+    json_t *params = params_validate(j, in, field, sizeof field, err, sizeof err);
+    json_decref(in);
+    if (!params)
+        snprintf(why, whylen, "the schedule's params do not validate: %s: %s", field, err);
+    return params;
+}
+
+static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, time_t slot, const char *params_text,
+                                   char *why, size_t whylen)
 {
     struct app *app = arg;
     const struct job_def *j = registry_find(jobkey);
-    char field[64], err[256];
-    json_t *params = j ? params_validate(j, NULL, field, sizeof field, err, sizeof err) : NULL;
-    if (!params) {
-        log_error("msg=\"cannot schedule: the job's default params do not validate\" job=%s", jobkey);
+    json_t *params = j ? scheduled_params(j, params_text, why, whylen) : NULL;
+    if (!params)
         return ENQUEUE_ERROR;
-    }
     struct run_request q = {.job = j, .params = params, .triggeredby = "scheduler", .scheduledfor = slot};
     enum enqueue_result res = runs_enqueue(db, &app->cfg, &q, NULL);
+    if (res == ENQUEUE_CONFLICT)
+        runs_describe_holder(db, &app->cfg, j, params, why, whylen);
     json_decref(params);
     return res;
 }
 
+/* A rescued run failed like any other: it is retried when its job allows, then the alert path decides. */
 static void rescued(void *arg, PGconn *db, const struct rescued_run *run)
 {
-    alerts_after_failure(arg, db, run->jobkey);
+    struct app *app = arg;
+    int64_t delay = 0;
+    if (retry_queue(db, &app->cfg, run->jobkey, run->id, run->attempt, &delay, NULL) == 1)
+        log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", run->id, run->jobkey,
+                 run->attempt + 1, (long long)delay);
+    alerts_after_failure(app, db, run->jobkey);
+}
+
+static void check_deadlines(void *arg, PGconn *db, time_t now)
+{
+    deadlines_check(arg, db, now);
 }
 
 void scheduling_host_init(struct sched_host *h, struct app *app)
 {
-    *h = (struct sched_host){.arg = app, .job_at = job_at, .job = job, .enqueue = enqueue, .rescued = rescued};
+    *h = (struct sched_host){.arg = app, .job_at = job_at, .job = job, .available = available, .enqueue = enqueue,
+                             .rescued = rescued, .check_deadlines = check_deadlines};
 }

@@ -9,11 +9,14 @@
 #include "app.h"
 #include "jobs/job_ctx.h"
 #include "runs/alerts.h"
+#include "runs/conn_loss.h"
+#include "runs/retry.h"
 #include "runs/runs.h"
 #include "store/instances.h"
 #include "store/pg.h"
 #include "store/runstore.h"
 #include "store/redis.h"
+#include "util/backoff.h"
 #include "util/bgthread.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -29,6 +32,7 @@
 struct active_run {
     struct run_control *ctl; /* NULL = free slot */
     int64_t last_cancel_ms;
+    bool ending;             /* the job returned; its end is being recorded (heartbeated, never judged lost) */
 };
 
 struct worker_pool {
@@ -45,6 +49,7 @@ static void register_run(struct worker_pool *p, struct run_control *ctl)
         if (!p->active[i].ctl) {
             p->active[i].ctl = ctl;
             p->active[i].last_cancel_ms = 0;
+            p->active[i].ending = false;
             break;
         }
     if (p->workers.stopping)
@@ -92,8 +97,12 @@ void worker_pool_wake(struct worker_pool *p)
     bgthread_wake(&p->workers);
 }
 
-/* Decides the final status and error text from the job's return and the cancel reason. */
-static const char *final_status(const char *instance, struct job_ctx *ctx, int rc, char *err, size_t errlen)
+/*
+ * Decides the final status and error text from the job's return and the cancel reason; `lost` (may be "") explains
+ * a database connection lost during the run, which is why a job failed when nothing else says so.
+ */
+static const char *final_status(const char *instance, struct job_ctx *ctx, int rc, const char *lost, char *err,
+                                size_t errlen)
 {
     int cancel = atomic_load(&ctx->ctl->cancel);
     if (rc == 0) {
@@ -116,35 +125,166 @@ static const char *final_status(const char *instance, struct job_ctx *ctx, int r
                  instance);
         return "failed";
     default:
-        snprintf(err, errlen, "%s", ctx->error[0] ? ctx->error : "the job failed without giving a reason");
+        snprintf(err, errlen, "%s",
+                 lost[0] ? lost : ctx->error[0] ? ctx->error : "the job failed without giving a reason");
         return "failed";
     }
 }
 
-static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, int rc)
+/* Waits `ms` unless the pool stops first. False when stopping. */
+static bool pool_sleep(struct worker_pool *p, int ms)
+{
+    return bgthread_sleep(&p->workers, ms);
+}
+
+/*
+ * Reconnects `db` in place (pg_reset: a multi-host URL finds the current primary), with backoff, until it is
+ * usable; gives up only when the pool stops (shutdown: the leader's rescue then fails the run). 0 when usable.
+ */
+static int reconnect_in_place(struct worker_pool *p, PGconn *db, const char *run_id)
+{
+    struct backoff b;
+    backoff_init(&b, 100, 2000, (uint32_t)time_now_ms() ^ (uint32_t)(uintptr_t)db);
+    int64_t since = time_mono_ms();
+    while (pg_reset(db)) {
+        if (!pool_sleep(p, backoff_next(&b))) {
+            log_warn("msg=\"stopping before the database came back; the run's end is left to the leader's rescue\" "
+                     "run=%s",
+                     run_id);
+            return -1;
+        }
+    }
+    log_info("msg=\"reconnected to record the run's end\" run=%s after_ms=%lld", run_id,
+             (long long)(time_mono_ms() - since));
+    return 0;
+}
+
+/*
+ * The connection died under the run (issue 11): reconnect, then say what happened — a restart (the server started
+ * after the run did), a failover (another host now), or a session closed on a server that kept running — in `out`.
+ * Returns 0 when connected again, -1 when the pool stopped first (`out` then says only that it was lost).
+ */
+static int explain_loss(struct worker_pool *p, PGconn *db, const char *run_id, time_t run_started, char *out,
+                        size_t len)
+{
+    char error[512], before[300], after[300];
+    snprintf(error, sizeof error, "%s", PQerrorMessage(db));
+    pg_server_name(db, before, sizeof before);
+    log_warn("msg=\"database connection lost during the run; reconnecting to record its end\" run=%s server=%s",
+             run_id, before);
+    int rc = reconnect_in_place(p, db, run_id);
+    struct conn_loss loss = {.error = error, .server_before = before,
+                             .server_after = rc ? before : pg_server_name(db, after, sizeof after),
+                             .run_started = run_started, .server_started = rc ? -1 : pg_server_started(db),
+                             .instance = p->app->instance};
+    conn_loss_describe(&loss, out, len);
+    return rc;
+}
+
+/*
+ * Records a failed run's end and, in the same transaction, its retry (runs/retry.h): the lock key passes straight
+ * from the failed run to its retry, so nothing can slip in between. Returns runstore_finish's answer; `*retried` is
+ * the retry's backoff in ms, or -1 when none was queued.
+ */
+static int finish_failed(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run,
+                         const char *err, int64_t *retried)
+{
+    *retried = -1;
+    int64_t delay = 0;
+    bool tx = !run->no_retry && !ctx->dryrun && !pg_cmd(db, "BEGIN");
+    int w = runstore_finish(db, ctx->run_id, p->app->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
+                            atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    if (!tx)
+        return w;
+    int q = w == 1 ? retry_queue(db, &p->app->cfg, ctx->job->key, ctx->run_id, run->attempt, &delay, NULL) : 0;
+    if (q < 0 || pg_cmd(db, "COMMIT")) { /* record the failure at least; the retry is lost with the error */
+        pg_cmd(db, "ROLLBACK");
+        return runstore_finish(db, ctx->run_id, p->app->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
+                               atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    }
+    if (q == 1) {
+        *retried = delay;
+        char l[160];
+        snprintf(l, sizeof l, "job=\"%.120s\"", ctx->job->key);
+        metrics_add(&p->app->metrics, "comicbatch_retries_total", l, 1);
+    }
+    return w;
+}
+
+/*
+ * Writes the end of the run (a failure with its retry, finish_failed), retrying through lost connections until it
+ * is written or no longer ours. `*retried` as for finish_failed.
+ */
+static int record_end(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run,
+                      const char *status, const char *err, int64_t *retried)
+{
+    *retried = -1;
+    for (int sql_errors = 0;;) {
+        if (PQtransactionStatus(db) != PQTRANS_IDLE)
+            pg_cmd(db, "ROLLBACK");
+        int w = !strcmp(status, "failed") && ctx->job
+                    ? finish_failed(p, db, ctx, run, err, retried)
+                    : runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected,
+                                      err[0] ? err : NULL, ctx->meta, atomic_load(&ctx->ctl->progress_done),
+                                      atomic_load(&ctx->ctl->progress_total));
+        if (w >= 0)
+            return w;
+        if (pg_usable(db)) { /* not the connection: a few more tries, then give up (rescue) */
+            if (++sql_errors == 3 || !pool_sleep(p, 500))
+                return -1;
+        } else if (reconnect_in_place(p, db, ctx->run_id)) {
+            return -1;
+        }
+    }
+}
+
+static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run,
+                       int rc, const char *lost)
 {
     char err[1100];
-    const char *status = final_status(p->app->instance, ctx, rc, err, sizeof err);
-    int w = runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected, err[0] ? err : NULL,
-                            ctx->meta, atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
+    const char *status = final_status(p->app->instance, ctx, rc, lost, err, sizeof err);
+    const char *key = ctx->job ? ctx->job->key : "?";
+    int64_t retried;
+    int w = record_end(p, db, ctx, run, status, err, &retried);
     if (w == 0)
-        log_warn("msg=\"run was no longer ours when it ended (rescued meanwhile)\" run=%s job=%s", ctx->run_id,
-                 ctx->job->key);
+        log_warn("msg=\"run was no longer ours when it ended (rescued meanwhile)\" run=%s job=%s", ctx->run_id, key);
+    else if (w < 0)
+        log_error("msg=\"could not record the run's end\" run=%s job=%s status=%s", ctx->run_id, key, status);
+    if (!ctx->job)
+        return;
     double secs = (double)(time_mono_ms() - ctx->ctl->started_mono_ms) / 1000.0;
-    metrics_run_finished(&p->app->metrics, ctx->job->key, status, secs);
+    metrics_run_finished(&p->app->metrics, key, status, secs);
     if (!strcmp(status, "failed")) {
-        log_error("msg=\"run failed\" run=%s job=%s error=\"%s\"", ctx->run_id, ctx->job->key, err);
-        alerts_after_failure(p->app, db, ctx->job->key);
+        log_error("msg=\"run failed\" run=%s job=%s attempt=%d error=\"%s\"", ctx->run_id, key, run->attempt, err);
+        if (retried >= 0)
+            log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", ctx->run_id, key,
+                     run->attempt + 1, (long long)retried);
+        if (pg_usable(db))
+            alerts_after_failure(p->app, db, key);
     } else {
-        log_info("msg=\"run ended\" run=%s job=%s status=%s rows=%lld duration_ms=%.0f", ctx->run_id, ctx->job->key,
-                 status, (long long)ctx->rowsaffected, secs * 1000);
+        log_info("msg=\"run ended\" run=%s job=%s status=%s rows=%lld duration_ms=%.0f", ctx->run_id, key, status,
+                 (long long)ctx->rowsaffected, secs * 1000);
     }
+}
+
+/* No PQcancel may hit the connection once the job returned (the next statements are the run's end, or another
+ * run's): the run stays registered, so the monitor heartbeats it until its end is recorded, but uncancellable. */
+static void detach_cancel(struct worker_pool *p, struct run_control *ctl)
+{
+    pthread_mutex_lock(&p->workers.mu);
+    PQfreeCancel(ctl->pgcancel);
+    ctl->pgcancel = NULL;
+    for (int i = 0; i < MAX_ACTIVE; i++)
+        if (p->active[i].ctl == ctl)
+            p->active[i].ending = true;
+    pthread_mutex_unlock(&p->workers.mu);
 }
 
 json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *run)
 {
     const struct job_def *job = registry_find(run->jobkey);
     struct run_control ctl = {.started_mono_ms = time_mono_ms()};
+    time_t started = (time_t)(time_now_ms() / 1000);
     snprintf(ctl.run_id, sizeof ctl.run_id, "%s", run->id);
     ctl.timeout_ms = run->timeout_ms > 0 ? run->timeout_ms : (job ? runs_job_timeout(&p->app->cfg, job) : 0);
     ctl.pgcancel = PQgetCancel(db);
@@ -164,28 +304,24 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
         rc = job_fail(&ctx, "job %s is not known to this instance (version %s)", run->jobkey, COMICBATCH_VERSION);
     else
         rc = job->run(&ctx);
-    unregister_run(p, &ctl); /* no PQcancel may hit the connection after this point */
-    if (PQstatus(db) != CONNECTION_OK) {
-        log_warn("msg=\"database connection lost during the run; reconnecting to record its end\" run=%s", run->id);
-        PQreset(db); /* if this fails too, the run stays `running` without heartbeat and the leader fails it */
-    }
-    if (PQtransactionStatus(db) != PQTRANS_IDLE)
-        pg_cmd(db, "ROLLBACK");
-    if (job)
-        finish_run(p, db, &ctx, rc);
-    else
-        runstore_finish(db, run->id, p->app->instance_no, "failed", 0, ctx.error, ctx.meta, 0, 0);
-    PQfreeCancel(ctl.pgcancel);
+    detach_cancel(p, &ctl);
+    char lost[1024] = "";
+    if (!pg_usable(db))
+        explain_loss(p, db, run->id, started, lost, sizeof lost);
+    finish_run(p, db, &ctx, run, rc, lost);
+    unregister_run(p, &ctl);
     redis_close(ctx.redis);
     json_decref(ctx.meta);
     bool dberr;
-    return runstore_get(db, run->id, &dberr);
+    return pg_usable(db) ? runstore_get(db, run->id, &dberr) : NULL;
 }
 
 static PGconn *worker_connect(struct worker_pool *p)
 {
     char err[512];
-    PGconn *c = pg_connect(p->app->cfg.database_url, "comicbatch-worker", err, sizeof err);
+    /* A session of its own (direct_url behind PgBouncer): jobs use temporary tables across transactions, and cancel
+     * must reach the backend that runs the statement. */
+    PGconn *c = pg_connect(config_session_url(&p->app->cfg), "comicbatch-worker", err, sizeof err);
     if (!c)
         log_error("msg=\"worker cannot connect\" error=\"%s\"", err);
     return c;
@@ -195,14 +331,17 @@ static void *worker_main(void *arg)
 {
     struct worker_pool *p = arg;
     PGconn *db = NULL;
+    struct backoff b;
+    backoff_init(&b, 100, IDLE_WAIT_MS, (uint32_t)time_now_ms() ^ (uint32_t)(uintptr_t)&b);
     unsigned seen;
     while (bgthread_begin(&p->workers, &seen)) {
-        if (!db || PQstatus(db) != CONNECTION_OK) {
+        if (!pg_usable(db)) {
             PQfinish(db);
             if (!(db = worker_connect(p))) {
-                bgthread_wait(&p->workers, seen, IDLE_WAIT_MS);
+                bgthread_wait(&p->workers, seen, backoff_next(&b));
                 continue;
             }
+            backoff_reset(&b);
         }
         struct claimed_run run;
         int got = runstore_claim(db, p->app->instance, p->app->instance_no, &run);
@@ -211,9 +350,10 @@ static void *worker_main(void *arg)
             json_decref(run.params);
             continue; /* more may be queued */
         }
-        if (got < 0 && PQstatus(db) != CONNECTION_OK)
+        if (got < 0 && !pg_usable(db))
             continue; /* reconnect now: the wake-up that brought us here may be the only one for that run */
-        bgthread_wait(&p->workers, seen, IDLE_WAIT_MS);
+        int64_t delayed = got == 0 ? runstore_next_delayed_ms(db) : -1; /* a retry waiting for its backoff */
+        bgthread_wait(&p->workers, seen, delayed >= 0 && delayed < IDLE_WAIT_MS ? (int)delayed + 5 : IDLE_WAIT_MS);
     }
     PQfinish(db);
     return NULL;
@@ -225,7 +365,7 @@ static void monitor_cancels(struct worker_pool *p, int64_t now)
     pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++) {
         struct active_run *a = &p->active[i];
-        if (!a->ctl)
+        if (!a->ctl || a->ending)
             continue;
         if (a->ctl->timeout_ms > 0 && now - a->ctl->started_mono_ms > a->ctl->timeout_ms &&
             atomic_load(&a->ctl->cancel) == CANCEL_NONE) {
@@ -286,7 +426,7 @@ static void stop_lost_runs(struct worker_pool *p, PGresult *r, const char *asked
     pthread_mutex_lock(&p->workers.mu);
     for (int i = 0; i < MAX_ACTIVE; i++) {
         struct active_run *a = &p->active[i];
-        if (!a->ctl || !strstr(asked, a->ctl->run_id) || atomic_load(&a->ctl->cancel) != CANCEL_NONE)
+        if (!a->ctl || a->ending || !strstr(asked, a->ctl->run_id) || atomic_load(&a->ctl->cancel) != CANCEL_NONE)
             continue;
         bool found = false;
         for (int k = 0; k < PQntuples(r) && !found; k++)
@@ -321,26 +461,46 @@ static void monitor_heartbeat(struct worker_pool *p, PGconn *db)
     PQclear(r);
 }
 
+/* The monitor's connection (statements only: it may go through the pooler). After a reconnect the heartbeat is
+ * due at once: the runs' heartbeats are as old as the outage, and the leader's rescue is waiting. */
+static bool monitor_connected(struct worker_pool *p, PGconn **db, struct backoff *b, int64_t now, int64_t *next_try,
+                              int64_t *last_beat)
+{
+    if (pg_usable(*db))
+        return true;
+    PQfinish(*db);
+    *db = NULL;
+    if (now < *next_try)
+        return false;
+    char err[512];
+    if (!(*db = pg_connect(p->app->cfg.database_url, "comicbatch-monitor", err, sizeof err))) {
+        *next_try = now + backoff_next(b);
+        return false;
+    }
+    backoff_reset(b);
+    *last_beat = INT64_MIN / 2;
+    return true;
+}
+
 static void *monitor_main(void *arg)
 {
     struct worker_pool *p = arg;
     PGconn *db = NULL;
-    int64_t last_beat = 0, last_flush = 0;
+    struct backoff b;
+    backoff_init(&b, 100, 2000, (uint32_t)time_now_ms());
+    int64_t last_beat = 0, last_flush = 0, next_try = 0;
     unsigned seen;
     /* Stopped only once the workers are joined, so it serves their runs to the end (cancels, last heartbeats). */
     for (; bgthread_begin(&p->monitor, &seen); bgthread_sleep(&p->monitor, MONITOR_TICK_MS)) {
         int64_t now = time_mono_ms();
         monitor_cancels(p, now);
-        if (!db || PQstatus(db) != CONNECTION_OK) {
-            PQfinish(db);
-            char err[512];
-            db = pg_connect(p->app->cfg.database_url, "comicbatch-monitor", err, sizeof err);
-        }
-        if (db && now - last_flush >= PROGRESS_FLUSH_MS) {
+        if (!monitor_connected(p, &db, &b, now, &next_try, &last_beat))
+            continue;
+        if (now - last_flush >= PROGRESS_FLUSH_MS) {
             monitor_progress(p, db);
             last_flush = now;
         }
-        if (db && now - last_beat >= p->app->cfg.heartbeat_seconds * 1000LL) {
+        if (now - last_beat >= p->app->cfg.heartbeat_seconds * 1000LL) {
             monitor_heartbeat(p, db);
             last_beat = now;
         }

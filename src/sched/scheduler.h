@@ -4,6 +4,7 @@
  * the misfire policy decides: `skip` enqueues nothing, `once` enqueues one catch-up run for the latest missed slot.
  * Either way `nextrunat` moves to the first slot after `now`, so downtime never produces a burst of runs.
  * Clock jumps: a backward jump simply delays the stored slot; a forward jump is a misfire like downtime.
+ * Slots are fire times in the schedule's zone (cron.h's DST policy); the caller loads the zone once.
  */
 #ifndef COMICBATCH_SCHEDULER_H
 #define COMICBATCH_SCHEDULER_H
@@ -24,8 +25,8 @@ struct sched_decision {
     time_t next;     /* the new nextrunat (-1: the expression never fires again) */
 };
 
-/** Decides for one enabled job whose stored next slot is `nextrunat`. */
-void sched_decide(const struct cron_schedule *s, time_t nextrunat, time_t now, int grace_seconds,
-                  enum misfire_policy policy, struct sched_decision *d);
+/** Decides for one enabled job whose stored next slot is `nextrunat`; `zone` is s->zone loaded (NULL: UTC). */
+void sched_decide(const struct cron_schedule *s, const struct tz *zone, time_t nextrunat, time_t now,
+                  int grace_seconds, enum misfire_policy policy, struct sched_decision *d);
 
 #endif

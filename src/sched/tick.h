@@ -1,9 +1,24 @@
 /*
- * tick — the scheduler loop's one step (DESIGN §3): for every enabled schedule row, decide at `now` (pure:
- * scheduler.h) and, when a slot is due, move `nextrunat` and enqueue the slot in one transaction. The scheduler
- * never runs a job: it enqueues. What it needs to know about jobs (their default cron and misfire policy) and how a
- * scheduled run is enqueued come from its host — the run model above it (runs/scheduling.c) — so sched/ depends on
- * nothing above store/.
+ * tick — the scheduler loop's one step (DESIGN §3): for every schedule row, decide at `now` (pure: scheduler.h,
+ * slots.h) and, when a slot is due, move `nextrunat` and enqueue the slot in one transaction. The scheduler never
+ * runs a job: it enqueues. What it needs to know about jobs (their default cron and misfire policy, whether they can
+ * run here) and how a scheduled run is enqueued come from its host — the run model above it (runs/scheduling.c) —
+ * so sched/ depends on nothing above store/.
+ *
+ * Every write of a tick is a leader-only write: it happens in a transaction opened by env->begin (the leader's
+ * epoch fence, issue 11), so a deposed leader writes nothing.
+ *
+ * Every slot that produces no run is written to the missed-slot ledger (store/slotledger.h) with its reason, in the
+ * transaction that decides it:
+ *  - overlap: the enqueue hit the job's active run (its lock key); nextrunat moves on.
+ *  - misfire-skipped / no-leader: found later than the misfire grace; `no-leader` when the slot is older than this
+ *    instance's leadership (nobody was leading then), else `misfire-skipped`. `once` runs the latest of them.
+ *  - paused / unavailable: a pause covers the job, or the host says it cannot run; nothing is enqueued and
+ *    nextrunat stays where it is, so when the pause ends (or the job is back) its misfire policy decides about the
+ *    slots in between, like after downtime (`once`: one catch-up run). Each slot is recorded once as it passes.
+ *  - disabled: an operator disabled the job; its would-be slots are tracked in `disablednext`.
+ *  - invalid-schedule: the stored expression does not parse or its zone cannot be loaded: the due slot is
+ *    recorded (and the error logged once for it) instead of the job silently never firing again.
  */
 #ifndef COMICBATCH_TICK_H
 #define COMICBATCH_TICK_H
@@ -34,17 +49,34 @@ struct sched_host {
     bool (*job_at)(void *arg, size_t i, struct sched_job *out);
     /** Fills `out` for `jobkey`; false when this build does not know the job. */
     bool (*job)(void *arg, const char *jobkey, struct sched_job *out);
-    /** Enqueues a scheduled run of `jobkey` for `slot` on `db`, inside the caller's transaction. */
-    enum enqueue_result (*enqueue)(void *arg, PGconn *db, const char *jobkey, time_t slot);
-    /** Told about each run the leader's rescue failed (the alert path). */
+    /** True when `jobkey` can run on this database now; false with a sentence in `reason` (always terminated). */
+    bool (*available)(void *arg, const char *jobkey, char *reason, size_t reasonlen);
+    /**
+     * Enqueues a scheduled run of `jobkey` for `slot` on `db`, inside the caller's transaction, with `params` (the
+     * schedule row's JSON object text; NULL or "" = the job's defaults). On ENQUEUE_CONFLICT `why` says which run
+     * holds the job; on ENQUEUE_ERROR, what went wrong.
+     */
+    enum enqueue_result (*enqueue)(void *arg, PGconn *db, const char *jobkey, time_t slot, const char *params,
+                                   char *why, size_t whylen);
+    /** Told about each run the leader's rescue failed (the retry and alert paths). */
     void (*rescued)(void *arg, PGconn *db, const struct rescued_run *run);
+    /** A leader duty every few seconds: checks every job's deadline at `now` (alerts once per breach). */
+    void (*check_deadlines)(void *arg, PGconn *db, time_t now);
 };
 
 /** Settings and sinks of a tick (borrowed). */
 struct sched_env {
     const struct sched_host *host;
     const struct config *cfg; /* misfire grace */
-    struct metrics *metrics;  /* misfires and overlaps */
+    struct metrics *metrics;  /* misfires, overlaps, missed slots */
+    time_t leader_since;      /* when this instance became the leader: older missed slots had no leader */
+    const char *instance;     /* this instance's name, for the ledger's sentences */
+    /**
+     * Opens the transaction of a leader-only write on `db`: BEGIN, then the leader's epoch fence (sched/leader.c).
+     * Returns 0 when this instance may write, -1 when not (no transaction is left open). NULL: a plain BEGIN.
+     */
+    int (*begin)(void *arg, PGconn *db);
+    void *begin_arg;
 };
 
 /** Inserts a schedule row for every job of the host that has none. Returns 0 or -1. */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,21 +29,92 @@ static void notice_quiet(void *arg, const PGresult *res)
     (void)res; /* NOTICEs (e.g. "relation already exists, skipping") are expected and not worth a log line */
 }
 
+/*
+ * The session's time zone is UTC whatever the server's, role's or database's default. set_config, not the
+ * `options=-c TimeZone=UTC` startup parameter: PgBouncer refuses `options`, but it tracks TimeZone per client (from
+ * the ParameterStatus this produces) and sets it on any server connection it hands that client later.
+ */
+static int session_setup(PGconn *c)
+{
+    PQsetNoticeReceiver(c, notice_quiet, NULL);
+    const char *tz = PQparameterStatus(c, "TimeZone");
+    if (tz && (!strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC")))
+        return 0;
+    PGresult *r = PQexec(c, "SELECT pg_catalog.set_config('TimeZone', 'UTC', false)");
+    int ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errlen)
 {
-    const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
-    const char *vals[] = {url, appname, "-c TimeZone=UTC", "10", NULL};
+    /* Later entries override earlier ones: the URL (dbname) may set the timeouts and the session attributes, but
+     * not the application name, which names the connection's role in pg_stat_activity. comicbatch writes from
+     * every connection, so by default libpq accepts only a node that takes writes (a standby, or a node set
+     * read-only, is skipped for the next host of the URL). */
+    const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                          "target_session_attrs", "dbname", "application_name", NULL};
+    const char *vals[] = {"10", "10", "5", "3", "read-write", url, appname, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
-    if (!c || PQstatus(c) != CONNECTION_OK) {
+    if (!c || PQstatus(c) != CONNECTION_OK || session_setup(c)) {
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s", c ? PQerrorMessage(c) : "out of memory");
         size_t n = strlen(err);
         while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
             err[--n] = '\0';
+        for (char *p = err; *p; p++) /* a multi-host attempt lists one line per host */
+            if (*p == '\n')
+                *p = ' ';
         PQfinish(c);
         return NULL;
     }
-    PQsetNoticeReceiver(c, notice_quiet, NULL);
     return c;
+}
+
+int pg_reset(PGconn *c)
+{
+    PQreset(c);
+    if (PQstatus(c) != CONNECTION_OK || session_setup(c))
+        return -1;
+    return pg_usable(c) ? 0 : -1;
+}
+
+static bool param_on(const PGconn *c, const char *name)
+{
+    const char *v = PQparameterStatus(c, name);
+    return v && !strcmp(v, "on");
+}
+
+bool pg_usable(const PGconn *c)
+{
+    return c && PQstatus(c) == CONNECTION_OK && !param_on(c, "in_hot_standby") &&
+           !param_on(c, "default_transaction_read_only");
+}
+
+void pg_drop(PGconn *c)
+{
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return;
+    int fd = PQsocket(c);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    for (int i = 0; i < 2 && PQstatus(c) == CONNECTION_OK; i++) /* reading the end of the stream marks it bad */
+        PQconsumeInput(c);
+}
+
+const char *pg_server_name(const PGconn *c, char *buf, size_t len)
+{
+    const char *h = c ? PQhost(c) : NULL, *p = c ? PQport(c) : NULL;
+    snprintf(buf, len, "%s:%s", h && *h ? h : "?", p && *p ? p : "?");
+    return buf;
+}
+
+int64_t pg_server_started(PGconn *c)
+{
+    PGresult *r = pg_query(c, "pg.server_started", "SELECT extract(epoch FROM pg_postmaster_start_time())::bigint", 0,
+                           NULL, NULL);
+    int64_t t = r ? pg_int(r, 0, 0, -1) : -1;
+    PQclear(r);
+    return t;
 }
 
 struct pgpool *pgpool_create(const char *url, int size)
@@ -129,7 +201,7 @@ PGconn *pgpool_acquire(struct pgpool *p, int wait_ms)
         return NULL;
     }
     PGconn *c = p->conns[i];
-    if (c && !idle_conn_alive(c)) {
+    if (c && (!idle_conn_alive(c) || !pg_usable(c))) { /* lost, or left on a node that became read-only */
         PQfinish(c);
         c = NULL;
     }
@@ -182,10 +254,33 @@ void pgpool_destroy(struct pgpool *p)
     free(p);
 }
 
-PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params,
-                   char sqlstate[6])
+/* libpq's messages span lines ("FATAL: …\nserver closed the connection…"): one log line per event. */
+static const char *one_line(const char *msg, char *buf, size_t len)
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    snprintf(buf, len, "%s", msg ? msg : "");
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    for (char *p = buf; *p; p++)
+        if (*p == '\n' || *p == '\t' || *p == '"')
+            *p = *p == '"' ? '\'' : ' ';
+    return buf;
+}
+
+/* SQLSTATE 25006: this node does not take writes (demoted, a standby behind a pooler, read-only by default). */
+static void drop_if_read_only(PGconn *c, const char *state)
+{
+    if (state && !strcmp(state, "25006")) {
+        char server[300];
+        log_warn("msg=\"the database node is read-only; dropping the connection to reconnect to the primary\" "
+                 "server=%s", pg_server_name(c, server, sizeof server));
+        pg_drop(c);
+    }
+}
+
+/* Returns r when it succeeded; otherwise logs (unless expected), fills sqlstate and returns NULL. */
+static PGresult *checked(PGconn *c, const char *what, PGresult *r, char sqlstate[6])
+{
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return r;
@@ -196,11 +291,42 @@ PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const ch
     /* libpq's own errors (connection lost) have no primary message field: then the connection's message. */
     const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     /* Unique violations and cancels are expected outcomes the caller handles; log only real failures. */
+    char line[1024];
     if (!state || (strcmp(state, "23505") && strcmp(state, "57014")))
         log_error("msg=\"query failed\" what=%s sqlstate=%s error=\"%s\"", what, state ? state : "-",
-                  msg ? msg : PQerrorMessage(c));
+                  one_line(msg ? msg : PQerrorMessage(c), line, sizeof line));
+    drop_if_read_only(c, state);
     PQclear(r);
     return NULL;
+}
+
+PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params,
+                   char sqlstate[6])
+{
+    return checked(c, what, PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0), sqlstate);
+}
+
+static bool missing_statement(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return state && !strcmp(state, "26000"); /* invalid_sql_statement_name: not prepared on this session */
+}
+
+PGresult *pg_query_prepared(PGconn *c, const char *what, const char *name, const char *sql, int n,
+                            const char *const *params)
+{
+    PGresult *r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+    if (missing_statement(r)) {
+        PQclear(r);
+        /* A failure here (e.g. 42P05, prepared meanwhile behind a pooler) is seen by the execution that follows. */
+        PQclear(PQprepare(c, name, sql, n, NULL));
+        r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+    }
+    if (missing_statement(r)) { /* a pooler in transaction mode ran it on another server session: plain, then */
+        PQclear(r);
+        r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    }
+    return checked(c, what, r, NULL);
 }
 
 int64_t pg_exec(PGconn *c, const char *what, const char *sql, int n, const char *const *params)
@@ -219,9 +345,14 @@ int pg_cmd(PGconn *c, const char *sql)
     PGresult *r = PQexec(c, sql);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!ok)
+    if (!ok) {
+        char line[1024];
         log_error("msg=\"command failed\" sql=\"%s\" error=\"%s\"", sql,
-                  r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(c));
+                  one_line(r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                                                          : PQerrorMessage(c),
+                           line, sizeof line));
+        drop_if_read_only(c, r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
+    }
     PQclear(r);
     return ok ? 0 : -1;
 }

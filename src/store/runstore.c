@@ -69,45 +69,99 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
     return j;
 }
 
-int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t *total)
+/*
+ * The run list (DESIGN §3, issue 12): exact totals and any page at a million runs, without counting or skipping the
+ * runs before the page — in one statement (one snapshot, so the total and the page agree while runs are written;
+ * one round trip).
+ *
+ * Counts: system.batchruncount (migration 010, kept by triggers in the writing transaction) has the runs per hour
+ * and (jobkey, status, triggeredby), and per hour in all (the row whose key columns are ''). The list's runs per
+ * hour are the total row of each hour (unfiltered) or the sum of its matching key rows, except for the hours that
+ * hold `from` and `to`: only part of them is inside the window, so those are counted from the runs. A running sum
+ * over the hours, newest first, says where the page lies: it starts `skip` runs into the newest hour it touches
+ * (hi is that hour's end) and ends in the first hour at which the running sum reaches offset + limit (lo, that
+ * hour's start; the oldest hour when the list ends first).
+ *
+ * Rows: the unfiltered list seeks batchrun_created to hi and reads skip + limit entries; a filtered one merges one
+ * stream per matching key that has runs in [lo, hi) (index batchrun_job_status_trig, each stream at most skip +
+ * limit entries, the keys from the count rows). A page costs the runs of the hours it spans, never those before it.
+ *
+ * Parameters: $1 jobkey, $2 status, $3 triggeredby (NULL: any), $4 from, $5 to (epoch seconds, inclusive; $5 NULL:
+ * no upper bound), $6 offset, $7 limit. Result: one row, the total and the page's runs as a JSON array (the API's
+ * run objects, newest first), which the daemon passes on without parsing it. Both are prepared statements of the
+ * pool's sessions: their plan (a third of a small page's cost) is kept once Postgres finds the generic one good.
+ */
+#define LIST_FILTER(t) \
+    " " t ".jobkey <> '' AND ($1::text IS NULL OR " t ".jobkey = $1) AND ($2::text IS NULL OR " t ".status = $2)" \
+    " AND ($3::text IS NULL OR " t ".triggeredby = $3)"
+#define LIST_TIME(t) \
+    " " t ".createdat >= to_timestamp($4::bigint) AND ($5::bigint IS NULL OR " t ".createdat <= to_timestamp($5::bigint))"
+/* The runs of stream s (a count row's key) created in [lo, hi) and inside the window, newest first. */
+#define LIST_STREAM(lo, hi) \
+    "SELECT r.id, r.createdat FROM system.batchrun r WHERE r.jobkey = s.jobkey AND r.status = s.status" \
+    " AND r.triggeredby = s.triggeredby AND r.createdat >= " lo " AND r.createdat < " hi " AND" LIST_TIME("r") \
+    " ORDER BY r.createdat DESC, r.id DESC"
+#define HOUR "interval '1 hour'"
+
+/* The list's hours: t, from the counts (TOTALS: the count rows to add up per hour); edge, the partial hours at `from`
+ * and `to` counted from the runs (EDGE: the runs of hour t inside the window); cum, their running sum, newest
+ * first; span, where the page lies. */
+#define LIST_SPAN(TOTALS, EDGE) \
+    "WITH t AS (SELECT c.hour, sum(c.n) AS n FROM system.batchruncount c WHERE " TOTALS " AND c.n > 0" \
+    "  AND c.hour >= date_bin('1 hour', to_timestamp($4::bigint), '1970-01-01 00:00:00+00')" \
+    "  AND ($5::bigint IS NULL OR c.hour <= to_timestamp($5::bigint)) GROUP BY c.hour)," \
+    " edge AS (SELECT t.hour, (" EDGE ") AS n FROM t WHERE t.hour < to_timestamp($4::bigint)" \
+    "   OR ($5::bigint IS NOT NULL AND t.hour + " HOUR " > to_timestamp($5::bigint)))," \
+    " cum AS (SELECT h.hour, h.n, sum(h.n) OVER (ORDER BY h.hour DESC) AS upto FROM (SELECT t.hour," \
+    "  coalesce(edge.n, t.n) AS n FROM t LEFT JOIN edge USING (hour)) h WHERE h.n > 0)," \
+    " span AS (SELECT top.hour + " HOUR " AS hi, $6::bigint - (top.upto - top.n) AS skip," \
+    "  coalesce((SELECT max(cum.hour) FROM cum WHERE cum.upto >= $6::bigint + $7::int)," \
+    "   (SELECT min(cum.hour) FROM cum)) AS lo" \
+    "  FROM (SELECT * FROM cum WHERE cum.upto > $6::bigint ORDER BY cum.hour DESC LIMIT 1) top),"
+/* The page's runs (page: id, createdat), then the answer: the total and the page as one JSON array. */
+#define LIST_ANSWER \
+    " SELECT (SELECT coalesce(sum(cum.n), 0) FROM cum), (SELECT coalesce(json_agg(" RUN_JSON_SQL \
+    " ORDER BY page.createdat DESC, page.id DESC), '[]') FROM page JOIN system.batchrun r ON r.id = page.id)"
+
+/* Unfiltered: the hours' total rows; the runs through batchrun_created. $1..$3 are NULL (unused). */
+static const char list_all_sql[] =
+    LIST_SPAN("c.jobkey = '' AND $1::text IS NULL AND $2::text IS NULL AND $3::text IS NULL",
+              "SELECT count(*) FROM system.batchrun r WHERE r.createdat >= t.hour AND r.createdat < t.hour + " HOUR
+              " AND" LIST_TIME("r"))
+    " page AS (SELECT r.id, r.createdat FROM system.batchrun r WHERE r.createdat >= (SELECT lo FROM span)"
+    "  AND r.createdat < (SELECT hi FROM span) AND" LIST_TIME("r")
+    "  ORDER BY r.createdat DESC, r.id DESC OFFSET (SELECT skip FROM span) LIMIT $7::int)" LIST_ANSWER;
+
+/* Filtered: the matching key rows; the runs as the merge of the matching streams. */
+static const char list_streams_sql[] =
+    LIST_SPAN(LIST_FILTER("c"),
+              "SELECT count(*) FROM system.batchruncount s CROSS JOIN LATERAL (" LIST_STREAM("t.hour", "t.hour + " HOUR)
+              ") x WHERE s.hour = t.hour AND" LIST_FILTER("s") " AND s.n > 0")
+    " page AS (SELECT x.id, x.createdat FROM span CROSS JOIN LATERAL (SELECT DISTINCT c.jobkey, c.status,"
+    "  c.triggeredby FROM system.batchruncount c WHERE" LIST_FILTER("c") " AND c.n > 0 AND c.hour >= span.lo"
+    "  AND c.hour < span.hi) s CROSS JOIN LATERAL (" LIST_STREAM("span.lo", "span.hi") " LIMIT span.skip + $7::int) x"
+    "  ORDER BY x.createdat DESC, x.id DESC OFFSET (SELECT skip FROM span) LIMIT $7::int)" LIST_ANSWER;
+
+int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *total)
 {
-    char from[32], to[32], limit[16], offset[24];
+    char from[24], to[24], offset[24], limit[16];
     snprintf(from, sizeof from, "%lld", (long long)f->from);
     snprintf(to, sizeof to, "%lld", (long long)f->to);
-    snprintf(limit, sizeof limit, "%d", f->limit);
     snprintf(offset, sizeof offset, "%lld", (long long)(f->page - 1) * f->limit);
-    const char *p[] = {f->jobkey, f->status, f->triggeredby, from, f->to < 0 ? NULL : to, limit, offset};
-    char sql[sizeof RUN_JSON_SQL + 1024];
-    snprintf(sql, sizeof sql,
-             "SELECT %s, count(*) OVER () FROM system.batchrun r"
-             " WHERE ($1::text IS NULL OR r.jobkey = $1) AND ($2::text IS NULL OR r.status = $2)"
-             " AND ($3::text IS NULL OR r.triggeredby = $3)"
-             " AND r.createdat >= to_timestamp($4::bigint)"
-             " AND ($5::bigint IS NULL OR r.createdat <= to_timestamp($5::bigint))"
-             " ORDER BY r.createdat DESC, r.id DESC LIMIT $6::int OFFSET $7::bigint",
-             RUN_JSON_SQL);
-    PGresult *r = pg_query(c, "runstore.list", sql, 7, p, NULL);
+    snprintf(limit, sizeof limit, "%d", f->limit);
+    const char *p[] = {f->jobkey, f->status, f->triggeredby, from, f->to < 0 ? NULL : to, offset, limit};
+    bool all = !f->jobkey && !f->status && !f->triggeredby;
+    PGresult *r = all ? pg_query_prepared(c, "runstore.list", "runstore_list_all", list_all_sql, 7, p)
+                      : pg_query_prepared(c, "runstore.list", "runstore_list_streams", list_streams_sql, 7, p);
     if (!r)
         return -1;
-    *items = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-        json_array_append_new(*items, parse_json_col(r, i, 0));
-    *total = PQntuples(r) ? pg_int(r, 0, 1, 0) : 0;
-    PQclear(r);
-    if (*total == 0 && f->page > 1) { /* past the last page: the count still matters for `pages` */
-        char csql[512];
-        snprintf(csql, sizeof csql,
-                 "SELECT count(*) FROM system.batchrun r WHERE ($1::text IS NULL OR r.jobkey = $1)"
-                 " AND ($2::text IS NULL OR r.status = $2) AND ($3::text IS NULL OR r.triggeredby = $3)"
-                 " AND r.createdat >= to_timestamp($4::bigint)"
-                 " AND ($5::bigint IS NULL OR r.createdat <= to_timestamp($5::bigint))");
-        PGresult *cr = pg_query(c, "runstore.count", csql, 5, p, NULL);
-        if (cr) {
-            *total = pg_int(cr, 0, 0, 0);
-            PQclear(cr);
-        }
+    int ok = PQntuples(r) == 1 && pg_val(r, 0, 1);
+    if (ok) {
+        *total = pg_int(r, 0, 0, 0);
+        *items = xstrdup(pg_val(r, 0, 1));
     }
-    return 0;
+    PQclear(r);
+    return ok ? 0 : -1;
 }
 
 int runstore_request_cancel(PGconn *c, const char *jobkey, const char *id, json_t **ids)
@@ -145,11 +199,12 @@ static void fill_claimed(PGresult *r, struct claimed_run *out)
     out->timeout_ms = pg_int(r, 0, 4, 0);
     out->scheduled = pg_val(r, 0, 5) != NULL;
     out->skew_seconds = out->scheduled ? strtod(PQgetvalue(r, 0, 5), NULL) : 0;
+    out->attempt = (int)pg_int(r, 0, 6, 1);
 }
 
 #define CLAIM_RETURNING \
     " RETURNING r.id, r.jobkey, r.params::text, r.dryrun, r.timeoutms," \
-    " extract(epoch FROM r.startedat - r.scheduledfor)"
+    " extract(epoch FROM r.startedat - r.scheduledfor), r.attempt"
 
 int runstore_claim(PGconn *c, const char *instance, int instance_no, struct claimed_run *out)
 {
@@ -160,6 +215,7 @@ int runstore_claim(PGconn *c, const char *instance, int instance_no, struct clai
                            "UPDATE system.batchrun r SET status = 'running', startedat = clock_timestamp(),"
                            " heartbeatat = now(), instance = $1, instanceno = $2::int"
                            " WHERE r.id = (SELECT id FROM system.batchrun WHERE status = 'queued'"
+                           " AND (notbefore IS NULL OR notbefore <= now())"
                            " ORDER BY createdat, id FOR UPDATE SKIP LOCKED LIMIT 1)" CLAIM_RETURNING,
                            2, p, NULL);
     if (!r)
@@ -169,6 +225,44 @@ int runstore_claim(PGconn *c, const char *instance, int instance_no, struct clai
         fill_claimed(r, out);
     PQclear(r);
     return got;
+}
+
+int64_t runstore_next_delayed_ms(PGconn *c)
+{
+    PGresult *r = pg_query(c, "runstore.next_delayed",
+                           "SELECT GREATEST(0, ceil(extract(epoch FROM min(notbefore) - now()) * 1000))::bigint"
+                           " FROM system.batchrun WHERE status = 'queued' AND notbefore IS NOT NULL",
+                           0, NULL, NULL);
+    int64_t ms = r ? pg_int(r, 0, 0, -1) : -1;
+    PQclear(r);
+    return ms;
+}
+
+int runstore_retry(PGconn *c, const char *failed_id, int max_attempts, int64_t delay_ms, json_t **run)
+{
+    char id[UUID7_STRLEN + 1], max[16], delay[32];
+    if (uuid7_new_string(id))
+        return -1;
+    snprintf(max, sizeof max, "%d", max_attempts);
+    snprintf(delay, sizeof delay, "%lld", (long long)delay_ms);
+    const char *p[] = {id, failed_id, max, delay};
+    static const char sql[] =
+        "INSERT INTO system.batchrun AS r (id, jobkey, lockkey, status, triggeredby, triggeredbyuserid, params,"
+        " dryrun, timeoutms, attempt, retryof, notbefore)"
+        " SELECT $1, f.jobkey, f.lockkey, 'queued', f.triggeredby, f.triggeredbyuserid, f.params, f.dryrun,"
+        " f.timeoutms, f.attempt + 1, f.id, now() + make_interval(secs => $4::bigint / 1000.0)"
+        " FROM system.batchrun f WHERE f.id = $2::uuid AND f.status = 'failed' AND NOT f.dryrun"
+        " AND f.attempt < $3::int ON CONFLICT DO NOTHING RETURNING ";
+    char full[sizeof sql + sizeof RUN_JSON_SQL];
+    snprintf(full, sizeof full, "%s%s", sql, RUN_JSON_SQL);
+    PGresult *r = pg_query(c, "runstore.retry", full, 4, p, NULL);
+    if (!r)
+        return -1;
+    int queued = PQntuples(r) == 1;
+    if (queued && run)
+        *run = parse_json_col(r, 0, 0);
+    PQclear(r);
+    return queued;
 }
 
 int runstore_start_inline(PGconn *c, const struct run_new *q, const char *instance, int instance_no,
@@ -308,14 +402,22 @@ json_t *runstore_inflight_brief(PGconn *c, const char *lockkey)
     return run;
 }
 
+/* The newest run of each job: the newest head of its ten (status, triggeredby) streams in batchrun_job_status_trig
+ * (both columns have a CHECK-fixed domain, migration 001), ten index probes whatever the job's history holds. */
+static const char last_runs_sql[] =
+    "SELECT k.jobkey, (SELECT " RUN_JSON_SQL " FROM (SELECT x.id FROM"
+    "  (VALUES ('queued'), ('running'), ('done'), ('failed'), ('cancelled')) st (status)"
+    "  CROSS JOIN (VALUES ('scheduler'), ('admin')) tb (triggeredby)"
+    "  CROSS JOIN LATERAL (SELECT r.id, r.createdat FROM system.batchrun r WHERE r.jobkey = k.jobkey"
+    "   AND r.status = st.status AND r.triggeredby = tb.triggeredby ORDER BY r.createdat DESC, r.id DESC LIMIT 1) x"
+    "  ORDER BY x.createdat DESC, x.id DESC LIMIT 1) p JOIN system.batchrun r ON r.id = p.id)"
+    " FROM json_array_elements_text($1::json) AS k (jobkey)";
+
 json_t *runstore_last_runs(PGconn *c, const json_t *jobkeys)
 {
     char *keys = json_dumps(jobkeys, JSON_COMPACT);
     const char *p[] = {keys};
-    PGresult *res = pg_query(c, "runstore.last_runs",
-                             "SELECT k.jobkey, (SELECT " RUN_JSON_SQL " FROM system.batchrun r WHERE r.jobkey = k.jobkey"
-                             " ORDER BY r.createdat DESC LIMIT 1) FROM json_array_elements_text($1::json) AS k(jobkey)",
-                             1, p, NULL);
+    PGresult *res = pg_query(c, "runstore.last_runs", last_runs_sql, 1, p, NULL);
     free(keys);
     if (!res)
         return NULL;
@@ -346,7 +448,7 @@ static const char rescue_sql[] =
     " FROM lost WHERE r.id = lost.id AND r.status = 'running'"
     "  AND (r.heartbeatat < now() - make_interval(secs => $1::int)"
     "   OR (lost.dead AND r.heartbeatat < now() - make_interval(secs => $2::int)))"
-    " RETURNING r.id, r.jobkey, r.lasterror";
+    " RETURNING r.id, r.jobkey, r.lasterror, r.attempt";
 
 int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run *out, int max)
 {
@@ -362,28 +464,22 @@ int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run
         snprintf(out[i].id, sizeof out[i].id, "%s", PQgetvalue(r, i, 0));
         snprintf(out[i].jobkey, sizeof out[i].jobkey, "%s", PQgetvalue(r, i, 1));
         snprintf(out[i].lasterror, sizeof out[i].lasterror, "%s", PQgetvalue(r, i, 2));
+        out[i].attempt = (int)pg_int(r, i, 3, 1);
     }
     PQclear(r);
     return n;
 }
 
-#define RETENTION_BATCH 10000
-
-int64_t runstore_retention(PGconn *c, int days)
+int64_t runstore_retention(PGconn *c, int days, int limit)
 {
     char d[16], b[16];
     snprintf(d, sizeof d, "%d", days);
-    snprintf(b, sizeof b, "%d", RETENTION_BATCH);
+    snprintf(b, sizeof b, "%d", limit);
     const char *p[] = {d, b};
-    int64_t total = 0, n;
-    do {
-        n = pg_exec(c, "runstore.retention",
-                    "DELETE FROM system.batchrun WHERE id IN (SELECT id FROM system.batchrun WHERE finishedat <"
-                    " now() - make_interval(days => $1::int) LIMIT $2::int)",
-                    2, p);
-        total += n > 0 ? n : 0;
-    } while (n == RETENTION_BATCH);
-    return n < 0 ? -1 : total;
+    return pg_exec(c, "runstore.retention",
+                   "DELETE FROM system.batchrun WHERE id IN (SELECT id FROM system.batchrun WHERE finishedat <"
+                   " now() - make_interval(days => $1::int) LIMIT $2::int)",
+                   2, p);
 }
 
 int runstore_failure_streak(PGconn *c, const char *jobkey, int limit, char *lasterror, size_t errlen)
@@ -392,8 +488,10 @@ int runstore_failure_streak(PGconn *c, const char *jobkey, int limit, char *last
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {jobkey, lim};
     PGresult *r = pg_query(c, "runstore.streak",
-                           "SELECT status, lasterror FROM system.batchrun WHERE jobkey = $1"
-                           " AND status IN ('done', 'failed') ORDER BY finishedat DESC, id DESC LIMIT $2::int",
+                           "SELECT r.status, r.lasterror FROM system.batchrun r WHERE r.jobkey = $1"
+                           " AND r.status IN ('done', 'failed') AND NOT EXISTS (SELECT 1"
+                           " FROM system.batchrun x WHERE x.retryof = r.id)"
+                           " ORDER BY r.finishedat DESC, r.id DESC LIMIT $2::int",
                            2, p, NULL);
     if (!r)
         return -1;
@@ -404,4 +502,28 @@ int runstore_failure_streak(PGconn *c, const char *jobkey, int limit, char *last
         snprintf(lasterror, errlen, "%s", pg_val(r, 0, 1) ? pg_val(r, 0, 1) : "");
     PQclear(r);
     return streak;
+}
+
+json_t *runstore_last_success(PGconn *c, const json_t *jobkeys)
+{
+    char *keys = json_dumps(jobkeys, JSON_COMPACT);
+    const char *p[] = {keys};
+    /* The newest of the two (jobkey, 'done', triggeredby) streams' heads in batchrun_job_status_trig (migration 010). */
+    PGresult *res = pg_query(c, "runstore.last_success",
+                             "SELECT k.jobkey, (SELECT floor(extract(epoch FROM x.finishedat))::bigint FROM"
+                             " (VALUES ('scheduler'), ('admin')) tb (triggeredby) CROSS JOIN LATERAL (SELECT r.createdat,"
+                             " r.id, r.finishedat FROM system.batchrun r WHERE r.jobkey = k.jobkey AND r.status = 'done'"
+                             " AND r.triggeredby = tb.triggeredby AND NOT r.dryrun ORDER BY r.createdat DESC, r.id DESC"
+                             " LIMIT 1) x ORDER BY x.createdat DESC, x.id DESC LIMIT 1)"
+                             " FROM json_array_elements_text($1::json) AS k(jobkey)",
+                             1, p, NULL);
+    free(keys);
+    if (!res)
+        return NULL;
+    json_t *out = json_object();
+    for (int i = 0; i < PQntuples(res); i++)
+        if (pg_val(res, i, 1))
+            json_object_set_new(out, PQgetvalue(res, i, 0), json_integer(pg_int(res, i, 1, 0)));
+    PQclear(res);
+    return out;
 }

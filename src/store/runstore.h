@@ -2,8 +2,9 @@
  * runstore — every statement on system.batchrun, and the only place one is written: enqueue (the partial unique
  * index turns a second active run of a lock key into a conflict), claim (FOR UPDATE SKIP LOCKED), heartbeat,
  * progress, finish, cancel, list/filter/page, the live views (active runs, in-flight run of a lock key, last run of
- * each job), the leader's rescue and retention, the alert streak — and the JSON shape of a run (the seed's
- * BatchJobRun plus our progress/params fields), built in one place. It knows rows, not jobs: what a run's lock key,
+ * each job, last success of each job), the leader's rescue and retention, retries (a failed run's next attempt,
+ * held in the queue until its backoff passed), the alert streak of final failures — and the JSON shape of a run
+ * (the seed's BatchJobRun plus our progress/params/attempt fields), built in one place. It knows rows, not jobs: what a run's lock key,
  * timeout and stored params are is decided above it (runs/runs.c).
  */
 #ifndef COMICBATCH_RUNSTORE_H
@@ -45,7 +46,8 @@ struct run_new {
     " 'params', r.params, 'dryrun', r.dryrun, 'lockkey', r.lockkey," \
     " 'scheduledfor', " RUN_ISO("r.scheduledfor") ", 'instance', r.instance," \
     " 'heartbeatat', " RUN_ISO("r.heartbeatat") ", 'cancelrequestedat', " RUN_ISO("r.cancelrequestedat") "," \
-    " 'progressdone', r.progressdone, 'progresstotal', r.progresstotal, 'timeoutms', r.timeoutms)"
+    " 'progressdone', r.progressdone, 'progresstotal', r.progresstotal, 'timeoutms', r.timeoutms," \
+    " 'attempt', r.attempt, 'retryof', r.retryof, 'notbefore', " RUN_ISO("r.notbefore") ")"
 
 /** Inserts a queued run. On ENQUEUE_OK `*run` gets the new run's JSON (new reference) when `run` is not NULL. */
 enum enqueue_result runstore_enqueue(PGconn *c, const struct run_new *q, json_t **run);
@@ -59,8 +61,12 @@ struct run_filter {
     int page, limit;
 };
 
-/** Lists runs matching `f`, newest first. Returns 0 with `*items` (array) and `*total`, or -1. */
-int runstore_list(PGconn *c, const struct run_filter *f, json_t **items, int64_t *total);
+/**
+ * Lists runs matching `f`, newest first (createdat DESC, id DESC), with the exact number of matching runs, in one
+ * statement whose cost does not grow with the page number or the table (per-hour counts, migration 010). Returns 0
+ * with `*items` (the page as JSON array text, malloc'd: the caller frees it) and `*total`, or -1.
+ */
+int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *total);
 
 /**
  * Cancels the active runs of `jobkey` (or only run `id` when given): queued ones become `cancelled` at once;
@@ -79,13 +85,27 @@ struct claimed_run {
     int64_t timeout_ms;
     bool scheduled;
     double skew_seconds; /* start - scheduledfor, for scheduled runs */
+    int attempt;         /* 1, or the retry's number (runs/retry.h) */
+    bool no_retry;       /* set by the caller: a failure is not retried (the synchronous CLI `run`) */
 };
 
 /**
- * Claims the oldest queued run for this instance (FOR UPDATE SKIP LOCKED) and marks it running.
- * Returns 1 claimed, 0 none queued, -1 error.
+ * Claims the oldest queued run whose `notbefore` has passed for this instance (FOR UPDATE SKIP LOCKED) and marks it
+ * running. Returns 1 claimed, 0 none claimable, -1 error.
  */
 int runstore_claim(PGconn *c, const char *instance, int instance_no, struct claimed_run *out);
+
+/** Milliseconds until the earliest waiting retry may be claimed (0 if one already may), or -1 when none waits. */
+int64_t runstore_next_delayed_ms(PGconn *c);
+
+/**
+ * Queues the next attempt of failed run `failed_id`: a new run with the same job, lock key, params, trigger and
+ * timeout, `attempt` one more, `retryof` = the failed run, claimable `delay_ms` from now. Nothing when the run is
+ * not `failed` (a cancel is never retried), is a dry run, already has a retry, or its attempt is `max_attempts`
+ * already. Call it in the transaction that failed the run, so the lock key passes straight to the retry. Returns 1
+ * queued (`*run` gets its JSON when not NULL), 0 not, -1 error.
+ */
+int runstore_retry(PGconn *c, const char *failed_id, int max_attempts, int64_t delay_ms, json_t **run);
 
 /** Inserts a run directly as running for this instance (the synchronous CLI `run`). 1 ok, 0 conflict, -1 error. */
 int runstore_start_inline(PGconn *c, const struct run_new *q, const char *instance, int instance_no,
@@ -123,7 +143,10 @@ json_t *runstore_inflight(PGconn *c, const char *lockkey);
  */
 json_t *runstore_inflight_brief(PGconn *c, const char *lockkey);
 
-/** The latest run of each job in `jobkeys` (JSON array of strings): an object jobkey → run JSON (new), or NULL. */
+/**
+ * The latest run (createdat, then id) of each job in `jobkeys` (JSON array of strings): an object jobkey → run JSON
+ * (new reference), or NULL on error. Ten index probes per job whatever its history holds.
+ */
 json_t *runstore_last_runs(PGconn *c, const json_t *jobkeys);
 
 /** One run the rescue failed. */
@@ -131,6 +154,7 @@ struct rescued_run {
     char id[37];
     char jobkey[128];
     char lasterror[512];
+    int attempt;
 };
 
 /**
@@ -140,13 +164,23 @@ struct rescued_run {
  */
 int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run *out, int max);
 
-/** Deletes finished runs older than `days`, in batches. Returns the number deleted, or -1. */
-int64_t runstore_retention(PGconn *c, int days);
+/**
+ * Deletes up to `limit` finished runs older than `days` (one batch: the leader fences each batch with its epoch and
+ * asks for the next one while a batch comes back full). Returns the number deleted, or -1.
+ */
+int64_t runstore_retention(PGconn *c, int days, int limit);
 
 /**
- * The number of failures at the head of `jobkey`'s finished history (cancelled runs ignored), looking at most
- * `limit` + 1 runs back; `lasterror` gets the latest failure's error. Returns the streak, or -1.
+ * The number of final failures at the head of `jobkey`'s finished history, looking at most `limit` + 1 runs back;
+ * `lasterror` gets the latest one's error. A failure that was retried is not final (its retry decides), cancelled
+ * runs are ignored. Returns the streak, or -1.
  */
 int runstore_failure_streak(PGconn *c, const char *jobkey, int limit, char *lasterror, size_t errlen);
+
+/**
+ * The finish time of the latest successful run (status done, not a dry run) of each job in `jobkeys` (JSON array
+ * of strings): an object jobkey → Unix seconds (new reference; jobs without one are absent), or NULL on error.
+ */
+json_t *runstore_last_success(PGconn *c, const json_t *jobkeys);
 
 #endif

@@ -8,7 +8,10 @@
 #include "store/pg.h"
 #include "util/xalloc.h"
 
-#define ROW_COLUMNS "jobkey, cron, isenabled, extract(epoch FROM nextrunat)::bigint, misfire"
+#define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
+#define ROW_COLUMNS \
+    "jobkey, cron, isenabled, " EPOCH("nextrunat") ", misfire, params::text, maxattempts, retrydelayms," \
+    " deadlinems, " EPOCH("expectedsince") ", " EPOCH("deadlinealerted") ", " EPOCH("disablednext") ", updatedby"
 
 static void fill_row(PGresult *r, int i, struct sched_row *out)
 {
@@ -19,6 +22,16 @@ static void fill_row(PGresult *r, int i, struct sched_row *out)
     out->isenabled = pg_bool(r, i, 2);
     out->nextrunat = (time_t)pg_int(r, i, 3, 0);
     snprintf(out->misfire, sizeof out->misfire, "%s", pg_val(r, i, 4) ? PQgetvalue(r, i, 4) : "");
+    /* Written only through schedstore_update with text the API bounded to SCHED_PARAMS_MAX; a longer value (edited
+     * by hand) would be cut and then fail to parse, which the scheduler reports, rather than be half-used. */
+    snprintf(out->params, sizeof out->params, "%s", pg_val(r, i, 5) ? PQgetvalue(r, i, 5) : "");
+    out->maxattempts = (int)pg_int(r, i, 6, 0);
+    out->retrydelay_ms = pg_int(r, i, 7, 0);
+    out->deadline_ms = pg_int(r, i, 8, -1);
+    out->expectedsince = (time_t)pg_int(r, i, 9, 0);
+    out->deadlinealerted = (time_t)pg_int(r, i, 10, 0);
+    out->disablednext = (time_t)pg_int(r, i, 11, 0);
+    snprintf(out->updatedby, sizeof out->updatedby, "%s", pg_val(r, i, 12) ? PQgetvalue(r, i, 12) : "");
 }
 
 int schedstore_seed(PGconn *c, const char *jobkey, bool enabled)
@@ -70,17 +83,37 @@ int schedstore_lock(PGconn *c, const char *jobkey, struct sched_row *out)
                    "SELECT " ROW_COLUMNS " FROM system.batchschedule WHERE jobkey = $1 FOR UPDATE", jobkey, out);
 }
 
+static const char *epoch_or_null(time_t t, char *buf, size_t len)
+{
+    if (t <= 0)
+        return NULL;
+    snprintf(buf, len, "%lld", (long long)t);
+    return buf;
+}
+
 int schedstore_update(PGconn *c, const char *jobkey, const struct sched_update *u)
 {
-    char next[32] = "", on[2] = {u->isenabled < 0 ? 0 : (u->isenabled ? 't' : 'f'), 0};
-    if (u->nextrunat > 0)
-        snprintf(next, sizeof next, "%lld", (long long)u->nextrunat);
-    const char *p[] = {jobkey, u->cron, on[0] ? on : NULL, next[0] ? next : NULL, u->updatedby};
+    char next[32], dis[32], att[16], delay[32], dl[32];
+    char on[2] = {u->isenabled < 0 ? 0 : (u->isenabled ? 't' : 'f'), 0};
+    snprintf(att, sizeof att, "%d", u->maxattempts);
+    snprintf(delay, sizeof delay, "%lld", (long long)u->retrydelay_ms);
+    snprintf(dl, sizeof dl, "%lld", (long long)u->deadline_ms);
+    const char *p[] = {jobkey, u->cron, on[0] ? on : NULL, epoch_or_null(u->nextrunat, next, sizeof next),
+                       epoch_or_null(u->disablednext, dis, sizeof dis), u->set_params ? "t" : "f", u->params, att,
+                       delay, dl, u->expect_from_now ? "t" : "f", u->updatedby};
     int64_t n = pg_exec(c, "schedstore.update",
                         "UPDATE system.batchschedule SET cron = COALESCE($2, cron),"
                         " isenabled = COALESCE($3::boolean, isenabled), nextrunat = to_timestamp($4::bigint),"
-                        " updatedat = now(), updatedby = $5 WHERE jobkey = $1",
-                        5, p);
+                        " disablednext = to_timestamp($5::bigint),"
+                        " params = CASE WHEN $6::boolean THEN $7::jsonb ELSE params END,"
+                        " maxattempts = CASE WHEN $8::int = -2 THEN maxattempts ELSE NULLIF($8::int, 0) END,"
+                        " retrydelayms = CASE WHEN $9::bigint = -2 THEN retrydelayms ELSE NULLIF($9::bigint, 0) END,"
+                        " deadlinems = CASE WHEN $10::bigint = -2 THEN deadlinems WHEN $10::bigint = -1 THEN NULL"
+                        "  ELSE $10::bigint END,"
+                        " expectedsince = CASE WHEN $11::boolean THEN now() ELSE expectedsince END,"
+                        " deadlinealerted = CASE WHEN $11::boolean THEN NULL ELSE deadlinealerted END,"
+                        " updatedat = now(), updatedby = $12 WHERE jobkey = $1",
+                        12, p);
     return n < 0 ? -1 : (int)n;
 }
 
@@ -99,11 +132,34 @@ int schedstore_advance(PGconn *c, const char *jobkey, time_t old, time_t next)
 {
     char o[32], n[32];
     snprintf(o, sizeof o, "%lld", (long long)old);
-    snprintf(n, sizeof n, "%lld", (long long)next);
-    const char *p[] = {jobkey, next > 0 ? n : NULL, o};
+    const char *p[] = {jobkey, epoch_or_null(next, n, sizeof n), o};
     int64_t moved = pg_exec(c, "schedstore.advance",
                             "UPDATE system.batchschedule SET nextrunat = to_timestamp($2::bigint) WHERE jobkey = $1"
                             " AND isenabled AND nextrunat = to_timestamp($3::bigint)",
                             3, p);
     return moved < 0 ? -1 : (int)moved;
+}
+
+int schedstore_advance_disabled(PGconn *c, const char *jobkey, time_t old, time_t next)
+{
+    char o[32], n[32];
+    snprintf(o, sizeof o, "%lld", (long long)old);
+    const char *p[] = {jobkey, epoch_or_null(next, n, sizeof n), o};
+    int64_t moved = pg_exec(c, "schedstore.advance_disabled",
+                            "UPDATE system.batchschedule SET disablednext = to_timestamp($2::bigint)"
+                            " WHERE jobkey = $1 AND NOT isenabled AND disablednext = to_timestamp($3::bigint)",
+                            3, p);
+    return moved < 0 ? -1 : (int)moved;
+}
+
+int schedstore_mark_deadline_alert(PGconn *c, const char *jobkey, time_t reference)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%lld", (long long)reference);
+    const char *p[] = {jobkey, t};
+    int64_t n = pg_exec(c, "schedstore.deadline_alert",
+                        "UPDATE system.batchschedule SET deadlinealerted = to_timestamp($2::bigint) WHERE jobkey = $1"
+                        " AND deadlinealerted IS DISTINCT FROM to_timestamp($2::bigint)",
+                        2, p);
+    return n < 0 ? -1 : (int)n;
 }

@@ -23,3 +23,22 @@ void fault_point(const char *name)
         }
     }
 }
+
+int fault_spec_stall_ms(const char *spec, const char *name)
+{
+    if (!spec)
+        return 0;
+    size_t n = strlen(name);
+    for (const char *p = spec; (p = strstr(p, name)) != NULL; p += n) {
+        if ((p == spec || p[-1] == ',') && p[n] == '=') {
+            long ms = strtol(p + n + 1, NULL, 10);
+            return ms > 0 && ms < 3600000 ? (int)ms : 0;
+        }
+    }
+    return 0;
+}
+
+int fault_stall_ms(const char *name)
+{
+    return fault_spec_stall_ms(getenv("COMICBATCH_FAULT"), name);
+}

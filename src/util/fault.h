@@ -4,11 +4,19 @@
  * atexit, exactly like kill -9 or a power cut) when COMICBATCH_FAULT is that name, or a comma-separated list that
  * contains it. The crash tests use it to stop a job between two of its steps; production never sets the variable.
  * Points (documented where they are placed): flush:after_staging, flush:after_commit, flush:before_drop.
+ * Stalls: an entry `name=MS` instead makes fault_stall_ms(name) return MS, for a point that should hang for a while
+ * rather than die (leader:stall_in_write, a wedged scheduler thread in a live process).
  */
 #ifndef COMICBATCH_FAULT_H
 #define COMICBATCH_FAULT_H
 
 /** Raises SIGKILL when COMICBATCH_FAULT selects `name`; otherwise returns at once. */
 void fault_point(const char *name);
+
+/** The stall configured for `name` in COMICBATCH_FAULT (`name=MS`), in milliseconds; 0 when none. */
+int fault_stall_ms(const char *name);
+
+/** fault_stall_ms on an explicit spec string (pure, for tests). */
+int fault_spec_stall_ms(const char *spec, const char *name);
 
 #endif

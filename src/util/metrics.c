@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 struct metric_help {
@@ -15,11 +16,19 @@ struct metric_help {
 
 static const struct metric_help helps[] = {
     {"comicbatch_http_requests_total", "counter", "HTTP requests answered, by route pattern and status"},
+    {"comicbatch_http_connections", "gauge", "Open HTTP connections, by listener"},
+    {"comicbatch_http_handler_jobs", "gauge", "Requests on the blocking-handler pool, by listener and state"},
+    {"comicbatch_http_refused_total", "counter",
+     "Connections or requests refused: over the per-client limit, head or keep-alive deadline, handler pool full"},
     {"comicbatch_runs_total", "counter", "Runs finished by this instance, by job and final status"},
     {"comicbatch_run_duration_seconds", "histogram", "Run duration, by job"},
     {"comicbatch_schedule_skew_seconds", "gauge", "Delay between a scheduled slot and its run's start, last seen"},
     {"comicbatch_schedule_overlaps_total", "counter", "Scheduled slots skipped because the job was still active"},
     {"comicbatch_schedule_misfires_total", "counter", "Scheduled slots missed (downtime), by job and policy"},
+    {"comicbatch_schedule_missed_total", "counter",
+     "Scheduled slots that produced no run, by job and reason (recorded by the leader in the missed-slot ledger)"},
+    {"comicbatch_retries_total", "counter", "Retries queued after a failed run, by job"},
+    {"comicbatch_deadline_alerts_total", "counter", "Deadline-breach alerts raised, by job"},
     {"comicbatch_runs_rescued_total", "counter", "Runs failed because their instance died or stopped heartbeating"},
     {"comicbatch_alerts_total", "counter", "Failure-streak alerts raised, by job"},
     {"comicbatch_event_recalcs_total", "counter", "Event-driven recalculations (not written as runs), by kind"},
@@ -67,6 +76,16 @@ void metrics_add(struct metrics *m, const char *name, const char *labels, double
     if (s)
         s->value += v;
     pthread_mutex_unlock(&m->mu);
+}
+
+int metrics_attach_counter(struct metrics *m, const char *name, const char *labels, const atomic_uint_fast64_t *value)
+{
+    pthread_mutex_lock(&m->mu);
+    struct metric_series *s = find_or_add(m, name, labels);
+    if (s)
+        s->counter = value;
+    pthread_mutex_unlock(&m->mu);
+    return s ? 0 : -1;
 }
 
 void metrics_set(struct metrics *m, const char *name, const char *labels, double v)
@@ -160,14 +179,20 @@ char *metrics_render(struct metrics *m)
          * what this daemon exports. */
         append(&buf, &len, &cap, "# HELP %s %s\n# TYPE %s %s\n", helps[h].name, helps[h].help, helps[h].name,
                helps[h].type);
-        for (int i = 0; i < m->n; i++)
-            if (help_for(m->series[i].name) == &helps[h])
-                append(&buf, &len, &cap, "%s{%s} %.17g\n", m->series[i].name, m->series[i].labels,
-                       m->series[i].value);
+        for (int i = 0; i < m->n; i++) {
+            const struct metric_series *ms = &m->series[i];
+            if (help_for(ms->name) != &helps[h])
+                continue;
+            double v = ms->counter ? (double)atomic_load(ms->counter) : ms->value;
+            append(&buf, &len, &cap, "%s{%s} %.17g\n", ms->name, ms->labels, v);
+        }
     }
+    /* A leader thread that is stuck stops counting once its last heartbeat no longer vouches for it (another
+     * instance may have fenced it and lead now). */
+    int leading = atomic_load(&m->is_leader) && time_mono_ms() <= atomic_load(&m->leader_until_ms);
     append(&buf, &len, &cap, "# HELP comicbatch_leader 1 when this instance is the scheduler leader\n"
                              "# TYPE comicbatch_leader gauge\ncomicbatch_leader %d\n",
-           atomic_load(&m->is_leader));
+           leading);
     pthread_mutex_unlock(&m->mu);
     return buf;
 }

@@ -17,6 +17,7 @@ struct metric_series {
     const char *name; /* static string */
     char labels[METRICS_MAX_LABELS];
     double value;
+    const atomic_uint_fast64_t *counter; /* metrics_attach_counter: the value lives here instead */
 };
 
 struct metrics {
@@ -25,6 +26,7 @@ struct metrics {
     int n;
     int dropped;
     atomic_int is_leader;
+    atomic_llong leader_until_ms; /* monotonic ms until which the leader's last heartbeat vouches for it */
 };
 
 void metrics_init(struct metrics *m);
@@ -38,6 +40,13 @@ void metrics_set(struct metrics *m, const char *name, const char *labels, double
 
 /** Observes `v` into histogram `name` (buckets in seconds: 0.01 … 3600) with extra `labels`. */
 void metrics_observe(struct metrics *m, const char *name, const char *labels, double v);
+
+/**
+ * Adds a counter series whose value is an atomic its owner increments without any lock (for counts on a hot path,
+ * e.g. every cover cache hit); it is read when the metrics are rendered. `value` must stay valid as long as the
+ * metrics may be rendered. Returns 0, or -1 when the table is full.
+ */
+int metrics_attach_counter(struct metrics *m, const char *name, const char *labels, const atomic_uint_fast64_t *value);
 
 /** Counts one HTTP answer. */
 void metrics_http(struct metrics *m, const char *route, unsigned status);

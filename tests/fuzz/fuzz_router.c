@@ -15,16 +15,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct route table[] = {
-    {"GET", "/healthz", NULL, NULL, ROUTE_PUBLIC},
-    {"GET", "/api/v1/admin/batch/jobs", NULL, NULL, ROUTE_PUBLIC},
-    {"GET", "/api/v1/admin/batch/jobs/:jobKey", NULL, NULL, ROUTE_PUBLIC},
-    {"POST", "/api/v1/admin/batch/jobs/:jobKey/run", NULL, NULL, ROUTE_PUBLIC},
-    {"POST", "/api/v1/admin/batch/jobs/:jobKey/cancel", NULL, NULL, ROUTE_PUBLIC},
-    {"PATCH", "/api/v1/admin/batch/schedule/:jobKey", NULL, NULL, ROUTE_PUBLIC},
-    {"POST", "/api/v1/admin/batch/library/hasnew/:comicId", NULL, NULL, ROUTE_PUBLIC},
-    {"GET", "/api/v1/a/:b/:c/:d/:e", NULL, NULL, ROUTE_PUBLIC},
-    {"GET", "/api/v1/a/:b/:c/:d/:e/:f", NULL, NULL, ROUTE_PUBLIC}, /* more params than ROUTER_MAX_PARAMS: never matches */
-    {"GET", "/:only", NULL, NULL, ROUTE_PUBLIC},
+    {"GET", "/healthz", NULL, NULL, ROUTE_PUBLIC, 0},
+    {"GET", "/api/v1/admin/batch/jobs", NULL, NULL, ROUTE_PUBLIC, 0},
+    {"GET", "/api/v1/admin/batch/jobs/:jobKey", NULL, NULL, ROUTE_PUBLIC, 0},
+    {"POST", "/api/v1/admin/batch/jobs/:jobKey/run", NULL, NULL, ROUTE_PUBLIC, 0},
+    {"POST", "/api/v1/admin/batch/jobs/:jobKey/cancel", NULL, NULL, ROUTE_PUBLIC, 0},
+    {"PATCH", "/api/v1/admin/batch/schedule/:jobKey", NULL, NULL, ROUTE_PUBLIC, 0},
+    {"POST", "/api/v1/admin/batch/library/hasnew/:comicId", NULL, NULL, ROUTE_PUBLIC, 0},
+    {"GET", "/api/v1/a/:b/:c/:d/:e", NULL, NULL, ROUTE_PUBLIC, 0},
+    {"GET", "/api/v1/a/:b/:c/:d/:e/:f", NULL, NULL, ROUTE_PUBLIC, 0}, /* more params than ROUTER_MAX_PARAMS: never matches */
+    {"GET", "/:only", NULL, NULL, ROUTE_PUBLIC, 0},
 };
 #define NROUTES (sizeof table / sizeof table[0])
 

@@ -1,5 +1,6 @@
 // comics.ratings_recalc and comics.counts_recalc through the real daemon and Postgres (issue 3).
-// Equivalence with the seed's statements (kept verbatim below) on two identical generated datasets with drift;
+// Equivalence with the seed's statements (kept verbatim below; $C is the exact global average) on two identical
+// generated datasets with drift, including data on which rounding C to 4 decimals first would differ;
 // the deliberate difference (a comic that lost every rating is reset, DESIGN §4) has its own test; steady state
 // writes nothing; changes made through the platform tables are picked up; `full: true` rebuilds after changes
 // made with triggers disabled; dry runs change nothing; bad params are 400 naming the field.
@@ -56,7 +57,13 @@ const ratings = (url, where = 'true') =>
 const counts = (url) => [sql(url, 'SELECT id, chaptercount, followcount FROM core.comic ORDER BY id'),
   sql(url, 'SELECT id, followcount FROM core.scanlationgroup ORDER BY id')];
 const RATED = 'id IN (SELECT comicid FROM social.comicrating)';
-const globalC = (url) => sqlValue(url, 'SELECT round(avg(score), 4) FROM social.comicrating');
+// C as the seed means it, the global average score, exact (numeric's AVG, not rounded).
+const globalC = (url) => sqlValue(url, 'SELECT avg(score) FROM social.comicrating');
+const sameC = (reported, C) => assert.ok(Math.abs(reported - Number(C)) < 1e-12, `meta.C ${reported} vs ${C}`);
+// Rated comics whose stored Bayesian value would differ if C were first rounded to 4 decimals (as it once was).
+const oldRoundingDiffers = (C) => `SELECT count(*) FROM (SELECT comicid, sum(score) AS s, count(*) AS n
+  FROM social.comicrating GROUP BY comicid) x
+  WHERE round((round(${C}, 4) * 100 + s) / (100 + n), 4) <> round((${C} * 100 + s) / (100 + n), 4)`;
 
 async function trigger(d, what, body = {}) {
   const res = await api(d, 'POST', `/api/v1/admin/batch/comics/${what}`, { body });
@@ -84,7 +91,7 @@ test('ratings: dry run reports C, m and the comics that would change, and change
   const stats = sql(ours, 'SELECT * FROM jobstate.comic_ratings ORDER BY comicid');
   const run = await trigger(d, 'ratings', { dryrun: true });
   assert.equal(run.status, 'done', run.lasterror);
-  assert.equal(run.meta.C.toFixed(4), globalC(ours));
+  sameC(run.meta.C, globalC(ours));
   assert.equal(run.meta.m, 100);
   assert.equal(run.meta.comicsUpdated, 0);
   assert.ok(run.meta.wouldUpdate > 100, JSON.stringify(run.meta));
@@ -96,7 +103,7 @@ test('ratings: equal to the seed UPDATE for every rated comic; a second run writ
   const run = await trigger(d, 'ratings');
   assert.equal(run.status, 'done', run.lasterror);
   const C = globalC(ref);
-  assert.equal(run.meta.C.toFixed(4), C);
+  sameC(run.meta.C, C);
   seedRatings(ref, C, run.meta.m);
   assert.deepEqual(ratings(ours, RATED), ratings(ref, RATED));
   assert.ok(ratings(ours, RATED).length > 300);
@@ -120,7 +127,7 @@ test('ratings: new, changed and removed ratings (C moves) — equal to the seed,
   const run = await trigger(d, 'ratings');
   assert.equal(run.status, 'done', run.lasterror);
   const C = globalC(ref);
-  assert.equal(run.meta.C.toFixed(4), C);
+  sameC(run.meta.C, C);
   seedRatings(ref, C, 100);
   assert.deepEqual(ratings(ours, RATED), ratings(ref, RATED));
   const after = ratings(ours);
@@ -145,6 +152,34 @@ test('ratings: a change that leaves C where it was rewrites only the comics it t
   assert.equal(run.meta.comicsUpdated, changed.length);
   seedRatings(ref, globalC(ref), 100);
   assert.deepEqual(ratings(ours, RATED), ratings(ref, RATED));
+});
+
+test('ratings: C is exact — on data where C rounded to 4 decimals gives other values, equal to the seed; a rerun writes 0 rows', async () => {
+  // New ratings (the same on both sides) until C sits far from its 4-decimal rounding: then many comics' rounded
+  // value depends on C's 5th decimal and beyond.
+  const push = `DO $$ DECLARE k int := 0; BEGIN
+    WHILE (SELECT abs(avg(score) - round(avg(score), 4)) FROM social.comicrating) < 0.00003 AND k < 500 LOOP
+      k := k + 1;
+      INSERT INTO social.comicrating (userid, comicid, score)
+      SELECT e.userid, e.comicid, 1 + k % 10 FROM library.entry e WHERE NOT EXISTS (SELECT 1 FROM social.comicrating r
+        WHERE r.userid = e.userid AND r.comicid = e.comicid) ORDER BY e.id LIMIT 1;
+    END LOOP; END $$;`;
+  for (const url of [ours, ref]) sql(url, push);
+  const C = globalC(ref);
+  const differ = Number(sqlValue(ref, oldRoundingDiffers(C)));
+  assert.ok(differ >= 10, `comics the old rounding of C would get wrong: ${differ}`);
+  const before = ratings(ours);
+  const run = await trigger(d, 'ratings');
+  assert.equal(run.status, 'done', run.lasterror);
+  sameC(run.meta.C, C);
+  seedRatings(ref, C, 100);
+  assert.deepEqual(ratings(ours, RATED), ratings(ref, RATED));
+  const changed = ratings(ours).filter((row, i) => JSON.stringify(row) !== JSON.stringify(before[i])).length;
+  assert.equal(run.meta.comicsUpdated, changed, 'only the rows whose stored value changed were written');
+  const again = await trigger(d, 'ratings');
+  assert.equal(again.status, 'done', again.lasterror);
+  assert.deepEqual([again.meta.comicsUpdated, again.rowsaffected], [0, 0]);
+  assert.equal(again.meta.C, run.meta.C);
 });
 
 test('ratings (deliberate difference): a comic that lost every rating is reset; the seed leaves it stale', async () => {
@@ -223,7 +258,7 @@ test('full: true rebuilds the stats after changes made with triggers disabled', 
   const rf = await trigger(d, 'ratings', { full: true });
   assert.equal(rf.status, 'done', rf.lasterror);
   const C = globalC(ref);
-  assert.equal(rf.meta.C.toFixed(4), C);
+  sameC(rf.meta.C, C);
   seedRatings(ref, C, 100);
   assert.deepEqual(ratings(ours, RATED), ratings(ref, RATED));
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { newDatabase, startDaemon, sqlValue, waitFor, ADMIN_TOKEN, makeUserSession } from './lib.mjs';
+import { newDatabase, startDaemon, sql, sqlValue, waitFor, ADMIN_TOKEN, makeUserSession } from './lib.mjs';
 import { makeCert, makeImages, startUpstream } from './covers-upstream.mjs';
 import { providerRecord, jsonLines } from './providers-util.mjs';
 import { ROOT, tempDir } from './ship-util.mjs';
@@ -294,6 +294,46 @@ test('runs, schedule, cron preview, events, maintenance and providers', async ()
   assert.equal(pv.json.data.next.length, 3);
   await check('GET', CP, CP, 400);
   await check('GET', CP, `${CP}?cron=nope`, 400);
+});
+
+test('schedule (issue 13): zones, retries, deadlines, params, the missed-slot ledger, pauses', async () => {
+  const P = `${B}/schedule/{jobKey}`;
+  const e = await check('PATCH', P, `${B}/schedule/system.canary`, 200, { body: { timezone: 'Asia/Tokyo', maxattempts: 2,
+    retrydelay: '10s', deadline: '1s', scheduledparams: { seconds: 1 } } });
+  assert.equal(e.json.data.timezone, 'Asia/Tokyo');
+  await check('PATCH', P, `${B}/schedule/system.canary`, 400, { body: { timezone: 'Nowhere/Zone' } });
+  await check('PATCH', P, `${B}/schedule/system.canary`, 400, { body: { scheduledparams: { seconds: 'x' } } });
+  const CP = `${B}/cron/preview`;
+  const pv = await check('GET', CP, `${CP}?${new URLSearchParams({ cron: '30 2 * * *', timezone: 'America/New_York',
+    from: '2027-03-13T12:00:00Z', n: '2' })}`, 200);
+  assert.equal(pv.json.data.fires[0].dst, 'shifted-by-gap');
+  await check('GET', CP, `${CP}?cron=0+0+*+*+*&timezone=Nowhere%2FZone`, 400);
+
+  const PA = `${B}/pause`;
+  await check('GET', PA, PA, 200);
+  const paused = await check('POST', PA, PA, 200, { body: { for: '1h', reason: 'openapi' } });
+  assert.equal(paused.json.data.scope, '*');
+  await check('POST', PA, PA, 200, { body: { jobkey: 'sessions.cleanup', until: new Date(Date.now() + 7200e3).toISOString() } });
+  await check('POST', PA, PA, 400, { body: {} });
+  await check('POST', PA, PA, 413, { raw: 'x'.repeat(3000) });
+  sql(db, `INSERT INTO system.batchmissed (jobkey, reason, firstslot, lastslot, slots, detail)
+    SELECT 'system.canary', 'paused', now() - i * interval '1 hour', now() - i * interval '1 hour', 1, 'openapi ' || i
+    FROM generate_series(1, 3) i`);
+  await waitFor(async () => (await call(d, 'GET', `${B}/schedule`)).text.includes('"overdue":true'), 15000, 'overdue');
+  const sched = await check('GET', `${B}/schedule`, `${B}/schedule`, 200);
+  const canary = sched.json.data.find((x) => x.jobkey === 'system.canary');
+  assert.ok(canary.paused && canary.missed.latest && canary.deadline.overdue, JSON.stringify(canary));
+  const M = `${B}/schedule/{jobKey}/missed`;
+  const m = await check('GET', M, `${B}/schedule/system.canary/missed?limit=2`, 200);
+  assert.equal(m.json.meta.total, 3);
+  await check('GET', M, `${B}/schedule/system.canary/missed?limit=0`, 400);
+  await check('GET', M, `${B}/schedule/no.such.job/missed`, 404);
+  await check('DELETE', PA, `${PA}?jobkey=sessions.cleanup`, 200);
+  await check('DELETE', PA, PA, 200);
+  await check('DELETE', PA, PA, 404);
+  await check('DELETE', PA, `${PA}?jobkey=no.such.job`, 400);
+  await check('PATCH', P, `${B}/schedule/system.canary`, 200, { body: { timezone: null, deadline: 'off',
+    maxattempts: null, retrydelay: null, scheduledparams: null } });
 });
 
 test('the per-job trigger endpoints: a dry run each, and a refused body each', async () => {

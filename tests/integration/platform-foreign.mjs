@@ -233,7 +233,7 @@ export function mutate(url, salt) {
 
 /** The seed's statements (batch-jobs-api.md §2–§5, verbatim where it gives SQL) for one run of every job. */
 export function seedSql(url) {
-  const c = sqlValue(url, 'SELECT round(avg(score), 4) FROM social.comicrating');
+  const c = sqlValue(url, 'SELECT avg(score) FROM social.comicrating'); // exact, as the seed means it
   const month = sqlValue(url, `SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month', 'YYYY_MM')`);
   const lo = sqlValue(url, `SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month')::date`);
   const hi = sqlValue(url, `SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '2 months')::date`);

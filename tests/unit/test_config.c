@@ -13,7 +13,8 @@
 #include "config.h"
 
 static const char *const env_vars[] = {"COMICBATCH_DATABASE_URL", "COMICBATCH_REDIS_URL", "COMICBATCH_LISTEN",
-                                       "COMICBATCH_ADMIN_TOKEN", "COMICBATCH_DATA_DIR"};
+                                       "COMICBATCH_ADMIN_TOKEN", "COMICBATCH_DATA_DIR",
+                                       "COMICBATCH_DATABASE_DIRECT_URL"};
 
 static void clear_env(void)
 {
@@ -150,6 +151,35 @@ Test(config, environment_without_file)
     cr_assert_eq(config_load(&c, NULL, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(c.database_url, "postgresql:///only-env");
     config_finish(&c);
+}
+
+/* Session-scoped connections (LISTEN, advisory locks, jobs) use direct_url when set, else url (issue 11). */
+Test(config, session_url_is_direct_url_when_set)
+{
+    struct config c;
+    char err[512];
+    config_init(&c);
+    cr_assert_eq(config_load(&c, ini("[database]\nurl = postgresql:///pooled\n"), err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(config_session_url(&c), "postgresql:///pooled", "without direct_url, url serves everything");
+    cr_assert_eq(c.leader_lease_seconds, 15);
+    config_finish(&c);
+
+    config_init(&c);
+    const char *path = ini("[database]\nurl = postgresql:///pooled\ndirect_url = postgresql:///direct\n"
+                           "[runs]\nleader_lease_seconds = 4\n");
+    cr_assert_eq(config_load(&c, path, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(config_session_url(&c), "postgresql:///direct");
+    cr_assert_str_eq(c.database_url, "postgresql:///pooled");
+    cr_assert_eq(c.leader_lease_seconds, 4);
+    setenv("COMICBATCH_DATABASE_DIRECT_URL", "postgresql:///direct-env", 1);
+    config_finish(&c);
+    config_init(&c);
+    cr_assert_eq(config_load(&c, path, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(config_session_url(&c), "postgresql:///direct-env", "the environment wins");
+    config_finish(&c);
+    const char *e = load_error("[runs]\nleader_lease_seconds = 1\n");
+    assert_line(e, 2);
+    assert_contains(e, "runs.leader_lease_seconds");
 }
 
 Test(config, unknown_key_names_key_and_line)

@@ -90,7 +90,8 @@ Test(config_reload, every_environment_variable_overrides_its_key)
         unsetenv(k[i].env);
         seen++;
     }
-    cr_assert_eq(seen, 7, "DESIGN §1's five variables plus COMICBATCH_LOG and COMICBATCH_LOG_FORMAT");
+    cr_assert_eq(seen, 9, "DESIGN §1's five variables plus COMICBATCH_LOG, COMICBATCH_LOG_FORMAT, "
+                          "COMICBATCH_PUBLIC_LISTEN and COMICBATCH_DATABASE_DIRECT_URL");
 }
 
 Test(config_reload, log_settings_parse_as_enum_indexes)

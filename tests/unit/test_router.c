@@ -9,14 +9,14 @@
 #include "http/router.h"
 
 static const struct route table[] = {
-    {"GET", "/healthz", "healthz", NULL, ROUTE_PUBLIC},
-    {"GET", "/api/v1/admin/batch/jobs", "list", NULL, ROUTE_PUBLIC},
-    {"GET", "/api/v1/admin/batch/jobs/:jobKey", "history", NULL, ROUTE_PUBLIC},
-    {"POST", "/api/v1/admin/batch/jobs/:jobKey/run", "run", NULL, ROUTE_PUBLIC},
-    {"POST", "/api/v1/admin/batch/jobs/:jobKey/cancel", "cancel", NULL, ROUTE_PUBLIC},
-    {"PATCH", "/api/v1/admin/batch/schedule/:jobKey", "patch", NULL, ROUTE_PUBLIC},
-    {"GET", "/api/v1/series/:provider/items/:id", "item", NULL, ROUTE_PUBLIC},
-    {"DELETE", "/api/v1/series/:provider/items/:id", "item-delete", NULL, ROUTE_PUBLIC},
+    {"GET", "/healthz", "healthz", NULL, ROUTE_PUBLIC, 0},
+    {"GET", "/api/v1/admin/batch/jobs", "list", NULL, ROUTE_PUBLIC, 0},
+    {"GET", "/api/v1/admin/batch/jobs/:jobKey", "history", NULL, ROUTE_PUBLIC, 0},
+    {"POST", "/api/v1/admin/batch/jobs/:jobKey/run", "run", NULL, ROUTE_PUBLIC, 0},
+    {"POST", "/api/v1/admin/batch/jobs/:jobKey/cancel", "cancel", NULL, ROUTE_PUBLIC, 0},
+    {"PATCH", "/api/v1/admin/batch/schedule/:jobKey", "patch", NULL, ROUTE_PUBLIC, 0},
+    {"GET", "/api/v1/series/:provider/items/:id", "item", NULL, ROUTE_PUBLIC, 0},
+    {"DELETE", "/api/v1/series/:provider/items/:id", "item-delete", NULL, ROUTE_PUBLIC, 0},
 };
 #define NROUTES (sizeof table / sizeof table[0])
 

@@ -1,13 +1,17 @@
-// jobs.js — /admin/jobs: the schedule (job, cron with its human description, enabled toggle, last run, next run,
-// run now), the active runs with live progress bars and cancel, and the run history (runs.js). Everything live
-// comes from the events stream (live.js); the schedule is re-read when a run ends.
+// jobs.js — /admin/jobs: the schedule (job, cron with its human description and time zone, enabled toggle, last
+// run, next run in the job's zone, missed slots, deadline/overdue, pause, run now), the active runs with live
+// progress bars and cancel, and the run history (runs.js). Everything live comes from the events stream (live.js);
+// the schedule is re-read when a run ends, when a pause changes, and every 30 s (a deadline passes by itself).
 
 import { api } from './api.js';
-import { cancelRun, editCron, runNow } from './job_dialogs.js';
+import { cancelRun, editCron, runNow, stripZone } from './job_dialogs.js';
 import { subscribeRuns } from './live.js';
 import { ACTIVE, runOutcome, runsSection, shownStatus } from './runs.js';
+import { deadlineInfo, missedCell, pauseDialog, pausedInfo } from './sched_dialogs.js';
 import { boot, pageHead } from './shell.js';
 import { debounce, fmt, h, keepFocus, pill, setChildren, timeEl, toast } from './ui.js';
+
+const SCHEDULE_REFRESH_MS = 30000;
 
 function lastRunCell(run) {
   if (!run) return h('span', { class: 'muted', text: 'never' });
@@ -17,17 +21,25 @@ function lastRunCell(run) {
       run.durationms !== null && run.durationms !== undefined ? ` · ${fmt.duration(run.durationms)}` : ''));
 }
 
+/** `iso` on the clock of `zone` ("Sun 03:00 EDT"), or null for UTC. */
+function zoneTime(iso, zone) {
+  if (!zone || zone === 'UTC') return null;
+  return new Date(iso).toLocaleString('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+}
+
 function nextRunCell(e) {
   if (!e.isenabled) return h('span', { class: 'muted', text: 'disabled' });
   if (!e.nextrunat) return h('span', { class: 'muted', text: '—' });
-  return h('div', { class: 'cell-stack' }, timeEl(e.nextrunat), h('span', { class: 'cell-sub nowrap', text: fmt.dateTime(e.nextrunat) }));
+  const there = zoneTime(e.nextrunat, e.timezone);
+  return h('div', { class: 'cell-stack' }, timeEl(e.nextrunat), h('span', { class: 'cell-sub nowrap', text: fmt.dateTime(e.nextrunat) }),
+    there ? h('span', { class: 'cell-sub nowrap', dataset: { testid: 'zone-time' }, text: `${there} in ${e.timezone}` }) : null);
 }
 
 function scheduleSection(ctx) {
   const tbody = h('tbody');
   const table = h('table', { class: 'stack', id: 'schedule-table' },
     h('caption', { class: 'visually-hidden', text: 'Job schedule' }),
-    h('thead', {}, h('tr', {}, ['Job', 'Schedule', 'Enabled', 'Last run', 'Next run', ''].map((t) => h('th', { scope: 'col', text: t })))),
+    h('thead', {}, h('tr', {}, ['Job', 'Schedule', 'Enabled', 'Last run', 'Next run', 'Missed', ''].map((t) => h('th', { scope: 'col', text: t })))),
     tbody);
   const rows = new Map();
 
@@ -60,18 +72,28 @@ function scheduleSection(ctx) {
       attrs: { 'aria-label': `Run ${e.jobkey} now` },
       onclick: async () => { const run = await runNow(e); if (run) { toast({ tone: 'info', title: `${e.jobkey} queued`, fields: [['Run', run.id, 'id'], ['Dry run', run.dryrun ? 'yes' : 'no', 'dryrun']], timeout: 5000 }); ctx.runs.refresh(); } },
     });
-    return h('tr', { dataset: { jobkey: e.jobkey }, class: e.isenabled ? '' : 'is-disabled' },
+    const pauseBtn = h('button', {
+      type: 'button', class: 'button button-small button-quiet', id: `pause-${e.jobkey}`, text: 'Pause…',
+      attrs: { 'aria-label': `Pause the scheduling of ${e.jobkey}` },
+      onclick: () => pauseDialog(ctx.jobkeys(), e.jobkey),
+    });
+    const overdue = e.deadline && e.deadline.overdue;
+    return h('tr', { dataset: overdue ? { jobkey: e.jobkey, overdue: 'true' } : { jobkey: e.jobkey }, class: [e.isenabled ? '' : 'is-disabled', overdue && 'is-overdue'] },
       h('td', { dataset: { label: 'Job' } }, h('div', { class: 'cell-title', text: e.jobkey }), h('div', { class: 'cell-sub', text: e.description }),
+        deadlineInfo(e), pausedInfo(e),
         unavailable ? h('div', { class: 'cell-sub', dataset: { testid: 'unavailable' } }, pill('unavailable'), ' ',
           h('span', { text: `${e.unavailableReason} — see comicbatch doctor` })) : null),
       h('td', { dataset: { label: 'Schedule' } },
-        h('div', {}, h('span', { class: 'cron', dataset: { testid: 'cron' }, text: e.cron }), ' ', edit),
+        h('div', {}, h('span', { class: 'cron', dataset: { testid: 'cron' }, text: stripZone(e.cron) }), ' ', edit),
         h('div', { class: 'cell-sub', dataset: { testid: 'crondescription' }, text: e.crondescription }),
-        e.cron !== e.defaultcron ? h('div', { class: 'cell-sub', text: `default: ${e.defaultcron}` }) : null),
+        e.timezone !== 'UTC' ? h('div', { class: 'cell-sub', dataset: { testid: 'timezone' } }, 'time zone ', h('code', { text: e.timezone })) : null,
+        e.cron !== e.defaultcron ? h('div', { class: 'cell-sub', text: `default: ${e.defaultcron}` }) : null,
+        e.maxattempts > 1 ? h('div', { class: 'cell-sub', text: `retries: up to ${e.maxattempts} attempts, from ${e.retrydelay}` }) : null),
       h('td', { dataset: { label: 'Enabled' } }, sw),
       h('td', { dataset: { label: 'Last run' } }, lastRunCell(e.lastrun)),
-      h('td', { dataset: { label: 'Next run' } }, unavailable ? h('span', { class: 'muted', text: 'not scheduled' }) : nextRunCell(e)),
-      h('td', { dataset: { label: '' } }, h('div', { class: 'row-actions' }, runBtn)));
+      h('td', { dataset: { label: 'Next run' } }, unavailable ? h('span', { class: 'muted', text: 'not scheduled' }) : e.paused && e.isenabled ? h('span', { class: 'muted', text: 'paused' }) : nextRunCell(e)),
+      h('td', { dataset: { label: 'Missed' } }, missedCell(e)),
+      h('td', { dataset: { label: '' } }, h('div', { class: 'row-actions' }, runBtn, pauseBtn)));
   };
 
   function update(e) {
@@ -96,7 +118,7 @@ function scheduleSection(ctx) {
 
   const el = h('section', { class: 'section', attrs: { 'aria-labelledby': 'schedule-title' } },
     h('div', { class: 'section-head' }, h('h2', { id: 'schedule-title', text: 'Schedule' }),
-      h('p', { class: 'muted', text: 'Cron times are UTC; changes apply at once on every instance.' })),
+      h('p', { class: 'muted', text: 'Cron times are UTC unless a job has a time zone; changes apply at once on every instance.' })),
     h('div', { class: 'table-wrap' }, table));
   return { el, draw, refresh, entries: () => [...rows.values()].map((x) => x.e) };
 }
@@ -128,8 +150,10 @@ function activeSection() {
 async function render(main, { signal }) {
   const ctx = { signal };
   const schedule = scheduleSection(ctx);
+  ctx.jobkeys = () => schedule.entries().map((e) => e.jobkey);
   const active = activeSection();
-  setChildren(main, pageHead('Jobs', 'The batch jobs this service runs: when they run, what is running now, and what ran before.'), active.el, schedule.el);
+  const pauseAll = h('button', { type: 'button', class: 'button', id: 'pause-all', text: 'Pause scheduling…', onclick: () => pauseDialog(ctx.jobkeys()) });
+  setChildren(main, pageHead('Jobs', 'The batch jobs this service runs: when they run, what is running now, and what ran before.', pauseAll), active.el, schedule.el);
   let entries;
   try {
     entries = (await api('GET', '/api/v1/admin/batch/schedule', { signal })).data;
@@ -146,6 +170,9 @@ async function render(main, { signal }) {
 
   const seen = new Map();
   const refreshSchedule = debounce(() => schedule.refresh().catch(() => {}), 400);
+  document.addEventListener('comicbatch:pause-changed', refreshSchedule, { signal });
+  const every = setInterval(refreshSchedule, SCHEDULE_REFRESH_MS);
+  signal.addEventListener('abort', () => clearInterval(every), { once: true });
   subscribeRuns(signal, (runs) => {
     active.draw(runs);
     ctx.runs.onLive(runs);

@@ -18,6 +18,9 @@ export function shownStatus(run) {
 /** What a run is doing or did, in one cell: progress, the error, or its meta counters. */
 export function runOutcome(run) {
   if (run.status === 'running') return progressBar(run.progressdone, run.progresstotal, { label: `Progress of ${run.jobkey}` });
+  if (run.status === 'queued' && run.notbefore && Date.parse(run.notbefore) > Date.now()) {
+    return h('span', { class: 'muted', dataset: { testid: 'retry-wait' } }, `retry ${run.attempt}: backing off until `, timeEl(run.notbefore));
+  }
   if (run.status === 'queued') return h('span', { class: 'muted', text: 'waiting for a worker' });
   if (run.lasterror) return h('span', { class: 'cell-sub', attrs: { title: run.lasterror }, text: run.lasterror.length > 90 ? `${run.lasterror.slice(0, 90)}…` : run.lasterror });
   const f = runFields(run).filter(([, , k]) => k !== 'durationms' && k !== 'rowsaffected').slice(0, 3);
@@ -87,7 +90,8 @@ export function runsSection(jobs, { signal }) {
       ? h('button', { type: 'button', class: 'button button-small button-danger-outline', text: 'Cancel', id: `cancel-row-${run.id}`, onclick: () => cancelRun(run) })
       : null;
     return h('tr', { dataset: { runId: run.id, status: st } },
-      h('td', { dataset: { label: 'Status' } }, pill(st), run.dryrun ? h('span', { class: 'cell-sub', text: ' dry run' }) : null),
+      h('td', { dataset: { label: 'Status' } }, pill(st), run.dryrun ? h('span', { class: 'cell-sub', text: ' dry run' }) : null,
+        run.attempt > 1 ? h('div', { class: 'cell-sub', dataset: { testid: 'attempt' }, attrs: { title: `retry of run ${run.retryof}` }, text: `attempt ${run.attempt}` }) : null),
       h('td', { dataset: { label: 'Job' } }, open),
       h('td', { dataset: { label: 'Triggered' } }, run.triggeredby),
       h('td', { dataset: { label: 'Created' } }, timeEl(run.createdat)),
@@ -208,6 +212,8 @@ function detailBody(run) {
       run.cancelrequestedat ? ['Cancel requested', when(run.cancelrequestedat)] : null]),
     h('div', { class: 'detail-section' }, h('h3', { text: 'Run' })),
     kv([['Id', h('code', { text: run.id })], ['Triggered by', run.triggeredbyuserid ? `${run.triggeredby} (user ${run.triggeredbyuserid})` : run.triggeredby],
+      ['Attempt', run.attempt > 1 ? h('span', {}, `${run.attempt}, retrying run `, h('code', { text: run.retryof })) : '1'],
+      run.notbefore ? ['Not before', h('span', {}, fmt.dateTime(run.notbefore), ' (backoff)')] : null,
       ['Rows affected', fmt.num(run.rowsaffected)], ['Progress', run.progresstotal ? `${fmt.num(run.progressdone)} / ${fmt.num(run.progresstotal)}` : '—'],
       ['Instance', run.instance || '—'], ['Lock key', h('code', { text: run.lockkey || '—' })]]),
     h('div', { class: 'detail-section' }, h('h3', { text: 'Params' })), jsonBlock(run.params),

@@ -1,9 +1,11 @@
-// shell.js — what every admin page shares: the top bar (navigation, live-connection indicator, sign out) and the
-// sign-in screen. A page calls boot({render}); render(main, session) runs once signed in, with `session.signal`
-// aborted on sign-out or when the server answers 401 (the page's loops and streams stop, sign-in shows again).
+// shell.js — what every admin page shares: the top bar (navigation, live-connection indicator, sign out), the
+// maintenance banner (scheduling paused: by whom, until when, why, with Resume) and the sign-in screen. A page calls
+// boot({render}); render(main, session) runs once signed in, with `session.signal` aborted on sign-out or when the
+// server answers 401 (the page's loops and streams stop, sign-in shows again). A page that changes a pause calls
+// refreshPauseBanner().
 
 import { api, auth, onUnauthorized, ApiError } from './api.js';
-import { h, setChildren, tickRelativeTimes } from './ui.js';
+import { confirmDialog, fmt, h, setChildren, sleep, tickRelativeTimes, timeEl, toast } from './ui.js';
 
 const PAGES = [
   { id: 'maintenance', href: '/admin/maintenance', label: 'Maintenance' },
@@ -21,6 +23,63 @@ export function setLive(state) {
   liveEl.hidden = false;
   setChildren(liveEl, h('span', { class: 'live-dot', attrs: { 'aria-hidden': 'true' } }), text);
   liveEl.title = state === 'live' ? 'Receiving live updates from the server' : 'Live updates paused; retrying';
+}
+
+/* ---------- the pause banner ---------- */
+
+const PAUSE_POLL_MS = 30000;
+let bannerEl = null;
+let bannerRefresh = () => {};
+
+/** Re-reads the pauses now (after a pause or a resume on this page). */
+export function refreshPauseBanner() { bannerRefresh(); }
+
+function pauseText(p) {
+  const who = p.createdby ? ` by ${p.createdby}` : '';
+  return [p.jobkey ? ['Scheduling of ', h('code', { text: p.jobkey }), ' is paused'] : h('strong', { text: 'Scheduling is paused for every job' }),
+    ' until ', h('span', { class: 'nowrap', text: fmt.dateTime(p.until) }), ' (', timeEl(p.until), ')', who,
+    p.reason ? [': ', h('q', { text: p.reason })] : '', '.'];
+}
+
+async function resume(p) {
+  const ok = await confirmDialog({
+    title: p.jobkey ? `Resume scheduling of ${p.jobkey}?` : 'Resume scheduling of every job?',
+    content: [h('p', {}, 'Cron slots are enqueued again from now on. Slots missed during the pause stay in the missed-slot ledger; a job whose misfire policy is ', h('code', { text: 'once' }), ' runs once to catch up.')],
+    confirmLabel: 'Resume now',
+  });
+  if (!ok) return;
+  try {
+    await api('DELETE', '/api/v1/admin/batch/pause', { query: { jobkey: p.jobkey || undefined } });
+    toast({ tone: 'ok', title: p.jobkey ? `${p.jobkey} resumed` : 'Scheduling resumed', timeout: 5000 });
+  } catch (err) {
+    if (err.status !== 401) toast({ tone: 'error', title: 'Could not resume', body: err.message });
+  }
+  refreshPauseBanner();
+  document.dispatchEvent(new CustomEvent('comicbatch:pause-changed'));
+}
+
+function drawBanner(pauses) {
+  if (!bannerEl) return;
+  bannerEl.hidden = !pauses.length;
+  setChildren(bannerEl, pauses.map((p) => h('div', { class: 'banner-row', dataset: { scope: p.scope } },
+    h('span', { class: 'pill pill-paused' }, h('span', { class: 'pill-dot', attrs: { 'aria-hidden': 'true' } }), 'Paused'),
+    h('span', { class: 'banner-text' }, pauseText(p)),
+    h('button', { type: 'button', class: 'button button-small', id: `resume-${p.scope === '*' ? 'all' : p.scope}`, text: 'Resume', onclick: () => resume(p) }))));
+}
+
+/** Shows the pauses in force on every page, re-read every PAUSE_POLL_MS until `signal` aborts. */
+function watchPauses(signal) {
+  let again = null;
+  bannerRefresh = () => { if (again) again(); };
+  (async () => {
+    while (!signal.aborted) {
+      try {
+        drawBanner((await api('GET', '/api/v1/admin/batch/pause', { signal })).data || []);
+      } catch { /* the next round retries; a 401 already went to sign-in */ }
+      await new Promise((resolve) => { again = resolve; sleep(PAUSE_POLL_MS, signal).then(resolve); });
+    }
+  })();
+  signal.addEventListener('abort', () => { drawBanner([]); bannerRefresh = () => {}; }, { once: true });
 }
 
 function topbar(page, onSignOut) {
@@ -98,11 +157,13 @@ export function boot({ page, render }) {
     signOut.hidden = false;
     setChildren(main);
     tickRelativeTimes(session.signal);
+    watchPauses(session.signal);
     render(main, { signal: session.signal });
   };
   const { bar, signOut } = topbar(page, () => { auth.clear(); showSignIn('Signed out.'); });
   onUnauthorized((msg) => { auth.clear(); showSignIn(`Signed out: ${msg} Sign in again.`); });
-  document.body.prepend(h('a', { class: 'skip-link', href: '#main', text: 'Skip to content' }), bar, main);
+  bannerEl = h('section', { class: 'banner', id: 'pause-banner', hidden: true, attrs: { role: 'status', 'aria-label': 'Scheduling paused' } });
+  document.body.prepend(h('a', { class: 'skip-link', href: '#main', text: 'Skip to content' }), bar, bannerEl, main);
   if (auth.token) start();
   else showSignIn('');
 }

@@ -1,0 +1,72 @@
+// failover_restart.test.mjs — PostgreSQL restarted under a running job (issue 11). Before, the worker called PQreset
+// once while the server was still going down, the end of the run could not be recorded, the row stayed `running`
+// ~30 s after the database was back (its lock key blocking triggers with 409) and was finally "rescued" with a false
+// "stopped heartbeating". Now, with the run lease at its default (30 s, so a rescue cannot be what ends the run):
+// within 8 s of the server's return the run is `failed` with a lasterror about the lost connection and the restart,
+// written by its own instance; the job can be triggered at once; the listener has re-registered the instance and
+// re-taken its lock and LISTENs again (a new run is claimed on its NOTIFY, not by the 10 s fallback timer); the
+// leadership is back under a new epoch.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startDaemon, api, sql, waitFor, waitRun } from './lib.mjs';
+import { getRun, trigger, waitStatus, stopClean, metrics, metricValue } from './foundation-util.mjs';
+import { script, clusterRoot, startClusterWithTemplate, cleanupRoot, leaderRow, since, sqlValue } from './failover-util.mjs';
+
+const BACK_BOUND_MS = 8000;
+
+test('PostgreSQL restarted mid-run: the run ends failed (connection lost, database restarted) within seconds of the '
+  + 'server\'s return, and the job runs again at once', { timeout: 180000 }, async (t) => {
+  const root = clusterRoot();
+  const C = `${root}/c`;
+  let d;
+  try {
+    const url = startClusterWithTemplate(C, 5443, 'cbrs');
+    d = await startDaemon(url, { runs: { lease_seconds: 30, heartbeat_seconds: 1, workers: 2 } });
+    await waitFor(async () => metricValue(await metrics(d), 'comicbatch_leader') === 1, 15000, 'leadership');
+    const epoch0 = leaderRow(url).epoch;
+    const run = await trigger(d, 'system.canary', { seconds: 300 });
+    await waitStatus(d, 'system.canary', run.id, 'running', 10000);
+    await waitFor(() => Number(sqlValue(url, `SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
+      AND application_name = 'comicbatch-worker' AND query LIKE '%pg_sleep%'`)) > 0, 10000, 'the canary to sleep');
+    const instance = (await getRun(d, 'system.canary', run.id)).instance;
+
+    script('pg-replica.sh', 'restart', C); // stop -m fast (sessions told "terminating connection"), start
+    const tBack = Date.now();
+    const ended = await waitFor(() => {
+      const [status, lasterror] = sql(url, `SELECT status, lasterror FROM system.batchrun WHERE id = '${run.id}'`)[0];
+      return status !== 'running' && { status, lasterror };
+    }, BACK_BOUND_MS, `the interrupted run to end within ${BACK_BOUND_MS} ms of the server's return`);
+    const endedAfter = since(tBack);
+    assert.equal(ended.status, 'failed');
+    assert.match(ended.lasterror, /database connection lost during the run/, ended.lasterror);
+    assert.match(ended.lasterror, /terminating connection due to administrator command/, ended.lasterror);
+    assert.match(ended.lasterror, /restarted at \d{4}-\d\d-\d\dT/, ended.lasterror);
+    assert.ok(ended.lasterror.includes(instance), `ended by its own instance: ${ended.lasterror}`);
+    assert.doesNotMatch(ended.lasterror, /stopped heartbeating|died/);
+
+    // The lock key is free at once: a trigger is accepted, runs and ends.
+    const again = await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { body: { params: { seconds: 0 } } });
+    assert.equal(again.status, 202, `no 409 after the restart: ${JSON.stringify(again.body)}`);
+    assert.equal((await waitRun(d, 'system.canary', again.body.data.id, 15000)).status, 'done');
+
+    // The listener is back: its instance lock is held again by a listener session, and it LISTENs — with every
+    // worker idle (next fallback poll 10 s away) a new run is claimed on its NOTIFY.
+    await waitFor(() => sqlValue(url, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+      WHERE l.locktype = 'advisory' AND l.classid = 1128415809 AND l.objsubid = 2 AND l.granted
+      AND a.application_name = 'comicbatch-listener'`) === '1', 5000, 'the instance lock re-taken by the listener');
+    assert.match(d.logs(), /listener reconnected: instance registered and locked again/);
+    await sleep(1500);
+    const woke = await trigger(d, 'announcements.expire');
+    const done = await waitRun(d, 'announcements.expire', woke.id, 15000);
+    const waitedMs = Date.parse(done.startedat) - Date.parse(done.createdat);
+    assert.ok(waitedMs < 3000, `claimed ${waitedMs} ms after the trigger: the NOTIFY arrived`);
+
+    await waitFor(async () => metricValue(await metrics(d), 'comicbatch_leader') === 1, 10000, 'leadership back');
+    assert.ok(leaderRow(url).epoch > epoch0, 'leadership taken again under a new epoch');
+    t.diagnostic(`run ended ${endedAfter} ms after the server was back; NOTIFY wake-up ${waitedMs} ms`);
+  } finally {
+    if (d && !d.exited()) await stopClean(d);
+    cleanupRoot(root, ['c']);
+  }
+});

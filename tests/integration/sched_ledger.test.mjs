@@ -1,0 +1,171 @@
+// sched_ledger.test.mjs — the missed-slot ledger (issue 13) through the real daemon: a deliberate overlap (a slot
+// due while the job's manual run holds its lock key) names the run that held it; a job an operator disabled has its
+// would-be slots recorded as `disabled` (one row however many slots), a job disabled by default has none; a
+// leaderless gap (the daemon stopped while slots passed) is recorded as `no-leader` with how long the slot waited;
+// a slot noticed late while a leader ran is `misfire-skipped`; a stored cron whose zone cannot be loaded is recorded
+// as `invalid-schedule` instead of never firing; each reason is counted in /metrics; the entry shows the last day's
+// count and latest row; the endpoint pages and refuses bad input.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { api, newDatabase, sql, startDaemon, waitFor } from './lib.mjs';
+import { assertError, metricValue, metrics, runRows, stopClean, trigger, waitStatus } from './foundation-util.mjs';
+import { B, dueSince, entry, missed, patch, slotAgo, stored, waitMissed } from './sched-util.mjs';
+
+let db;
+let d;
+const INI = { runs: { misfire_grace_seconds: 2 }, 'job.announcements.expire': { misfire: 'skip' } };
+
+before(async () => {
+  db = newDatabase();
+  d = await startDaemon(db, INI);
+});
+
+after(async () => {
+  await stopClean(d);
+});
+
+/** Slots of a "every `step` minutes" cron strictly after `lo` and at or before `hi` (ms). */
+function stepSlots(lo, hi, step) {
+  const out = [];
+  for (let t = Math.floor(lo / 60000) * 60000 + 60000; t <= hi; t += 60000) {
+    if (new Date(t).getUTCMinutes() % step === 0) out.push(t);
+  }
+  return out;
+}
+
+describe('reasons', () => {
+  test('overlap: the slot due while a manual run holds the job is recorded with that run', async () => {
+    await patch(d, 'system.canary', { cron: '*/5 * * * *', isenabled: true });
+    const manual = await trigger(d, 'system.canary', { seconds: 60 });
+    await waitStatus(d, 'system.canary', manual.id, 'running');
+    const slot = dueSince(db, 'system.canary', 0);
+    const row = await waitMissed(d, 'system.canary', 'overlap');
+    assert.equal(Date.parse(row.firstslot), slot);
+    assert.equal(row.lastslot, row.firstslot);
+    assert.equal(row.slots, 1);
+    assert.match(row.detail, new RegExp(`run ${manual.id} \\(running since .*\\) holds lock key system\\.canary`));
+    assert.equal(runRows(db, 'system.canary', "triggeredby = 'scheduler'").length, 0, 'nothing enqueued');
+    assert.ok(stored(db, 'nextrunat', 'system.canary') > Date.now(), 'nextrunat moved on');
+    assert.equal(metricValue(await metrics(d), 'comicbatch_schedule_missed_total',
+      'job="system.canary",reason="overlap"'), 1);
+    const e = await entry(d, 'system.canary');
+    assert.equal(e.missed.last24h, 1);
+    assert.equal(e.missed.latest.reason, 'overlap');
+    await api(d, 'POST', `${B}/jobs/system.canary/cancel`, { body: {} });
+    await waitStatus(d, 'system.canary', manual.id, 'cancelled');
+  });
+
+  test('disabled: an operator-disabled job\'s passing slots are one growing row; a default-disabled job has none',
+    async () => {
+      await patch(d, 'comics.ratings_recalc', { cron: '*/5 * * * *' });
+      const off = await patch(d, 'comics.ratings_recalc', { isenabled: false });
+      assert.equal(off.nextrunat, null);
+      const mark = stored(db, 'disablednext', 'comics.ratings_recalc');
+      assert.ok(mark > Date.now() && new Date(mark).getUTCMinutes() % 5 === 0, 'the would-be next slot is tracked');
+      const from = slotAgo(db, 'comics.ratings_recalc', 5, 3, 'disablednext') - 1; // three slots ago
+      const row = await waitMissed(d, 'comics.ratings_recalc', 'disabled');
+      const want = stepSlots(from, Date.now(), 5);
+      assert.ok(want.length >= 3);
+      assert.equal(row.slots, want.length, JSON.stringify(row));
+      assert.equal(Date.parse(row.firstslot), want[0]);
+      assert.equal(Date.parse(row.lastslot), want.at(-1));
+      assert.equal(row.detail, 'the job is disabled (by admin-token)');
+      assert.ok(stored(db, 'disablednext', 'comics.ratings_recalc') > Date.now(), 'the mark moved past now');
+      // A further passing slot extends the same row instead of adding one: take the row's last slot back out of
+      // it and make that slot the next one to record again.
+      sql(db, `UPDATE system.batchmissed SET lastslot = lastslot - interval '5 min', slots = slots - 1
+        WHERE id = ${row.id}`);
+      sql(db, `UPDATE system.batchschedule SET disablednext = '${row.lastslot}' WHERE jobkey = 'comics.ratings_recalc'`);
+      await waitFor(async () => (await missed(d, 'comics.ratings_recalc'))
+        .find((m) => m.id === row.id && m.slots === row.slots && m.lastslot === row.lastslot), 10000, 'the row to grow');
+      assert.equal((await missed(d, 'comics.ratings_recalc')).filter((m) => m.reason === 'disabled').length, 1);
+      // crawler.source_health is disabled by default: never meant to run, nothing to record.
+      assert.equal(stored(db, 'disablednext', 'crawler.source_health'), null);
+      assert.deepEqual(await missed(d, 'crawler.source_health'), []);
+    });
+
+  test('misfire-skipped: a slot found later than the grace while this leader ran is skipped and recorded', async () => {
+    await patch(d, 'announcements.expire', { cron: '* * * * *' });
+    await sleep(1000);
+    const slot = dueSince(db, 'announcements.expire', 5); // after this leader started, older than the 2 s grace
+    const row = await waitMissed(d, 'announcements.expire', 'misfire-skipped');
+    assert.equal(Date.parse(row.firstslot), slot);
+    assert.match(row.detail, /past the misfire grace \(2s\); policy skip/);
+    assert.equal(runRows(db, 'announcements.expire', `scheduledfor = to_timestamp(${slot / 1000})`).length, 0);
+  });
+
+  test('invalid-schedule: a stored zone that cannot be loaded is recorded once, with the error', async () => {
+    sql(db, `UPDATE system.batchschedule SET cron = 'CRON_TZ=Mars/Olympus 0 0 * * *', isenabled = true
+      WHERE jobkey = 'comics.counts_recalc'`);
+    const slot = dueSince(db, 'comics.counts_recalc', 1);
+    const row = await waitMissed(d, 'comics.counts_recalc', 'invalid-schedule');
+    assert.equal(Date.parse(row.firstslot), slot);
+    assert.match(row.detail, /unknown time zone "Mars\/Olympus"/);
+    await sleep(2500); // more ticks: still one row, one log line
+    assert.equal((await missed(d, 'comics.counts_recalc')).length, 1);
+    assert.equal(d.logs().split('\n').filter((l) => l.includes('the stored cron cannot be used')
+      && l.includes('comics.counts_recalc')).length, 1);
+    assert.equal(stored(db, 'nextrunat', 'comics.counts_recalc'), slot, 'the slot stays: nothing fires silently');
+    await patch(d, 'comics.counts_recalc', { cron: '*/30 * * * *' });
+  });
+});
+
+describe('a leaderless gap', () => {
+  test('slots that passed while no instance led are recorded as no-leader, with how long they waited', async () => {
+    // library.viewhistory_cap's misfire policy is `once`: the latest missed slot runs, the others are recorded.
+    await patch(d, 'library.viewhistory_cap', { cron: '* * * * *' });
+    await stopClean(d);
+    const slot = slotAgo(db, 'library.viewhistory_cap', 1, 4); // four minutes of slots with nobody leading
+    d = await startDaemon(db, INI);
+    const row = await waitMissed(d, 'library.viewhistory_cap', 'no-leader');
+    const took = Date.now();
+    const [catchup] = runRows(db, 'library.viewhistory_cap', "triggeredby = 'scheduler'");
+    assert.ok(catchup, 'once: one catch-up run');
+    assert.equal(Date.parse(row.firstslot), slot);
+    assert.equal(Date.parse(row.lastslot), Date.parse(catchup.scheduledfor) - 60000, 'every slot before the catch-up');
+    assert.equal(row.slots, (Date.parse(catchup.scheduledfor) - slot) / 60000);
+    assert.ok(row.slots >= 4);
+    const m = /^no leader for (\d+)m(\d+)s after the slot: instance \S+ took over at (\S+)$/.exec(row.detail);
+    assert.ok(m, row.detail);
+    const waited = Number(m[1]) * 60 + Number(m[2]);
+    assert.ok(waited >= 240 && waited <= (took - slot) / 1000 + 1, `waited ${waited} s`);
+    assert.equal(metricValue(await metrics(d), 'comicbatch_schedule_missed_total',
+      'job="library.viewhistory_cap",reason="no-leader"'), row.slots);
+  });
+});
+
+describe('the endpoint', () => {
+  test('pages newest first (checked against generated rows); bad page/limit 400; unknown job 404', async () => {
+    sql(db, `INSERT INTO system.batchmissed (jobkey, reason, firstslot, lastslot, slots, detail)
+      SELECT 'analytics.partition', (ARRAY['overlap', 'paused', 'no-leader'])[1 + i % 3],
+        now() - i * interval '1 day', now() - i * interval '1 day' + (i % 4) * interval '1 hour', 1 + i % 4,
+        'generated ' || i FROM generate_series(1, 45) i`);
+    const page = async (q) => {
+      const r = await api(d, 'GET', `${B}/schedule/analytics.partition/missed${q}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body;
+    };
+    const first = await page('');
+    assert.equal(first.meta.total, 45);
+    assert.equal(first.meta.limit, 50);
+    assert.deepEqual(first.data.map((m) => m.detail), [...Array(45).keys()].map((i) => `generated ${i + 1}`),
+      'newest last slot first');
+    const p2 = await page('?limit=20&page=2');
+    assert.deepEqual(p2.data.map((m) => m.detail), first.data.slice(20, 40).map((m) => m.detail));
+    assert.deepEqual(p2.meta, { total: 45, page: 2, limit: 20, pages: 3 });
+    const past = await page('?limit=20&page=9');
+    assert.deepEqual(past.data, []);
+    assert.equal(past.meta.total, 45, 'the count survives paging past the end');
+    const e = await entry(d, 'analytics.partition');
+    const recent = [...Array(45).keys()].map((k) => k + 1).filter((i) => i * 24 - (i % 4) < 24)
+      .reduce((n, i) => n + 1 + (i % 4), 0);
+    assert.ok(recent > 0);
+    assert.equal(e.missed.last24h, recent, 'the slots of rows whose last slot is within a day');
+    assert.equal(e.missed.latest.detail, 'generated 1');
+    assertError(await api(d, 'GET', `${B}/schedule/system.canary/missed?limit=0`), 400, 'VALIDATION_ERROR', 'limit');
+    assertError(await api(d, 'GET', `${B}/schedule/system.canary/missed?limit=201`), 400, 'VALIDATION_ERROR', 'limit');
+    assertError(await api(d, 'GET', `${B}/schedule/system.canary/missed?page=x`), 400, 'VALIDATION_ERROR', 'page');
+    assertError(await api(d, 'GET', `${B}/schedule/no.such.job/missed`), 404, 'NOT_FOUND');
+  });
+});
