@@ -171,6 +171,8 @@ ngroups=$(q -c "SELECT count(*) FROM core.scanlationgroup")
 cat <<EOF
 ### library / comics jobs — scale \`${BENCH_SCALE:-small}\`, $( [ "$mode" = accel ] && echo "with the accelerators" || echo "without accelerators") ($entries library entries)
 
+$(date -u +%Y-%m-%dT%H:%MZ), load average at the start of this mode: $(cut -d' ' -f1-3 /proc/loadavg).
+
 | step | seed ms | seed rows | ours ms | ours rows | seed/ours (time) | PG CPU ms seed / ours | seed/ours (CPU) | our meta |
 |---|---:|---:|---:|---:|---:|---:|---:|---|
 EOF
@@ -277,7 +279,8 @@ write_path() {
     cat <<EOF
 
 Write path: what each accelerator costs the platform's writers (the same 2000 single-row statements in one
-transaction, rolled back, on a copy with every accelerator and on one without; each measured after one warm-up).
+transaction, rolled back, on a copy with every accelerator and on one without; each measured after one warm-up); load
+average at the start: $(cut -d' ' -f1-3 /proc/loadavg)).
 
 | statement | accelerators firing | with ms | without ms | per row | overhead |
 |---|---|---:|---:|---:|---:|
