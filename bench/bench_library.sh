@@ -3,7 +3,8 @@
 # owner h4): the seed's own SQL (batch-jobs-api.md §2–§3, verbatim below) and our job, on the same data in one run —
 # twice (issue 9): with the accelerators (the dataset as bench.sh made it: every accelerator installed) and without
 # them (a second copy on which `comicbatch accelerators remove` ran first), each mode on its own fresh copy.
-# LIBRARY_MODES='accel plain' (default) picks the modes.
+# LIBRARY_MODES='accel plain' (default; 'none': neither) picks the modes; LIBRARY_WRITE_PATH=0 skips the write-path
+# section, WP_ROUNDS (default 5) sets its rounds.
 #
 # Works on a copy of the generated dataset (cbbench_library, made from the database COMICBATCH_DATABASE_URL names,
 # which bench.sh generated with bench/gen.sql; dropped at the end). Each seed statement runs inside BEGIN … ROLLBACK,
@@ -34,7 +35,10 @@ mkdir -p "$out"
 hz=$(getconf CLK_TCK)
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-cleanup() { psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_library" >/dev/null 2>&1 || true; }
+cleanup() {
+    psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_library" -c "DROP DATABASE IF EXISTS cbbench_wp_plain" \
+        >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 # CPU time (ms) of the whole cluster so far: the postmaster, its live children, and its reaped children.
@@ -245,11 +249,21 @@ row "counts_recalc, after ~1% changes"
 }
 
 # ---- write path: what each accelerator costs the platform ---------------------------------------------------------
-# The same single-row statements (a DO loop, rolled back) on a copy with every accelerator and on one without any.
-wp_ms() { # wp_ms SQL → ms for BEGIN; SQL; ROLLBACK
-    local t0
-    t0=$(now_ms); q -c "BEGIN" -c "$1" -c "ROLLBACK" >/dev/null; echo $(($(now_ms) - t0))
+# The same 2000 single-row statements (a DO loop, rolled back) on a copy with every accelerator ($db) and on one
+# without any ($plain_db), alternating between the two copies for WP_ROUNDS rounds (default 5) after a warm-up round
+# that is not counted, so load that comes and goes on the shared machine falls on both sides alike. Per statement:
+# the median wall time and the median CPU time of the cluster on each side; the cost per row is the difference over
+# 2000.
+plain_db=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/cbbench_wp_plain?#')
+wp_one() { # wp_one URL SQL → "ms cpu_ms" for BEGIN; SQL; ROLLBACK
+    local t0 c0 ms
+    c0=$(pg_cpu_ms); t0=$(now_ms)
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "BEGIN" -c "$2" -c "ROLLBACK" >/dev/null
+    ms=$(($(now_ms) - t0))
+    sleep 0.3 # let the postmaster reap the backend, so its CPU time is counted
+    echo "$ms $(($(pg_cpu_ms) - c0))"
 }
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 WP_NAMES=(hasnew viewhistory counts+hasnew ratings counts crawler)
 WP_LABELS=("2000 single-row chapter reads" "2000 single-row view-history rows" "2000 single-row follows (library.entry)"
     "2000 single-row ratings" "2000 single-row group follows" "2000 crawler jobs finishing (insert + status update)")
@@ -271,26 +285,39 @@ WP_SQL=(
     UPDATE crawler.job SET status = 'failed', finishedat = now() WHERE id = j; END LOOP; END \$\$"
 )
 write_path() {
-    local i with=() without=()
+    local i r n=${#WP_SQL[@]} rounds=${WP_ROUNDS:-5} side m c load wm om wc oc
+    declare -A ms cpu
     fresh_copy
-    for i in "${!WP_SQL[@]}"; do wp_ms "${WP_SQL[$i]}" >/dev/null; with+=("$(wp_ms "${WP_SQL[$i]}")"); done
-    fresh_copy plain
-    for i in "${!WP_SQL[@]}"; do wp_ms "${WP_SQL[$i]}" >/dev/null; without+=("$(wp_ms "${WP_SQL[$i]}")"); done
-    cat <<EOF
-
-Write path: what each accelerator costs the platform's writers (the same 2000 single-row statements in one
-transaction, rolled back, on a copy with every accelerator and on one without; each measured after one warm-up); load
-average at the start: $(cut -d' ' -f1-3 /proc/loadavg)).
-
-| statement | accelerators firing | with ms | without ms | per row | overhead |
-|---|---|---:|---:|---:|---:|
-EOF
-    for i in "${!WP_SQL[@]}"; do
-        printf '| %s | %s | %s | %s | %s | %s |\n' "${WP_LABELS[$i]}" "${WP_NAMES[$i]}" "${with[$i]}" "${without[$i]}" \
-            "$(python3 -c 'import sys; a, b = int(sys.argv[1]), int(sys.argv[2]); print("%+.0f us" % ((a - b) * 1000 / 2000))' "${with[$i]}" "${without[$i]}")" \
-            "$(python3 -c 'import sys; a, b = int(sys.argv[1]), int(sys.argv[2]); print("%+.0f%%" % (100 * (a - b) / b) if b else "-")' "${with[$i]}" "${without[$i]}")"
+    psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_wp_plain" \
+        -c "CREATE DATABASE cbbench_wp_plain TEMPLATE $src_db" >/dev/null
+    COMICBATCH_DATABASE_URL=$plain_db "$COMICBATCH_BIN" accelerators remove >"$out/library-wp-remove.txt"
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    for r in $(seq 0 "$rounds"); do
+        for i in $(seq 0 $((n - 1))); do
+            for side in $( ((r % 2)) && echo "with without" || echo "without with"); do
+                read -r m c < <(wp_one "$([ "$side" = with ] && echo "$db" || echo "$plain_db")" "${WP_SQL[$i]}")
+                [ "$r" = 0 ] && continue
+                ms[$side,$i]+="$m " cpu[$side,$i]+="$c "
+            done
+        done
+    done
+    psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_wp_plain" >/dev/null
+    printf '\n%s\n%s\n%s\n\n' \
+        "Write path: what each accelerator costs the platform's writers — the same 2000 single-row statements in one" \
+        "transaction, rolled back, on a copy with every accelerator and on one without, alternating between the copies;" \
+        "median of $rounds rounds after a warm-up (load average at the start: $load). Per row = (with - without) / 2000."
+    echo '| statement | accelerators firing | with ms | without ms | per row (wall) | PG CPU ms with / without | per row (CPU) | overhead (CPU) |'
+    echo '|---|---|---:|---:|---:|---:|---:|---:|'
+    for i in $(seq 0 $((n - 1))); do
+        wm=$(median ${ms[with,$i]}) om=$(median ${ms[without,$i]})
+        wc=$(median ${cpu[with,$i]}) oc=$(median ${cpu[without,$i]})
+        printf '| %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' "${WP_LABELS[$i]}" "${WP_NAMES[$i]}" "$wm" "$om" \
+            "$(python3 -c 'import sys; print("%+.0f µs" % ((int(sys.argv[1]) - int(sys.argv[2])) * 1000 / 2000))' "$wm" "$om")" \
+            "$wc" "$oc" \
+            "$(python3 -c 'import sys; print("%+.0f µs" % ((int(sys.argv[1]) - int(sys.argv[2])) * 1000 / 2000))' "$wc" "$oc")" \
+            "$(python3 -c 'import sys; a, b = int(sys.argv[1]), int(sys.argv[2]); print("%+.0f%%" % (100 * (a - b) / b) if b else "-")' "$wc" "$oc")"
     done
 }
 
-for m in ${LIBRARY_MODES:-accel plain}; do run_mode "$m"; echo; done
-write_path
+for m in ${LIBRARY_MODES:-accel plain}; do [ "$m" = none ] || { run_mode "$m"; echo; }; done
+[ "${LIBRARY_WRITE_PATH:-1}" = 0 ] || write_path
