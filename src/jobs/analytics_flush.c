@@ -59,12 +59,12 @@ static int apply_staged(struct flush_tx *t, redisContext *rc, const char *key, c
     char err[512];
     int rc2 = flush_read_staging(rc, key, &t->ids, SCAN_PAGE, &set, err, sizeof err) ? fail(t, err) : 0;
     if (rc2 == 0) {
-        flush_set_finish(&set);
+        flush_set_seal(&set);
         rc2 = flush_tx_begin(t, id, true);
         if (rc2 == 1 && (flush_tx_page(t, &set) || flush_tx_commit(t, id)))
             rc2 = -1;
     }
-    flush_set_free(&set);
+    flush_set_finish(&set);
     return rc2;
 }
 

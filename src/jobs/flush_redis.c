@@ -104,13 +104,13 @@ static void list_finish(struct flush_list *l)
     l->views = literal(l->e, kept, false);
 }
 
-void flush_set_finish(struct flush_set *s)
+void flush_set_seal(struct flush_set *s)
 {
     list_finish(&s->comics);
     list_finish(&s->chapters);
 }
 
-void flush_set_free(struct flush_set *s)
+void flush_set_finish(struct flush_set *s)
 {
     struct flush_list *ls[] = {&s->comics, &s->chapters};
     for (int i = 0; i < 2; i++) {
@@ -332,7 +332,7 @@ static int load_script(redisContext *c, char *sha, size_t shalen, char *err, siz
 /* Finishes one page: its counts go to the totals and, when there is a consumer, the sorted set to it. */
 static int page_done(struct flush_set *pg, flush_page_fn fn, void *arg, struct flush_totals *tot)
 {
-    flush_set_finish(pg);
+    flush_set_seal(pg);
     tot->comic_keys += pg->comics.n;
     tot->chapter_keys += pg->chapters.n;
     tot->views += pg->comics.total + pg->chapters.total;
@@ -374,7 +374,7 @@ static int stage_pattern(redisContext *c, const char *pattern, const struct flus
         }
         if (rc == 0)
             rc = page_done(&pg, fn, arg, tot);
-        flush_set_free(&pg);
+        flush_set_finish(&pg);
         free(pk.argv);
         free(pk.lens);
         freeReplyObject(scan);

@@ -32,13 +32,13 @@ struct flush_ids {
     bool comic_uuid, chapter_uuid;
 };
 
-/** One kind's counts: (id, views) entries, then — after flush_set_finish — two parallel Postgres array literals. */
+/** One kind's counts: (id, views) entries, then — after flush_set_seal — two parallel Postgres array literals. */
 struct flush_entry {
     char id[37]; /* digits without leading zeros, or a lowercase UUID */
     int64_t views;
 };
 struct flush_list {
-    struct flush_entry *e; /* owned; flush_set_finish sorts by id and merges duplicates (SCAN may repeat keys) */
+    struct flush_entry *e; /* owned; flush_set_seal sorts by id and merges duplicates (SCAN may repeat keys) */
     size_t len, cap;
     int64_t n;             /* entries (distinct ids with a non-zero sum, once finished) */
     int64_t total;         /* sum of views */
@@ -58,10 +58,10 @@ void flush_set_init(struct flush_set *s);
  * Sorts each list by id, merges repeated ids, drops zero sums and builds the array literals ("{…}"); call once
  * before handing the lists to Postgres. Ascending ids make the UPDATE walk the table and its index in order.
  */
-void flush_set_finish(struct flush_set *s);
+void flush_set_seal(struct flush_set *s);
 
 /** Frees the buffers. */
-void flush_set_free(struct flush_set *s);
+void flush_set_finish(struct flush_set *s);
 
 /**
  * Parses a counter name (`comic:<id>:views` / `chapter:<id>:views`, also the names in a staged page) whose id has

@@ -61,9 +61,9 @@ Test(flush_keys, empty_set_gives_empty_arrays)
 {
     struct flush_set s;
     flush_set_init(&s);
-    flush_set_finish(&s);
+    flush_set_seal(&s);
     cr_expect_str_eq(s.comics.ids, "{}");
     cr_expect_str_eq(s.chapters.views, "{}");
     cr_expect_eq(s.comics.n, 0);
-    flush_set_free(&s);
+    flush_set_finish(&s);
 }
