@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sched/cron.h"
 #include "util/duration.h"
 #include "util/xalloc.h"
 
@@ -591,16 +590,16 @@ static void derive_dir(char **slot, const char *data_dir, const char *suffix)
     *slot = xstrdup(buf);
 }
 
-int config_validate(struct config *c, bool need_admin_token, char *err, size_t errlen)
+int config_validate(struct config *c, bool need_admin_token, const struct config_checks *checks, char *err,
+                    size_t errlen)
 {
     if (!c->database_url || !*c->database_url) {
         snprintf(err, errlen, "database.url: missing (set [database] url or COMICBATCH_DATABASE_URL)");
         return -1;
     }
-    struct cron_schedule cron;
     char cerr[200];
-    if (c->series_refresh_cron && *c->series_refresh_cron &&
-        cron_parse(c->series_refresh_cron, &cron, cerr, sizeof cerr)) {
+    if (checks && checks->cron && c->series_refresh_cron && *c->series_refresh_cron &&
+        checks->cron(c->series_refresh_cron, cerr, sizeof cerr)) {
         snprintf(err, errlen, "metadata.series_refresh.cron: %s", cerr);
         return -1;
     }

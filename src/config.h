@@ -158,11 +158,19 @@ void config_init(struct config *c);
  */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
+/** Checks of values whose syntax a higher layer owns (the cron parser in sched/), handed in by the caller. */
+struct config_checks {
+    /** 0 when `expr` is a usable cron expression, else -1 with the reason in `err`. */
+    int (*cron)(const char *expr, char *err, size_t errlen);
+};
+
 /**
- * Checks that what `serve` needs is present (database url, admin token, …) and derives dependent values
- * (cover_cache_dir from data_dir, storage_dir, listen host/port). Returns 0 or -1 with `err`.
+ * Checks that what `serve` needs is present (database url, admin token, …), that the cron-valued settings parse
+ * (through `checks`; NULL skips that) and derives dependent values (cover_cache_dir from data_dir, storage_dir,
+ * listen host/port). Returns 0 or -1 with `err`.
  */
-int config_validate(struct config *c, bool need_admin_token, char *err, size_t errlen);
+int config_validate(struct config *c, bool need_admin_token, const struct config_checks *checks, char *err,
+                    size_t errlen);
 
 /**
  * The URL for connections that need a PostgreSQL session of their own (LISTEN, advisory locks, temporary tables,

@@ -36,7 +36,7 @@ static int load_config(struct config *c, const char *path, bool need_token)
 {
     char err[1024];
     config_init(c);
-    if (config_load(c, path, err, sizeof err) || config_validate(c, need_token, err, sizeof err)) {
+    if (config_load(c, path, err, sizeof err) || config_validate(c, need_token, &(struct config_checks){cron_check}, err, sizeof err)) {
         fprintf(stderr, "comicbatch: configuration error: %s\n", err);
         return -1;
     }

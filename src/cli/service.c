@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "config_reload.h"
+#include "sched/cron.h"
 #include "jobs/registry.h"
 #include "runs/reschedule.h"
 #include "runs/worker.h"
@@ -83,7 +84,7 @@ int service_reload(struct app *a, const char *config_path)
     struct config next;
     char err[1024];
     config_init(&next);
-    if (config_load(&next, config_path, err, sizeof err) || config_validate(&next, true, err, sizeof err)) {
+    if (config_load(&next, config_path, err, sizeof err) || config_validate(&next, true, &(struct config_checks){cron_check}, err, sizeof err)) {
         log_error("msg=\"reload failed: the configuration did not load; nothing changed\" error=\"%s\"", err);
         config_finish(&next);
         return -1;

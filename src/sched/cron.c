@@ -348,6 +348,12 @@ int cron_parse(const char *expr, struct cron_schedule *out, char *err, size_t er
     return 0;
 }
 
+int cron_check(const char *expr, char *err, size_t errlen)
+{
+    struct cron_schedule s;
+    return cron_parse(expr, &s, err, errlen);
+}
+
 /* ---- wall-time search -------------------------------------------------------------------------------------- */
 
 /* A minute of civil time; `dnum` is days since 1970-01-01 and always agrees with year/month/day. */

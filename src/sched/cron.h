@@ -108,6 +108,9 @@ struct cron_fire {
  */
 int cron_parse(const char *expr, struct cron_schedule *out, char *err, size_t errlen);
 
+/** cron_parse without keeping the result: 0 when `expr` parses, else -1 with the reason in `err`. */
+int cron_check(const char *expr, char *err, size_t errlen);
+
 /**
  * Returns the first fire time strictly after `after` (UTC seconds), or -1 if none within the next 5 years
  * (e.g. "0 0 30 2 *"). Seconds of `after` are ignored: the result is always on a whole minute. "5 years" is

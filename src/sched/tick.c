@@ -11,6 +11,8 @@
 #include "store/pg.h"
 #include "store/schedstore.h"
 #include "store/slotledger.h"
+
+_Static_assert(SCHEDSTORE_CRON_MAX >= CRON_MAX_EXPR, "a stored cron override must hold the longest expression");
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/metrics.h"

@@ -1,12 +1,11 @@
 /* objstore — see objstore.h. The front: key checks and backend dispatch; the backends live in objstore_fs.c and
- * objstore_s3.c. */
+ * objstore_s3.c, and objstore_open.c picks one from the configuration. */
 #include "store/objstore.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "store/objstore_impl.h"
 #include "util/xalloc.h"
 
@@ -39,23 +38,6 @@ struct objstore *objstore__wrap(const struct objstore_ops *ops, void *impl)
     s->ops = ops;
     s->impl = impl;
     return s;
-}
-
-struct objstore *objstore_create(const struct config *cfg, char *err, size_t errlen)
-{
-    const char *backend = cfg->storage_backend ? cfg->storage_backend : "fs";
-    if (!strcmp(backend, "fs")) {
-        if (!cfg->storage_dir || !*cfg->storage_dir) {
-            snprintf(err, errlen, "storage.dir is not set");
-            return NULL;
-        }
-        return objstore_create_fs(cfg->storage_dir, err, errlen);
-    }
-    if (!strcmp(backend, "s3"))
-        return objstore_create_s3(cfg->s3_endpoint, cfg->s3_bucket, cfg->s3_region, cfg->s3_access_key,
-                                  cfg->s3_secret_key, err, errlen);
-    snprintf(err, errlen, "storage.backend: expected fs or s3, got \"%s\"", backend);
-    return NULL;
 }
 
 void objstore_destroy(struct objstore *s)

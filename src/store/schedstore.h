@@ -15,16 +15,17 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "sched/cron.h"
-
 /** Longest params object a schedule row carries (its compact JSON text, bytes). */
 #define SCHED_PARAMS_MAX 4096
+
+/** The longest stored cron override a row holds (sched/cron.h CRON_MAX_EXPR; checked in sched/tick.c). */
+#define SCHEDSTORE_CRON_MAX 256
 
 /** One stored schedule row. */
 struct sched_row {
     char jobkey[128];
     bool has_cron;                 /* false: the job's default expression applies */
-    char cron[CRON_MAX_EXPR + 1];
+    char cron[SCHEDSTORE_CRON_MAX + 1];
     bool isenabled;
     time_t nextrunat;              /* 0: none stored */
     char misfire[8];               /* "skip" | "once" | "" (the job's default) */
