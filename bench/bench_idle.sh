@@ -36,9 +36,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 bench_workdir idle
 pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    bench_stop_servers
     bench_stop_own_stack
     rm -rf "$work"
 }

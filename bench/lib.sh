@@ -10,6 +10,8 @@
 #                             for benches that do not measure commits) and exports their URLs; sets own_stack=1.
 #                             Returns 0 when it started one (the caller then prepares the database), 1 otherwise.
 #   bench_stop_own_stack      stops that stack (for the caller's cleanup trap; a no-op otherwise)
+#   bench_stop_servers        kills the processes in the caller's `pids` array and the nginx of $work/nginx.pid,
+#                             then waits for them
 #   free_port                 a free TCP port on 127.0.0.1
 
 bench_workdir() {
@@ -36,6 +38,13 @@ bench_own_stack() {
 
 bench_stop_own_stack() {
     [ -n "${own_stack:-}" ] && scripts/stack.sh stop "$work/stack" >/dev/null 2>&1 || true
+}
+
+bench_stop_servers() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 
 free_port() {
