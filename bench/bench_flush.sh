@@ -32,27 +32,17 @@ else # small: no 1M-key rows, so fewer chapters and a shorter seed loop
     seed_max=${FLUSH_SEED_MAX:-20000}
 fi
 
-work=$(mktemp -d /tmp/cbbench-flush.XXXXXX)
-chmod 755 "$work"
-out=${BENCH_OUT:-$work/out}
-mkdir -p "$out"
+. bench/lib.sh
+bench_workdir flush
 cleanup() {
     [ -n "${admin_url:-}" ] && psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_flush" >/dev/null 2>&1
     [ -n "${rurl:-}" ] && rcli FLUSHDB >/dev/null 2>&1
-    [ -n "${own_stack:-}" ] && scripts/stack.sh stop "$work/stack" >/dev/null 2>&1 || true
+    bench_stop_own_stack
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ -z "${COMICBATCH_DATABASE_URL:-}" ]; then
-    if [ -z "${COMICBATCH_BIN:-}" ]; then
-        bdir=${BUILD:-build}
-        [ -f "$bdir/build.ninja" ] || meson setup "$bdir" >/dev/null
-        ninja -C "$bdir" >/dev/null
-        export COMICBATCH_BIN=$root/$bdir/comicbatch
-    fi
-    own_stack=1
-    while IFS= read -r l; do export "${l?}"; done < <(scripts/stack.sh start "$work/stack")
+if bench_own_stack; then
     # The server settings scripts/bench.sh uses (durable; 1GB buffer cache; no autovacuum inside timed steps).
     for kv in shared_buffers=1GB effective_cache_size=4GB maintenance_work_mem=512MB max_wal_size=4GB \
         random_page_cost=1.1 autovacuum=off; do

@@ -32,38 +32,22 @@ ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -gt $((conns + 512)) ] || { echo "bench_idle: open-file limit $(ulimit -n) is too low for $conns connections" >&2; exit 1; }
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-work=$(mktemp -d /tmp/cbbench-idle.XXXXXX)
-chmod 755 "$work"
-out=${BENCH_OUT:-$work/out}
-mkdir -p "$out"
+. bench/lib.sh
+bench_workdir idle
 pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    [ -n "${own_stack:-}" ] && scripts/stack.sh stop "$work/stack" >/dev/null 2>&1 || true
+    bench_stop_servers
+    bench_stop_own_stack
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ -z "${COMICBATCH_DATABASE_URL:-}" ]; then
-    if [ -z "${COMICBATCH_BIN:-}" ]; then
-        bdir=${BUILD:-build}
-        [ -f "$bdir/build.ninja" ] || meson setup "$bdir" >/dev/null
-        ninja -C "$bdir" >/dev/null
-        export COMICBATCH_BIN=$root/$bdir/comicbatch
-    fi
-    own_stack=1
-    while IFS= read -r l; do export "${l?}"; done < <(FAST=1 scripts/stack.sh start "$work/stack")
+if bench_own_stack fast; then
     "$COMICBATCH_BIN" migrate >/dev/null
 fi
 BIN=${COMICBATCH_BIN:-$root/build/comicbatch}
 cc -O2 -Wall -o "$work/idle_conns" bench/idle_conns.c
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 # comicbatch.
 token=bench-admin-token-0123456789

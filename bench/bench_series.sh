@@ -24,27 +24,16 @@ base_rows=${BASELINE_ROWS:-5000} # the per-row baselines run on this many rows (
 [ "$base_rows" -le "$rows" ] || base_rows=$rows
 manual=2000
 
-work=$(mktemp -d /tmp/cbbench-series.XXXXXX)
-chmod 755 "$work"
-out=${BENCH_OUT:-$work/out}
-mkdir -p "$out"
+. bench/lib.sh
+bench_workdir series
 cleanup() {
     [ -n "${admin_url:-}" ] && psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_series" >/dev/null 2>&1
-    [ -n "${own_stack:-}" ] && scripts/stack.sh stop "$work/stack" >/dev/null 2>&1 || true
+    bench_stop_own_stack
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ -z "${COMICBATCH_DATABASE_URL:-}" ]; then
-    if [ -z "${COMICBATCH_BIN:-}" ]; then
-        bdir=${BUILD:-build}
-        [ -f "$bdir/build.ninja" ] || meson setup "$bdir" >/dev/null
-        ninja -C "$bdir" >/dev/null
-        export COMICBATCH_BIN=$root/$bdir/comicbatch
-    fi
-    own_stack=1
-    while IFS= read -r l; do export "${l?}"; done < <(scripts/stack.sh start "$work/stack")
-fi
+bench_own_stack || true
 BIN=${COMICBATCH_BIN:-$root/build/comicbatch}
 admin_url=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/postgres?#')
 db=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/cbbench_series?#')
