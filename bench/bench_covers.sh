@@ -48,6 +48,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if bench_own_stack fast; then
+    psql -X -q -v ON_ERROR_STOP=1 -d "$COMICBATCH_DATABASE_URL" -f db/platform/schema.sql >/dev/null
     "$COMICBATCH_BIN" migrate >/dev/null
 fi
 BIN=${COMICBATCH_BIN:-$root/build/comicbatch}

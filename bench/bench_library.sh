@@ -1,6 +1,10 @@
 #!/bin/bash
 # bench_library.sh — library.hasnew, library.viewhistory_cap, comics.ratings_recalc, comics.counts_recalc (issue 3;
-# owner h4): the seed's own SQL (batch-jobs-api.md §2–§3, verbatim below) and our job, on the same data in one run.
+# owner h4): the seed's own SQL (batch-jobs-api.md §2–§3, verbatim below) and our job, on the same data in one run —
+# twice (issue 9): with the accelerators (the dataset as bench.sh made it: every accelerator installed) and without
+# them (a second copy on which `comicbatch accelerators remove` ran first), each mode on its own fresh copy.
+# LIBRARY_MODES='accel plain' (default; 'none': neither) picks the modes; LIBRARY_WRITE_PATH=0 skips the write-path
+# section, WP_ROUNDS (default 5) sets its rounds.
 #
 # Works on a copy of the generated dataset (cbbench_library, made from the database COMICBATCH_DATABASE_URL names,
 # which bench.sh generated with bench/gen.sql; dropped at the end). Each seed statement runs inside BEGIN … ROLLBACK,
@@ -9,8 +13,9 @@
 # Steps: hasnew full sweep (the dataset carries ~1.1% wrong flags); hasnew scheduled sweep after ~1% of entries
 # changed through the platform tables (new chapters, reads, unreads, soft-deletes; the triggers queue them);
 # viewhistory_cap with 5% of users over the cap, then with nobody over it; ratings and counts in steady state (our
-# second run; nothing changed) and after ~1% changes; and the write-path cost of migration 003's triggers. The
-# cheap steady-state steps run three times on each side and report the median.
+# second run; nothing changed) and after ~1% changes; and the write-path cost of each accelerator (the same
+# single-row statements on a copy with it and a copy without, rolled back). The cheap steady-state steps run three
+# times on each side and report the median.
 #
 # Reported per step: time (ms: the seed's statements as psql's \timing measures them, ours as the run's durationms)
 # and rows written for each side, the ratio seed/ours, and the CPU time the whole PostgreSQL cluster spent during
@@ -30,7 +35,10 @@ mkdir -p "$out"
 hz=$(getconf CLK_TCK)
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-cleanup() { psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_library" >/dev/null 2>&1 || true; }
+cleanup() {
+    psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_library" -c "DROP DATABASE IF EXISTS cbbench_wp_plain" \
+        >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 # CPU time (ms) of the whole cluster so far: the postmaster, its live children, and its reaped children.
@@ -143,18 +151,31 @@ UPDATE core.scanlationgroup sg SET followcount = (
     SELECT COUNT(*) FROM core.scanlationgroupfollow sgf
     WHERE sgf.groupid = sg.id
 );"
-seed_ratings_sql() { # the seed's C is the global mean (same rounding as ours), m = 100
+seed_ratings_sql() { # the seed's C is the global mean (exact, as ours), m = 100
     local c
-    c=$(q -c "SELECT round(avg(score), 4) FROM social.comicrating")
+    c=$(q -c "SELECT avg(score) FROM social.comicrating")
     printf '%s' "$SEED_RATINGS" | sed -e "s/\$C/$c/g" -e 's/\$m/100/g'
 }
 
-# ---- setup -------------------------------------------------------------------------------------------------------
-psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_library" -c "CREATE DATABASE cbbench_library TEMPLATE $src_db" >/dev/null
+# ---- one mode ----------------------------------------------------------------------------------------------------
+# fresh_copy [plain]: cbbench_library from the dataset; `plain` removes the accelerators from it first.
+fresh_copy() {
+    psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_library" -c "CREATE DATABASE cbbench_library TEMPLATE $src_db" >/dev/null
+    if [ "${1:-}" = plain ]; then
+        COMICBATCH_DATABASE_URL=$db "$COMICBATCH_BIN" accelerators remove >"$out/library-remove.txt"
+        vacuum library.entry, core.comic
+    fi
+}
+
+run_mode() { # run_mode accel|plain
+local mode=$1
+fresh_copy "$mode"
 entries=$(q -c "SELECT count(*) FROM library.entry")
 ngroups=$(q -c "SELECT count(*) FROM core.scanlationgroup")
 cat <<EOF
-### library / comics jobs — scale \`${BENCH_SCALE:-small}\` ($entries library entries)
+### library / comics jobs — scale \`${BENCH_SCALE:-small}\`, $( [ "$mode" = accel ] && echo "with the accelerators" || echo "without accelerators") ($entries library entries)
+
+$(date -u +%Y-%m-%dT%H:%MZ), load average at the start of this mode: $(cut -d' ' -f1-3 /proc/loadavg).
 
 | step | seed ms | seed rows | ours ms | ours rows | seed/ours (time) | PG CPU ms seed / ours | seed/ours (CPU) | our meta |
 |---|---:|---:|---:|---:|---:|---:|---:|---|
@@ -165,7 +186,8 @@ seed hasnew-full "$SEED_HASNEW"; vacuum library.entry
 ours hasnew-full library.hasnew '{"full":true}'; vacuum library.entry
 row "hasnew full sweep (~1.1% wrong)"
 
-# ~1% of entries change through the platform's tables; the triggers queue them.
+# ~1% of entries change through the platform's tables; with the accelerator its triggers queue them, without it
+# the scheduled run finds them by their timestamps (except the reads deleted: see BENCHMARKS.md).
 q -c "UPDATE jobstate.hasnew_state SET fullneeded = false" \
   -c "INSERT INTO core.chapter (comicid, number) SELECT id, 1000 FROM core.comic WHERE id % 260 = 7" \
   -c "UPDATE core.chapter SET deletedat = now() WHERE deletedat IS NULL AND id % 5000 = 3" \
@@ -173,16 +195,25 @@ q -c "UPDATE jobstate.hasnew_state SET fullneeded = false" \
       JOIN core.chapter ch ON ch.comicid = e.comicid AND ch.deletedat IS NULL WHERE e.id % 400 = 1 ON CONFLICT DO NOTHING" \
   -c "DELETE FROM library.chapterread cr USING library.entry e, core.chapter ch WHERE e.id % 500 = 2
       AND cr.userid = e.userid AND cr.chapterid = ch.id AND ch.comicid = e.comicid AND ch.number = 1" >/dev/null
-queued=$(q -c "SELECT count(*) FROM library.entry e WHERE e.comicid IN (SELECT comicid FROM jobstate.hasnew_queue
-  WHERE userid IS NULL) OR (e.userid, e.comicid) IN (SELECT userid, comicid FROM jobstate.hasnew_queue WHERE userid IS NOT NULL)")
-vacuum library.entry, library.chapterread, core.chapter, jobstate.hasnew_queue
+if [ "$mode" = accel ]; then
+    queued=$(q -c "SELECT count(*) FROM library.entry e WHERE e.comicid IN (SELECT comicid FROM jobstate.hasnew_queue
+      WHERE userid IS NULL) OR (e.userid, e.comicid) IN (SELECT userid, comicid FROM jobstate.hasnew_queue WHERE userid IS NOT NULL)")
+    vacuum library.entry, library.chapterread, core.chapter, jobstate.hasnew_queue
+else
+    vacuum library.entry, library.chapterread, core.chapter
+fi
 seed hasnew-incr "$SEED_HASNEW"; vacuum library.entry
 ours hasnew-incr library.hasnew '{}'; vacuum library.entry
-row "hasnew scheduled sweep, $queued entries ($(python3 -c "print('%.2f' % (100 * $queued / $entries))")%) changed"
+if [ "$mode" = accel ]; then
+    row "hasnew scheduled sweep (queue), $queued entries ($(python3 -c "print('%.2f' % (100 * $queued / $entries))")%) changed"
+else
+    checked=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["entriesChecked"])' "$O_META")
+    row "hasnew scheduled sweep (recent), $checked entries ($(python3 -c "print('%.2f' % (100 * $checked / $entries))")%) stamped since the last"
+fi
 
 # ---- library.viewhistory_cap -------------------------------------------------------------------------------------
 seed cap-over "$SEED_CAP"; vacuum library.viewhistory
-ours cap-over library.viewhistory_cap '{}'; vacuum library.viewhistory, jobstate.viewhistory_users
+ours cap-over library.viewhistory_cap '{}'; vacuum library.viewhistory
 row "viewhistory_cap, 5% of users over 500"
 median3 library.viewhistory seed cap-none "$SEED_CAP"
 median3 library.viewhistory ours cap-none library.viewhistory_cap '{}'
@@ -215,27 +246,78 @@ vacuum core.chapter, library.entry, core.scanlationgroupfollow
 seed counts-changed "$SEED_COUNTS"; vacuum core.comic, core.scanlationgroup
 ours counts-changed comics.counts_recalc '{}'
 row "counts_recalc, after ~1% changes"
-
-# ---- write path: what migration 003's triggers cost the platform -------------------------------------------------
-wp() { # wp NAME SQL: the same statement with and without triggers (both rolled back); prints ms with / without
-    local a b t0
-    t0=$(now_ms); q -c "BEGIN" -c "$2" -c "ROLLBACK" >/dev/null; a=$(($(now_ms) - t0))
-    t0=$(now_ms); q -c "BEGIN" -c "SET LOCAL session_replication_role = replica" -c "$2" -c "ROLLBACK" >/dev/null
-    b=$(($(now_ms) - t0))
-    printf '| %s | %s | %s | %s |\n' "$1" "$a" "$b" "$(python3 -c 'import sys; a, b = int(sys.argv[1]), int(sys.argv[2]); print("%+.0f%%" % (100 * (a - b) / b) if b else "-")' "$a" "$b")"
 }
-cat <<EOF
 
-Write path: what migration 003's triggers cost the platform (the same statement with and without them, rolled back).
-
-| statement | with triggers ms | without ms | overhead |
-|---|---:|---:|---:|
-EOF
-wp "reads of every chapter for 0.5% of entries, one statement" "INSERT INTO library.chapterread (userid, chapterid)
-    SELECT e.userid, ch.id FROM library.entry e JOIN core.chapter ch ON ch.comicid = e.comicid
-    WHERE e.id % 200 = 9 ON CONFLICT DO NOTHING"
-wp "2000 single-row reads" "DO \$\$ DECLARE r record; BEGIN FOR r IN SELECT e.userid, ch.id FROM library.entry e
+# ---- write path: what each accelerator costs the platform ---------------------------------------------------------
+# The same 2000 single-row statements (a DO loop, rolled back) on a copy with every accelerator ($db) and on one
+# without any ($plain_db), alternating between the two copies for WP_ROUNDS rounds (default 5) after a warm-up round
+# that is not counted, so load that comes and goes on the shared machine falls on both sides alike. Per statement:
+# the median wall time and the median CPU time of the cluster on each side; the cost per row is the difference over
+# 2000.
+plain_db=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/cbbench_wp_plain?#')
+wp_one() { # wp_one URL SQL → "ms cpu_ms" for BEGIN; SQL; ROLLBACK
+    local t0 c0 ms
+    c0=$(pg_cpu_ms); t0=$(now_ms)
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "BEGIN" -c "$2" -c "ROLLBACK" >/dev/null
+    ms=$(($(now_ms) - t0))
+    sleep 0.3 # let the postmaster reap the backend, so its CPU time is counted
+    echo "$ms $(($(pg_cpu_ms) - c0))"
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+WP_NAMES=(hasnew viewhistory counts+hasnew ratings counts crawler)
+WP_LABELS=("2000 single-row chapter reads" "2000 single-row view-history rows" "2000 single-row follows (library.entry)"
+    "2000 single-row ratings" "2000 single-row group follows" "2000 crawler jobs finishing (insert + status update)")
+WP_SQL=(
+"DO \$\$ DECLARE r record; BEGIN FOR r IN SELECT e.userid, ch.id FROM library.entry e
     JOIN core.chapter ch ON ch.comicid = e.comicid WHERE e.id % 1000 = 17 LIMIT 2000 LOOP
     INSERT INTO library.chapterread (userid, chapterid) VALUES (r.userid, r.id) ON CONFLICT DO NOTHING; END LOOP; END \$\$"
-wp "2000 single-row view-history rows" "DO \$\$ DECLARE u uuid; BEGIN FOR u IN SELECT id FROM users.account LIMIT 2000 LOOP
+"DO \$\$ DECLARE u uuid; BEGIN FOR u IN SELECT id FROM users.account LIMIT 2000 LOOP
     INSERT INTO library.viewhistory (userid, comicid) VALUES (u, 1); END LOOP; END \$\$"
+"DO \$\$ DECLARE u uuid; BEGIN FOR u IN SELECT id FROM users.account LIMIT 2000 LOOP
+    INSERT INTO library.entry (userid, comicid) VALUES (u, 2) ON CONFLICT DO NOTHING; END LOOP; END \$\$"
+"DO \$\$ DECLARE u uuid; BEGIN FOR u IN SELECT id FROM users.account LIMIT 2000 LOOP
+    INSERT INTO social.comicrating (userid, comicid, score) VALUES (u, 3, 7) ON CONFLICT DO NOTHING; END LOOP; END \$\$"
+"DO \$\$ DECLARE u uuid; BEGIN FOR u IN SELECT id FROM users.account LIMIT 2000 LOOP
+    INSERT INTO core.scanlationgroupfollow (userid, groupid) VALUES (u, 1) ON CONFLICT DO NOTHING; END LOOP; END \$\$"
+"DO \$\$ DECLARE j bigint; s bigint; BEGIN INSERT INTO crawler.source (name, baseurl) VALUES ('bench-src', 'https://b.example')
+    RETURNING id INTO s; FOR i IN 1..2000 LOOP
+    INSERT INTO crawler.job (sourceid, status) VALUES (s, 'running') RETURNING id INTO j;
+    UPDATE crawler.job SET status = 'failed', finishedat = now() WHERE id = j; END LOOP; END \$\$"
+)
+write_path() {
+    local i r n=${#WP_SQL[@]} rounds=${WP_ROUNDS:-5} side m c load wm om wc oc
+    declare -A ms cpu
+    fresh_copy
+    psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_wp_plain" \
+        -c "CREATE DATABASE cbbench_wp_plain TEMPLATE $src_db" >/dev/null
+    COMICBATCH_DATABASE_URL=$plain_db "$COMICBATCH_BIN" accelerators remove >"$out/library-wp-remove.txt"
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    for r in $(seq 0 "$rounds"); do
+        for i in $(seq 0 $((n - 1))); do
+            for side in $( ((r % 2)) && echo "with without" || echo "without with"); do
+                read -r m c < <(wp_one "$([ "$side" = with ] && echo "$db" || echo "$plain_db")" "${WP_SQL[$i]}")
+                [ "$r" = 0 ] && continue
+                ms[$side,$i]+="$m " cpu[$side,$i]+="$c "
+            done
+        done
+    done
+    psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_wp_plain" >/dev/null
+    printf '\n%s\n%s\n%s\n\n' \
+        "Write path: what each accelerator costs the platform's writers — the same 2000 single-row statements in one" \
+        "transaction, rolled back, on a copy with every accelerator and on one without, alternating between the copies;" \
+        "median of $rounds rounds after a warm-up (load average at the start: $load). Per row = (with - without) / 2000."
+    echo '| statement | accelerators firing | with ms | without ms | per row (wall) | PG CPU ms with / without | per row (CPU) | overhead (CPU) |'
+    echo '|---|---|---:|---:|---:|---:|---:|---:|'
+    for i in $(seq 0 $((n - 1))); do
+        wm=$(median ${ms[with,$i]}) om=$(median ${ms[without,$i]})
+        wc=$(median ${cpu[with,$i]}) oc=$(median ${cpu[without,$i]})
+        printf '| %s | %s | %s | %s | %s | %s / %s | %s | %s |\n' "${WP_LABELS[$i]}" "${WP_NAMES[$i]}" "$wm" "$om" \
+            "$(python3 -c 'import sys; print("%+.0f µs" % ((int(sys.argv[1]) - int(sys.argv[2])) * 1000 / 2000))' "$wm" "$om")" \
+            "$wc" "$oc" \
+            "$(python3 -c 'import sys; print("%+.0f µs" % ((int(sys.argv[1]) - int(sys.argv[2])) * 1000 / 2000))' "$wc" "$oc")" \
+            "$(python3 -c 'import sys; a, b = int(sys.argv[1]), int(sys.argv[2]); print("%+.0f%%" % (100 * (a - b) / b) if b else "-")' "$wc" "$oc")"
+    done
+}
+
+for m in ${LIBRARY_MODES:-accel plain}; do [ "$m" = none ] || { run_mode "$m"; echo; }; done
+[ "${LIBRARY_WRITE_PATH:-1}" = 0 ] || write_path

@@ -38,6 +38,7 @@ BIN=${COMICBATCH_BIN:-$root/build/comicbatch}
 admin_url=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/postgres?#')
 db=$(printf '%s' "$COMICBATCH_DATABASE_URL" | sed -E 's#/[^/?]+\?#/cbbench_series?#')
 psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS cbbench_series" -c "CREATE DATABASE cbbench_series" 2>/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f db/platform/schema.sql >/dev/null
 COMICBATCH_DATABASE_URL=$db "$BIN" migrate >/dev/null 2>&1
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 

@@ -6,12 +6,12 @@
 --                                                    follows, ~11M view-history rows with 5% of users over the
 --                                                    500 cap, 500k sessions)
 --
--- Run it on a freshly migrated database; it empties the platform tables first. Requires a superuser: the load
--- runs with session_replication_role = replica, so neither foreign-key checks nor the jobstate triggers of
--- migration 003 fire (the rows are consistent by construction), and the bookkeeping those triggers keep is
--- rebuilt at the end as if they had run. Big tables lose their secondary indexes during the load and get them
--- back afterwards (a sorted build instead of 30M random insertions); the definitions are read from the catalog,
--- so whatever the migrations declare is what comes back.
+-- Run it on a database with the platform's tables (db/platform/schema.sql), before `comicbatch migrate` and
+-- `comicbatch accelerators install` (which rebuilds the accelerators' state from these rows); it empties the
+-- platform tables first. Requires a superuser: the load runs with session_replication_role = replica, so no
+-- foreign-key check (or trigger, if any) fires (the rows are consistent by construction). Big tables lose their
+-- secondary indexes during the load and get them back afterwards (a sorted build instead of 30M random
+-- insertions); the definitions are read from the catalog, so whatever the schema script declares comes back.
 --
 -- Deterministic: every "random" choice is pg_temp.r(seed), a hash of the seed (hashint8, stable across
 -- machines), never random(); ids are explicit. Only times are relative to now().
@@ -49,8 +49,7 @@ SET maintenance_work_mem = '1GB';
 SET work_mem = '256MB';
 \timing on
 
-TRUNCATE users.account, core.comic, core.scanlationgroup, system.announcement, jobstate.hasnew_queue,
-         jobstate.comic_counts_delta, jobstate.group_follows_delta, jobstate.comic_ratings_delta CASCADE;
+TRUNCATE users.account, core.comic, core.scanlationgroup, system.announcement CASCADE;
 
 -- Secondary indexes and unique constraints of the big tables, dropped for the load (kept: indexes a foreign
 -- key relies on).
@@ -176,18 +175,10 @@ SELECT setval(pg_get_serial_sequence('core.chapter', 'id'), (SELECT max(id) + 1 
 SELECT setval(pg_get_serial_sequence('core.scanlationgroup', 'id'), (SELECT max(id) + 1 FROM core.scanlationgroup), false);
 
 RESET session_replication_role;
-BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT jobstate.rebuild_comic_counts();
-SELECT jobstate.rebuild_group_follows();
-SELECT jobstate.rebuild_comic_ratings();
-SELECT jobstate.rebuild_viewhistory_users();
-UPDATE jobstate.hasnew_state SET fullneeded = true;
-COMMIT;
 
 VACUUM (ANALYZE) users.account, core.comic, core.chapter, core.scanlationgroup, core.scanlationgroupfollow,
        library.entry, library.chapterread, library.viewhistory, social.comicrating, users.session,
-       system.announcement, jobstate.comic_counts, jobstate.group_follows, jobstate.comic_ratings,
-       jobstate.viewhistory_users;
+       system.announcement;
 
 SELECT 'users' AS t, count(*) FROM users.account UNION ALL
 SELECT 'comics', count(*) FROM core.comic UNION ALL
@@ -198,5 +189,6 @@ SELECT 'ratings', count(*) FROM social.comicrating UNION ALL
 SELECT 'groups', count(*) FROM core.scanlationgroup UNION ALL
 SELECT 'groupfollows', count(*) FROM core.scanlationgroupfollow UNION ALL
 SELECT 'viewhistory', count(*) FROM library.viewhistory UNION ALL
-SELECT 'viewhistory users over 500', count(*) FROM jobstate.viewhistory_users WHERE n > 500 UNION ALL
+SELECT 'viewhistory users over 500', count(*) FROM (SELECT 1 FROM library.viewhistory GROUP BY userid
+                                                    HAVING count(*) > 500) o UNION ALL
 SELECT 'sessions', count(*) FROM users.session;

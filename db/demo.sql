@@ -1,7 +1,8 @@
 -- demo.sql — a small, deterministic demo dataset for `make run`. Tests should not lean on it: they build
 -- the rows they assert on.
 --
--- Load it once into a freshly migrated database:  psql -v ON_ERROR_STOP=1 -f db/demo.sql
+-- Load it once into a database with the platform's tables (db/platform/schema.sql), before `comicbatch migrate`:
+--   psql -v ON_ERROR_STOP=1 -f db/demo.sql
 -- If core.comic already has rows it does nothing (a NOTICE says so), so re-running `make run` is safe.
 -- The data is one DO block, so it works the same through psql, psql -1 or one PQexec of the whole file.
 -- About 2 s on a laptop-class machine; it ends with ANALYZE so the first job runs get sensible plans.
@@ -27,10 +28,21 @@ CREATE OR REPLACE FUNCTION pg_temp.demo_r(seed bigint, n bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT
 AS $$ SELECT (hashint8(seed)::bigint + 2147483648) % n $$;
 
+CREATE OR REPLACE FUNCTION pg_temp.demo_partition(parent text, lo date) RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF to_regclass(parent || '_' || to_char(lo, 'YYYY_MM')) IS NULL THEN
+        EXECUTE format('CREATE TABLE %s_%s PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', parent,
+                       to_char(lo, 'YYYY_MM'), parent, lo::text || ' 00:00:00+00',
+                       (lo + interval '1 month')::date::text || ' 00:00:00+00');
+    END IF;
+END $$;
+
 DO $demo$
 DECLARE
     t0     timestamptz := now();
-    -- Partitions are UTC months (see system.ensure_month_partition), so month arithmetic is done on UTC
+    -- Partitions are UTC months (see db/platform/schema.sql), so month arithmetic is done on UTC
     -- wall-clock timestamps (m0) and only then turned into instants: the session's TimeZone never matters.
     m0     timestamp   := date_trunc('month', now() AT TIME ZONE 'UTC');
     month0 timestamptz := m0 AT TIME ZONE 'UTC';
@@ -281,8 +293,9 @@ BEGIN
     -- analytics: 12k pageviews this month (start of month .. now), 2k in each of the 5 months before, with
     -- IP/UA present except on ~30% of the oldest month (anonymised by an earlier run). 3k chapter sessions.
     ---------------------------------------------------------------------------------------------------------
-    -- This month (normally already made by the migration) and the five before it.
-    PERFORM system.ensure_month_partition(p::regclass, (m0 - m * interval '1 month')::date)
+    -- This month (normally already made by db/platform/schema.sql) and the five before it, as the platform makes
+    -- them: <parent>_YYYY_MM over [month start, next month start) in UTC.
+    PERFORM pg_temp.demo_partition(p, (m0 - m * interval '1 month')::date)
        FROM unnest(ARRAY['analytics.pageview', 'analytics.chaptersession', 'crawler.log']) AS p,
             generate_series(0, 5) AS m;
 
@@ -360,13 +373,9 @@ BEGIN
                        ELSE 'succeeded' END AS status,
                        COALESCE(s.disabledat, t0) - (16 - j) * interval '2 hours' AS at) st
      ORDER BY st.at, s.id;
-    -- These outcomes are history that crawler.source.consecutivefails already reflects. A later migration
-    -- (004) marks every finished job "health pending" for crawler.source_health; clear that mark so the
-    -- daemon does not count the demo's history a second time on its first start.
-    IF EXISTS (SELECT 1 FROM pg_attribute
-                WHERE attrelid = 'crawler.job'::regclass AND attname = 'healthpending' AND NOT attisdropped) THEN
-        EXECUTE 'UPDATE crawler.job SET healthpending = false WHERE healthpending';
-    END IF;
+    -- These outcomes are history that crawler.source.consecutivefails already reflects: `make run` loads this
+    -- file before `comicbatch migrate`, which records its install time as the start of what crawler.source_health
+    -- counts, so the daemon does not count the demo's history a second time.
     UPDATE crawler.source s
        SET lastfailedat    = (SELECT max(finishedat) FROM crawler.job j WHERE j.sourceid = s.id AND j.status = 'failed'),
            lastsucceededat = (SELECT max(finishedat) FROM crawler.job j WHERE j.sourceid = s.id AND j.status = 'succeeded');

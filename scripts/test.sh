@@ -93,9 +93,26 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 envlines=$(FAST=1 scripts/stack.sh start "$tmp/stack") || { echo "0 passed, 1 failed"; exit 1; }
 while IFS= read -r l; do export "${l?}"; done <<< "$envlines"
-psql -X -q -d "${COMICBATCH_DATABASE_URL/\/comicbatch\?//postgres?}" -c 'CREATE DATABASE cbtemplate' >/dev/null
-export COMICBATCH_DATABASE_URL=${COMICBATCH_DATABASE_URL/\/comicbatch\?//cbtemplate?}
-"$bdir/comicbatch" migrate >/dev/null || note_fail "migrate"
+make_template() {
+    # The template every test database is copied from, built the way a platform would adopt comicbatch: the
+    # platform's tables owned by their own role (cbplatform), then `comicbatch grants` applied by an administrator,
+    # then `comicbatch migrate` and the trigger accelerators installed AS the least-privileged role the daemon runs
+    # as (cbapp: no superuser, no ownership of the platform's tables). Tests use the superuser URL for their own
+    # SQL; tests/integration/lib.mjs starts the daemon as cbapp.
+    local admin=${COMICBATCH_DATABASE_URL/\/comicbatch\?//postgres?} t=${COMICBATCH_DATABASE_URL/\/comicbatch\?//cbtemplate?}
+    local app=${t/user=postgres/user=cbapp}
+    {
+        psql -X -q -v ON_ERROR_STOP=1 -d "$admin" -c 'CREATE DATABASE cbtemplate' -c 'CREATE ROLE cbplatform' \
+            -c 'CREATE ROLE cbapp LOGIN' &&
+            psql -X -q -v ON_ERROR_STOP=1 -d "$t" -c 'GRANT CREATE ON DATABASE cbtemplate TO cbplatform' \
+                -c 'SET ROLE cbplatform' -f db/platform/schema.sql &&
+            COMICBATCH_DATABASE_URL=$t "$bdir/comicbatch" grants cbapp --accelerators | psql -X -q -v ON_ERROR_STOP=1 -d "$t" &&
+            COMICBATCH_DATABASE_URL=$app "$bdir/comicbatch" migrate &&
+            COMICBATCH_DATABASE_URL=$app "$bdir/comicbatch" accelerators install hasnew counts ratings viewhistory crawler
+    } >"$tmp/template.log" 2>&1 || { cat "$tmp/template.log"; return 1; }
+    export COMICBATCH_DATABASE_URL=$t COMICBATCH_APP_ROLE=cbapp
+}
+make_template || note_fail "template database (platform schema, grants, migrate, accelerators)"
 
 [ "${UNIT:-1}" = 0 ] || run_unit "$bdir"
 run_integration "$root/$bdir/comicbatch" plain

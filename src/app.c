@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "api/routes.h"
+#include "contract/availability.h"
 #include "covers/covers.h"
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
@@ -104,6 +105,11 @@ static int start_http(struct app *a, char *err, size_t errlen)
 int app_start(struct app *a, char *err, size_t errlen)
 {
     a->pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
+    /* Every job's schema contract, checked before anything schedules or runs one (unavailable jobs are logged). */
+    a->availability = availability_create(a->cfg.database_url);
+    char cerr[512];
+    if (availability_refresh(a->availability, cerr, sizeof cerr))
+        log_warn("msg=\"cannot check the jobs schema contracts at start\" error=\"%s\"", cerr);
     if (!(a->listener = listener_create(a, err, errlen)))
         goto fail;
     analytics_flush_recover_at_start(&a->cfg);
@@ -171,6 +177,8 @@ void app_stop(struct app *a)
     crawler_events_destroy(a->crawler_events); /* after the listener: its callback queues into it */
     a->crawler_events = NULL;
     pgpool_destroy(a->pool);
+    availability_destroy(a->availability); /* after everything that asks it (HTTP, leader) */
+    a->availability = NULL;
     a->pool = NULL;
 }
 

@@ -21,6 +21,7 @@ struct crawler_events;
 struct hasnew_events;
 struct leader;
 struct covers;
+struct availability;
 struct events_feed;
 
 struct app {
@@ -38,6 +39,7 @@ struct app {
     struct http_server *http_public; /* [server] public_listen: the cover routes (NULL when not configured) */
     struct events_feed *events;      /* feeds the admin pages' event streams (api/events.c) */
     struct covers *covers;        /* the cover proxy (cache + fetch policy) */
+    struct availability *availability; /* which jobs this database can run (contract/availability.h) */
     struct metrics metrics;
     atomic_bool stopping;
 };

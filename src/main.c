@@ -1,6 +1,6 @@
 /*
- * main — CLI dispatch only (DESIGN §1): serve, migrate, run JOBKEY, jobs, cron-next, pause, resume, --help,
- * --version.
+ * main — CLI dispatch only (DESIGN §1): serve, migrate, run JOBKEY, jobs, cron-next, pause, resume, doctor,
+ * grants ROLE, accelerators, --help, --version.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -15,6 +15,9 @@
 #include "cli/sched_cli.h"
 #include "cli/service.h"
 #include "cli/usage.h"
+#include "contract/accel.h"
+#include "contract/doctor.h"
+#include "contract/grants.h"
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
@@ -59,6 +62,13 @@ static int cmd_migrate(const char *config_path)
         else
             printf("migrations applied: %d\n", n);
         rc = n < 0;
+        struct contract_report rep;
+        if (n >= 0 && contract_check_all(db, &rep, err, sizeof err) == 0) {
+            doctor_print_unavailable(&rep, stdout); /* the platform's tables are not ours to create: say what's off */
+            contract_report_free(&rep);
+        } else if (n >= 0) {
+            fprintf(stderr, "comicbatch: cannot check the jobs' schema contracts: %s\n", err);
+        }
     }
     PQfinish(db);
     config_finish(&c);
@@ -99,6 +109,82 @@ static int cmd_jobs(const char *config_path)
     json_decref(entries);
     config_finish(&c);
     return 0;
+}
+
+/* Connects for a CLI command that needs only the database (no admin token). NULL after printing why. */
+static PGconn *cli_connect(const char *config_path, struct config *c)
+{
+    if (load_config(c, config_path, false))
+        return NULL;
+    char err[1024];
+    PGconn *db = pg_connect(c->database_url, "comicbatch-cli", err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "comicbatch: %s\n", err);
+        config_finish(c);
+    }
+    return db;
+}
+
+static int cmd_doctor(const char *config_path)
+{
+    struct config c;
+    PGconn *db = cli_connect(config_path, &c);
+    if (!db)
+        return 2;
+    int bad = doctor_run(db, stdout);
+    PQfinish(db);
+    config_finish(&c);
+    return bad < 0 ? 2 : bad > 0;
+}
+
+static int cmd_grants(int argc, char **argv, const char *config_path)
+{
+    bool accel = argc == 2 && !strcmp(argv[1], "--accelerators");
+    if (argc < 1 || argc > 2 || (argc == 2 && !accel) || !argv[0][0]) {
+        fprintf(stderr, "usage: comicbatch grants ROLE [--accelerators]\n");
+        return 2;
+    }
+    for (const char *s = argv[0]; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))) {
+            fprintf(stderr, "comicbatch: ROLE must be a lowercase SQL identifier (a-z, 0-9, _)\n");
+            return 2;
+        }
+    struct config c;
+    PGconn *db = cli_connect(config_path, &c);
+    if (!db)
+        return 2;
+    char err[1024];
+    int rc = grants_print(db, argv[0], accel, stdout, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "comicbatch: %s\n", err);
+    PQfinish(db);
+    config_finish(&c);
+    return rc ? 1 : 0;
+}
+
+static int cmd_accelerators(int argc, char **argv, const char *config_path)
+{
+    const char *what = argc >= 1 ? argv[0] : "";
+    bool status = !strcmp(what, "status"), install = !strcmp(what, "install");
+    if (!status && !install && strcmp(what, "remove")) {
+        fprintf(stderr, "usage: comicbatch accelerators install|remove|status [NAME...]\n");
+        return 2;
+    }
+    struct config c;
+    PGconn *db = cli_connect(config_path, &c);
+    if (!db)
+        return 2;
+    int rc;
+    if (status) {
+        rc = accel_print_status(db, stdout) ? 1 : 0;
+    } else {
+        printf("%s accelerators on database %s as %s:\n", install ? "installing" : "removing", PQdb(db), PQuser(db));
+        int bad = accel_apply(db, install, (const char *const *)argv + 1, argc - 1, stdout);
+        rc = bad < 0 ? 2 : bad > 0;
+    }
+    PQfinish(db);
+    config_finish(&c);
+    return rc;
 }
 
 struct cli_run {
@@ -323,6 +409,12 @@ int main(int argc, char **argv)
         rc = sched_cli_cron_next(argc - i, argv + i, (time_t)(time_now_ms() / 1000), stdout, stderr);
     else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
         rc = cmd_pause(cmd, argc - i, argv + i, config_path);
+    else if (!strcmp(cmd, "doctor"))
+        rc = cmd_doctor(config_path);
+    else if (!strcmp(cmd, "grants"))
+        rc = cmd_grants(argc - i, argv + i, config_path);
+    else if (!strcmp(cmd, "accelerators"))
+        rc = cmd_accelerators(argc - i, argv + i, config_path);
     else {
         fprintf(stderr, "comicbatch: command \"%s\" has a row in cli/usage.c but no branch here\n", cmd);
         rc = 2;

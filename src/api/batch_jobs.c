@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "contract/availability.h"
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
@@ -145,8 +146,15 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
         reply_invalid(r, "dryrun", "job %s does not support dry runs (it changes nothing it could preview)", jobkey);
         return;
     }
-    char field[128], err[512];
-    json_t *valid = params_validate(job, params, field, sizeof field, err, sizeof err);
+    char field[128], err[600];
+    if (!availability_job(r->app->availability, jobkey, true, err, sizeof err)) {
+        reply_error(r, 503, ERR_UNAVAILABLE, availability_details(r->app->availability, jobkey),
+                    "Job %s cannot run on this database: %s", jobkey, err);
+        return;
+    }
+    struct id_types ids;
+    availability_ids(r->app->availability, &ids);
+    json_t *valid = params_validate_ids(job, params, &ids, field, sizeof field, err, sizeof err);
     if (!valid) {
         reply_invalid(r, field, "%s", err);
         return;

@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "contract/availability.h"
 #include "jobs/registry.h"
 #include "runs/params.h"
 #include "runs/schedule.h"
@@ -35,6 +36,8 @@ static time_t now_s(void)
 static void reply_schedule(struct http_req *r, PGconn *c, const struct job_def *only)
 {
     json_t *out = schedule_entries(c, &r->app->cfg, only, now_s());
+    if (out)
+        availability_annotate(r->app->availability, out);
     if (!out) {
         reply_internal(r);
     } else if (only) {

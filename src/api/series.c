@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "contract/availability.h"
 #include "jobs/registry.h"
 #include "providers/catalog.h"
 #include "providers/provider.h"
@@ -101,7 +102,12 @@ void api_series_refresh_all(struct http_req *r)
     }
     const struct config *cfg = &r->app->cfg;
     const char *provider = provider_active_name(cfg);
-    char field[64], err[256];
+    char field[64], err[600];
+    if (!availability_job(r->app->availability, REFRESH_JOB, true, err, sizeof err)) {
+        reply_error(r, 503, ERR_UNAVAILABLE, availability_details(r->app->availability, REFRESH_JOB),
+                    "Job %s cannot run on this database: %s", REFRESH_JOB, err);
+        return;
+    }
     json_t *in = json_pack("{s:s,s:i,s:i}", "provider", provider, "batchsize", cfg->series_refresh_batch_size,
                            "minagedays", cfg->series_refresh_min_age_days);
     json_t *params = params_validate(job, in, field, sizeof field, err, sizeof err);

@@ -46,6 +46,29 @@ static const struct cli_command commands[] = {
     {"resume", "[JOBKEY]", true, "end a pause early (of every job, or of JOBKEY)",
      "Ends the pause of JOBKEY, or without it the pause of every job, now. Exit status 1 when no such pause is in "
      "force. Audit-logged like `pause`."},
+    {"doctor", "", true,
+     "check the database against every job's schema contract; exit 1 if an enabled job cannot run",
+     "Checks the connected database, as the connected role, against what every job and daemon feature declares it "
+     "needs (tables, columns and compatible types, privileges, the indexes that keep it fast) and prints, in plain "
+     "words, what is missing or mismatched with the DDL or GRANT that would fix it, the id types found (uuid or "
+     "bigint), the migrations still pending and the accelerators installed. `serve` runs the same check at start: "
+     "a job that fails it is shown unavailable and is not scheduled. Exit status 1 when an enabled job cannot run "
+     "or migrations are pending."},
+    {"grants", "ROLE [--accelerators]", true,
+     "print the statements ROLE needs (run them as an administrator, before migrate)",
+     "Prints, as a psql script, what role ROLE needs on this database for the enabled jobs and the daemon: the "
+     "schemas for comicbatch's own objects, column-level SELECTs and the writes each job declares, and for the "
+     "partition jobs either membership in the partitioned tables' owner or (recommended, printed in full) a "
+     "SECURITY DEFINER function the owner installs that can only create next months' partitions. "
+     "`--accelerators` adds the TRIGGER privileges that let ROLE install the accelerators itself."},
+    {"accelerators", "install|remove|status [NAME...]", true,
+     "the optional triggers and storage tuning on the platform's tables, each with its write-path cost",
+     "Installs, removes or lists the accelerators (all, or the NAMEs given): triggers that let library.hasnew, "
+     "comics.counts_recalc, comics.ratings_recalc, library.viewhistory_cap and crawler.source_health work in "
+     "proportion to what changed, and fillfactor tuning for the view-counter flush. `migrate` never installs them "
+     "and every job is correct without them. An install rebuilds the incremental state in the same transaction; a "
+     "removal leaves no trigger or function of comicbatch on the platform's tables. `status` lists each with what "
+     "it speeds up and its measured write-path cost."},
 };
 
 static const struct cli_option options[] = {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "contract/contract.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "store/pg.h"
@@ -118,6 +119,18 @@ static const struct param_def anonymize_params[] = {
      "anonymize pageviews older than this (1h..100 years)"},
 };
 
+static const struct contract anonymize_contract = {
+    .tables = (const struct contract_table[]){
+        {"analytics.pageview", "id:any createdat:time ipaddress:inet useragent:text",
+         "SELECT UPDATE(ipaddress,useragent)", 0, "the pageviews it anonymizes"},
+        {0}},
+    .indexes = (const struct contract_index[]){
+        {"analytics.pageview", "createdat",
+         "pageviews older than the cutoff (best: partial, WHERE ipaddress IS NOT NULL OR useragent IS NOT NULL)", false,
+         NULL},
+        {0}},
+};
+
 const struct job_def job_analytics_anonymize = {
     .key = "analytics.anonymize",
     .description = "Anonymize IP/UA of pageviews older than 90 days",
@@ -128,4 +141,5 @@ const struct job_def job_analytics_anonymize = {
     .params = anonymize_params,
     .nparams = sizeof anonymize_params / sizeof anonymize_params[0],
     .run = anonymize_run,
+    .contract = &anonymize_contract,
 };

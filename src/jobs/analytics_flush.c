@@ -2,6 +2,7 @@
  * analytics.flush_counters — see analytics_flush.h for the steps and the crash analysis; flush_redis.c holds the
  * Redis side, flush_apply.c the apply transaction. This file: the flush lock, recovery, the job and its dry run.
  */
+#include "contract/contract.h"
 #include "jobs/analytics_flush.h"
 
 #include <hiredis/hiredis.h>
@@ -56,7 +57,7 @@ static int apply_staged(struct flush_tx *t, redisContext *rc, const char *key, c
     struct flush_set set;
     flush_set_init(&set);
     char err[512];
-    int rc2 = flush_read_staging(rc, key, SCAN_PAGE, &set, err, sizeof err) ? fail(t, err) : 0;
+    int rc2 = flush_read_staging(rc, key, &t->ids, SCAN_PAGE, &set, err, sizeof err) ? fail(t, err) : 0;
     if (rc2 == 0) {
         flush_set_seal(&set);
         rc2 = flush_tx_begin(t, id, true);
@@ -169,7 +170,7 @@ static int flush_new(struct job_ctx *ctx, struct flush_tx *t, redisContext *rc)
     struct flush_totals tot;
     memset(&t->res, 0, sizeof t->res);
     int64_t t0 = time_mono_ms();
-    int ok = flush_stage(rc, key, false, SCAN_PAGE, on_page, &s, &tot, err, sizeof err);
+    int ok = flush_stage(rc, key, &t->ids, false, SCAN_PAGE, on_page, &s, &tot, err, sizeof err);
     if (ok && s.begun >= 0)
         job_fail(ctx, "%s", err); /* a Redis error (an apply error is already recorded) */
     int64_t t1 = time_mono_ms();
@@ -205,10 +206,14 @@ static int flush_dry(struct job_ctx *ctx, redisContext *rc)
 {
     char err[512], **keys;
     struct flush_totals tot = {0};
+    struct flush_tx t = {.db = ctx->db, .ctx = ctx};
+    if (flush_tx_prepare(&t))
+        return -1;
+    flush_tx_finish(&t);
     int staged = flush_list_staging(rc, false, &keys, err, sizeof err);
     if (staged >= 0)
         flush_free_keys(keys, staged);
-    int ok = staged < 0 || flush_stage(rc, NULL, true, SCAN_PAGE, NULL, NULL, &tot, err, sizeof err)
+    int ok = staged < 0 || flush_stage(rc, NULL, &t.ids, true, SCAN_PAGE, NULL, NULL, &tot, err, sizeof err)
                  ? job_fail(ctx, "%s", err)
                  : 0;
     struct flush_result none = {0};
@@ -234,7 +239,7 @@ static int flush_run(struct job_ctx *ctx)
     struct flush_tx t = {.db = ctx->db, .ctx = ctx};
     struct flush_result rec = {0};
     int applied = 0, seen = 0;
-    int ok = flush_recover(&t, rc, false, &rec, &applied, &seen);
+    int ok = flush_tx_prepare(&t) ? -1 : flush_recover(&t, rc, false, &rec, &applied, &seen);
     /* Every staging list is settled now, so old ledger rows can no longer be asked about. */
     if (ok == 0 && job_exec(ctx, "flush.prune_ledger",
                             "DELETE FROM system.flushledger WHERE appliedat < now() - interval '" LEDGER_KEEP "'", 0,
@@ -243,6 +248,7 @@ static int flush_run(struct job_ctx *ctx)
     if (ok == 0)
         ok = flush_new(ctx, &t, rc);
     PQfinish(lock);
+    flush_tx_finish(&t);
     if (seen)
         json_object_set_new(ctx->meta, "recovered",
                             json_pack("{s:i, s:I, s:I, s:I}", "flushes", applied, "comics", (json_int_t)rec.comics,
@@ -266,11 +272,12 @@ void analytics_flush_recover_at_start(const struct config *cfg)
         struct flush_tx t = {.db = db};
         struct flush_result sum = {0};
         int applied = 0, seen = 0;
-        if (flush_recover(&t, rc, true, &sum, &applied, &seen))
+        if (flush_tx_prepare(&t) || flush_recover(&t, rc, true, &sum, &applied, &seen))
             log_warn("msg=\"flush recovery at start failed; the next run retries\" error=\"%s\"", t.err);
         else if (seen)
             log_info("msg=\"flush recovery at start\" staging=%d applied=%d views=%lld", seen, applied,
                      (long long)sum.views);
+        flush_tx_finish(&t);
     } else {
         log_warn("msg=\"flush recovery at start skipped\" error=\"%s\"", err);
     }
@@ -278,6 +285,14 @@ void analytics_flush_recover_at_start(const struct config *cfg)
     redis_close(rc);
     PQfinish(lock);
 }
+
+static const struct contract flush_contract = {
+    .tables = (const struct contract_table[]){
+        {"core.comic", "id:comic viewcount:int", "SELECT UPDATE(viewcount)", 0, "comics' view counts"},
+        {"core.chapter", "id:chapter viewcount:int", "SELECT UPDATE(viewcount)", 0, "chapters' view counts"},
+        {0}},
+    .accelerator = "fillfactor",
+};
 
 const struct job_def job_analytics_flush_counters = {
     .key = "analytics.flush_counters",
@@ -287,4 +302,5 @@ const struct job_def job_analytics_flush_counters = {
     .misfire = MISFIRE_SKIP,
     .dryrun = true,
     .run = flush_run,
+    .contract = &flush_contract,
 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "contract/contract.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 
@@ -44,6 +45,16 @@ static int announcements_run(struct job_ctx *ctx)
     return ctx->error[0] || job_cancelled(ctx) ? -1 : 0;
 }
 
+static const struct contract announcements_contract = {
+    .tables = (const struct contract_table[]){
+        {"system.announcement", "id:any ispublished:bool expiresat:time deletedat:time", "SELECT UPDATE(ispublished)",
+         0, "the announcements it unpublishes"},
+        {0}},
+    .indexes = (const struct contract_index[]){
+        {"system.announcement", "expiresat", "published announcements by expiry", false, NULL},
+        {0}},
+};
+
 const struct job_def job_announcements_expire = {
     .key = "announcements.expire",
     .description = "Auto-hide expired announcements",
@@ -52,4 +63,5 @@ const struct job_def job_announcements_expire = {
     .misfire = MISFIRE_ONCE,
     .dryrun = true,
     .run = announcements_run,
+    .contract = &announcements_contract,
 };

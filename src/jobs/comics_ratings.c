@@ -6,14 +6,18 @@
  *       it is used, so only the stored ratingbayesian is rounded, once); m = [jobs] rating_min_votes
  * Both are in meta with comicsUpdated.
  *
- * Per-comic sum and count come from jobstate.comic_ratings (migration 003: folded from an append-only delta log
- * the rating triggers write), so a run reads 52k stats rows instead of aggregating a million ratings, and C is
- * their sum over sum. Beside them the job keeps the values it derived (migration 007: exp*), recomputed only for
- * comics whose sum or count changed, or for all when C or m moved. Every run then compares every comic with its
- * expected values (a merge of two id-ordered tables, no arithmetic) and writes only the rows that differ: when
- * ratings changed, those comics; when C moved, exactly the comics whose rounded bayesian value moved with it (a
- * change of C by d moves a comic by d*m/(m+count)); when nothing changed, nothing. Comparing all comics also
- * repairs values someone else wrote into those columns.
+ * Two modes, chosen at the start of each run (meta.mode):
+ *   accelerated — the ratings accelerator is installed: per-comic sum and count come from jobstate.comic_ratings
+ *     (folded from an append-only delta log the rating triggers write), so a run reads 52k stats rows instead of
+ *     aggregating a million ratings, and C is their sum over sum. Beside them the job keeps the values it derived
+ *     (exp*), recomputed only for comics whose sum or count changed, or for all when C or m moved. Every run then
+ *     compares every comic with its expected values (a merge of two id-ordered tables, no arithmetic).
+ *   direct — no triggers: ONE pass over social.comicrating (an index-only scan of (comicid) INCLUDE (score) where
+ *     the platform has it) aggregates per comic, and the same statement derives C and lists the comics that differ;
+ *     each batch counts its comics' ratings again under the UPDATE.
+ * Either way only the rows that differ are written: when ratings changed, those comics; when C moved, exactly the
+ * comics whose rounded bayesian value moved with it (a change of C by d moves a comic by d*m/(m+count)); when
+ * nothing changed, nothing. Comparing all comics also repairs values someone else wrote into those columns.
  *
  * Deliberate difference from the seed (DESIGN §4): the seed's UPDATE ... FROM (ratings GROUP BY comicid) never
  * touches a comic whose last rating was removed, leaving its old numbers forever; we reset it to NULL, NULL, 0.
@@ -23,6 +27,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "contract/contract.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "jobs/stats_apply.h"
@@ -47,35 +52,102 @@ static const char expect_sql[] =
 #define RATING_NEW "s.expavg, s.expbayes, coalesce(s.ratingcount, 0)::int"
 #define RATING_JOIN(id) "LEFT JOIN jobstate.comic_ratings s ON s.comicid = " id " AND s.ratingcount > 0"
 
-static const char diff_sql[] =
+static const struct stats_pass accel_pass = {
+    "ratings.comics",
     "SELECT c.id FROM core.comic c " RATING_JOIN("c.id")
-    " WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" RATING_NEW ") ORDER BY c.id";
-
-static const char apply_sql[] =
+    " WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" RATING_NEW ") ORDER BY c.id",
     "UPDATE core.comic c SET ratingavg = n.avg, ratingbayesian = n.bayes, ratingcount = n.cnt"
-    " FROM (SELECT x.id, " RATING_NEW " FROM unnest($1::bigint[]) x (id) " RATING_JOIN("x.id") ") n (id, avg, bayes, cnt)"
+    " FROM (SELECT x.id, " RATING_NEW " FROM unnest($1::{comic}[]) x (id) " RATING_JOIN("x.id")
+    ") n (id, avg, bayes, cnt)"
+    " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)",
+    0, NULL};
+
+/* Direct mode: what core.comic should hold, from per-comic sums `s` (ratingsum, ratingcount), C and m. */
+#define DIRECT_NEW(C, M)                                                                                            \
+    "CASE WHEN s.ratingcount > 0 THEN (s.ratingsum::numeric / s.ratingcount)::numeric(4,2) END,"                  \
+    " CASE WHEN s.ratingcount > 0 THEN ((" C "::numeric * " M "::int + s.ratingsum) / (" M "::int + s.ratingcount))" \
+    "::numeric(6,4) END, coalesce(s.ratingcount, 0)::int"
+
+/*
+ * One pass over the ratings ($1 = m): the per-comic sums, C from them, and the comics that differ, each row carrying
+ * C; when none differs, one row (NULL, C).
+ */
+static const char direct_diff_sql[] =
+    "WITH s AS MATERIALIZED (SELECT comicid, sum(score)::bigint AS ratingsum, count(*) AS ratingcount"
+    "   FROM social.comicrating GROUP BY comicid),"
+    " g AS (SELECT sum(ratingsum)::numeric / nullif(sum(ratingcount), 0) AS c FROM s),"
+    " d AS (SELECT c.id FROM core.comic c CROSS JOIN g LEFT JOIN s ON s.comicid = c.id"
+    "   WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" DIRECT_NEW("g.c", "$1") "))"
+    " SELECT d.id, g.c FROM g LEFT JOIN d ON true ORDER BY d.id";
+
+/* A batch ($1 ids, $2 C, $3 m): each comic's sums counted again under the UPDATE (index-only where the platform has
+ * (comicid) INCLUDE (score)), so a rating that changed meanwhile is not overwritten with an older value. */
+static const char direct_apply_sql[] =
+    "UPDATE core.comic c SET ratingavg = n.avg, ratingbayesian = n.bayes, ratingcount = n.cnt"
+    " FROM (SELECT x.id, " DIRECT_NEW("$2", "$3") " FROM unnest($1::{comic}[]) x (id)"
+    "   CROSS JOIN LATERAL (SELECT sum(r.score)::bigint AS ratingsum, count(*) AS ratingcount"
+    "     FROM social.comicrating r WHERE r.comicid = x.id) s) n (id, avg, bayes, cnt)"
     " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)";
+
+/* C from the stats table of the mode, into meta and `c` (NULL when there are no ratings). 0 or -1. */
+static int global_mean(struct job_ctx *ctx, const char *stats, char *c, size_t clen)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT sum(ratingsum)::numeric / nullif(sum(ratingcount), 0) FROM %s", stats);
+    PGresult *r = job_query(ctx, "ratings.c", sql, 0, NULL);
+    if (!r)
+        return -1;
+    const char *v = pg_val(r, 0, 0);
+    snprintf(c, clen, "%s", v ? v : "");
+    json_object_set_new(ctx->meta, "C", v ? json_real(strtod(v, NULL)) : json_null());
+    PQclear(r);
+    return 0;
+}
+
+static int run_accelerated(struct job_ctx *ctx, const char *m, int64_t *updated, int64_t *would)
+{
+    const char *folds[] = {fold_sql};
+    char c[64];
+    if (stats_begin(ctx, "SELECT jobstate.rebuild_comic_ratings()", folds, 1) ||
+        global_mean(ctx, "jobstate.comic_ratings", c, sizeof c))
+        return -1;
+    const char *ep[] = {c[0] ? c : NULL, m};
+    if (job_exec(ctx, "ratings.expect", expect_sql, 2, ep) < 0)
+        return -1;
+    return stats_apply(ctx, &accel_pass, updated, would);
+}
+
+static int run_direct(struct job_ctx *ctx, const char *m, int64_t *updated, int64_t *would)
+{
+    if (stats_begin(ctx, NULL, NULL, 0))
+        return -1;
+    const char *p[] = {m};
+    PGresult *d = job_query(ctx, "ratings.diff", direct_diff_sql, 1, p);
+    if (!d)
+        return -1;
+    const char *c = pg_val(d, 0, 1);
+    json_object_set_new(ctx->meta, "C", c ? json_real(strtod(c, NULL)) : json_null());
+    int n = pg_val(d, 0, 0) ? PQntuples(d) : 0;
+    const char *ap[] = {c, m};
+    struct stats_pass pass = {"ratings.comics", direct_diff_sql, direct_apply_sql, 2, ap};
+    int rc = stats_apply_rows(ctx, &pass, d, n, updated, would);
+    PQclear(d);
+    return rc;
+}
 
 static int ratings_run(struct job_ctx *ctx)
 {
-    const char *folds[] = {fold_sql};
     int64_t updated = 0, would = 0;
     char m[16];
     snprintf(m, sizeof m, "%d", ctx->cfg->rating_min_votes);
-    if (stats_begin(ctx, "SELECT jobstate.rebuild_comic_ratings()", folds, 1) == 0) {
-        PGresult *r = job_query(ctx, "ratings.c",
-                                "SELECT sum(ratingsum)::numeric / nullif(sum(ratingcount), 0)"
-                                " FROM jobstate.comic_ratings",
-                                0, NULL);
-        if (r) {
-            const char *c = pg_val(r, 0, 0);
-            json_object_set_new(ctx->meta, "C", c ? json_real(strtod(c, NULL)) : json_null());
-            const char *ep[] = {c, m};
-            if (job_exec(ctx, "ratings.expect", expect_sql, 2, ep) >= 0)
-                stats_apply(ctx, "ratings.comics", diff_sql, apply_sql, &updated, &would);
-            PQclear(r);
-        }
-    }
+    int accel = job_accel(ctx, "ratings");
+    if (accel < 0)
+        return -1;
+    json_object_set_new(ctx->meta, "mode", json_string(accel ? "accelerated" : "direct"));
+    if (accel)
+        run_accelerated(ctx, m, &updated, &would);
+    else
+        run_direct(ctx, m, &updated, &would);
     json_object_set_new(ctx->meta, "m", json_integer(ctx->cfg->rating_min_votes));
     json_object_set_new(ctx->meta, "comicsUpdated", json_integer(updated));
     if (ctx->dryrun)
@@ -85,7 +157,20 @@ static int ratings_run(struct job_ctx *ctx)
 }
 
 static const struct param_def ratings_params[] = {
-    {"full", PARAM_BOOL, "false", 0, 0, "rebuild the per-comic rating stats from social.comicrating first"},
+    {"full", PARAM_BOOL, "false", 0, 0,
+     "rebuild the per-comic rating stats from social.comicrating first (accelerated mode)"},
+};
+
+static const struct contract ratings_contract = {
+    .tables = (const struct contract_table[]){
+        {"core.comic", "id:comic ratingavg:number ratingbayesian:number ratingcount:int",
+         "SELECT UPDATE(ratingavg,ratingbayesian,ratingcount)", 0, "the ratings it keeps"},
+        {"social.comicrating", "comicid:comic score:number", "SELECT", 0, "the ratings"},
+        {0}},
+    .indexes = (const struct contract_index[]){
+        {"social.comicrating", "comicid", "ratings per comic (best with INCLUDE (score): index-only)", false, NULL},
+        {0}},
+    .accelerator = "ratings",
 };
 
 const struct job_def job_comics_ratings_recalc = {
@@ -98,4 +183,5 @@ const struct job_def job_comics_ratings_recalc = {
     .params = ratings_params,
     .nparams = sizeof ratings_params / sizeof ratings_params[0],
     .run = ratings_run,
+    .contract = &ratings_contract,
 };

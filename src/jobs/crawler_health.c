@@ -1,8 +1,12 @@
 /*
- * crawler.source_health — see crawler_health.h for the rules. Two statements, both set-based:
- *   EVENTS_SQL consumes the pending marks the migration-004 trigger sets and folds the outcomes into the sources;
- *   RECOMPUTE_SQL (the manual run) recounts a source's streak from its crawler.job history and consumes its
- *   pending marks in the same statement, so the events it covered are not counted again.
+ * crawler.source_health — see crawler_health.h for the rules. Set-based statements:
+ *   EVENTS_IDS_SQL / EVENTS_POLL_SQL record new outcomes in jobstate.crawler_outcome (migration 002; ON CONFLICT DO
+ *   NOTHING, so an outcome counts once however often it is seen) and fold the ones just recorded into the sources,
+ *   in one statement. IDS takes the job ids a NOTIFY announced (the crawler accelerator); POLL looks at jobs
+ *   finished since the last poll minus POLL_MARGIN (no trigger needed: a transaction that commits up to that long
+ *   after its finishedat is still seen).
+ *   RECOMPUTE_SQL (the manual run) recounts a source's streak from its crawler.job history and records the outcomes
+ *   the poll window holds in the same statement, so the events it covered are not counted again.
  */
 #include "jobs/crawler_health.h"
 
@@ -10,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contract/contract.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "store/pg.h"
@@ -53,25 +58,48 @@
     "       src.consecutivefails, 'threshold', th.n)"                                                                 \
     "   FROM src, th WHERE src.justdisabled RETURNING 1)"
 
+/* How late a transaction may commit after its finishedat and still be seen by the poll. */
+#define POLL_MARGIN "interval '10 minutes'"
+/* Where the poll window starts: the last poll minus the margin, never before the install (history). */
+#define SINCE_CTE                                                                                                     \
+    "since AS (SELECT greatest(baselineat, coalesce(polledat, baselineat) - " POLL_MARGIN ") AS t"                   \
+    " FROM jobstate.crawler_state)"
+/* Records the outcomes of CTE `cand` (id, sourceid, status, fin) not seen before; RETURNING the new ones. */
+#define RECORD_CTE                                                                                                    \
+    "j AS (INSERT INTO jobstate.crawler_outcome (jobid, fin, status, sourceid)"                                      \
+    "   SELECT id::text, fin, status, sourceid::text FROM cand ON CONFLICT DO NOTHING"                              \
+    "   RETURNING jobid, sourceid::bigint AS sourceid, status, fin)"
+
 /*
- * The consumed outcomes in finishing order, cut into segments at each success (seg = successes so far): the
- * streak is the last segment's failures, the peak the largest segment's after the first success.
+ * The new outcomes in finishing order, cut into segments at each success (seg = successes so far): the streak is
+ * the last segment's failures, the peak the largest segment's after the first success.
  */
-static const char EVENTS_SQL[] =
-    "WITH j AS (UPDATE crawler.job SET healthpending = false"
-    "   WHERE healthpending AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))"
-    "   RETURNING id, sourceid, status, coalesce(finishedat, createdat) AS fin),"
-    " o AS (SELECT sourceid, status, fin, count(*) FILTER (WHERE status = 'succeeded')"
-    "   OVER (PARTITION BY sourceid ORDER BY fin, id) AS seg FROM j),"
-    " segs AS (SELECT sourceid, seg, count(*) FILTER (WHERE status = 'failed') AS fails,"
-    "   max(fin) FILTER (WHERE status = 'failed') AS lastfail, max(fin) FILTER (WHERE status = 'succeeded') AS lastok"
-    "   FROM o GROUP BY sourceid, seg),"
-    " nf AS (SELECT sourceid, (array_agg(fails ORDER BY seg DESC))[1] AS fails, max(seg) > 0 AS reset,"
-    "   coalesce(max(fails) FILTER (WHERE seg = 0), 0) AS headfails,"
-    "   coalesce(max(fails) FILTER (WHERE seg > 0), 0) AS peak,"
-    "   max(lastfail) AS lastfail, max(lastok) AS lastok FROM segs GROUP BY sourceid),"
-    APPLY_CTES
-    " SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM src), (SELECT count(*) FROM note)";
+#define FOLD_SQL                                                                                                      \
+    " o AS (SELECT sourceid, status, fin, count(*) FILTER (WHERE status = 'succeeded')"                              \
+    "   OVER (PARTITION BY sourceid ORDER BY fin, jobid) AS seg FROM j),"                                         \
+    " segs AS (SELECT sourceid, seg, count(*) FILTER (WHERE status = 'failed') AS fails,"                           \
+    "   max(fin) FILTER (WHERE status = 'failed') AS lastfail, max(fin) FILTER (WHERE status = 'succeeded') AS lastok" \
+    "   FROM o GROUP BY sourceid, seg),"                                                                              \
+    " nf AS (SELECT sourceid, (array_agg(fails ORDER BY seg DESC))[1] AS fails, max(seg) > 0 AS reset,"             \
+    "   coalesce(max(fails) FILTER (WHERE seg = 0), 0) AS headfails,"                                               \
+    "   coalesce(max(fails) FILTER (WHERE seg > 0), 0) AS peak,"                                                    \
+    "   max(lastfail) AS lastfail, max(lastok) AS lastok FROM segs GROUP BY sourceid),"                             \
+    APPLY_CTES " SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM src), (SELECT count(*) FROM note)"
+
+/* $1 = job ids announced by NOTIFY: their outcomes, whenever they finished. */
+static const char EVENTS_IDS_SQL[] =
+    "WITH cand AS (SELECT k.id, k.sourceid, k.status, coalesce(k.finishedat, k.createdat) AS fin FROM crawler.job k"
+    "   WHERE k.id = ANY($1::bigint[]) AND k.status IN ('failed', 'succeeded')), " RECORD_CTE "," FOLD_SQL;
+
+/* Every outcome finished inside the poll window; moves the window and forgets outcomes too old to be seen again. */
+static const char EVENTS_POLL_SQL[] =
+    "WITH " SINCE_CTE ","
+    " mark AS (UPDATE jobstate.crawler_state SET polledat = now() RETURNING 1),"
+    " prune AS (DELETE FROM jobstate.crawler_outcome WHERE fin < (SELECT t FROM since) - interval '1 day'),"
+    " cand AS (SELECT k.id, k.sourceid, k.status, coalesce(k.finishedat, k.createdat) AS fin FROM crawler.job k, since"
+    "   WHERE k.status IN ('failed', 'succeeded')"
+    "   AND (k.finishedat >= since.t OR (k.finishedat IS NULL AND k.createdat >= since.t))), " RECORD_CTE ","
+    FOLD_SQL;
 
 /* History of the chosen sources: failures after the last success (or all of them), as an absolute count. */
 #define HISTORY_CTE                                                                                                   \
@@ -88,8 +116,11 @@ static const char EVENTS_SQL[] =
     " WHERE $1::bigint IS NULL OR s.id = $1::bigint)"
 
 static const char RECOMPUTE_SQL[] =
-    "WITH consumed AS (UPDATE crawler.job SET healthpending = false"
-    "   WHERE healthpending AND ($1::bigint IS NULL OR sourceid = $1::bigint) RETURNING id), "
+    "WITH " SINCE_CTE ","
+    " consumed AS (INSERT INTO jobstate.crawler_outcome (jobid, fin, status, sourceid)"
+    "   SELECT k.id::text, coalesce(k.finishedat, k.createdat), k.status, k.sourceid::text FROM crawler.job k, since"
+    "   WHERE ($1::bigint IS NULL OR k.sourceid = $1::bigint) AND k.status IN ('failed', 'succeeded')"
+    "   AND coalesce(k.finishedat, k.createdat) >= since.t ON CONFLICT DO NOTHING RETURNING 1), "
     HISTORY_CTE ", " APPLY_CTES
     " SELECT (SELECT count(*) FROM nf), (SELECT count(*) FROM src), (SELECT count(*) FROM note),"
     " (SELECT count(*) FROM consumed), (SELECT max(n) FROM th)";
@@ -119,7 +150,8 @@ int crawler_health_apply_events(PGconn *db, const long long *ids, int n, struct 
     memset(res, 0, sizeof *res);
     char *arr = ids ? id_array(ids, n) : NULL;
     const char *p[] = {arr};
-    PGresult *r = pg_query(db, "crawler.health_events", EVENTS_SQL, 1, p, NULL);
+    PGresult *r = ids ? pg_query(db, "crawler.health_events", EVENTS_IDS_SQL, 1, p, NULL)
+                      : pg_query(db, "crawler.health_poll", EVENTS_POLL_SQL, 0, NULL, NULL);
     free(arr);
     if (!r) {
         snprintf(err, errlen, "%s", PQerrorMessage(db));
@@ -162,6 +194,25 @@ static const struct param_def health_params[] = {
     {"sourceid", PARAM_ID, NULL, 0, 0, "recompute only this crawler.source (default: every source)"},
 };
 
+static const struct contract health_contract = {
+    .tables = (const struct contract_table[]){
+        {"crawler.source", "id:int name:text isenabled:bool consecutivefails:int lastfailedat:time "
+                           "lastsucceededat:time disabledat:time",
+         "SELECT UPDATE(consecutivefails,lastfailedat,lastsucceededat,isenabled,disabledat)", 0,
+         "the sources it counts and disables"},
+        {"crawler.job", "id:int sourceid:int status:text createdat:time finishedat:time", "SELECT", 0,
+         "the outcomes it counts"},
+        {"system.setting", "key:text value:text", "SELECT", 0, "crawler.disable_threshold"},
+        {"system.notification", "level:text title:text message:text details:jsonb", "INSERT", 0,
+         "the notification when a source is disabled"},
+        {0}},
+    .indexes = (const struct contract_index[]){
+        {"crawler.job", "finishedat", "the poll for outcomes finished since the last one", true, NULL},
+        {"crawler.job", "sourceid", "a source's history (manual recompute)", false, NULL},
+        {0}},
+    .accelerator = "crawler",
+};
+
 const struct job_def job_crawler_source_health = {
     .key = "crawler.source_health",
     .description = "Auto-disable failing crawler sources (event-driven; a run recomputes streaks from history)",
@@ -172,4 +223,6 @@ const struct job_def job_crawler_source_health = {
     .params = health_params,
     .nparams = sizeof health_params / sizeof health_params[0],
     .run = health_run,
+    .contract = &health_contract,
+    .events = true,
 };

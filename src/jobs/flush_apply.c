@@ -2,8 +2,10 @@
 #include "jobs/flush_apply.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "contract/idtypes.h"
 #include "jobs/flush_redis.h"
 #include "jobs/job_ctx.h"
 #include "store/pg.h"
@@ -23,9 +25,9 @@
  */
 static const char PAGE_SQL[] =
     "WITH c AS (UPDATE core.comic t SET viewcount = greatest(t.viewcount + u.n, 0)"
-    "   FROM unnest($1::bigint[], $2::bigint[]) AS u(id, n) WHERE t.id = u.id RETURNING u.n),"
+    "   FROM unnest($1::{comic}[], $2::bigint[]) AS u(id, n) WHERE t.id = u.id RETURNING u.n),"
     " h AS (UPDATE core.chapter t SET viewcount = greatest(t.viewcount + u.n, 0)"
-    "   FROM unnest($3::bigint[], $4::bigint[]) AS u(id, n) WHERE t.id = u.id RETURNING u.n)"
+    "   FROM unnest($3::{chapter}[], $4::bigint[]) AS u(id, n) WHERE t.id = u.id RETURNING u.n)"
     " SELECT (SELECT count(*) FROM c), (SELECT coalesce(sum(n), 0)::bigint FROM c),"
     " (SELECT count(*) FROM h), (SELECT coalesce(sum(n), 0)::bigint FROM h)";
 
@@ -136,7 +138,7 @@ int flush_tx_page(struct flush_tx *t, const struct flush_set *page)
         return -1;
     }
     const char *p[] = {page->comics.ids, page->comics.views, page->chapters.ids, page->chapters.views};
-    if (!PQsendQueryParams(t->db, PAGE_SQL, 4, NULL, p, NULL, NULL, 0))
+    if (!PQsendQueryParams(t->db, t->page_sql, 4, NULL, p, NULL, NULL, 0))
         return tx_fail(t, "flush.apply");
     t->inflight = true;
     t->pend_comics = page->comics.n, t->pend_comic_views = page->comics.total;
@@ -166,6 +168,31 @@ int flush_tx_commit(struct flush_tx *t, const char *id)
     PQclear(r);
     t->open = false;
     return 0;
+}
+
+int flush_tx_prepare(struct flush_tx *t)
+{
+    if (t->page_sql)
+        return 0;
+    struct id_types ids;
+    char err[256];
+    if (idtypes_detect(t->db, &ids, err, sizeof err)) {
+        if (t->ctx)
+            job_fail(t->ctx, "%s", err);
+        else
+            snprintf(t->err, sizeof t->err, "%s", err);
+        return -1;
+    }
+    t->ids.comic_uuid = !strcmp(ids.name[ID_COMIC], "uuid");
+    t->ids.chapter_uuid = !strcmp(ids.name[ID_CHAPTER], "uuid");
+    t->page_sql = idtypes_sql(&ids, PAGE_SQL);
+    return 0;
+}
+
+void flush_tx_finish(struct flush_tx *t)
+{
+    free(t->page_sql);
+    t->page_sql = NULL;
 }
 
 void flush_tx_abort(struct flush_tx *t)

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "jobs/flush_redis.h"
+
 struct flush_set;
 struct job_ctx;
 
@@ -30,7 +32,15 @@ struct flush_tx {
     int64_t pend_comics, pend_comic_views, pend_chapters, pend_chapter_views; /* the page in flight */
     int64_t wait_ms; /* time spent waiting for Postgres to finish a page (the rest overlapped with Redis) */
     struct flush_result res;
+    struct flush_ids ids; /* the form of this platform's comic and chapter ids (flush_tx_prepare) */
+    char *page_sql;       /* the page statement for those id types (flush_tx_prepare; freed by flush_tx_finish) */
 };
+
+/** Reads the platform's id types from the catalog: fills ids and page_sql. Returns 0 or -1. */
+int flush_tx_prepare(struct flush_tx *t);
+
+/** Frees what flush_tx_prepare made (after flush_tx_abort). */
+void flush_tx_finish(struct flush_tx *t);
 
 /**
  * Opens the transaction and inserts the ledger row for `id`. Returns 1 (go on), 0 (`id` is already recorded:

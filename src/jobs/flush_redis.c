@@ -54,20 +54,26 @@ void flush_set_init(struct flush_set *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Shorter first, then byte order: numeric order for digit ids, the uuid's own order for uuids. */
 static int by_id(const void *a, const void *b)
 {
     const struct flush_entry *x = a, *y = b;
-    return x->id < y->id ? -1 : x->id > y->id;
+    size_t lx = strlen(x->id), ly = strlen(y->id);
+    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->id, y->id);
 }
 
 /* Writes "{v1,v2,…}" of one field of the entries into a malloc'd string. */
 static char *literal(const struct flush_entry *e, size_t n, bool ids)
 {
-    size_t cap = 3 + n * 21, len = 0;
+    size_t cap = 3 + n * 38, len = 0;
     char *s = xmalloc(cap);
     s[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(s + len, cap - len, i ? ",%lld" : "%lld", (long long)(ids ? e[i].id : e[i].views));
+    for (size_t i = 0; i < n; i++) {
+        if (ids)
+            len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? "," : "", e[i].id);
+        else
+            len += (size_t)snprintf(s + len, cap - len, i ? ",%lld" : "%lld", (long long)e[i].views);
+    }
     snprintf(s + len, cap - len, "}");
     return s;
 }
@@ -79,7 +85,7 @@ static void list_finish(struct flush_list *l)
     size_t out = 0;
     l->total = 0;
     for (size_t i = 0; i < l->len; i++) {
-        if (out && l->e[out - 1].id == l->e[i].id)
+        if (out && !strcmp(l->e[out - 1].id, l->e[i].id))
             l->e[out - 1].views += l->e[i].views;
         else
             l->e[out++] = l->e[i];
@@ -115,7 +121,33 @@ void flush_set_finish(struct flush_set *s)
     memset(s, 0, sizeof *s);
 }
 
-int flush_parse_key(const char *key, size_t len, const char **id, size_t *idlen)
+/* A canonical UUID (any case) of exactly n characters. */
+static bool is_uuid(const char *s, size_t n)
+{
+    if (n != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        char ch = s[i];
+        bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+        if (dash ? ch != '-' : !hex)
+            return false;
+    }
+    return true;
+}
+
+/* Digits without a leading zero, at most MAX_ID_DIGITS of them. */
+static bool is_int_id(const char *s, size_t n)
+{
+    if (n == 0 || n > MAX_ID_DIGITS || s[0] == '0')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+int flush_parse_key(const char *key, size_t len, const struct flush_ids *ids, const char **id, size_t *idlen)
 {
     int kind;
     size_t pre;
@@ -128,11 +160,9 @@ int flush_parse_key(const char *key, size_t len, const char **id, size_t *idlen)
     if (len < pre + 7 || memcmp(key + len - 6, ":views", 6))
         return 0;
     size_t n = len - pre - 6;
-    if (n == 0 || n > MAX_ID_DIGITS || key[pre] == '0')
+    bool uuid = kind == 'c' ? ids->comic_uuid : ids->chapter_uuid;
+    if (uuid ? !is_uuid(key + pre, n) : !is_int_id(key + pre, n))
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (key[pre + i] < '0' || key[pre + i] > '9')
-            return 0;
     *id = key + pre;
     *idlen = n;
     return kind;
@@ -146,9 +176,11 @@ static void set_add(struct flush_set *s, int kind, const char *id, size_t idlen,
         l->cap = l->cap ? l->cap * 2 : 1024;
         l->e = xrealloc(l->e, l->cap * sizeof *l->e);
     }
-    char buf[24];
-    snprintf(buf, sizeof buf, "%.*s", (int)(idlen < 20 ? idlen : 20), id);
-    l->e[l->len].id = strtoll(buf, NULL, 10);
+    char *dst = l->e[l->len].id;
+    size_t n = idlen < sizeof l->e[0].id - 1 ? idlen : sizeof l->e[0].id - 1;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (id[i] >= 'A' && id[i] <= 'F') ? (char)(id[i] - 'A' + 'a') : id[i];
+    dst[n] = '\0';
     l->e[l->len++].views = strtoll(count, NULL, 10);
     l->n++;
     l->total += l->e[l->len - 1].views;
@@ -206,6 +238,7 @@ static void append_scan(redisContext *c, const char *cmd, const char *key, const
 }
 
 struct page_keys {
+    const struct flush_ids *ids;
     const char **argv;
     size_t *lens;
     int n; /* argv[0..2] are the command, sha/numkeys; keys start at `first` */
@@ -231,7 +264,7 @@ static void page_collect(const redisReply *keys, struct page_keys *pk, int first
         size_t idlen;
         if (k->type != REDIS_REPLY_STRING || !is_counter_name(k->str, k->len))
             continue; /* another key the pattern happens to match */
-        if (!flush_parse_key(k->str, k->len, &id, &idlen)) {
+        if (!flush_parse_key(k->str, k->len, pk->ids, &id, &idlen)) {
             out->skipped++;
             continue;
         }
@@ -260,7 +293,7 @@ static int page_absorb(const redisReply *vals, const struct page_keys *pk, struc
             continue;
         const char *id;
         size_t idlen;
-        int kind = flush_parse_key(pk->argv[i], pk->lens[i], &id, &idlen);
+        int kind = flush_parse_key(pk->argv[i], pk->lens[i], pk->ids, &id, &idlen);
         set_add(out, kind, id, idlen, v->str);
     }
     return 0;
@@ -312,8 +345,9 @@ static int page_done(struct flush_set *pg, flush_page_fn fn, void *arg, struct f
  * trip, and the page's consumer (a Postgres UPDATE) runs while Redis moves the next page. Returns 0 or -1 with
  * `err` (or the consumer's own error).
  */
-static int stage_pattern(redisContext *c, const char *pattern, const char *sha, const char *staging, bool dry,
-                         int page, flush_page_fn fn, void *arg, struct flush_totals *tot, char *err, size_t errlen)
+static int stage_pattern(redisContext *c, const char *pattern, const struct flush_ids *ids, const char *sha,
+                         const char *staging, bool dry, int page, flush_page_fn fn, void *arg,
+                         struct flush_totals *tot, char *err, size_t errlen)
 {
     append_scan(c, "SCAN", NULL, "0", pattern, page);
     for (;;) {
@@ -321,7 +355,7 @@ static int stage_pattern(redisContext *c, const char *pattern, const char *sha, 
         if (!is_scan_reply(scan))
             return reply_error(c, scan, "SCAN", err, errlen);
         bool more = strcmp(scan->element[0]->str, "0") != 0;
-        struct page_keys pk;
+        struct page_keys pk = {.ids = ids};
         struct flush_set pg;
         flush_set_init(&pg);
         page_collect(scan->element[1], &pk, 5, &pg);
@@ -352,19 +386,19 @@ static int stage_pattern(redisContext *c, const char *pattern, const char *sha, 
     }
 }
 
-int flush_stage(redisContext *c, const char *staging, bool dry, int page, flush_page_fn fn, void *arg,
-                struct flush_totals *tot, char *err, size_t errlen)
+int flush_stage(redisContext *c, const char *staging, const struct flush_ids *ids, bool dry, int page,
+                flush_page_fn fn, void *arg, struct flush_totals *tot, char *err, size_t errlen)
 {
     char sha[64] = "";
     memset(tot, 0, sizeof *tot);
     if (!dry && load_script(c, sha, sizeof sha, err, errlen))
         return -1;
     /* One pass over the keyspace for both kinds ("c*:views" matches comic:… and chapter:…), not two. */
-    return stage_pattern(c, "c*:views", sha, staging, dry, page, fn, arg, tot, err, errlen);
+    return stage_pattern(c, "c*:views", ids, sha, staging, dry, page, fn, arg, tot, err, errlen);
 }
 
 /* Adds one staged page, "key count key count …", to `out`. */
-static void absorb_staged_page(const char *p, size_t len, struct flush_set *out)
+static void absorb_staged_page(const char *p, size_t len, const struct flush_ids *ids, struct flush_set *out)
 {
     const char *end = p + len;
     while (p < end) {
@@ -374,7 +408,7 @@ static void absorb_staged_page(const char *p, size_t len, struct flush_set *out)
         const char *id;
         size_t idlen;
         char num[24];
-        int kind = ks ? flush_parse_key(k, (size_t)(ks - k), &id, &idlen) : 0;
+        int kind = ks ? flush_parse_key(k, (size_t)(ks - k), ids, &id, &idlen) : 0;
         if (!kind || ve - v >= (ptrdiff_t)sizeof num || !canonical_int(v, (size_t)(ve - v))) {
             out->skipped++;
         } else {
@@ -386,8 +420,8 @@ static void absorb_staged_page(const char *p, size_t len, struct flush_set *out)
     }
 }
 
-int flush_read_staging(redisContext *c, const char *staging, int page, struct flush_set *out, char *err,
-                       size_t errlen)
+int flush_read_staging(redisContext *c, const char *staging, const struct flush_ids *ids, int page,
+                       struct flush_set *out, char *err, size_t errlen)
 {
     (void)page;
     for (long from = 0;; from += STAGED_PAGES_PER_READ) {
@@ -401,7 +435,7 @@ int flush_read_staging(redisContext *c, const char *staging, int page, struct fl
         size_t n = r->elements;
         for (size_t i = 0; i < n; i++)
             if (r->element[i]->type == REDIS_REPLY_STRING)
-                absorb_staged_page(r->element[i]->str, r->element[i]->len, out);
+                absorb_staged_page(r->element[i]->str, r->element[i]->len, ids, out);
         freeReplyObject(r);
         if (n < STAGED_PAGES_PER_READ)
             return 0;

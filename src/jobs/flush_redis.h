@@ -10,7 +10,8 @@
  * already recorded, just dropped. Staging lists register themselves in the set `comicbatch:flushes` as they are
  * created, so recovery finds them without walking the keyspace.
  * Counts are collected per kind and handed to Postgres as array literals ("{1,2,3}") for unnest(); malformed keys (not
- * `<kind>:<digits>:views`) and values that are not integers are left in Redis untouched and only counted.
+ * `<kind>:<id>:views`, where <id> has the form of the platform's ids: digits for an integer type, a canonical UUID
+ * for uuid) and values that are not integers are left in Redis untouched and only counted.
  */
 #ifndef COMICBATCH_FLUSH_REDIS_H
 #define COMICBATCH_FLUSH_REDIS_H
@@ -26,9 +27,15 @@ struct redisContext;
 /** The set of staging lists not yet dropped (recovery reads it instead of scanning the keyspace). */
 #define FLUSH_PENDING_SET "comicbatch:flushes"
 
+/** Which form the ids of each kind take on this platform (contract/idtypes.h): digits, or a canonical UUID. */
+struct flush_ids {
+    bool comic_uuid, chapter_uuid;
+};
+
 /** One kind's counts: (id, views) entries, then — after flush_set_seal — two parallel Postgres array literals. */
 struct flush_entry {
-    int64_t id, views;
+    char id[37]; /* digits without leading zeros, or a lowercase UUID */
+    int64_t views;
 };
 struct flush_list {
     struct flush_entry *e; /* owned; flush_set_seal sorts by id and merges duplicates (SCAN may repeat keys) */
@@ -57,10 +64,11 @@ void flush_set_seal(struct flush_set *s);
 void flush_set_finish(struct flush_set *s);
 
 /**
- * Parses a counter name (`comic:<id>:views` / `chapter:<id>:views`, also the names in a staged page). Returns
- * 'c' (comic) or 'h' (chapter) with the id's digits in [*id, *id + *idlen), or 0 when the name is malformed.
+ * Parses a counter name (`comic:<id>:views` / `chapter:<id>:views`, also the names in a staged page) whose id has
+ * the form `ids` says. Returns 'c' (comic) or 'h' (chapter) with the id in [*id, *id + *idlen), or 0 when the name
+ * is malformed.
  */
-int flush_parse_key(const char *key, size_t len, const char **id, size_t *idlen);
+int flush_parse_key(const char *key, size_t len, const struct flush_ids *ids, const char **id, size_t *idlen);
 
 /** What a whole flush moved (or, dry, would move): ids per kind (merged within a page), views, keys skipped. */
 struct flush_totals {
@@ -79,12 +87,12 @@ typedef int (*flush_page_fn)(void *arg, struct flush_set *page);
  * only reads the counters (MGET) and moves nothing. Returns 0, or -1 with `err` (or after `fn` said stop); what was
  * moved before stays in `staging`.
  */
-int flush_stage(struct redisContext *c, const char *staging, bool dry, int page, flush_page_fn fn, void *arg,
-                struct flush_totals *tot, char *err, size_t errlen);
+int flush_stage(struct redisContext *c, const char *staging, const struct flush_ids *ids, bool dry, int page,
+                flush_page_fn fn, void *arg, struct flush_totals *tot, char *err, size_t errlen);
 
 /** Reads a staging list (LRANGE, a few pages at a time) into `out`. Returns 0, or -1 with `err`. */
-int flush_read_staging(struct redisContext *c, const char *staging, int page, struct flush_set *out, char *err,
-                       size_t errlen);
+int flush_read_staging(struct redisContext *c, const char *staging, const struct flush_ids *ids, int page,
+                       struct flush_set *out, char *err, size_t errlen);
 
 /**
  * Lists the staging lists left in Redis: the members of FLUSH_PENDING_SET and, with `full`, every key of the exact

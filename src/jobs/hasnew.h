@@ -5,9 +5,9 @@
  * Definition (the seed's UPDATE, verbatim in spirit): an entry (userid, comicid) has something new when a live
  * chapter (deletedat IS NULL) of the comic exists that the user has not read (no library.chapterread row).
  *
- * Queue: jobstate.hasnew_queue rows are (comicid, NULL) = every follower of the comic, or (comicid, userid) = one
- * entry. They are written by triggers in the same transaction as the change, so a committed change is always
- * queued. Draining takes rows with FOR UPDATE SKIP LOCKED and deletes them in the statement that rewrites the
+ * Queue (the hasnew accelerator, db/accelerators/hasnew.install.sql): jobstate.hasnew_queue rows are (comicid,
+ * NULL) = every follower of the comic, or (comicid, userid) = one entry. They are written by triggers in the same
+ * transaction as the change, so a committed change is always queued. Draining takes rows with FOR UPDATE SKIP LOCKED and deletes them in the statement that rewrites the
  * entries, so a crash or a cancel puts them back and any number of drainers (instances, the sweep) never collide.
  * Entries are locked in id order before they are written, so two drainers never deadlock on them.
  */
@@ -15,7 +15,11 @@
 #define COMICBATCH_HASNEW_H
 
 #include <libpq-fe.h>
+#include <stddef.h>
 #include <stdint.h>
+
+struct config;
+struct run_control;
 
 /** The flag for entry alias `e` (columns userid, comicid): the seed's EXISTS … NOT EXISTS. */
 #define HASNEW_EXPR(e)                                                                                              \
@@ -43,5 +47,25 @@
 /** Queue rows per drain statement: single entries, whole comics (each may have thousands of followers). */
 #define HASNEW_DRAIN_PAIRS 10000
 #define HASNEW_DRAIN_COMICS 200
+/** Drain statements per catch-up pass, so a flood cannot starve the event thread's shutdown checks. */
+#define HASNEW_CATCH_UP_ROUNDS 1000
+
+/** What one catch-up pass did. */
+struct hasnew_pass {
+    char mode[16];   /* "incremental", "recent", or "none" (a full sweep is due: the scheduled run makes it) */
+    int64_t taken;   /* queue rows drained (incremental) */
+    int64_t checked; /* entries recomputed */
+    int64_t updated; /* entries whose flag changed */
+};
+
+/**
+ * The event thread's pass (runs/hasnew_events.c), the scheduled run's choice without a run record: with the hasnew
+ * accelerator, drains the queue; without it, recomputes the entries touched since the last pass, by their timestamps
+ * (nothing when a full sweep is due: the scheduled run makes those, one at a time). Stops between statements once
+ * ctl->cancel is set (the caller's shutdown; borrowed). Uses `db`
+ * (its own connection: temporary tables). Returns 0, or -1 with `err`.
+ */
+int hasnew_catch_up(PGconn *db, const struct config *cfg, struct run_control *ctl, struct hasnew_pass *out, char *err,
+                    size_t errlen);
 
 #endif

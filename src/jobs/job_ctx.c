@@ -3,9 +3,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "contract/accel.h"
 #include "store/pg.h"
 #include "store/redis.h"
 
@@ -32,12 +34,45 @@ int job_fail(struct job_ctx *ctx, const char *fmt, ...)
     return -1;
 }
 
+const struct id_types *job_ids(struct job_ctx *ctx)
+{
+    char err[512];
+    if (!ctx->ids_known && idtypes_detect(ctx->db, &ctx->ids, err, sizeof err)) {
+        job_fail(ctx, "%s", err);
+        return NULL;
+    }
+    ctx->ids_known = true;
+    return &ctx->ids;
+}
+
+int job_accel(struct job_ctx *ctx, const char *name)
+{
+    int on = accel_installed(ctx->db, name);
+    if (on < 0)
+        job_fail(ctx, "cannot read whether the %s accelerator is installed: %s", name, PQerrorMessage(ctx->db));
+    return on;
+}
+
+/* True when `sql` holds an id-type placeholder. */
+static bool has_placeholder(const char *sql)
+{
+    return strstr(sql, "{comic}") || strstr(sql, "{chapter}") || strstr(sql, "{group}") || strstr(sql, "{user}");
+}
+
 PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params)
 {
     if (job_cancelled(ctx))
         return NULL;
     char state[6] = "";
+    char *typed = NULL;
+    if (has_placeholder(sql)) {
+        const struct id_types *ids = job_ids(ctx);
+        if (!ids)
+            return NULL;
+        sql = typed = idtypes_sql(ids, sql);
+    }
     PGresult *r = pg_query(ctx->db, what, sql, n, params, state);
+    free(typed);
     if (r)
         return r;
     if (!strcmp(state, "57014") || job_cancelled(ctx))
@@ -80,6 +115,17 @@ bool job_param_present(const struct job_ctx *ctx, const char *name)
 {
     json_t *v = json_object_get(ctx->params, name);
     return v && !json_is_null(v);
+}
+
+const char *job_param_text(const struct job_ctx *ctx, const char *name, char *buf, size_t buflen)
+{
+    json_t *v = json_object_get(ctx->params, name);
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (!json_is_integer(v))
+        return NULL;
+    snprintf(buf, buflen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    return buf;
 }
 
 struct redisContext *job_redis(struct job_ctx *ctx)

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "contract/idtypes.h"
 #include "jobs/registry.h"
 
 struct config;
@@ -36,6 +37,8 @@ struct job_ctx {
     char error[1024];     /* why the job failed (first error wins) */
     struct run_control *ctl;
     struct redisContext *redis; /* opened lazily by job_redis(), closed by the worker */
+    struct id_types ids;        /* the platform's id types, read on first use by job_ids() */
+    bool ids_known;
 };
 
 /** Cancel reasons stored in run_control.cancel. */
@@ -65,7 +68,8 @@ int job_fail(struct job_ctx *ctx, const char *fmt, ...) __attribute__((format(pr
 /**
  * Runs a statement on ctx->db. Returns the result (PQclear it) or NULL: when cancelled (no error recorded; check
  * job_cancelled) or on failure (ctx->error gets `what` and the server's message). Refuses to start a statement once
- * the run is cancelled.
+ * the run is cancelled. `sql` may name id types as {comic}, {chapter}, {group}, {user} (contract/idtypes.h): they
+ * are replaced by the platform's types.
  */
 PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
 
@@ -77,6 +81,14 @@ int64_t job_param_int(const struct job_ctx *ctx, const char *name, int64_t fallb
 const char *job_param_str(const struct job_ctx *ctx, const char *name);
 bool job_param_bool(const struct job_ctx *ctx, const char *name);
 bool job_param_present(const struct job_ctx *ctx, const char *name);
+/** A string or integer param as text (in `buf` for an integer), NULL when absent/null. */
+const char *job_param_text(const struct job_ctx *ctx, const char *name, char *buf, size_t buflen);
+
+/** The platform's id types (read from the catalog once per run), or NULL with ctx->error set. */
+const struct id_types *job_ids(struct job_ctx *ctx);
+
+/** 1 when accelerator `name` (contract/accel.h) is installed, 0 when not, -1 with ctx->error set. */
+int job_accel(struct job_ctx *ctx, const char *name);
 
 /** The Redis connection for this run (opened on first use), or NULL with ctx->error set. */
 struct redisContext *job_redis(struct job_ctx *ctx);

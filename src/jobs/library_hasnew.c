@@ -1,11 +1,19 @@
 /*
- * library.hasnew — recalculates library.entry.hasnew (seed §2; definition in jobs/hasnew.h). Four modes, named in
+ * library.hasnew — recalculates library.entry.hasnew (seed §2; definition in jobs/hasnew.h). Five modes, named in
  * meta.mode:
  *   user / comic  — params userid and/or comicid: the entries in scope, in keyset batches of entry ids (each batch
  *                   one statement: compute with the seed's EXISTS, write the rows that change).
- *   incremental   — the scheduled run: drains jobstate.hasnew_queue (the changes migration 003's triggers queued),
- *                   so its cost follows what changed, not the table size. When jobstate.hasnew_state says a full
- *                   sweep is owed (fresh install, bulk load), it runs one instead.
+ *   incremental   — the scheduled run with the hasnew accelerator: drains jobstate.hasnew_queue (the changes its
+ *                   triggers queued), so its cost follows what changed, not the table size. When
+ *                   jobstate.hasnew_state says a full sweep is owed (fresh install, accelerator installed or
+ *                   removed, bulk load), it runs one instead.
+ *   recent        — the scheduled run without the accelerator: the entries whose comic got or lost a chapter
+ *                   (core.chapter.createdat / deletedat), whose user read one of its chapters (chapterread.readat)
+ *                   or that were created (entry.createdat) since the last catch-up, minus HASNEW_POLL_MARGIN for
+ *                   transactions that commit late, are recomputed like a full sweep's phase 2. What timestamps
+ *                   cannot show (a read deleted, a chapter undeleted or hard-deleted, a row stamped in the past) is
+ *                   caught by a full sweep at least every HASNEW_FULL_EVERY; without those columns every scheduled
+ *                   run is a full sweep (`comicbatch doctor` says so).
  *   full          — param full: every entry. Phase 1 compares, per chunk of users, each entry's stored flag with
  *                   "live chapters of the comic > live chapters of it the user read" (an index-only range scan of
  *                   chapterread's primary key, hashed against the live chapters, aggregated per entry) and keeps
@@ -21,12 +29,15 @@
 #include <string.h>
 
 #include "config.h"
+#include "contract/contract.h"
 #include "jobs/hasnew.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "store/pg.h"
 
 #define CHUNK_PER_BATCH 50 /* phase-1 chunk = 50 × batch_rows entries (500k by default) */
+#define HASNEW_POLL_MARGIN "interval '5 minutes'" /* how late a change may commit after its timestamp */
+#define HASNEW_FULL_EVERY "interval '24 hours'"   /* without the accelerator, a full sweep at least this often */
 
 struct hasnew_tally {
     const char *mode;
@@ -57,8 +68,8 @@ static int finish(struct job_ctx *ctx, const struct hasnew_tally *t)
 /* ---- user / comic --------------------------------------------------------------------------------------- */
 
 #define SCOPE_BATCH                                                                                                \
-    "WITH b AS (SELECT id FROM library.entry WHERE ($1::uuid IS NULL OR userid = $1::uuid)"                         \
-    " AND ($2::bigint IS NULL OR comicid = $2::bigint) AND id > $3::bigint ORDER BY id LIMIT $4::int),"
+    "WITH b AS (SELECT id FROM library.entry WHERE ($1::{user} IS NULL OR userid = $1::{user})"                     \
+    " AND ($2::{comic} IS NULL OR comicid = $2::{comic}) AND id > $3::bigint ORDER BY id LIMIT $4::int),"
 #define SCOPE_CALC(lock)                                                                                           \
     " calc AS MATERIALIZED (SELECT e.id, e.hasnew, " HASNEW_EXPR("e") " AS v FROM library.entry e"                 \
     " WHERE e.id IN (SELECT id FROM b) ORDER BY e.id " lock ")"
@@ -76,14 +87,13 @@ static const char scope_dry_sql[] =
 
 static int run_scoped(struct job_ctx *ctx, struct hasnew_tally *t)
 {
-    const char *userid = job_param_str(ctx, "userid");
-    char comicid[32] = "", last[32] = "0", limit[16];
-    if (job_param_present(ctx, "comicid"))
-        snprintf(comicid, sizeof comicid, "%" PRId64, job_param_int(ctx, "comicid", 0));
+    char userbuf[40], comicbuf[40], last[32] = "0", limit[16];
+    const char *userid = job_param_text(ctx, "userid", userbuf, sizeof userbuf);
+    const char *comicid = job_param_text(ctx, "comicid", comicbuf, sizeof comicbuf);
     snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
     t->mode = userid ? "user" : "comic";
     for (;;) {
-        const char *p[] = {userid, comicid[0] ? comicid : NULL, last, limit};
+        const char *p[] = {userid, comicid, last, limit};
         PGresult *r = job_query(ctx, "hasnew.scope", ctx->dryrun ? scope_dry_sql : scope_sql, 4, p);
         if (!r)
             break;
@@ -113,7 +123,8 @@ static const char queue_dry_sql[] =
     " calc AS (SELECT e.hasnew, " HASNEW_EXPR("e") " AS v FROM library.entry e WHERE e.id IN (SELECT id FROM t))"
     " SELECT count(*), count(*) FILTER (WHERE hasnew IS DISTINCT FROM v) FROM calc";
 
-static int run_incremental(struct job_ctx *ctx, struct hasnew_tally *t)
+/* Drains the queue (at most `rounds` statements; 0: until empty). */
+static int run_incremental(struct job_ctx *ctx, struct hasnew_tally *t, int rounds)
 {
     t->mode = "incremental";
     if (ctx->dryrun) {
@@ -142,7 +153,7 @@ static int run_incremental(struct job_ctx *ctx, struct hasnew_tally *t)
         taken_all += taken;
         ctx->rowsaffected = t->updated;
         job_progress(ctx, taken_all, total > taken_all ? total : taken_all);
-        if (taken == 0 || job_cancelled(ctx))
+        if (taken == 0 || job_cancelled(ctx) || --rounds == 0)
             break;
     }
     json_object_set_new(ctx->meta, "queued", json_integer(taken_all));
@@ -158,9 +169,9 @@ static const char full_chunk_sql[] =
     "   LEFT JOIN pg_temp.hasnew_live lc ON lc.comicid = e.comicid"
     "   LEFT JOIN (SELECT cr.userid, ch.comicid, count(*) AS n FROM library.chapterread cr"
     "              JOIN core.chapter ch ON ch.id = cr.chapterid AND ch.deletedat IS NULL"
-    "              WHERE ($1::uuid IS NULL OR cr.userid > $1::uuid) AND cr.userid <= $2::uuid"
+    "              WHERE ($1::{user} IS NULL OR cr.userid > $1::{user}) AND cr.userid <= $2::{user}"
     "              GROUP BY cr.userid, ch.comicid) r ON r.userid = e.userid AND r.comicid = e.comicid"
-    "  WHERE ($1::uuid IS NULL OR e.userid > $1::uuid) AND e.userid <= $2::uuid),"
+    "  WHERE ($1::{user} IS NULL OR e.userid > $1::{user}) AND e.userid <= $2::{user}),"
     " ins AS (INSERT INTO pg_temp.hasnew_flip (id) SELECT id FROM x WHERE hasnew IS DISTINCT FROM v RETURNING 1)"
     " SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM ins)";
 
@@ -196,9 +207,9 @@ static int next_boundary(struct job_ctx *ctx, const char *lo, int64_t chunk, cha
     snprintf(off, sizeof off, "%" PRId64, chunk - 1);
     const char *p[] = {lo, off};
     PGresult *r = job_query(ctx, "hasnew.boundary",
-                            "SELECT coalesce((SELECT userid FROM library.entry WHERE ($1::uuid IS NULL OR userid >"
-                            " $1::uuid) ORDER BY userid OFFSET $2::int LIMIT 1), (SELECT userid FROM library.entry"
-                            " WHERE ($1::uuid IS NULL OR userid > $1::uuid) ORDER BY userid DESC LIMIT 1))",
+                            "SELECT coalesce((SELECT userid FROM library.entry WHERE ($1::{user} IS NULL OR userid >"
+                            " $1::{user}) ORDER BY userid OFFSET $2::int LIMIT 1), (SELECT userid FROM library.entry"
+                            " WHERE ($1::{user} IS NULL OR userid > $1::{user}) ORDER BY userid DESC LIMIT 1))",
                             2, p);
     if (!r)
         return -1;
@@ -266,17 +277,136 @@ static int full_apply(struct job_ctx *ctx, int64_t total, struct hasnew_tally *t
     }
 }
 
+/* The database's clock now (text timestamptz) into `out`. 0 or -1. */
+static int db_now(struct job_ctx *ctx, char *out, size_t outlen)
+{
+    PGresult *r = job_query(ctx, "hasnew.now", "SELECT now()", 0, NULL);
+    if (!r)
+        return -1;
+    snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return 0;
+}
+
 static int run_full(struct job_ctx *ctx, struct hasnew_tally *t)
 {
     t->mode = "full";
     int64_t total;
-    if (full_prepare(ctx, &total) || full_compare(ctx, total, t))
+    char started[64];
+    if (db_now(ctx, started, sizeof started) || full_prepare(ctx, &total) || full_compare(ctx, total, t))
         return finish(ctx, t);
+    const char *p[] = {started};
     if (!ctx->dryrun && full_apply(ctx, total, t) == 0)
         job_exec(ctx, "hasnew.state",
-                 "UPDATE jobstate.hasnew_state SET fullneeded = false, lastfullat = now()", 0, NULL);
+                 "UPDATE jobstate.hasnew_state SET fullneeded = false, lastfullat = $1::timestamptz,"
+                 " polledat = $1::timestamptz",
+                 1, p);
     job_exec(ctx, "hasnew.temp_drop", "DROP TABLE IF EXISTS pg_temp.hasnew_flip, pg_temp.hasnew_live", 0, NULL);
     return finish(ctx, t);
+}
+
+/* ---- recent (no accelerator) ------------------------------------------------------------------------------ */
+
+/* $1 = since: entries whose comic got or lost a chapter, whose user read a chapter of it, or that are new. */
+static const char recent_sql[] =
+    "INSERT INTO pg_temp.hasnew_flip (id)"
+    " SELECT e.id FROM library.entry e WHERE e.comicid IN (SELECT ch.comicid FROM core.chapter ch"
+    "   WHERE ch.createdat >= $1::timestamptz OR ch.deletedat >= $1::timestamptz)"
+    " UNION SELECT e.id FROM library.chapterread cr JOIN core.chapter ch ON ch.id = cr.chapterid"
+    "   JOIN library.entry e ON e.userid = cr.userid AND e.comicid = ch.comicid WHERE cr.readat >= $1::timestamptz"
+    " UNION SELECT e.id FROM library.entry e WHERE e.createdat >= $1::timestamptz";
+
+static const char recent_dry_sql[] =
+    "SELECT count(*) FILTER (WHERE e.hasnew IS DISTINCT FROM " HASNEW_EXPR("e") ") FROM library.entry e"
+    " WHERE e.id IN (SELECT id FROM pg_temp.hasnew_flip)";
+
+/* The window's start and the poll's own start (both from the database's clock). 0 or -1. */
+static int recent_window(struct job_ctx *ctx, char *since, char *polled, char *started, size_t len)
+{
+    PGresult *r = job_query(ctx, "hasnew.window",
+                            "SELECT polledat - " HASNEW_POLL_MARGIN ", polledat, now() FROM jobstate.hasnew_state", 0,
+                            NULL);
+    if (!r)
+        return -1;
+    snprintf(since, len, "%s", PQgetvalue(r, 0, 0));
+    snprintf(polled, len, "%s", PQgetvalue(r, 0, 1));
+    snprintf(started, len, "%s", PQgetvalue(r, 0, 2));
+    PQclear(r);
+    return 0;
+}
+
+static int run_recent(struct job_ctx *ctx, struct hasnew_tally *t)
+{
+    t->mode = "recent";
+    char since[64], polled[64], started[64];
+    if (recent_window(ctx, since, polled, started, sizeof since) ||
+        job_exec(ctx, "hasnew.temp_drop", "DROP TABLE IF EXISTS pg_temp.hasnew_flip", 0, NULL) < 0 ||
+        job_exec(ctx, "hasnew.temp_flip", "CREATE TEMP TABLE hasnew_flip (id bigint PRIMARY KEY)", 0, NULL) < 0)
+        return finish(ctx, t);
+    const char *p[] = {since};
+    int64_t n = job_exec(ctx, "hasnew.recent", recent_sql, 1, p);
+    if (n < 0)
+        return finish(ctx, t);
+    json_object_set_new(ctx->meta, "since", json_string(since));
+    t->checked = n;
+    if (ctx->dryrun) {
+        t->would = query_int(ctx, "hasnew.recent_dry", recent_dry_sql, 0, NULL);
+        return finish(ctx, t);
+    }
+    t->checked = 0;
+    const char *q[] = {started, polled};
+    if (full_apply(ctx, n, t) == 0)
+        job_exec(ctx, "hasnew.polled",
+                 "UPDATE jobstate.hasnew_state SET polledat = $1::timestamptz"
+                 " WHERE polledat IS NOT DISTINCT FROM $2::timestamptz",
+                 2, q);
+    t->checked = n;
+    job_exec(ctx, "hasnew.temp_drop", "DROP TABLE IF EXISTS pg_temp.hasnew_flip", 0, NULL);
+    return finish(ctx, t);
+}
+
+/* ---- choosing the mode ------------------------------------------------------------------------------------ */
+
+/* Without the accelerator: whether a full sweep is owed (flagged, never made, or older than HASNEW_FULL_EVERY), and
+ * whether the platform has the timestamps the recent mode reads. */
+static const char plain_state_sql[] =
+    "SELECT fullneeded OR lastfullat IS NULL OR polledat IS NULL OR lastfullat < now() - " HASNEW_FULL_EVERY ","
+    " (SELECT count(*) FROM pg_attribute a WHERE NOT a.attisdropped AND ("
+    "   (a.attrelid = to_regclass('core.chapter') AND a.attname IN ('createdat', 'deletedat'))"
+    "   OR (a.attrelid = to_regclass('library.chapterread') AND a.attname = 'readat')"
+    "   OR (a.attrelid = to_regclass('library.entry') AND a.attname = 'createdat'))) = 4"
+    " FROM jobstate.hasnew_state";
+
+/*
+ * The scheduled run's mode: incremental or full with the accelerator; recent or full without. The event thread's
+ * pass (`events`) drains the queue whatever is owed and leaves full sweeps to the scheduled run (their lock key keeps
+ * them one at a time).
+ */
+static int run_scheduled(struct job_ctx *ctx, struct hasnew_tally *t, int rounds, bool events)
+{
+    int accel = job_accel(ctx, "hasnew");
+    if (accel < 0)
+        return -1;
+    if (accel) {
+        int64_t owed = events ? 0 : query_int(ctx, "hasnew.state", "SELECT fullneeded::int FROM jobstate.hasnew_state",
+                                              0, NULL);
+        if (owed < 0)
+            return -1;
+        return owed ? run_full(ctx, t) : run_incremental(ctx, t, rounds);
+    }
+    PGresult *r = job_query(ctx, "hasnew.state", plain_state_sql, 0, NULL);
+    if (!r)
+        return -1;
+    bool owed = pg_bool(r, 0, 0), stamps = pg_bool(r, 0, 1);
+    PQclear(r);
+    if (!stamps)
+        json_object_set_new(ctx->meta, "recentUnavailable",
+                            json_string("the platform lacks the timestamps the recent mode reads: see doctor"));
+    if (events && (owed || !stamps)) {
+        t->mode = "none";
+        return finish(ctx, t);
+    }
+    return owed || !stamps ? run_full(ctx, t) : run_recent(ctx, t);
 }
 
 static int hasnew_run(struct job_ctx *ctx)
@@ -286,17 +416,38 @@ static int hasnew_run(struct job_ctx *ctx)
         return run_scoped(ctx, &t);
     if (job_param_bool(ctx, "full"))
         return run_full(ctx, &t);
-    int64_t owed = query_int(ctx, "hasnew.state", "SELECT fullneeded::int FROM jobstate.hasnew_state", 0, NULL);
-    if (owed < 0)
-        return -1;
-    return owed ? run_full(ctx, &t) : run_incremental(ctx, &t);
+    return run_scheduled(ctx, &t, 0, false);
 }
+
+int hasnew_catch_up(PGconn *db, const struct config *cfg, struct run_control *ctl, struct hasnew_pass *out, char *err,
+                    size_t errlen)
+{
+    struct job_ctx ctx = {.cfg = cfg, .job = &job_library_hasnew, .run_id = "", .params = NULL, .db = db,
+                          .meta = json_object(), .ctl = ctl};
+    struct hasnew_tally t = {0};
+    int rc = run_scheduled(&ctx, &t, HASNEW_CATCH_UP_ROUNDS, true);
+    const char *mode = json_string_value(json_object_get(ctx.meta, "mode"));
+    snprintf(out->mode, sizeof out->mode, "%s", mode ? mode : "");
+    out->checked = t.checked;
+    out->updated = t.updated;
+    out->taken = json_integer_value(json_object_get(ctx.meta, "queued"));
+    if (rc)
+        snprintf(err, errlen, "%s", ctx.error[0] ? ctx.error : "cancelled");
+    json_decref(ctx.meta);
+    return rc;
+}
+
+/* ---- definition ------------------------------------------------------------------------------------------- */
 
 static int hasnew_scope(const json_t *params, char *buf, size_t len)
 {
     const json_t *u = json_object_get(params, "userid"), *c = json_object_get(params, "comicid");
     if (json_is_string(u))
         snprintf(buf, len, "user:%s", json_string_value(u));
+    else if (json_is_integer(u))
+        snprintf(buf, len, "user:%" JSON_INTEGER_FORMAT, json_integer_value(u));
+    else if (json_is_string(c))
+        snprintf(buf, len, "comic:%s", json_string_value(c));
     else if (json_is_integer(c))
         snprintf(buf, len, "comic:%" JSON_INTEGER_FORMAT, json_integer_value(c));
     else
@@ -305,9 +456,35 @@ static int hasnew_scope(const json_t *params, char *buf, size_t len)
 }
 
 static const struct param_def hasnew_params[] = {
-    {"userid", PARAM_UUID, NULL, 0, 0, "only this user's entries"},
-    {"comicid", PARAM_ID, NULL, 0, 0, "only the entries of this comic's followers"},
-    {"full", PARAM_BOOL, "false", 0, 0, "recompute every entry instead of the changes queued since the last run"},
+    {"userid", PARAM_USER_ID, NULL, 0, 0, "only this user's entries"},
+    {"comicid", PARAM_COMIC_ID, NULL, 0, 0, "only the entries of this comic's followers"},
+    {"full", PARAM_BOOL, "false", 0, 0, "recompute every entry instead of the changes since the last run"},
+};
+
+static const struct contract hasnew_contract = {
+    .tables = (const struct contract_table[]){
+        {"library.entry", "id:int userid:user comicid:comic hasnew:bool createdat?:time", "SELECT UPDATE(hasnew)", 0,
+         "new follows are found by createdat"},
+        {"core.chapter", "id:chapter comicid:comic deletedat:time createdat?:time", "SELECT", 0,
+         "new chapters are found by createdat"},
+        {"library.chapterread", "userid:user chapterid:chapter readat?:time", "SELECT", 0,
+         "new reads are found by readat"},
+        {0}},
+    .indexes = (const struct contract_index[]){
+        {"core.chapter", "comicid", "live chapters of a comic (the seed's EXISTS; best: (comicid, id) WHERE deletedat "
+                                    "IS NULL)", false, NULL},
+        {"library.chapterread", "userid,chapterid", "has this user read this chapter? (the NOT EXISTS probe)", false,
+         NULL},
+        {"library.entry", "comicid", "followers of a comic", false, NULL},
+        {"library.entry", "userid", "a user's entries (full sweep chunks)", false, NULL},
+        {"core.chapter", "createdat", "new chapters since the last run", true, NULL},
+        {"core.chapter", "deletedat", "chapters deleted since the last run (partial: WHERE deletedat IS NOT NULL)",
+         true, NULL},
+        {"library.chapterread", "readat", "reads since the last run", true, "brin"},
+        {"library.entry", "createdat", "follows since the last run", true, "brin"},
+        {0}},
+    .accelerator = "hasnew",
+    .temp = true,
 };
 
 const struct job_def job_library_hasnew = {
@@ -321,4 +498,5 @@ const struct job_def job_library_hasnew = {
     .nparams = sizeof hasnew_params / sizeof hasnew_params[0],
     .run = hasnew_run,
     .lock_scope = hasnew_scope,
+    .contract = &hasnew_contract,
 };

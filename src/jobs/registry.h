@@ -16,6 +16,7 @@
 
 struct job_ctx;
 struct config;
+struct contract;
 
 enum param_type {
     PARAM_STRING,   /* any string up to max length (max = 0: 256) */
@@ -24,6 +25,8 @@ enum param_type {
     PARAM_DURATION, /* "24h", "90d": normalised to milliseconds (integer) within [min, max] ms */
     PARAM_UUID,     /* canonical UUID text */
     PARAM_ID,       /* positive bigint id, given as a number or a numeric string; normalised to an integer */
+    PARAM_COMIC_ID, /* a comic id: uuid or a positive integer, whichever the platform uses (contract/idtypes.h) */
+    PARAM_USER_ID,  /* a user id, likewise */
 };
 
 struct param_def {
@@ -58,6 +61,10 @@ struct job_def {
      * before the run is stored and its lock key made — so a scheduled run and a manual one share one lock key.
      */
     void (*resolve_params)(const struct config *cfg, json_t *params);
+    /** What the job needs from the platform's database (contract/contract.h); NULL: nothing of the platform's. */
+    const struct contract *contract;
+    /** Runs on events whatever its schedule says (crawler.source_health): counted as enabled by doctor/grants. */
+    bool events;
 };
 
 /** The job's default cron: its config_cron hook's answer when set and non-empty, else job->cron. */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "contract/contract.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "providers/provider.h"
@@ -53,14 +54,14 @@ static const char missing_sql[] = "SELECT count(*)" DUE_SQL " AND NOT" HAS_RECOR
 static const char chunk_sql[] =
     "WITH t AS (SELECT c.id, r.hash, r.record, c.metadata_hash IS NOT DISTINCT FROM r.hash AS same"
     " FROM core.comic c JOIN metadata.providerrecord r ON r.provider = c.provider"
-    " AND r.providerid = c.providerseriesid WHERE c.id = ANY($2::bigint[]) AND c.provider = $1),"
+    " AND r.providerid = c.providerseriesid WHERE c.id = ANY($2::{comic}[]) AND c.provider = $1),"
     " rw AS (UPDATE core.comic c SET title = t.record->>'title',"
     " alttitles = ARRAY(SELECT jsonb_array_elements_text(t.record->'altTitles')),"
     " status = COALESCE(t.record->>'status', c.status), year = (t.record->>'year')::int,"
     " total_volumes = (t.record->>'totalVolumes')::int, total_chapters = t.record->>'totalChapters',"
     " coverurl = t.record->>'coverUrl', description = t.record->>'description',"
     " tags = ARRAY(SELECT jsonb_array_elements_text(t.record->'tags')),"
-    " metadata_hash = t.hash, metadatarefreshedat = now(), updatedat = now()"
+    " metadata_hash = t.hash, metadatarefreshedat = now()"
     " FROM t WHERE c.id = t.id AND NOT t.same RETURNING 1),"
     " rs AS (UPDATE core.comic c SET metadatarefreshedat = now() FROM t WHERE c.id = t.id AND t.same RETURNING 1)"
     " SELECT (SELECT count(*) FROM rw), (SELECT count(*) FROM rs)";
@@ -199,6 +200,22 @@ static const struct param_def params[] = {
     {"chunk", PARAM_INT, "500", 1, 10000, "rows per statement (progress and cancel between chunks)"},
 };
 
+static const struct contract series_contract = {
+    .tables = (const struct contract_table[]){
+        {"core.comic",
+         "id:comic provider:text providerseriesid:text metadata_hash:text metadatarefreshedat:time deletedat:time "
+         "title:text alttitles:text[] status:text year:int total_volumes:int total_chapters:text coverurl:text "
+         "description:text tags:text[]",
+         "SELECT UPDATE(title,alttitles,status,year,total_volumes,total_chapters,coverurl,description,tags,"
+         "metadata_hash,metadatarefreshedat)",
+         0, "provider-backed series rows (spec: admin-maintenance)"},
+        {0}},
+    .indexes = (const struct contract_index[]){
+        {"core.comic", "provider,metadatarefreshedat", "a provider's rows, least recently refreshed first", false,
+         NULL},
+        {0}},
+};
+
 const struct job_def job_metadata_series_refresh = {
     .key = "metadata.series_refresh",
     .description = "Refresh provider-backed series rows from the provider records",
@@ -209,6 +226,7 @@ const struct job_def job_metadata_series_refresh = {
     .params = params,
     .nparams = sizeof params / sizeof params[0],
     .run = series_refresh_run,
+    .contract = &series_contract,
     .lock_scope = provider_lock_scope,
     .config_cron = series_cron,
     .resolve_params = fill_params,

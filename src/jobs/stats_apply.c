@@ -14,7 +14,7 @@ int stats_begin(struct job_ctx *ctx, const char *rebuild_sql, const char *const 
 {
     if (ctx->dryrun && job_exec(ctx, "stats.begin_dry", "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL) < 0)
         return -1;
-    if (job_param_bool(ctx, "full")) {
+    if (job_param_bool(ctx, "full") && rebuild_sql) {
         if (!ctx->dryrun && job_exec(ctx, "stats.begin", "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL) < 0)
             return -1;
         if (job_exec(ctx, "stats.rebuild", rebuild_sql, 0, NULL) < 0)
@@ -48,20 +48,29 @@ char *stats_array_text(const PGresult *r, int from, int to)
     return arr;
 }
 
-int stats_apply(struct job_ctx *ctx, const char *what, const char *diff_sql, const char *apply_sql, int64_t *updated,
-                int64_t *would)
+int stats_apply(struct job_ctx *ctx, const struct stats_pass *pass, int64_t *updated, int64_t *would)
 {
-    PGresult *ids = job_query(ctx, what, diff_sql, 0, NULL);
+    PGresult *ids = job_query(ctx, pass->what, pass->diff_sql, pass->nparams, pass->params);
     if (!ids)
         return -1;
-    int n = PQntuples(ids), batch = ctx->cfg->batch_rows, rc = 0;
+    int rc = stats_apply_rows(ctx, pass, ids, PQntuples(ids), updated, would);
+    PQclear(ids);
+    return rc;
+}
+
+int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const PGresult *ids, int n,
+                     int64_t *updated, int64_t *would)
+{
+    int batch = ctx->cfg->batch_rows, rc = 0;
     *would += n;
     job_progress(ctx, 0, n);
     for (int from = 0; !ctx->dryrun && from < n; from += batch) {
         int to = from + batch < n ? from + batch : n;
         char *arr = stats_array_text(ids, from, to);
-        const char *p[] = {arr};
-        int64_t w = job_exec(ctx, what, apply_sql, 1, p);
+        const char *p[8] = {arr};
+        for (int i = 0; i < pass->nparams && i < 7; i++)
+            p[i + 1] = pass->params[i];
+        int64_t w = job_exec(ctx, pass->what, pass->apply_sql, pass->nparams + 1, p);
         free(arr);
         if (w < 0) {
             rc = -1;
@@ -74,7 +83,6 @@ int stats_apply(struct job_ctx *ctx, const char *what, const char *diff_sql, con
             break;
         }
     }
-    PQclear(ids);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "contract/contract.h"
 #include "jobs/job_ctx.h"
 #include "jobs/jobs.h"
 #include "store/objstore.h"
@@ -206,6 +207,32 @@ static const struct param_def cleanup_params[] = {
      "only files older than this (grace period for uploads not yet referenced)"},
 };
 
+/*
+ * The claim (SELECT … FOR UPDATE) is what keeps a reference added meanwhile from pointing at a deleted object, and
+ * PostgreSQL lets a role take row locks only with UPDATE on at least one column: UPDATE (createdat) is asked for
+ * that (it moves a file's age, which only this job looks at; the role may delete the row anyway).
+ */
+static const struct contract cleanup_contract = {
+    .tables = (const struct contract_table[]){
+        {"core.mediafile", "id:int storagekey:text url:text sizebytes:int createdat:time", "SELECT DELETE UPDATE(createdat)",
+         0, "the media files it deletes"},
+        {"core.comiccover", "mediafileid:int", "SELECT", 0, "references to media files"},
+        {"core.comicart", "mediafileid:int", "SELECT", 0, "references to media files"},
+        {"core.page", "mediafileid:int", "SELECT", 0, "references to media files"},
+        {"users.account", "avatarurl:text", "SELECT", 0, "avatars that are media files"},
+        {"core.comic", "coverurl:text", "SELECT", 0, "covers that are media files"},
+        {0}},
+    .indexes = (const struct contract_index[]){
+        {"core.mediafile", "createdat", "files older than the grace period", false, NULL},
+        {"core.comiccover", "mediafileid", "is this file a cover?", false, NULL},
+        {"core.comicart", "mediafileid", "is this file art?", false, NULL},
+        {"core.page", "mediafileid", "is this file a page?", false, NULL},
+        {"users.account", "avatarurl", "is this file an avatar?", false, NULL},
+        {"core.comic", "coverurl", "is this file a cover URL?", false, NULL},
+        {0}},
+    .temp = true,
+};
+
 const struct job_def job_storage_orphan_cleanup = {
     .key = "storage.orphan_cleanup",
     .description = "Delete orphaned media files (object first, row after)",
@@ -216,4 +243,5 @@ const struct job_def job_storage_orphan_cleanup = {
     .params = cleanup_params,
     .nparams = sizeof cleanup_params / sizeof cleanup_params[0],
     .run = cleanup_run,
+    .contract = &cleanup_contract,
 };

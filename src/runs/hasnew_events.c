@@ -1,11 +1,12 @@
 /*
- * hasnew_events — the seed's automatic hasnew triggers ("on new chapter", "on mark-read"). Migration 003's
- * triggers queue the affected entries and NOTIFY comicbatch_hasnew; the listener thread hands the notification
- * here (no SQL on the listener thread). This thread waits HASNEW_COALESCE_MS for the burst to settle, then drains
- * the queue on its own connection with HASNEW_DRAIN_SQL (one set-based statement per batch) until it is empty.
- * The recalculations are counted in /metrics (comicbatch_event_recalcs_total{kind="hasnew"}), not written as runs.
- * A lost notification (listener reconnect) is covered by a drain every HASNEW_IDLE_DRAIN_MS and, whatever
- * happens here, by the scheduled library.hasnew sweep, which drains the same queue.
+ * hasnew_events — the seed's automatic hasnew triggers ("on new chapter", "on mark-read"). With the hasnew
+ * accelerator, its triggers queue the affected entries and NOTIFY comicbatch_hasnew; the listener thread hands the
+ * notification here (no SQL on the listener thread). This thread waits HASNEW_COALESCE_MS for the burst to settle,
+ * then catches up on its own connection (jobs/hasnew.h: drains the queue, set-based, until it is empty). Without the
+ * accelerator nothing notifies, and the same pass, every HASNEW_IDLE_DRAIN_MS, recomputes the entries whose
+ * chapters, reads or follows are stamped since the last pass (the trigger-less path: within a minute instead of
+ * ~200 ms). The recalculations are counted in /metrics (comicbatch_event_recalcs_total{kind="hasnew"}), not written
+ * as runs. Whatever happens here, the scheduled library.hasnew run covers the same ground.
  */
 #include "runs/hasnew_events.h"
 
@@ -13,6 +14,7 @@
 
 #include "config.h"
 #include "jobs/hasnew.h"
+#include "jobs/job_ctx.h"
 #include "store/pg.h"
 #include "util/bgthread.h"
 #include "util/log.h"
@@ -21,13 +23,13 @@
 
 #define HASNEW_COALESCE_MS 200
 #define HASNEW_IDLE_DRAIN_MS 60000
-#define HASNEW_MAX_ROUNDS 1000 /* drain statements per wake-up, so a flood cannot starve shutdown checks */
 
 struct hasnew_events {
     const struct config *cfg;
     struct metrics *metrics;
     struct bgthread thread; /* a notification is a wake-up */
     PGconn *db;
+    struct run_control ctl; /* cancel = CANCEL_SHUTDOWN when stopping: the catch-up stops between statements */
 };
 
 static bool connected(struct hasnew_events *ev)
@@ -42,35 +44,23 @@ static bool connected(struct hasnew_events *ev)
     return ev->db != NULL;
 }
 
-/* One drain statement. Returns queue rows taken (0 = empty) or -1; adds the entries checked to *checked. */
-static int64_t drain_once(struct hasnew_events *ev, int64_t *checked, int64_t *updated)
-{
-    char pairs[16], comics[16];
-    snprintf(pairs, sizeof pairs, "%d", HASNEW_DRAIN_PAIRS);
-    snprintf(comics, sizeof comics, "%d", HASNEW_DRAIN_COMICS);
-    const char *p[] = {pairs, comics};
-    PGresult *r = pg_query(ev->db, "hasnew.events.drain", HASNEW_DRAIN_SQL, 2, p, NULL);
-    if (!r)
-        return -1; /* logged; a deadlock or a lost connection is retried on the next wake-up */
-    int64_t taken = pg_int(r, 0, 0, 0);
-    *checked += pg_int(r, 0, 1, 0);
-    *updated += pg_int(r, 0, 2, 0);
-    PQclear(r);
-    return taken;
-}
-
 static void drain(struct hasnew_events *ev)
 {
-    if (!connected(ev))
+    if (bgthread_stopping(&ev->thread) || !connected(ev))
         return;
-    int64_t checked = 0, updated = 0;
-    for (int i = 0; i < HASNEW_MAX_ROUNDS && !bgthread_stopping(&ev->thread); i++)
-        if (drain_once(ev, &checked, &updated) <= 0)
-            break;
-    if (checked)
-        metrics_add(ev->metrics, "comicbatch_event_recalcs_total", "kind=\"hasnew\"", (double)checked);
-    if (updated)
-        log_debug("msg=\"hasnew events\" checked=%lld updated=%lld", (long long)checked, (long long)updated);
+    struct hasnew_pass pass;
+    char err[512];
+    if (hasnew_catch_up(ev->db, ev->cfg, &ev->ctl, &pass, err, sizeof err)) {
+        if (bgthread_stopping(&ev->thread))
+            return;
+        log_warn("msg=\"hasnew events: catch-up failed; the next pass retries\" error=\"%s\"", err);
+        return; /* a deadlock or a lost connection is retried on the next wake-up */
+    }
+    if (pass.checked)
+        metrics_add(ev->metrics, "comicbatch_event_recalcs_total", "kind=\"hasnew\"", (double)pass.checked);
+    if (pass.updated)
+        log_debug("msg=\"hasnew events\" mode=%s checked=%lld updated=%lld", pass.mode, (long long)pass.checked,
+                  (long long)pass.updated);
 }
 
 /* Drains at start (whatever was queued while no instance listened), then after each notification once the burst
@@ -112,6 +102,7 @@ void hasnew_events_destroy(struct hasnew_events *ev)
 {
     if (!ev)
         return;
+    atomic_store(&ev->ctl.cancel, CANCEL_SHUTDOWN);
     bgthread_stop(&ev->thread);
     bgthread_finish(&ev->thread);
     free(ev);

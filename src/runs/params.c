@@ -52,6 +52,36 @@ static json_t *check_id(const struct param_def *p, const json_t *v, char *err, s
     return json_integer(n);
 }
 
+/* A comic or user id: the form the platform's ids have (either, when `ids` is NULL). */
+static json_t *check_ref(const struct param_def *p, const json_t *v, const struct id_types *ids, char *err,
+                         size_t errlen)
+{
+    enum id_kind kind = p->type == PARAM_COMIC_ID ? ID_COMIC : ID_USER;
+    char text[40] = "", norm[40];
+    if (json_is_integer(v))
+        snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_string(v) && json_string_length(v) < sizeof text)
+        snprintf(text, sizeof text, "%s", json_string_value(v));
+    struct id_types as_uuid, as_int;
+    idtypes_default(&as_uuid);
+    idtypes_default(&as_int);
+    snprintf(as_uuid.name[kind], sizeof as_uuid.name[kind], "uuid");
+    snprintf(as_int.name[kind], sizeof as_int.name[kind], "bigint");
+    if (ids && idtypes_normalise(ids, kind, text, norm, sizeof norm) == 0)
+        return !strcmp(ids->name[kind], "uuid") ? json_string(norm) : json_integer(strtoll(norm, NULL, 10));
+    if (!ids && idtypes_normalise(&as_int, kind, text, norm, sizeof norm) == 0)
+        return json_integer(strtoll(norm, NULL, 10));
+    if (!ids && idtypes_normalise(&as_uuid, kind, text, norm, sizeof norm) == 0)
+        return json_string(norm);
+    if (ids)
+        snprintf(err, errlen, "%s must be a %s id (this platform's %s ids are %s)", p->name,
+                 !strcmp(ids->name[kind], "uuid") ? "UUID" : "positive integer", idtypes_kind_name(kind),
+                 ids->name[kind]);
+    else
+        snprintf(err, errlen, "%s must be a positive integer or a UUID", p->name);
+    return NULL;
+}
+
 static json_t *check_int(const struct param_def *p, const json_t *v, char *err, size_t errlen)
 {
     if (!json_is_integer(v) || json_integer_value(v) < p->min || json_integer_value(v) > p->max) {
@@ -83,7 +113,8 @@ static json_t *check_duration(const struct param_def *p, const json_t *v, char *
     return json_integer(ms);
 }
 
-static json_t *check_value(const struct param_def *p, const json_t *v, char *err, size_t errlen)
+static json_t *check_value(const struct param_def *p, const json_t *v, const struct id_types *ids, char *err,
+                           size_t errlen)
 {
     switch (p->type) {
     case PARAM_STRING: {
@@ -112,6 +143,9 @@ static json_t *check_value(const struct param_def *p, const json_t *v, char *err
         return json_copy((json_t *)v);
     case PARAM_ID:
         return check_id(p, v, err, errlen);
+    case PARAM_COMIC_ID:
+    case PARAM_USER_ID:
+        return check_ref(p, v, ids, err, errlen);
     }
     return NULL;
 }
@@ -123,13 +157,19 @@ static json_t *default_value(const struct param_def *p, char *err, size_t errlen
     json_t *d = json_loads(p->dflt, JSON_DECODE_ANY, NULL);
     if (!d || json_is_null(d))
         return d ? d : json_null();
-    json_t *v = check_value(p, d, err, errlen);
+    json_t *v = check_value(p, d, NULL, err, errlen);
     json_decref(d);
     return v;
 }
 
 json_t *params_validate(const struct job_def *job, const json_t *in, char *field, size_t fieldlen, char *err,
                         size_t errlen)
+{
+    return params_validate_ids(job, in, NULL, field, fieldlen, err, errlen);
+}
+
+json_t *params_validate_ids(const struct job_def *job, const json_t *in, const struct id_types *ids, char *field,
+                            size_t fieldlen, char *err, size_t errlen)
 {
     if (in && !json_is_null(in) && !json_is_object(in)) {
         snprintf(field, fieldlen, "params");
@@ -150,7 +190,7 @@ json_t *params_validate(const struct job_def *job, const json_t *in, char *field
     for (size_t i = 0; i < job->nparams; i++) {
         const struct param_def *p = &job->params[i];
         json_t *given = in ? json_object_get(in, p->name) : NULL;
-        json_t *val = (given && !json_is_null(given)) ? check_value(p, given, err, errlen)
+        json_t *val = (given && !json_is_null(given)) ? check_value(p, given, ids, err, errlen)
                                                       : default_value(p, err, errlen);
         if (!val) {
             snprintf(field, fieldlen, "params.%s", p->name);

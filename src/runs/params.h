@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "contract/idtypes.h"
 #include "jobs/registry.h"
 
 /**
@@ -17,5 +18,13 @@
  */
 json_t *params_validate(const struct job_def *job, const json_t *in, char *field, size_t fieldlen, char *err,
                         size_t errlen);
+
+/**
+ * params_validate for a platform whose id types are `ids` (NULL: not known, either form is accepted): a comic or
+ * user id must have the form of the platform's ids (a positive integer, given as a number or a numeric string, or
+ * a UUID); integers are normalised to JSON integers, UUIDs to lowercase strings.
+ */
+json_t *params_validate_ids(const struct job_def *job, const json_t *in, const struct id_types *ids, char *field,
+                            size_t fieldlen, char *err, size_t errlen);
 
 #endif

@@ -18,7 +18,7 @@
 
 static json_t *params_json(const struct job_def *job)
 {
-    static const char *const types[] = {"string", "int", "bool", "duration", "uuid", "id"};
+    static const char *const types[] = {"string", "int", "bool", "duration", "uuid", "id", "comicid", "userid"};
     json_t *a = json_array();
     for (size_t i = 0; i < job->nparams; i++) {
         const struct param_def *p = &job->params[i];

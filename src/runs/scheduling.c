@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "contract/availability.h"
 #include "jobs/registry.h"
 #include "runs/alerts.h"
 #include "runs/deadlines.h"
@@ -37,20 +38,26 @@ static bool job(void *arg, const char *jobkey, struct sched_job *out)
 {
     struct app *app = arg;
     const struct job_def *j = registry_find(jobkey);
-    if (j)
-        describe(&app->cfg, j, out);
-    return j != NULL;
+    if (!j)
+        return false;
+    describe(&app->cfg, j, out);
+    return true;
 }
 
-/* Every job this build knows can run here until per-job availability (schema contracts) reports otherwise; its
- * answer then reaches the ledger as `unavailable`. */
+/* A job whose schema contract fails on this database is not scheduled: the tick records its due slots in the
+ * missed-slot ledger as `unavailable` with the contract's reason (what is missing) and enqueues nothing; nextrunat
+ * stays put, so once it can run again (availability re-checks within AVAILABILITY_TTL_S) its misfire policy decides
+ * about the slots in between. */
 static bool available(void *arg, const char *jobkey, char *reason, size_t reasonlen)
 {
-    (void)arg;
-    (void)jobkey;
+    struct app *app = arg;
     if (reasonlen)
         reason[0] = '\0';
-    return true;
+    if (!app->availability || availability_job(app->availability, jobkey, false, reason, reasonlen))
+        return true;
+    if (reasonlen && !reason[0])
+        snprintf(reason, reasonlen, "its schema contract fails on this database (see comicbatch doctor)");
+    return false;
 }
 
 /* The params a scheduled run uses: the schedule row's (`text`, validated when they were set and again now: the

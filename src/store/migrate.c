@@ -1,6 +1,7 @@
 /* migrate — see migrate.h. */
 #include "store/migrate.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,10 +14,42 @@
 #define MIGRATE_LOCK "SELECT pg_advisory_lock(" LOCK_MIGRATE ")"
 #define MIGRATE_UNLOCK "SELECT pg_advisory_unlock(" LOCK_MIGRATE ")"
 
-static const char *bootstrap_sql = "CREATE SCHEMA IF NOT EXISTS system;"
+/* Schema `system` may be the platform's: create it only when missing (CREATE SCHEMA IF NOT EXISTS would need the
+ * CREATE privilege on the database even when it exists). */
+static const char *bootstrap_sql = "DO $$ BEGIN IF to_regnamespace('system') IS NULL THEN CREATE SCHEMA system; END IF;"
+                                   " END $$;"
                                    "CREATE TABLE IF NOT EXISTS system.schema_migrations ("
                                    " name text PRIMARY KEY, sha256 text NOT NULL,"
                                    " appliedat timestamptz NOT NULL DEFAULT now())";
+
+/* Recorded migrations this build does not have: a database made by another version of comicbatch. The pre-release
+ * set (001_system.sql … 007_ratings_expected.sql) also created the platform's tables, which comicbatch no longer
+ * does; such a database is refused with what to do. */
+static int check_known(PGconn *c, char *err, size_t errlen)
+{
+    PGresult *r = pg_query(c, "migrate.known", "SELECT name FROM system.schema_migrations ORDER BY name", 0, NULL,
+                           NULL);
+    if (!r) {
+        snprintf(err, errlen, "cannot read system.schema_migrations");
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        bool known = false;
+        for (const struct embedded_file *f = migrations_files; f->name && !known; f++)
+            known = !strcmp(f->name, PQgetvalue(r, i, 0));
+        if (!known) {
+            snprintf(err, errlen, "this database has migration %s, which this build does not know: it was made by %s "
+                                  "comicbatch. A pre-release database (001_system.sql …) also holds comicbatch-made "
+                                  "platform tables; start it over (for `make run`: rm -rf var)",
+                     PQgetvalue(r, i, 0), strcmp(PQgetvalue(r, i, 0), "001_system.sql") ? "another version of" :
+                     "a pre-release");
+            rc = -1;
+        }
+    }
+    PQclear(r);
+    return rc;
+}
 
 /* Returns 1 if applied already (same text), 0 if pending, -1 on error/mismatch. */
 static int recorded_state(PGconn *c, const struct embedded_file *f, const char *hex, char *err, size_t errlen)
@@ -78,6 +111,8 @@ int migrate_apply(PGconn *c, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create system.schema_migrations: %s", PQerrorMessage(c));
         applied = -1;
     }
+    if (applied == 0 && check_known(c, err, errlen))
+        applied = -1;
     for (const struct embedded_file *f = migrations_files; applied >= 0 && f->name; f++) {
         char hex[65];
         sha256_hex(f->data, f->len, hex);
@@ -89,6 +124,28 @@ int migrate_apply(PGconn *c, char *err, size_t errlen)
     }
     pg_cmd(c, MIGRATE_UNLOCK);
     return applied;
+}
+
+int migrate_pending(PGconn *c, char *err, size_t errlen)
+{
+    PGresult *r = pg_query(c, "migrate.pending", "SELECT to_regclass('system.schema_migrations') IS NULL", 0, NULL,
+                           NULL);
+    bool none = r && pg_bool(r, 0, 0);
+    PQclear(r);
+    r = !none ? pg_query(c, "migrate.recorded", "SELECT name FROM system.schema_migrations", 0, NULL, NULL) : NULL;
+    if (!none && !r) {
+        snprintf(err, errlen, "cannot read system.schema_migrations: %s", PQerrorMessage(c));
+        return -1;
+    }
+    int pending = 0;
+    for (const struct embedded_file *f = migrations_files; f->name; f++) {
+        bool recorded = false;
+        for (int i = 0; r && i < PQntuples(r) && !recorded; i++)
+            recorded = !strcmp(PQgetvalue(r, i, 0), f->name);
+        pending += !recorded;
+    }
+    PQclear(r);
+    return pending;
 }
 
 bool migrate_done(PGconn *c)

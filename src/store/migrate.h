@@ -13,6 +13,9 @@
 /** Applies pending migrations on `c`. Returns the number applied (>= 0) or -1 with `err`. */
 int migrate_apply(PGconn *c, char *err, size_t errlen);
 
+/** Counts the embedded migrations not yet recorded on `c` (all of them before the first migrate). -1 with `err`. */
+int migrate_pending(PGconn *c, char *err, size_t errlen);
+
 /** True when the database on `c` has been migrated (system.schema_migrations is readable): /readyz's check. */
 bool migrate_done(PGconn *c);
 

@@ -22,6 +22,8 @@ static const struct param_def all_params[] = {
     {"note", PARAM_STRING, "\"hi\"", 0, 0, NULL},
     {"userid", PARAM_UUID, NULL, 0, 0, NULL},
     {"comicid", PARAM_ID, NULL, 0, 0, NULL},
+    {"comic", PARAM_COMIC_ID, NULL, 0, 0, NULL},
+    {"user", PARAM_USER_ID, NULL, 0, 0, NULL},
 };
 
 static const struct job_def fuzz_job = {
@@ -56,6 +58,11 @@ static void check_value(const struct param_def *p, const json_t *v)
         break;
     case PARAM_UUID:
         if (!json_is_string(v) || json_string_length(v) != 36)
+            abort();
+        break;
+    case PARAM_COMIC_ID:
+    case PARAM_USER_ID: /* either form (no id types known): a positive integer or a lowercase UUID */
+        if (!(json_is_integer(v) && json_integer_value(v) >= 1) && !(json_is_string(v) && json_string_length(v) == 36))
             abort();
         break;
     }

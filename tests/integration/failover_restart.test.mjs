@@ -55,7 +55,10 @@ test('PostgreSQL restarted mid-run: the run ends failed (connection lost, databa
     await waitFor(() => sqlValue(url, `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
       WHERE l.locktype = 'advisory' AND l.classid = 1128415809 AND l.objsubid = 2 AND l.granted
       AND a.application_name = 'comicbatch-listener'`) === '1', 5000, 'the instance lock re-taken by the listener');
-    assert.match(d.logs(), /listener reconnected: instance registered and locked again/);
+    // The log line follows the lock (LISTENs in between) and reaches d.logs() only on a turn of the event loop,
+    // which the synchronous psql polls above do not give: wait for it rather than read it at once.
+    await waitFor(() => /listener reconnected: instance registered and locked again/.test(d.logs()), 5000,
+      'the listener\'s reconnect logged');
     await sleep(1500);
     const woke = await trigger(d, 'announcements.expire');
     const done = await waitRun(d, 'announcements.expire', woke.id, 15000);

@@ -1,7 +1,10 @@
 // lib.mjs — the integration-test harness: a fresh database per test file (a copy of the migrated template that
 // scripts/test.sh made), the real daemon started as a child process on a free loopback port, HTTP helpers, and
 // psql for looking at what the daemon wrote. Nothing here mocks the system under test.
-import { spawn, execFileSync } from 'node:child_process';
+// The daemon connects as the least-privileged role scripts/test.sh made (COMICBATCH_APP_ROLE, default cbapp: only
+// what `comicbatch grants` printed, no superuser, owner of nothing of the platform's); the tests' own SQL runs as
+// the superuser of the URL they were given.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ export const BIN = process.env.COMICBATCH_BIN || new URL('../../build/comicbatch
 export const ADMIN_TOKEN = 'integration-admin-token-0123456789';
 const TEMPLATE_URL = process.env.COMICBATCH_DATABASE_URL;
 const REDIS_URL = process.env.COMICBATCH_REDIS_URL;
+export const APP_ROLE = process.env.COMICBATCH_APP_ROLE || 'cbapp';
 if (!TEMPLATE_URL) throw new Error('COMICBATCH_DATABASE_URL is not set: run the tests through `make test`');
 
 let dbCounter = 0;
@@ -30,6 +34,23 @@ export function sqlValue(url, query) {
 
 function urlForDb(name) {
   return TEMPLATE_URL.replace(/\/[^/?]+\?/, `/${name}?`);
+}
+
+/** The superuser URL of database `name` on the test cluster (for databases a test makes itself). */
+export const databaseUrl = urlForDb;
+
+/** `url` with its user replaced by `role` (default: the daemon's least-privileged role). */
+export function roleUrl(url, role = APP_ROLE) {
+  return /[?&]user=/.test(url) ? url.replace(/([?&]user=)[^&]*/, `$1${role}`) : `${url}&user=${role}`;
+}
+
+/** Runs the CLI synchronously as the least-privileged role (unless env says otherwise); returns { status, out }. */
+export function cli(dbUrl, args, env = {}) {
+  const r = spawnSync(BIN, args, {
+    env: { ...process.env, COMICBATCH_DATABASE_URL: roleUrl(dbUrl), COMICBATCH_REDIS_URL: REDIS_URL, ...env },
+    encoding: 'utf8', timeout: 120000,
+  });
+  return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
 /** A new database, a copy of the migrated template `cbtemplate`. */
@@ -62,7 +83,7 @@ export async function startDaemon(dbUrl, ini = {}, env = {}) {
   let log = '';
   const proc = spawn(BIN, ['--config', cfg, 'serve'], {
     env: {
-      ...process.env, COMICBATCH_DATABASE_URL: dbUrl, COMICBATCH_REDIS_URL: REDIS_URL,
+      ...process.env, COMICBATCH_DATABASE_URL: roleUrl(dbUrl), COMICBATCH_REDIS_URL: REDIS_URL,
       COMICBATCH_LISTEN: '127.0.0.1:0', COMICBATCH_ADMIN_TOKEN: ADMIN_TOKEN, ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -226,3 +226,56 @@ Test(params, result_is_independent_of_input)
     json_decref(in);
     json_decref(out);
 }
+
+/* ---- comic and user ids: the platform's form (uuid or integer), or either when unknown ----------------------- */
+
+static const struct param_def ref_params[] = {
+    {"comicid", PARAM_COMIC_ID, NULL, 0, 0, "a comic"},
+    {"userid", PARAM_USER_ID, NULL, 0, 0, "a user"},
+};
+static const struct job_def ref_job = {.key = "test.ref", .description = "ids", .cron = "* * * * *",
+                                       .params = ref_params, .nparams = 2};
+
+static json_t *validate_ids(const char *in, const struct id_types *ids)
+{
+    json_t *v = json_loads(in, 0, NULL);
+    cr_assert_not_null(v);
+    field[0] = err[0] = '\0';
+    json_t *out = params_validate_ids(&ref_job, v, ids, field, sizeof field, err, sizeof err);
+    json_decref(v);
+    return out;
+}
+
+Test(params, ids_take_either_form_when_the_platform_is_unknown)
+{
+    json_t *out = validate_ids("{\"comicid\": \"0042\", \"userid\": \"0B7C5E6A-1F0E-4C6E-9D3C-7A1B2C3D4E5F\"}", NULL);
+    cr_assert_not_null(out, "%s: %s", field, err);
+    cr_expect_eq(json_integer_value(json_object_get(out, "comicid")), 42);
+    cr_expect_str_eq(json_string_value(json_object_get(out, "userid")), "0b7c5e6a-1f0e-4c6e-9d3c-7a1b2c3d4e5f");
+    json_decref(out);
+    cr_expect_null(validate_ids("{\"comicid\": \"abc\"}", NULL));
+    cr_expect_str_eq(field, "params.comicid");
+    cr_expect_null(validate_ids("{\"userid\": 0}", NULL));
+    cr_expect_str_eq(field, "params.userid");
+}
+
+Test(params, ids_take_the_platforms_form_when_known)
+{
+    struct id_types t;
+    idtypes_default(&t); /* bigint comics, uuid users */
+    json_t *out = validate_ids("{\"comicid\": 7, \"userid\": \"0b7c5e6a-1f0e-4c6e-9d3c-7a1b2c3d4e5f\"}", &t);
+    cr_assert_not_null(out, "%s: %s", field, err);
+    json_decref(out);
+    cr_expect_null(validate_ids("{\"comicid\": \"0b7c5e6a-1f0e-4c6e-9d3c-7a1b2c3d4e5f\"}", &t));
+    cr_expect_str_eq(field, "params.comicid");
+    cr_expect(strstr(err, "this platform's comic ids are bigint") != NULL, "%s", err);
+    cr_expect_null(validate_ids("{\"userid\": 12}", &t));
+    cr_expect(strstr(err, "user ids are uuid") != NULL, "%s", err);
+    snprintf(t.name[ID_COMIC], sizeof t.name[ID_COMIC], "uuid");
+    snprintf(t.name[ID_USER], sizeof t.name[ID_USER], "integer");
+    out = validate_ids("{\"comicid\": \"0b7c5e6a-1f0e-4c6e-9d3c-7a1b2c3d4e5f\", \"userid\": \"12\"}", &t);
+    cr_assert_not_null(out, "%s: %s", field, err);
+    cr_expect_eq(json_integer_value(json_object_get(out, "userid")), 12);
+    json_decref(out);
+    cr_expect_null(validate_ids("{\"userid\": 3000000000}", &t), "past an integer id's range");
+}

@@ -10,6 +10,7 @@ import { confirmDialog, debounce, fmt, h, modal, setChildren, toast } from './ui
 
 const TYPE_HINT = {
   int: 'integer', bool: 'true / false', duration: 'duration, e.g. 90m, 24h, 90d', uuid: 'UUID', id: 'numeric id', string: 'text',
+  comicid: "comic id (a UUID or a number, as the platform's)", userid: "user id (a UUID or a number, as the platform's)",
 };
 
 /** `expr` without its CRON_TZ=/TZ= prefix (the zone is shown and edited apart). */

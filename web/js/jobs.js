@@ -66,8 +66,9 @@ function scheduleSection(ctx) {
       attrs: { 'aria-label': `Edit the schedule of ${e.jobkey}` },
       onclick: async () => { const saved = await editCron(e); if (saved) { update(saved); toast({ tone: 'ok', title: `Schedule of ${e.jobkey} saved`, fields: [['Cron', saved.cron, 'cron'], ['Meaning', saved.crondescription, 'crondescription'], ['Next run', saved.nextrunat ? fmt.dateTime(saved.nextrunat) : '—', 'nextrunat']], timeout: 6000 }); } },
     });
+    const unavailable = e.available === false; // its schema contract fails on this database (comicbatch doctor)
     const runBtn = h('button', {
-      type: 'button', class: 'button button-small', id: `run-${e.jobkey}`, text: 'Run now…',
+      type: 'button', class: 'button button-small', id: `run-${e.jobkey}`, text: 'Run now…', disabled: unavailable,
       attrs: { 'aria-label': `Run ${e.jobkey} now` },
       onclick: async () => { const run = await runNow(e); if (run) { toast({ tone: 'info', title: `${e.jobkey} queued`, fields: [['Run', run.id, 'id'], ['Dry run', run.dryrun ? 'yes' : 'no', 'dryrun']], timeout: 5000 }); ctx.runs.refresh(); } },
     });
@@ -79,7 +80,9 @@ function scheduleSection(ctx) {
     const overdue = e.deadline && e.deadline.overdue;
     return h('tr', { dataset: overdue ? { jobkey: e.jobkey, overdue: 'true' } : { jobkey: e.jobkey }, class: [e.isenabled ? '' : 'is-disabled', overdue && 'is-overdue'] },
       h('td', { dataset: { label: 'Job' } }, h('div', { class: 'cell-title', text: e.jobkey }), h('div', { class: 'cell-sub', text: e.description }),
-        deadlineInfo(e), pausedInfo(e)),
+        deadlineInfo(e), pausedInfo(e),
+        unavailable ? h('div', { class: 'cell-sub', dataset: { testid: 'unavailable' } }, pill('unavailable'), ' ',
+          h('span', { text: `${e.unavailableReason} — see comicbatch doctor` })) : null),
       h('td', { dataset: { label: 'Schedule' } },
         h('div', {}, h('span', { class: 'cron', dataset: { testid: 'cron' }, text: stripZone(e.cron) }), ' ', edit),
         h('div', { class: 'cell-sub', dataset: { testid: 'crondescription' }, text: e.crondescription }),
@@ -88,7 +91,7 @@ function scheduleSection(ctx) {
         e.maxattempts > 1 ? h('div', { class: 'cell-sub', text: `retries: up to ${e.maxattempts} attempts, from ${e.retrydelay}` }) : null),
       h('td', { dataset: { label: 'Enabled' } }, sw),
       h('td', { dataset: { label: 'Last run' } }, lastRunCell(e.lastrun)),
-      h('td', { dataset: { label: 'Next run' } }, e.paused && e.isenabled ? h('span', { class: 'muted', text: 'paused' }) : nextRunCell(e)),
+      h('td', { dataset: { label: 'Next run' } }, unavailable ? h('span', { class: 'muted', text: 'not scheduled' }) : e.paused && e.isenabled ? h('span', { class: 'muted', text: 'paused' }) : nextRunCell(e)),
       h('td', { dataset: { label: 'Missed' } }, missedCell(e)),
       h('td', { dataset: { label: '' } }, h('div', { class: 'row-actions' }, runBtn, pauseBtn)));
   };

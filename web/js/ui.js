@@ -130,7 +130,7 @@ export function tickRelativeTimes(signal, ms = 15000) {
 
 const STATUS_LABEL = {
   queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed', cancelled: 'Cancelled',
-  ok: 'OK', idle: 'Idle', enabled: 'Enabled', disabled: 'Disabled', stopping: 'Stopping',
+  ok: 'OK', idle: 'Idle', enabled: 'Enabled', disabled: 'Disabled', stopping: 'Stopping', unavailable: 'Unavailable',
 };
 
 /** A status pill: a coloured dot AND the status word, so colour is never the only signal. */

@@ -1,5 +1,22 @@
--- 001_system: the run model (DESIGN §3). Postgres is the store of record for runs, schedules and instances.
-CREATE SCHEMA IF NOT EXISTS system;
+-- 001_run_model.sql — comicbatch's run model (DESIGN §3): runs, schedules, instances, and the ledger of applied
+-- view-counter flushes. Postgres is the store of record for runs, schedules and instances.
+--
+-- Every migration creates only comicbatch's own objects (DESIGN §1, "whose schema is whose"): the platform's tables
+-- are never created or altered here (db/platform/schema.sql is the shape comicbatch expects; `comicbatch doctor`
+-- checks it). Schema `system` is shared: the platform keeps its settings and announcements there, comicbatch its
+-- batch* tables and functions.
+--
+-- Runs once, inside the migrator's transaction.
+
+-- Schemas: created only when missing. (CREATE SCHEMA IF NOT EXISTS checks the CREATE privilege on the database
+-- before it looks for the schema, so on a platform database where `system` exists and the role was only granted
+-- CREATE on it, or where the administrator made the schemas with AUTHORIZATION <role>, it would fail.)
+DO $$
+BEGIN
+    IF to_regnamespace('system') IS NULL THEN
+        CREATE SCHEMA system;
+    END IF;
+END $$;
 
 -- One row per run of a job. The row is the only truth about a run; the API and UI read it.
 CREATE TABLE system.batchrun (
@@ -8,7 +25,7 @@ CREATE TABLE system.batchrun (
     lockkey            text        NOT NULL,                  -- jobkey, or jobkey:scope
     status             text        NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
     triggeredby        text        NOT NULL CHECK (triggeredby IN ('scheduler', 'admin')),
-    triggeredbyuserid  uuid        NULL,
+    triggeredbyuserid  text        NULL,                      -- the platform user's id (uuid or bigint), as text
     params             jsonb       NOT NULL DEFAULT '{}'::jsonb,
     dryrun             boolean     NOT NULL DEFAULT false,
     scheduledfor       timestamptz NULL,                      -- the cron slot, for scheduler runs
@@ -90,3 +107,22 @@ END $$;
 
 CREATE TRIGGER batchschedule_notify AFTER INSERT OR UPDATE ON system.batchschedule
     FOR EACH ROW EXECUTE FUNCTION system.batchschedule_notify();
+
+-------------------------------------------------------------------------------------------------------------
+-- analytics.flush_counters: the ledger of applied flushes (DESIGN §4, exactly once)
+-------------------------------------------------------------------------------------------------------------
+
+-- One row per flush whose counts reached core.comic/core.chapter. The row is inserted in the same transaction
+-- that adds the counts, so "id is here" <=> "its staging hash (Redis comicbatch:flush:<id>) was applied": on
+-- recovery a staging hash whose id is here is only dropped, any other one is applied. Rows are never needed
+-- after their staging hash is gone; the job prunes rows older than 90 days.
+CREATE TABLE system.flushledger (
+    id         uuid        PRIMARY KEY,             -- the flush id (UUIDv7), also the staging hash's name
+    appliedat  timestamptz NOT NULL DEFAULT now(),
+    comics     bigint      NOT NULL DEFAULT 0,      -- core.comic rows updated
+    chapters   bigint      NOT NULL DEFAULT 0,      -- core.chapter rows updated
+    views      bigint      NOT NULL DEFAULT 0,      -- views added
+    unknownids bigint      NOT NULL DEFAULT 0,      -- counters whose comic/chapter no longer exists (dropped)
+    recovered  boolean     NOT NULL DEFAULT false   -- applied by recovery after a crash, not by its own run
+);
+CREATE INDEX flushledger_appliedat_idx ON system.flushledger (appliedat);
