@@ -82,8 +82,8 @@ int main(int argc, char **argv)
     }
     redisContext *rc = redis_connect(argv[2]);
     long long keys = 0, rows = 0, views = 0, t0 = now_ms();
-    flush_kind(rc, pg, "comic:*:views", "UPDATE core.comic SET viewcount = viewcount + $1 WHERE id = $2", &keys,
-               &rows, &views);
+    flush_kind(rc, pg, "comic:*:views", "UPDATE core.comic SET viewcount = viewcount + $1 WHERE id = $2", &keys, &rows,
+               &views);
     flush_kind(rc, pg, "chapter:*:views", "UPDATE core.chapter SET viewcount = viewcount + $1 WHERE id = $2", &keys,
                &rows, &views);
     printf("%lld %lld %lld %lld\n", keys, rows, views, now_ms() - t0);

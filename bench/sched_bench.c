@@ -51,7 +51,8 @@ int main(void)
     double t0 = cpu_ns();
     for (int i = 0; i < 2000; i++)
         tz_destroy(tz_load("Europe/Berlin", err, sizeof err));
-    row("`tz_load(\"Europe/Berlin\")`", cpu_ns() - t0, 2000, "reads and parses the TZif file; once per due job per tick");
+    row("`tz_load(\"Europe/Berlin\")`", cpu_ns() - t0, 2000,
+        "reads and parses the TZif file; once per due job per tick");
 
     struct cron_schedule s = parse("CRON_TZ=Europe/Berlin */15 * * * *"), u = parse("*/15 * * * *");
     struct tz *berlin = tz_load("Europe/Berlin", err, sizeof err);

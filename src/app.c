@@ -14,10 +14,10 @@
 #include "jobs/analytics_flush.h"
 #include "runs/crawler_events.h"
 #include "runs/hasnew_events.h"
-#include "runs/scheduling.h"
-#include "sched/leader.h"
 #include "runs/listener.h"
+#include "runs/scheduling.h"
 #include "runs/worker.h"
+#include "sched/leader.h"
 #include "store/pg.h"
 #include "util/log.h"
 #include "util/uuid7.h"
@@ -58,15 +58,26 @@ static struct http_server_opts listener_opts(struct app *a, bool split, int max_
     size_t nroutes;
     const struct route *routes = api_routes(&nroutes);
     const struct config *c = &a->cfg;
-    return (struct http_server_opts){
-        .name = split ? "private" : "http", .surface = split ? HTTP_SERVE_PRIVATE : HTTP_SERVE_ALL,
-        .setting = "server.listen", .listen_host = c->listen_host, .listen_port = c->listen_port,
-        .listen_text = c->listen, .max_body = c->max_body_bytes, .event_threads = event_threads(c),
-        .handler_threads = c->handler_threads, .handler_queue = c->handler_queue,
-        .max_connections = max_connections, .max_per_client = c->max_connections_per_client,
-        .head_timeout_ms = c->head_timeout_ms, .keepalive_timeout_ms = c->keepalive_timeout_ms, .routes = routes,
-        .nroutes = nroutes, .auth = {.admin_token = c->admin_token, .pool = a->pool}, .metrics = &a->metrics,
-        .sse = events_feed_hub(a->events), .app = a};
+    return (struct http_server_opts){.name = split ? "private" : "http",
+                                     .surface = split ? HTTP_SERVE_PRIVATE : HTTP_SERVE_ALL,
+                                     .setting = "server.listen",
+                                     .listen_host = c->listen_host,
+                                     .listen_port = c->listen_port,
+                                     .listen_text = c->listen,
+                                     .max_body = c->max_body_bytes,
+                                     .event_threads = event_threads(c),
+                                     .handler_threads = c->handler_threads,
+                                     .handler_queue = c->handler_queue,
+                                     .max_connections = max_connections,
+                                     .max_per_client = c->max_connections_per_client,
+                                     .head_timeout_ms = c->head_timeout_ms,
+                                     .keepalive_timeout_ms = c->keepalive_timeout_ms,
+                                     .routes = routes,
+                                     .nroutes = nroutes,
+                                     .auth = {.admin_token = c->admin_token, .pool = a->pool},
+                                     .metrics = &a->metrics,
+                                     .sse = events_feed_hub(a->events),
+                                     .app = a};
 }
 
 /* The listeners: one for everything, or the private surfaces on `listen` and the cover routes on `public_listen`. */
@@ -121,8 +132,11 @@ int app_start(struct app *a, char *err, size_t errlen)
     if (!(a->workers = worker_pool_create(a, a->cfg.workers, err, errlen)))
         goto fail;
     scheduling_host_init(&a->sched_host, a);
-    struct leader_opts lo = {.cfg = &a->cfg, .metrics = &a->metrics, .instance = a->instance,
-                             .instance_no = a->instance_no, .host = &a->sched_host};
+    struct leader_opts lo = {.cfg = &a->cfg,
+                             .metrics = &a->metrics,
+                             .instance = a->instance,
+                             .instance_no = a->instance_no,
+                             .host = &a->sched_host};
     if (a->cfg.scheduler_enabled && !(a->leader = leader_create(&lo, err, errlen)))
         goto fail;
     if (a->cfg.hasnew_events) {
@@ -143,9 +157,8 @@ int app_start(struct app *a, char *err, size_t errlen)
         goto fail;
     if (start_http(a, err, errlen))
         goto fail;
-    log_info("msg=\"serving\" url=http://%s:%d/ admin=http://%s:%d/admin/ instance=%s workers=%d",
-             a->cfg.listen_host, http_server_port(a->http), a->cfg.listen_host, http_server_port(a->http),
-             a->instance, a->cfg.workers);
+    log_info("msg=\"serving\" url=http://%s:%d/ admin=http://%s:%d/admin/ instance=%s workers=%d", a->cfg.listen_host,
+             http_server_port(a->http), a->cfg.listen_host, http_server_port(a->http), a->instance, a->cfg.workers);
     if (a->http_public)
         log_info("msg=\"serving covers\" url=http://%s:%d/api/v1/covers/", a->cfg.public_listen_host,
                  http_server_port(a->http_public));

@@ -4,8 +4,8 @@
  */
 #include "config.h"
 
-#include <ini.h>
 #include <errno.h>
+#include <ini.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +17,16 @@
 
 #define OFF(field) offsetof(struct config, field)
 #define STR(sec, nm, field) .section = sec, .name = nm, .type = CONFIG_STR, .offset = OFF(field)
-#define INT(sec, nm, field, lo, hi) .section = sec, .name = nm, .type = CONFIG_INT, .offset = OFF(field), .min = lo, .max = hi
+#define INT(sec, nm, field, lo, hi) \
+    .section = sec, .name = nm, .type = CONFIG_INT, .offset = OFF(field), .min = lo, .max = hi
 #define BOOL(sec, nm, field) .section = sec, .name = nm, .type = CONFIG_BOOL, .offset = OFF(field), .max = 1
-#define DUR(sec, nm, field, lo, hi) .section = sec, .name = nm, .type = CONFIG_DURATION, .offset = OFF(field), .min = lo, .max = hi
-#define BYTES(sec, nm, field, lo, hi) .section = sec, .name = nm, .type = CONFIG_BYTES, .offset = OFF(field), .min = lo, .max = hi
+#define DUR(sec, nm, field, lo, hi) \
+    .section = sec, .name = nm, .type = CONFIG_DURATION, .offset = OFF(field), .min = lo, .max = hi
+#define BYTES(sec, nm, field, lo, hi) \
+    .section = sec, .name = nm, .type = CONFIG_BYTES, .offset = OFF(field), .min = lo, .max = hi
 #define ENUM(sec, nm, field, ch) .section = sec, .name = nm, .type = CONFIG_ENUM, .offset = OFF(field), .choices = ch
-#define JOBKEY(nm, ty, field) .section = "job.KEY", .name = nm, .type = ty, .offset = offsetof(struct job_settings, field)
+#define JOBKEY(nm, ty, field) \
+    .section = "job.KEY", .name = nm, .type = ty, .offset = offsetof(struct job_settings, field)
 #define PROVIDERKEY(nm, ty, field) \
     .section = "provider.NAME", .name = nm, .type = ty, .offset = offsetof(struct provider_settings, field)
 #define DAY (86400LL * 1000)
@@ -85,8 +89,7 @@ static const struct config_key keys[] = {
     {STR("server", "public_port_file", public_port_file), .example = "/run/comicbatch/public-port",
      .flags = CONFIG_TESTS_ONLY, .help = "Write the bound port of `public_listen` to this file once listening."},
     {STR("admin", "token", admin_token), .env = "COMICBATCH_ADMIN_TOKEN", .shown = "— (required, ≥ 16 chars)",
-     .example = "change-me-to-a-long-random-secret",
-     .flags = CONFIG_REQUIRED | CONFIG_SECRET,
+     .example = "change-me-to-a-long-random-secret", .flags = CONFIG_REQUIRED | CONFIG_SECRET,
      .help = "The admin bearer token (`Authorization: Bearer …`); at least 16 characters."},
     {STR("paths", "data_dir", data_dir), .dflt = "./var", .env = "COMICBATCH_DATA_DIR",
      .help = "Data folder: media (fs backend) and the cover cache live under it unless set on their own. "
@@ -120,19 +123,19 @@ static const struct config_key keys[] = {
      .help = "Longest backoff before a retry (the backoff doubles per attempt up to this, with jitter)."},
     {BOOL("runs", "scheduler", scheduler_enabled), .dflt = "true",
      .help = "Take part in leader election (the leader enqueues cron slots); false: workers and API only."},
-    {JOBKEY("timeout", CONFIG_DURATION, timeout_ms), .min = 1000, .max = 365 * DAY,
-     .shown = "per job", .example = "10m", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+    {JOBKEY("timeout", CONFIG_DURATION, timeout_ms), .min = 1000, .max = 365 * DAY, .shown = "per job",
+     .example = "10m", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
      .help = "This job's run timeout, e.g. `[job.library.hasnew] timeout = 10m`; applies to runs queued after it is "
              "set."},
-    {JOBKEY("misfire", CONFIG_ENUM, misfire), .choices = "skip|once",
-     .shown = "per job", .example = "once", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+    {JOBKEY("misfire", CONFIG_ENUM, misfire), .choices = "skip|once", .shown = "per job", .example = "once",
+     .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
      .help = "After downtime: `skip` the missed slots or run `once` to catch up (unless the schedule row sets it)."},
     {JOBKEY("max_attempts", CONFIG_INT, max_attempts), .min = 1, .max = 20, .shown = "1 (no retry)", .example = "3",
      .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
      .help = "Attempts of a failing run: a failed run (not a cancelled one) is retried as a new run until this many "
              "have failed; the schedule API's `maxattempts` wins over it."},
-    {JOBKEY("retry_delay", CONFIG_DURATION, retry_delay_ms), .min = 1000, .max = DAY, .shown = "30s",
-     .example = "1m", .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
+    {JOBKEY("retry_delay", CONFIG_DURATION, retry_delay_ms), .min = 1000, .max = DAY, .shown = "30s", .example = "1m",
+     .flags = CONFIG_TEMPLATE | CONFIG_RELOAD,
      .help = "Backoff before the first retry; each further retry waits twice as long (up to `[runs] "
              "retry_delay_max`), minus up to half of it at random (jitter)."},
     {JOBKEY("deadline", CONFIG_DURATION, deadline_ms), .min = 1000, .max = 366 * DAY,
@@ -151,11 +154,15 @@ static const struct config_key keys[] = {
     {STR("storage", "backend", storage_backend), .dflt = "fs",
      .help = "Object storage for media: `fs` (files under `[storage] dir`) or `s3`."},
     {STR("storage", "dir", storage_dir), .shown = "${data_dir}/media", .help = "Media folder of the `fs` backend."},
-    {STR("storage", "s3_endpoint", s3_endpoint), .example = "https://s3.example.com", .help = "S3-compatible endpoint URL (R2, S3, MinIO); path-style."},
-    {STR("storage", "s3_bucket", s3_bucket), .example = "media", .help = "Bucket that holds the media objects (`s3` backend)."},
+    {STR("storage", "s3_endpoint", s3_endpoint), .example = "https://s3.example.com",
+     .help = "S3-compatible endpoint URL (R2, S3, MinIO); path-style."},
+    {STR("storage", "s3_bucket", s3_bucket), .example = "media",
+     .help = "Bucket that holds the media objects (`s3` backend)."},
     {STR("storage", "s3_region", s3_region), .dflt = "auto", .help = "S3 region used in the SigV4 signature."},
-    {STR("storage", "s3_access_key", s3_access_key), .flags = CONFIG_SECRET, .help = "Access key id for the SigV4 signature (`s3` backend)."},
-    {STR("storage", "s3_secret_key", s3_secret_key), .flags = CONFIG_SECRET, .help = "Secret key for the SigV4 signature (`s3` backend)."},
+    {STR("storage", "s3_access_key", s3_access_key), .flags = CONFIG_SECRET,
+     .help = "Access key id for the SigV4 signature (`s3` backend)."},
+    {STR("storage", "s3_secret_key", s3_secret_key), .flags = CONFIG_SECRET,
+     .help = "Secret key for the SigV4 signature (`s3` backend)."},
     {STR("storage", "cover_cache_dir", cover_cache_dir), .shown = "${data_dir}/cache/covers",
      .help = "Folder of the cover proxy's cache (content-addressed files)."},
     {STR("storage", "cover_allowed_hosts", cover_allowed_hosts), .dflt = "", .shown = "— (nothing allowed)",
@@ -172,8 +179,7 @@ static const struct config_key keys[] = {
     {STR("storage", "cover_resolve", cover_resolve), .flags = CONFIG_TESTS_ONLY,
      .help = "Pinned name resolutions for cover upstreams, `host:port:addr …` (like curl `--resolve`)."},
     {STR("metadata", "provider", metadata_provider), .dflt = "dump", .help = "The active metadata provider."},
-    {PROVIDERKEY("dump", CONFIG_STR, dump), .example = "/srv/comicbatch/catalog.jsonl.gz",
-     .flags = CONFIG_TEMPLATE,
+    {PROVIDERKEY("dump", CONFIG_STR, dump), .example = "/srv/comicbatch/catalog.jsonl.gz", .flags = CONFIG_TEMPLATE,
      .help = "JSON-lines dump of provider NAME: a local path or an https URL, gzip accepted."},
     {PROVIDERKEY("allow_insecure_loopback", CONFIG_BOOL, allow_insecure_loopback), .max = 1, .dflt = "false",
      .flags = CONFIG_TEMPLATE | CONFIG_TESTS_ONLY,
@@ -272,9 +278,7 @@ static int parse_value(const struct config_key *k, const char *label, const char
     char derr[128];
     int b;
     switch (k->type) {
-    case CONFIG_STR:
-        out->s = v;
-        return 0;
+    case CONFIG_STR: out->s = v; return 0;
     case CONFIG_BOOL:
         if (parse_bool(v, &b) == 0) {
             out->n = b;
@@ -334,20 +338,15 @@ static int store_value(struct config *owner, void *base, const struct config_key
     }
     case CONFIG_BOOL:
     case CONFIG_ENUM:
-    case CONFIG_INT:
-        __atomic_store_n((int *)slot, (int)v->n, __ATOMIC_RELEASE);
-        return 0;
+    case CONFIG_INT: __atomic_store_n((int *)slot, (int)v->n, __ATOMIC_RELEASE); return 0;
     case CONFIG_DURATION:
-    case CONFIG_BYTES:
-        __atomic_store_n((int64_t *)slot, v->n, __ATOMIC_RELEASE);
-        return 0;
+    case CONFIG_BYTES: __atomic_store_n((int64_t *)slot, v->n, __ATOMIC_RELEASE); return 0;
     }
     return -1;
 }
 
 /* Parses and stores one value; `inst` is the template instance (job key, provider name) or NULL. */
-static int apply_key(void *base, const struct config_key *k, const char *inst, const char *v, char *err,
-                     size_t errlen)
+static int apply_key(void *base, const struct config_key *k, const char *inst, const char *v, char *err, size_t errlen)
 {
     char label[300];
     union value val;
@@ -361,8 +360,8 @@ void config_init(struct config *c)
     memset(c, 0, sizeof *c);
     char err[256];
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (keys[i].dflt && !(keys[i].flags & CONFIG_TEMPLATE) && apply_key(c, &keys[i], NULL, keys[i].dflt, err,
-                                                                            sizeof err))
+        if (keys[i].dflt && !(keys[i].flags & CONFIG_TEMPLATE) &&
+            apply_key(c, &keys[i], NULL, keys[i].dflt, err, sizeof err))
             abort(); /* a default that does not parse is a bug in the table (tests/unit/test_config.c) */
 }
 
@@ -570,8 +569,8 @@ static int split_listen(struct config *c, char *err, size_t errlen)
         return -1;
     if (!c->public_listen || !*c->public_listen)
         return 0;
-    if (split_hostport("server.public_listen", c->public_listen, &c->public_listen_host, &c->public_listen_port,
-                       err, errlen))
+    if (split_hostport("server.public_listen", c->public_listen, &c->public_listen_host, &c->public_listen_port, err,
+                       errlen))
         return -1;
     if (!strcmp(c->listen, c->public_listen) && c->listen_port != 0) {
         snprintf(err, errlen, "server.public_listen: must differ from server.listen (\"%s\")", c->listen);
@@ -604,18 +603,20 @@ int config_validate(struct config *c, bool need_admin_token, const struct config
         return -1;
     }
     if (need_admin_token && (!c->admin_token || strlen(c->admin_token) < 16)) {
-        snprintf(err, errlen, "admin.token: missing or shorter than 16 characters (set [admin] token or "
-                              "COMICBATCH_ADMIN_TOKEN)");
+        snprintf(err, errlen,
+                 "admin.token: missing or shorter than 16 characters (set [admin] token or "
+                 "COMICBATCH_ADMIN_TOKEN)");
         return -1;
     }
     if (strcmp(c->storage_backend, "fs") && strcmp(c->storage_backend, "s3")) {
         snprintf(err, errlen, "storage.backend: expected fs or s3, got \"%s\"", c->storage_backend);
         return -1;
     }
-    if (!strcmp(c->storage_backend, "s3") && (!c->s3_endpoint || !c->s3_bucket || !c->s3_access_key ||
-                                              !c->s3_secret_key)) {
-        snprintf(err, errlen, "storage.s3_endpoint, s3_bucket, s3_access_key and s3_secret_key are required when "
-                              "storage.backend = s3");
+    if (!strcmp(c->storage_backend, "s3") &&
+        (!c->s3_endpoint || !c->s3_bucket || !c->s3_access_key || !c->s3_secret_key)) {
+        snprintf(err, errlen,
+                 "storage.s3_endpoint, s3_bucket, s3_access_key and s3_secret_key are required when "
+                 "storage.backend = s3");
         return -1;
     }
     derive_dir(&c->cover_cache_dir, c->data_dir, "cache/covers");
@@ -666,16 +667,12 @@ const char *config_value_text(const void *base, const struct config_key *k, char
         snprintf(buf, len, "%.*s", (int)strcspn(p, "|"), idx < 0 ? "" : p);
         return buf;
     }
-    case CONFIG_INT:
-        n = __atomic_load_n((const int *)slot, __ATOMIC_ACQUIRE);
-        break;
+    case CONFIG_INT: n = __atomic_load_n((const int *)slot, __ATOMIC_ACQUIRE); break;
     case CONFIG_DURATION:
         n = __atomic_load_n((const int64_t *)slot, __ATOMIC_ACQUIRE);
         snprintf(buf, len, "%lldms", (long long)n);
         return buf;
-    case CONFIG_BYTES:
-        n = __atomic_load_n((const int64_t *)slot, __ATOMIC_ACQUIRE);
-        break;
+    case CONFIG_BYTES: n = __atomic_load_n((const int64_t *)slot, __ATOMIC_ACQUIRE); break;
     }
     snprintf(buf, len, "%lld", (long long)n);
     return buf;

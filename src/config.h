@@ -31,41 +31,41 @@
 /** Per-job overrides from `[job.KEY]`; fields left at -1 mean "registry default". */
 struct job_settings {
     char *key;
-    _Atomic int64_t timeout_ms; /* reloadable */
-    _Atomic int misfire;        /* -1 default, else enum misfire_policy; reloadable */
-    _Atomic int max_attempts;   /* -1 default (1: no retry); reloadable */
+    _Atomic int64_t timeout_ms;     /* reloadable */
+    _Atomic int misfire;            /* -1 default, else enum misfire_policy; reloadable */
+    _Atomic int max_attempts;       /* -1 default (1: no retry); reloadable */
     _Atomic int64_t retry_delay_ms; /* -1 default (30 s): the first retry's backoff; reloadable */
     _Atomic int64_t deadline_ms;    /* -1 default (derived from the cron); reloadable */
 };
 
 struct provider_settings {
     char *name;
-    char *dump; /* local path or https URL of a JSON-lines dump (.gz accepted) */
+    char *dump;                  /* local path or https URL of a JSON-lines dump (.gz accepted) */
     int allow_insecure_loopback; /* tests: also accept http:// on 127.0.0.1/[::1]/localhost (default off) */
 };
 
 /** All settings; strings are owned (freed by config_finish). */
 struct config {
     /* [server] */
-    char *listen;          /* host:port, COMICBATCH_LISTEN: the private surfaces (and covers, without public_listen) */
-    char *listen_host;     /* derived from listen */
-    int listen_port;       /* derived from listen; 0 = pick a free port (tests) */
-    char *public_listen;   /* host:port of the public cover routes, COMICBATCH_PUBLIC_LISTEN; empty = none */
+    char *listen;        /* host:port, COMICBATCH_LISTEN: the private surfaces (and covers, without public_listen) */
+    char *listen_host;   /* derived from listen */
+    int listen_port;     /* derived from listen; 0 = pick a free port (tests) */
+    char *public_listen; /* host:port of the public cover routes, COMICBATCH_PUBLIC_LISTEN; empty = none */
     char *public_listen_host; /* derived from public_listen */
     int public_listen_port;   /* derived from public_listen */
-    int http_threads;      /* unused, accepted for old files */
+    int http_threads;         /* unused, accepted for old files */
     int64_t max_body_bytes;
-    char *port_file;       /* if set, the bound port is written here once listening (tests) */
-    char *public_port_file; /* the same for public_listen */
-    int event_threads;     /* event-loop threads per listener; 0 = one per CPU */
-    int handler_threads;   /* blocking-handler threads of the private listener (or the only one) */
-    int handler_queue;     /* requests that may wait for one of them */
+    char *port_file;            /* if set, the bound port is written here once listening (tests) */
+    char *public_port_file;     /* the same for public_listen */
+    int event_threads;          /* event-loop threads per listener; 0 = one per CPU */
+    int handler_threads;        /* blocking-handler threads of the private listener (or the only one) */
+    int handler_queue;          /* requests that may wait for one of them */
     int public_handler_threads; /* the same for the public listener */
     int public_handler_queue;
-    int max_connections;   /* per listener */
+    int max_connections;            /* per listener */
     int max_connections_per_client; /* per listener and client address; 0 = no limit */
-    int64_t head_timeout_ms;      /* a request head must be complete within this of accept */
-    int64_t keepalive_timeout_ms; /* … or of the previous response's end (keep-alive); idle timeout otherwise */
+    int64_t head_timeout_ms;        /* a request head must be complete within this of accept */
+    int64_t keepalive_timeout_ms;   /* … or of the previous response's end (keep-alive); idle timeout otherwise */
     /* [database] [redis] [admin] [paths] */
     char *database_url;
     char *database_direct_url; /* session-mode URL (no pooler) for LISTEN, advisory locks, job connections */
@@ -82,14 +82,14 @@ struct config {
     _Atomic int alert_after;
     char *alert_webhook_url;
     _Atomic int misfire_grace_seconds;
-    int leader_lease_seconds; /* a leader heartbeat older than this is fenced and replaced */
+    int leader_lease_seconds;           /* a leader heartbeat older than this is fenced and replaced */
     _Atomic int64_t retry_delay_max_ms; /* cap of a retry's backoff */
     int scheduler_enabled;
     /* [jobs] */
     _Atomic int viewhistory_cap;
     int rating_min_votes;
     int batch_rows;
-    int hasnew_events;     /* recalculate hasnew on chapter/read NOTIFYs (1) or leave it to the sweep (0) */
+    int hasnew_events; /* recalculate hasnew on chapter/read NOTIFYs (1) or leave it to the sweep (0) */
     /* [storage] */
     char *storage_backend; /* "fs" or "s3" */
     char *storage_dir;
@@ -103,8 +103,8 @@ struct config {
     int cover_allow_loopback;
     int64_t cover_max_bytes;
     int64_t cover_timeout_ms;
-    char *cover_ca_file;   /* tests: PEM bundle trusted for upstream TLS instead of the system CAs */
-    char *cover_resolve;   /* tests: "host:port:addr …" pinned resolutions (CURLOPT_RESOLVE) */
+    char *cover_ca_file; /* tests: PEM bundle trusted for upstream TLS instead of the system CAs */
+    char *cover_resolve; /* tests: "host:port:addr …" pinned resolutions (CURLOPT_RESOLVE) */
     /* [metadata] [metadata.series_refresh] */
     char *metadata_provider;
     char *_Atomic series_refresh_cron;
@@ -135,18 +135,18 @@ enum config_flag {
 
 /** One setting: where it lives, how it is parsed, its default and its documentation. */
 struct config_key {
-    const char *section;   /* "server", or a template "job.KEY" / "provider.NAME" */
+    const char *section; /* "server", or a template "job.KEY" / "provider.NAME" */
     const char *name;
     enum config_type type;
-    size_t offset;         /* into struct config, or into job_settings/provider_settings for templates */
-    int64_t min, max;      /* CONFIG_INT; CONFIG_DURATION (ms); CONFIG_BYTES */
-    const char *choices;   /* CONFIG_ENUM: "a|b|c"; the stored int is the index */
-    const char *dflt;      /* the default as text, applied by config_init; NULL: unset */
-    const char *shown;     /* the default as the docs show it, when dflt is NULL or derived; NULL: dflt */
-    const char *example;   /* a value for the example file when there is no default (or for a template) */
-    const char *env;       /* the environment variable that overrides it, or NULL */
-    unsigned flags;        /* enum config_flag */
-    const char *help;      /* one or two sentences; `code` in backticks */
+    size_t offset;       /* into struct config, or into job_settings/provider_settings for templates */
+    int64_t min, max;    /* CONFIG_INT; CONFIG_DURATION (ms); CONFIG_BYTES */
+    const char *choices; /* CONFIG_ENUM: "a|b|c"; the stored int is the index */
+    const char *dflt;    /* the default as text, applied by config_init; NULL: unset */
+    const char *shown;   /* the default as the docs show it, when dflt is NULL or derived; NULL: dflt */
+    const char *example; /* a value for the example file when there is no default (or for a template) */
+    const char *env;     /* the environment variable that overrides it, or NULL */
+    unsigned flags;      /* enum config_flag */
+    const char *help;    /* one or two sentences; `code` in backticks */
 };
 
 /** Fills `c` with defaults (data_dir "./var", listen 127.0.0.1:8080, …). Release with config_finish. */

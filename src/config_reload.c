@@ -29,8 +29,8 @@ static void reload_key(struct config *live, void *dst, const void *src, const st
 static void reload_jobs(struct config *live, const struct config *next, const struct config_key *k,
                         struct config_reload_report *rep)
 {
-    struct job_settings defaults = {.timeout_ms = -1, .misfire = -1, .max_attempts = -1, .retry_delay_ms = -1,
-                                    .deadline_ms = -1};
+    struct job_settings defaults = {
+        .timeout_ms = -1, .misfire = -1, .max_attempts = -1, .retry_delay_ms = -1, .deadline_ms = -1};
     char label[300];
     for (int i = 0; i < next->njobs; i++) {
         struct job_settings *dst = config_job_entry(live, next->jobs[i].key);

@@ -36,7 +36,8 @@ static int load_config(struct config *c, const char *path, bool need_token)
 {
     char err[1024];
     config_init(c);
-    if (config_load(c, path, err, sizeof err) || config_validate(c, need_token, &(struct config_checks){cron_check}, err, sizeof err)) {
+    if (config_load(c, path, err, sizeof err) ||
+        config_validate(c, need_token, &(struct config_checks){cron_check}, err, sizeof err)) {
         fprintf(stderr, "comicbatch: configuration error: %s\n", err);
         return -1;
     }
@@ -244,8 +245,7 @@ static int parse_run_args(int argc, char **argv, const struct job_def **job, jso
     return 0;
 }
 
-static int execute_cli_run(struct app *a, const struct job_def *job, json_t *params, bool dryrun,
-                           struct cli_run *cr)
+static int execute_cli_run(struct app *a, const struct job_def *job, json_t *params, bool dryrun, struct cli_run *cr)
 {
     char err[1024];
     PGconn *db = pg_connect(config_session_url(&a->cfg), "comicbatch-cli", err, sizeof err); /* a job's session */
@@ -342,7 +342,7 @@ static int cmd_serve(const char *config_path)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGHUP); /* reload (cli/service.h) */
+    sigaddset(&sigs, SIGHUP);                /* reload (cli/service.h) */
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits this; only service_run below sees them */
     signal(SIGPIPE, SIG_IGN);
     struct app a;

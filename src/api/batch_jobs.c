@@ -14,8 +14,8 @@
 #include "runs/listener.h"
 #include "runs/params.h"
 #include "runs/runs.h"
-#include "store/runstore.h"
 #include "store/pg.h"
+#include "store/runstore.h"
 #include "util/timefmt.h"
 
 #define DEFAULT_LIMIT 50
@@ -166,7 +166,10 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
         return;
     }
     bool session = r->principal.kind == PRINCIPAL_SESSION;
-    struct run_request q = {.job = job, .params = valid, .dryrun = dryrun, .triggeredby = "admin",
+    struct run_request q = {.job = job,
+                            .params = valid,
+                            .dryrun = dryrun,
+                            .triggeredby = "admin",
                             .userid = session ? r->principal.userid : NULL};
     json_t *run = NULL;
     enum enqueue_result res = runs_enqueue(c, &r->app->cfg, &q, &run);
@@ -283,7 +286,8 @@ void api_job_cancel(struct http_req *r)
     json_t *ids = NULL;
     int n = runstore_request_cancel(c, job->key, id, &ids);
     if (n == 0) {
-        reply_error(r, 409, ERR_CONFLICT, json_pack("{s:s}", "jobkey", job->key), "This job has no queued or running run");
+        reply_error(r, 409, ERR_CONFLICT, json_pack("{s:s}", "jobkey", job->key),
+                    "This job has no queued or running run");
     } else if (n < 0) {
         reply_internal(r);
     } else {

@@ -17,9 +17,8 @@
 
 static void who_is(struct http_req *r, char *actor, size_t len, struct pause_actor *by)
 {
-    *by = (struct pause_actor){{req_actor(r, actor, len),
-                                r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL},
-                               NULL};
+    *by = (struct pause_actor){
+        {req_actor(r, actor, len), r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL}, NULL};
 }
 
 void api_pause_list(struct http_req *r)

@@ -192,8 +192,8 @@ static int patch_or_reply(struct http_req *r, const struct job_def *job, json_t 
 {
     const char *k;
     json_t *v;
-    *pt = (struct schedule_patch){.isenabled = -1, .maxattempts = SCHED_KEEP, .retrydelay_ms = SCHED_KEEP,
-                                  .deadline_ms = SCHED_KEEP};
+    *pt = (struct schedule_patch){
+        .isenabled = -1, .maxattempts = SCHED_KEEP, .retrydelay_ms = SCHED_KEEP, .deadline_ms = SCHED_KEEP};
     json_object_foreach(body, k, v)
     {
         if (field_or_reply(r, job, k, v, pt))
@@ -201,8 +201,9 @@ static int patch_or_reply(struct http_req *r, const struct job_def *job, json_t 
     }
     if (pt->isenabled < 0 && !pt->cron && !pt->timezone && !pt->set_params && pt->maxattempts == SCHED_KEEP &&
         pt->retrydelay_ms == SCHED_KEEP && pt->deadline_ms == SCHED_KEEP) {
-        reply_invalid(r, "isenabled", "nothing to change: give isenabled, cron, timezone, scheduledparams, "
-                                      "maxattempts, retrydelay or deadline");
+        reply_invalid(r, "isenabled",
+                      "nothing to change: give isenabled, cron, timezone, scheduledparams, "
+                      "maxattempts, retrydelay or deadline");
         return -1;
     }
     return 0;
@@ -226,8 +227,8 @@ static int cron_or_reply(struct http_req *r, const char *expr, const char *timez
     }
     const char *zone = s.zone[0] ? s.zone : "UTC";
     if (timezone && s.zone[0] && strcmp(zone, timezone)) {
-        reply_invalid(r, "timezone", "timezone %s contradicts the expression's CRON_TZ=%s: give one of them",
-                      timezone, s.zone);
+        reply_invalid(r, "timezone", "timezone %s contradicts the expression's CRON_TZ=%s: give one of them", timezone,
+                      s.zone);
         return -1;
     }
     return 0;
@@ -243,8 +244,8 @@ static void apply_patch(struct http_req *r, const struct job_def *job, const str
         reply_db_unavailable(r);
         return;
     }
-    enum schedule_patch_result rc =
-        schedule_patch(c, &r->app->cfg, job, pt, &who, now_s(), field, sizeof field, err, sizeof err);
+    enum schedule_patch_result rc = schedule_patch(c, &r->app->cfg, job, pt, &who, now_s(), field, sizeof field, err,
+                                                   sizeof err);
     if (rc == SCHEDULE_PATCH_INVALID)
         reply_error(r, 400, ERR_VALIDATION, json_pack("{s:s,s:s}", "field", field, "reason", err),
                     "Invalid schedule: %s", err);

@@ -116,8 +116,7 @@ static void reply_not_modified(struct http_req *r, const char *etag)
  * Answers with an open cover file (takes f->fd): 304 when the client has it, else its body with sendfile. A hit
  * (`key` given) also leaves the prepared reply in the listener's cache for the next requests of that cover.
  */
-static void serve_file(struct http_req *r, struct cover_file *f, enum cover_source src, const char *key,
-                       uint64_t gen)
+static void serve_file(struct http_req *r, struct cover_file *f, enum cover_source src, const char *key, uint64_t gen)
 {
     char etag[COVER_KEY_LEN + 3];
     quote_etag(f->etag, etag);
@@ -128,8 +127,15 @@ static void serve_file(struct http_req *r, struct cover_file *f, enum cover_sour
         reply_not_modified(r, etag);
         return;
     }
-    const char *h[] = {"Content-Type", image_mime(f->type), "Cache-Control", COVER_CACHE_CONTROL, "ETag", etag,
-                       "Content-Security-Policy", COVER_CSP, NULL};
+    const char *h[] = {"Content-Type",
+                       image_mime(f->type),
+                       "Cache-Control",
+                       COVER_CACHE_CONTROL,
+                       "ETag",
+                       etag,
+                       "Content-Security-Policy",
+                       COVER_CSP,
+                       NULL};
     covers_count(r->app->covers, outcome, f->size);
     if (key)
         reply_fd_shared(r, 200, f->fd, COVER_HDR_BYTES, (uint64_t)f->size, h, key, etag, gen);

@@ -25,8 +25,8 @@ static json_t *fire_json(const struct cron_fire *f, const struct tz *zone)
     preview_note(f, zone, note, sizeof note);
     return json_pack("{s:s,s:s,s:s,s:s,s:b,s:s?,s:s?}", "at", time_format_iso(f->at, at, sizeof at), "local",
                      preview_local_iso(f, local, sizeof local), "abbr", f->offset.abbr, "utcoffset",
-                     preview_utcoffset(f->offset.utoff, off, sizeof off), "isdst", f->offset.isdst, "dst", flag,
-                     "note", note[0] ? note : NULL);
+                     preview_utcoffset(f->offset.utoff, off, sizeof off), "isdst", f->offset.isdst, "dst", flag, "note",
+                     note[0] ? note : NULL);
 }
 
 /* The expression to preview: `cron`, with the zone of `timezone` when given. 0, or -1 after answering 400. */
@@ -52,7 +52,7 @@ static int expr_or_reply(struct http_req *r, char *out, size_t len)
         }
     }
     bool too_long = zone && *zone ? schedule_with_zone(expr, zone, out, len) != 0
-                                   : snprintf(out, len, "%s", expr) >= (int)len;
+                                  : snprintf(out, len, "%s", expr) >= (int)len;
     if (too_long) {
         reply_invalid(r, "cron", "the expression is longer than %d characters", CRON_MAX_EXPR);
         return -1;
@@ -89,8 +89,8 @@ static json_t *preview_json(const char *expr, const struct cron_schedule *s, con
     struct cron_fire dst;
     json_t *nextdst = preview_next_dst_fire(s, zone, from, DST_HORIZON, &dst) ? fire_json(&dst, zone) : json_null();
     return json_pack("{s:s,s:s,s:o,s:s,s:s,s:o,s:o}", "cron", expr, "description", desc, "next", next, "timezone",
-                     s->zone[0] ? s->zone : "UTC", "kind", cron_is_wildcard(s) ? "wildcard" : "fixed", "fires",
-                     detail, "nextdst", nextdst);
+                     s->zone[0] ? s->zone : "UTC", "kind", cron_is_wildcard(s) ? "wildcard" : "fixed", "fires", detail,
+                     "nextdst", nextdst);
 }
 
 void api_cron_preview(struct http_req *r)

@@ -16,14 +16,14 @@
 #include "api/api.h"
 #include "app.h"
 #include "http/sse.h"
-#include "store/runstore.h"
 #include "store/pg.h"
+#include "store/runstore.h"
 #include "util/bgthread.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
 #define EVENTS_POLL_MS 500
-#define EVENTS_MIN_GAP_MS 150 /* at most one query per this long, however many notifications arrive */
+#define EVENTS_MIN_GAP_MS 150     /* at most one query per this long, however many notifications arrive */
 #define EVENTS_IDLE_WAIT_MS 60000 /* no stream open: sleep until one opens */
 #define EVENTS_HEARTBEAT_MS 15000
 #define EVENTS_MAX_MS (5 * 60 * 1000)
@@ -92,8 +92,11 @@ struct events_feed *events_feed_create(struct app *app)
     struct events_feed *f = xcalloc(1, sizeof *f);
     f->app = app;
     bgthread_init(&f->bg);
-    struct sse_hub_opts o = {.heartbeat_ms = EVENTS_HEARTBEAT_MS, .max_age_ms = EVENTS_MAX_MS,
-                             .max_backlog = EVENTS_MAX_BACKLOG, .on_subscribe = wake_feed, .arg = f};
+    struct sse_hub_opts o = {.heartbeat_ms = EVENTS_HEARTBEAT_MS,
+                             .max_age_ms = EVENTS_MAX_MS,
+                             .max_backlog = EVENTS_MAX_BACKLOG,
+                             .on_subscribe = wake_feed,
+                             .arg = f};
     f->hub = sse_hub_create(&o);
     if (bgthread_start(&f->bg, 1, feed_main, f)) {
         events_feed_destroy(f);

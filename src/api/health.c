@@ -10,8 +10,8 @@
 
 void api_healthz(struct http_req *r)
 {
-    reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "status", "ok", "version", COMICBATCH_VERSION, "instance",
-                                 r->app->instance));
+    reply_json(r, 200,
+               json_pack("{s:s,s:s,s:s}", "status", "ok", "version", COMICBATCH_VERSION, "instance", r->app->instance));
 }
 
 static const char *check_db(struct app *app)

@@ -10,9 +10,9 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "runs/deadlines.h"
 #include "store/leaderstore.h"
 #include "store/pg.h"
-#include "runs/deadlines.h"
 #include "store/runstore.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"

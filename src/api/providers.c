@@ -12,8 +12,8 @@
 #include "app.h"
 #include "providers/catalog.h"
 #include "providers/provider.h"
-#include "store/runstore.h"
 #include "store/pg.h"
+#include "store/runstore.h"
 
 /* The entry for provider `name`: catalog counts, in-flight runs and what the config says. New reference, or NULL on error. */
 static json_t *provider_entry(PGconn *c, const struct config *cfg, const char *name)

@@ -21,7 +21,7 @@ static const struct route routes[] = {
     {"GET", "/readyz", PUBLIC(api_readyz)},
     {"GET", "/metrics", PUBLIC(api_metrics)},
     {"GET", "/api/v1/covers/by-url", COVER(api_cover_by_url, ROUTE_NONBLOCKING)}, /* a miss: req_offload */
-    {"GET", "/api/v1/covers/:comicId", COVER(api_cover_by_comic, 0)},           /* reads core.comic */
+    {"GET", "/api/v1/covers/:comicId", COVER(api_cover_by_comic, 0)},             /* reads core.comic */
     {"POST", "/api/v1/covers/invalidate-cache", ADMIN(api_cover_invalidate)},
     {"GET", B "/jobs", ADMIN(api_runs_list)},
     {"GET", B "/jobs/:jobKey", ADMIN(api_job_history)},

@@ -16,8 +16,8 @@
 #include "providers/provider.h"
 #include "runs/params.h"
 #include "runs/runs.h"
-#include "store/runstore.h"
 #include "store/pg.h"
+#include "store/runstore.h"
 
 #define REFRESH_JOB "metadata.series_refresh"
 #define ENQUEUE_ATTEMPTS 3
@@ -54,8 +54,9 @@ void api_series_invalidate_hashes(struct http_req *r)
         reply_internal(r);
         return;
     }
-    reply_data(r, 200, json_pack("{s:I,s:I,s:I}", "invalidated", (json_int_t)n.invalidated, "skippedManual",
-                                 (json_int_t)n.skipped_manual, "alreadyClear", (json_int_t)n.already_clear));
+    reply_data(r, 200,
+               json_pack("{s:I,s:I,s:I}", "invalidated", (json_int_t)n.invalidated, "skippedManual",
+                         (json_int_t)n.skipped_manual, "alreadyClear", (json_int_t)n.already_clear));
 }
 
 /*
@@ -121,7 +122,9 @@ void api_series_refresh_all(struct http_req *r)
         json_decref(params);
         return;
     }
-    struct run_request q = {.job = job, .params = params, .triggeredby = "admin",
+    struct run_request q = {.job = job,
+                            .params = params,
+                            .triggeredby = "admin",
                             .userid = r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
     json_t *run = NULL;
     int got = enqueue_or_find(r, c, &q, &run);

@@ -156,8 +156,10 @@ void docgen_man1(FILE *out)
     man_header(out, "COMICBATCH", 1, "User Commands");
     fputs(".SH NAME\ncomicbatch \\- batch jobs, admin API and cover proxy of a comic platform\n.SH SYNOPSIS\n", out);
     for (size_t i = 0; i < n; i++) {
-        fprintf(out, "%s.B comicbatch\n%s\\fB%s\\fR", i ? ".br\n" : "", c[i].config ? "[\\fB\\-\\-config\\fR "
-                                                                                       "\\fIFILE\\fR] " : "",
+        fprintf(out, "%s.B comicbatch\n%s\\fB%s\\fR", i ? ".br\n" : "",
+                c[i].config ? "[\\fB\\-\\-config\\fR "
+                              "\\fIFILE\\fR] "
+                            : "",
                 c[i].name);
         if (*c[i].args) {
             fputc(' ', out);
@@ -176,7 +178,8 @@ void docgen_man1(FILE *out)
     man1_options(out);
     man1_environment(out);
     fputs(".SH SIGNALS\n.TP\n.B SIGHUP\n(serve) Re-reads the configuration file and applies what can change "
-          "without a restart: ", out);
+          "without a restart: ",
+          out);
     reload_list(out, false);
     fputs(". It logs one line naming what it applied and what needs a restart; a file that does not load is "
           "reported and nothing changes.\n.TP\n.B SIGTERM\\fR, \\fBSIGINT\n(serve) Stops: HTTP first, then the "
@@ -311,8 +314,8 @@ void docgen_ini_example(FILE *out)
         if (strcmp(section, k[i].section)) {
             section = k[i].section;
             if (k[i].flags & CONFIG_TEMPLATE)
-                fprintf(out, "\n# One section per %s, e.g. [%s]:\n#[%s]\n", section[0] == 'j' ? "job key"
-                                                                                             : "provider name",
+                fprintf(out, "\n# One section per %s, e.g. [%s]:\n#[%s]\n",
+                        section[0] == 'j' ? "job key" : "provider name",
                         section[0] == 'j' ? "job.library.hasnew" : "provider.dump", section);
             else
                 fprintf(out, "\n[%s]\n", section);
@@ -354,8 +357,8 @@ void docgen_readme_cli(FILE *out)
     char left[200];
     enum { COL = 49, WIDTH = 118 };
     for (size_t i = 0; i < n; i++) {
-        int len = snprintf(left, sizeof left, "comicbatch %s%s%s%s", c[i].config ? "[--config FILE] " : "",
-                           c[i].name, *c[i].args ? " " : "", c[i].args);
+        int len = snprintf(left, sizeof left, "comicbatch %s%s%s%s", c[i].config ? "[--config FILE] " : "", c[i].name,
+                           *c[i].args ? " " : "", c[i].args);
         if (len >= COL)
             fprintf(out, "%s\n%*s", left, COL, "");
         else

@@ -13,8 +13,10 @@ int main(int argc, char **argv)
         const char *name;
         void (*write)(FILE *);
     } docs[] = {
-        {"man1", docgen_man1},           {"man5", docgen_man5},
-        {"ini", docgen_ini_example},     {"readme-cli", docgen_readme_cli},
+        {"man1", docgen_man1},
+        {"man5", docgen_man5},
+        {"ini", docgen_ini_example},
+        {"readme-cli", docgen_readme_cli},
         {"readme-config", docgen_readme_config},
     };
     for (size_t i = 0; argc == 2 && i < sizeof docs / sizeof docs[0]; i++)

@@ -114,8 +114,10 @@ static int pause_args(int argc, char **argv, time_t now, const char **jobkey, ti
         else if (argv[i][0] != '-' && !*jobkey && registry_find(argv[i]))
             *jobkey = argv[i];
         else {
-            fprintf(stderr, "comicbatch: unexpected or invalid argument \"%s\" (usage: pause [JOBKEY] (--until TIME "
-                            "| --for DURATION) [--reason TEXT])\n", argv[i]);
+            fprintf(stderr,
+                    "comicbatch: unexpected or invalid argument \"%s\" (usage: pause [JOBKEY] (--until TIME "
+                    "| --for DURATION) [--reason TEXT])\n",
+                    argv[i]);
             return 2;
         }
     }

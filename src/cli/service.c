@@ -14,10 +14,10 @@
 
 #include "app.h"
 #include "config_reload.h"
-#include "sched/cron.h"
 #include "jobs/registry.h"
 #include "runs/reschedule.h"
 #include "runs/worker.h"
+#include "sched/cron.h"
 #include "store/pg.h"
 #include "util/log.h"
 #include "util/sdnotify.h"
@@ -27,7 +27,10 @@
 
 const char *service_status_text(char *buf, size_t len, int leading, int workers, int running)
 {
-    snprintf(buf, len, "%s, %d worker%s, %d running", leading < 0 ? "scheduler off" : leading ? "leader" : "follower",
+    snprintf(buf, len, "%s, %d worker%s, %d running",
+             leading < 0 ? "scheduler off"
+             : leading   ? "leader"
+                         : "follower",
              workers, workers == 1 ? "" : "s", running);
     return buf;
 }
@@ -35,8 +38,8 @@ const char *service_status_text(char *buf, size_t len, int leading, int workers,
 static const char *status_now(struct app *a, char *buf, size_t len)
 {
     int leading = a->cfg.scheduler_enabled ? atomic_load(&a->metrics.is_leader) : -1;
-    return service_status_text(buf, len, leading, a->cfg.workers, a->workers ? worker_pool_active_count(a->workers)
-                                                                              : 0);
+    return service_status_text(buf, len, leading, a->cfg.workers,
+                               a->workers ? worker_pool_active_count(a->workers) : 0);
 }
 
 /* The default crons that come from settings, copied (a reload may replace the strings). */
@@ -84,7 +87,8 @@ int service_reload(struct app *a, const char *config_path)
     struct config next;
     char err[1024];
     config_init(&next);
-    if (config_load(&next, config_path, err, sizeof err) || config_validate(&next, true, &(struct config_checks){cron_check}, err, sizeof err)) {
+    if (config_load(&next, config_path, err, sizeof err) ||
+        config_validate(&next, true, &(struct config_checks){cron_check}, err, sizeof err)) {
         log_error("msg=\"reload failed: the configuration did not load; nothing changed\" error=\"%s\"", err);
         config_finish(&next);
         return -1;

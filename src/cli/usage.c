@@ -46,8 +46,7 @@ static const struct cli_command commands[] = {
     {"resume", "[JOBKEY]", true, "end a pause early (of every job, or of JOBKEY)",
      "Ends the pause of JOBKEY, or without it the pause of every job, now. Exit status 1 when no such pause is in "
      "force. Audit-logged like `pause`."},
-    {"doctor", "", true,
-     "check the database against every job's schema contract; exit 1 if an enabled job cannot run",
+    {"doctor", "", true, "check the database against every job's schema contract; exit 1 if an enabled job cannot run",
      "Checks the connected database, as the connected role, against what every job and daemon feature declares it "
      "needs (tables, columns and compatible types, privileges, the indexes that keep it fast) and prints, in plain "
      "words, what is missing or mismatched with the DDL or GRANT that would fix it, the id types found (uuid or "

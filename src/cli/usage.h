@@ -22,9 +22,9 @@ struct cli_command {
 
 /** One global option (before the command). */
 struct cli_option {
-    const char *name;    /* "--config" */
-    const char *arg;     /* "FILE", or NULL */
-    const char *help;    /* one line */
+    const char *name; /* "--config" */
+    const char *arg;  /* "FILE", or NULL */
+    const char *help; /* one line */
 };
 
 /** The command table (static storage, in the order shown); `*n` gets its length. */

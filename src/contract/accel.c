@@ -13,26 +13,31 @@
 /* Costs: bench/bench_library.sh's write-path section (BENCHMARKS.md "Both modes": database CPU per single-row write,
  * the same statements on a copy with and one without, small scale). */
 static const struct accel_def accels[] = {
-    {"hasnew", "library.hasnew: scheduled runs drain a queue of changed entries (79x the seed's sweep instead of a "
-               "full comparison) and the daemon recalculates within ~200 ms of a new chapter or a read",
+    {"hasnew",
+     "library.hasnew: scheduled runs drain a queue of changed entries (79x the seed's sweep instead of a "
+     "full comparison) and the daemon recalculates within ~200 ms of a new chapter or a read",
      "core.chapter library.chapterread library.entry", 8,
      "~40 us of database CPU per single-row chapter read (+90%); a new chapter queues its comic's followers"},
-    {"counts", "comics.counts_recalc: reads one stats row per comic and group instead of counting chapters, "
-               "follows and group follows",
+    {"counts",
+     "comics.counts_recalc: reads one stats row per comic and group instead of counting chapters, "
+     "follows and group follows",
      "core.chapter library.entry core.scanlationgroupfollow", 9,
      "one delta row per statement that adds or removes chapters, follows or group follows (~35 us per "
      "single-row group follow)"},
     {"ratings", "comics.ratings_recalc: reads one stats row per comic instead of aggregating every rating",
      "social.comicrating", 3,
      "one delta row per statement that adds, changes or removes ratings (~30 us per single-row rating)"},
-    {"viewhistory", "library.viewhistory_cap: finds the users over the cap from per-user counts instead of counting "
-                    "the whole history",
+    {"viewhistory",
+     "library.viewhistory_cap: finds the users over the cap from per-user counts instead of counting "
+     "the whole history",
      "library.viewhistory", 3, "~65 us per single-row view-history insert (+110%: a per-user counter upsert)"},
-    {"crawler", "crawler.source_health: a failed or succeeded crawler job is counted at once (NOTIFY) instead of at "
-                "the next poll (every minute)",
+    {"crawler",
+     "crawler.source_health: a failed or succeeded crawler job is counted at once (NOTIFY) instead of at "
+     "the next poll (every minute)",
      "crawler.job", 2, "a NOTIFY per crawler job that finishes (~30 us per job); nothing written"},
-    {"fillfactor", "analytics.flush_counters and the counters jobs: room on each page of core.comic and "
-                   "core.chapter for HOT updates of their counters (10k-key flush: 43k -> 13k WAL records)",
+    {"fillfactor",
+     "analytics.flush_counters and the counters jobs: room on each page of core.comic and "
+     "core.chapter for HOT updates of their counters (10k-key flush: 43k -> 13k WAL records)",
      "core.comic core.chapter", 0, "none per write; the two tables take ~11% more pages"},
 };
 
@@ -129,8 +134,10 @@ static int precheck(PGconn *db, const struct accel_def *a, FILE *out)
             fprintf(out, "  %s: skipped: table %s does not exist\n", a->name, t);
             blocked = 1;
         } else if (a->ntriggers && !pg_bool(r, i, 2) && !pg_bool(r, i, 3)) {
-            fprintf(out, "  %s: skipped: this role may not create triggers on %s; let it (as the owner):\n"
-                         "      GRANT TRIGGER ON %s TO %s;\n", a->name, t, t, PQuser(db));
+            fprintf(out,
+                    "  %s: skipped: this role may not create triggers on %s; let it (as the owner):\n"
+                    "      GRANT TRIGGER ON %s TO %s;\n",
+                    a->name, t, t, PQuser(db));
             blocked = 1;
         } else if (!a->ntriggers && !pg_bool(r, i, 3)) {
             fprintf(out, "  %s: skipped: only the owner of %s may change its storage; run as the owner:\n", a->name, t);
@@ -168,7 +175,9 @@ static int apply_one(PGconn *db, const struct accel_def *a, bool install, const 
         rc = -1;
     } else {
         fprintf(out, "  %s: %s\n", a->name,
-                !install ? "removed" : a->ntriggers ? "installed (state rebuilt in the same transaction)" : "installed");
+                !install       ? "removed"
+                : a->ntriggers ? "installed (state rebuilt in the same transaction)"
+                               : "installed");
     }
     free(sql);
     return rc ? 1 : 0;

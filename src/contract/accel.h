@@ -23,11 +23,11 @@
 #include <stdio.h>
 
 struct accel_def {
-    const char *name;    /* "hasnew" */
-    const char *speeds;  /* what it makes faster */
-    const char *tables;  /* the platform tables it changes, space-separated */
-    int ntriggers;       /* triggers it creates (0: storage tuning) */
-    const char *cost;    /* the measured write-path cost (BENCHMARKS.md) */
+    const char *name;   /* "hasnew" */
+    const char *speeds; /* what it makes faster */
+    const char *tables; /* the platform tables it changes, space-separated */
+    int ntriggers;      /* triggers it creates (0: storage tuning) */
+    const char *cost;   /* the measured write-path cost (BENCHMARKS.md) */
 };
 
 /** Upper bound on the number of accelerators (for arrays of states). */

@@ -13,10 +13,10 @@
 
 struct availability {
     const char *url;
-    pthread_mutex_t mu;          /* guards everything below */
-    struct contract_report rep;  /* valid when `checked` */
+    pthread_mutex_t mu;         /* guards everything below */
+    struct contract_report rep; /* valid when `checked` */
     bool checked, refreshing;
-    int64_t checked_ms;          /* monotonic time of the last successful check */
+    int64_t checked_ms; /* monotonic time of the last successful check */
 };
 
 struct availability *availability_create(const char *url)
@@ -36,7 +36,8 @@ static void log_changes(const struct contract_report *old, const struct contract
         bool before = was ? was->available : true;
         if (!now->jobs[i].available && (before || !old))
             log_warn("msg=\"job unavailable on this database (comicbatch doctor says why and how to fix it)\" "
-                     "job=%s reason=\"%s\"", now->jobs[i].name, now->jobs[i].reason);
+                     "job=%s reason=\"%s\"",
+                     now->jobs[i].name, now->jobs[i].reason);
         else if (now->jobs[i].available && !before)
             log_info("msg=\"job available again\" job=%s", now->jobs[i].name);
     }

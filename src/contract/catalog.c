@@ -67,7 +67,8 @@ struct cat_table *catalog_add_table(struct catalog *cat, const char *name, char 
 void catalog_add_column(struct cat_table *t, const char *name, const char *type, char category, const char *sequence)
 {
     t->cols = xrealloc(t->cols, (t->ncols + 1) * sizeof *t->cols);
-    t->cols[t->ncols++] = (struct cat_column){xstrdup(name), xstrdup(type), category, sequence ? xstrdup(sequence) : NULL};
+    t->cols[t->ncols++] = (struct cat_column){xstrdup(name), xstrdup(type), category,
+                                              sequence ? xstrdup(sequence) : NULL};
 }
 
 void catalog_add_index(struct cat_table *t, const char *columns, const char *method)
@@ -207,8 +208,10 @@ static char *priv_array(const struct catalog *cat, int field)
 {
     size_t cap = 3;
     for (size_t i = 0; i < cat->np; i++)
-        cap += 8 + (field == 1 ? strlen(cat->p[i].obj) : field == 2 && cat->p[i].col ? strlen(cat->p[i].col)
-                                                          : field == 3 ? strlen(cat->p[i].priv) : 1);
+        cap += 8 + (field == 1                    ? strlen(cat->p[i].obj)
+                    : field == 2 && cat->p[i].col ? strlen(cat->p[i].col)
+                    : field == 3                  ? strlen(cat->p[i].priv)
+                                                  : 1);
     char *s = xmalloc(cap);
     size_t len = (size_t)snprintf(s, cap, "{");
     for (size_t i = 0; i < cat->np; i++) {

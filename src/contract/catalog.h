@@ -20,13 +20,13 @@ struct cat_column {
 };
 
 struct cat_index {
-    char *columns;  /* leading key columns, comma-separated ("?" for an expression) */
-    char *method;   /* btree, brin, … */
+    char *columns; /* leading key columns, comma-separated ("?" for an expression) */
+    char *method;  /* btree, brin, … */
 };
 
 struct cat_table {
-    char *name;        /* schema.table */
-    char relkind;      /* r table, p partitioned table, v view, … */
+    char *name;   /* schema.table */
+    char relkind; /* r table, p partitioned table, v view, … */
     char *owner;
     bool owner_rights; /* the role is the owner or a member of the owning role */
     struct cat_column *cols;
@@ -43,11 +43,11 @@ struct cat_priv {
 };
 
 struct catalog {
-    char *role;         /* whose privileges were asked */
+    char *role; /* whose privileges were asked */
     bool role_exists;
     bool superuser;
-    bool temp;          /* TEMPORARY on the database */
-    bool definer_fn;    /* system.comicbatch_ensure_partition exists and the role may execute it */
+    bool temp;       /* TEMPORARY on the database */
+    bool definer_fn; /* system.comicbatch_ensure_partition exists and the role may execute it */
     char *database;
     struct cat_table *t;
     size_t n;

@@ -12,8 +12,7 @@
 
 #define NAME_MAX_LEN 64
 
-int contract_column(const char *columns, int i, char *name, size_t namelen, char *type, size_t typelen,
-                    bool *optional)
+int contract_column(const char *columns, int i, char *name, size_t namelen, char *type, size_t typelen, bool *optional)
 {
     const char *s = columns;
     for (int k = 0; s && *s; k++) {
@@ -47,8 +46,8 @@ const char *contract_ddl_type(const char *cls, const struct id_types *ids)
     int k = id_kind_of(cls);
     if (k >= 0)
         return ids->name[k];
-    static const char *const map[][2] = {{"int", "bigint"}, {"number", "numeric"}, {"bool", "boolean"},
-                                         {"text", "text"},  {"time", "timestamptz"}, {"inet", "inet"},
+    static const char *const map[][2] = {{"int", "bigint"},    {"number", "numeric"},   {"bool", "boolean"},
+                                         {"text", "text"},     {"time", "timestamptz"}, {"inet", "inet"},
                                          {"text[]", "text[]"}, {"jsonb", "jsonb"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(cls, map[i][0]))
@@ -188,11 +187,11 @@ static void each_priv(const struct contract_table *t, const struct cat_table *ct
 }
 
 struct priv_walk {
-    struct catalog *cat;           /* contract_want_privs */
-    const struct catalog *ro;      /* check_privs */
+    struct catalog *cat;      /* contract_want_privs */
+    const struct catalog *ro; /* check_privs */
     const char *table;
-    char missing[4][512];          /* per privilege kind below: the missing columns, or "*" for the table */
-    char sequences[256];           /* serial sequences an INSERT needs and the role may not use */
+    char missing[4][512]; /* per privilege kind below: the missing columns, or "*" for the table */
+    char sequences[256];  /* serial sequences an INSERT needs and the role may not use */
 };
 
 static const char *const priv_kinds[4] = {"SELECT", "INSERT", "UPDATE", "DELETE"};
@@ -272,8 +271,8 @@ static void check_privs(const struct contract_table *t, const struct cat_table *
         bool table = !strcmp(w.missing[k], "*");
         snprintf(fix, sizeof fix, "GRANT %s%s%s%s ON %s TO %s;", priv_kinds[k], table ? "" : " (",
                  table ? "" : w.missing[k], table ? "" : ")", t->table, cat->role);
-        add(res, fatal, fix, "role %s lacks %s on %s%s%s%s", cat->role, priv_kinds[k], t->table,
-            table ? "" : " (", table ? "" : w.missing[k], table ? "" : ")");
+        add(res, fatal, fix, "role %s lacks %s on %s%s%s%s", cat->role, priv_kinds[k], t->table, table ? "" : " (",
+            table ? "" : w.missing[k], table ? "" : ")");
     }
 }
 
@@ -303,8 +302,7 @@ static bool has_index(const struct cat_table *ct, const char *columns)
     return false;
 }
 
-static void check_indexes(const struct contract *c, const struct catalog *cat, bool accel,
-                          struct contract_result *res)
+static void check_indexes(const struct contract *c, const struct catalog *cat, bool accel, struct contract_result *res)
 {
     char fix[400];
     for (const struct contract_index *x = c->indexes; x && x->table; x++) {
@@ -333,8 +331,10 @@ static void check_special(const struct contract *c, const struct catalog *cat, s
                  "-- either install system.comicbatch_ensure_partition as %s (printed by `comicbatch grants %s`),\n"
                  "-- or make the role a member of the owner: GRANT %s TO %s;",
                  ct->owner, cat->role, ct->owner, cat->role);
-        add(res, true, fix, "role %s may not create partitions of %s (only its owner %s may, or a SECURITY DEFINER "
-                            "function the owner installs)", cat->role, t->table, ct->owner);
+        add(res, true, fix,
+            "role %s may not create partitions of %s (only its owner %s may, or a SECURITY DEFINER "
+            "function the owner installs)",
+            cat->role, t->table, ct->owner);
     }
 }
 
@@ -399,8 +399,8 @@ void contract_enabled_jobs(PGconn *db, bool *enabled)
     const struct job_def *const *jobs = registry_all(&n);
     for (size_t i = 0; i < n; i++)
         enabled[i] = jobs[i]->enabled || jobs[i]->events;
-    PGresult *r = pg_query(db, "contract.schedule", "SELECT to_regclass('system.batchschedule') IS NOT NULL", 0,
-                           NULL, NULL);
+    PGresult *r = pg_query(db, "contract.schedule", "SELECT to_regclass('system.batchschedule') IS NOT NULL", 0, NULL,
+                           NULL);
     bool migrated = r && pg_bool(r, 0, 0);
     PQclear(r);
     r = migrated ? pg_query(db, "contract.enabled", "SELECT jobkey, isenabled FROM system.batchschedule", 0, NULL, NULL)

@@ -19,9 +19,9 @@
 struct job_def;
 
 struct contract_finding {
-    bool fatal;  /* the job cannot run; otherwise it runs, slower or with a feature missing */
-    char *what;  /* plain words: "column library.entry.hasnew is missing" */
-    char *fix;   /* the DDL or GRANT that would fix it, or NULL */
+    bool fatal; /* the job cannot run; otherwise it runs, slower or with a feature missing */
+    char *what; /* plain words: "column library.entry.hasnew is missing" */
+    char *fix;  /* the DDL or GRANT that would fix it, or NULL */
 };
 
 struct contract_result {
@@ -39,11 +39,11 @@ struct contract_report {
     struct id_types ids;
     char role[64], database[64];
     bool superuser;
-    int pending_migrations;  /* -1: unknown */
+    int pending_migrations;            /* -1: unknown */
     enum accel_state accel[ACCEL_MAX]; /* accel_all() order */
     struct contract_result *jobs;      /* registry order */
     size_t njobs;
-    struct contract_result *features;  /* contract_features order */
+    struct contract_result *features; /* contract_features order */
     size_t nfeatures;
 };
 
@@ -87,8 +87,7 @@ void contract_each_table(const struct contract *c, void (*fn)(const struct contr
  * Splits a contract's column list: for the i-th column (from 0) writes its name and type class into `name` and
  * `type` and whether it is optional ("name?:type"). Returns 1, or 0 past the last column.
  */
-int contract_column(const char *columns, int i, char *name, size_t namelen, char *type, size_t typelen,
-                    bool *optional);
+int contract_column(const char *columns, int i, char *name, size_t namelen, char *type, size_t typelen, bool *optional);
 
 /** The column type to suggest in DDL for a type class ("comic" → the comic id type, "time" → timestamptz). */
 const char *contract_ddl_type(const char *cls, const struct id_types *ids);

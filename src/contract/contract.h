@@ -40,8 +40,8 @@ struct contract_index {
     const char *table;
     const char *columns; /* comma-separated leading key columns, in order: "comicid,id" */
     const char *why;
-    bool without_accel;  /* needed only when the job's accelerator is not installed */
-    const char *method;  /* index method to suggest ("brin"); NULL: btree */
+    bool without_accel; /* needed only when the job's accelerator is not installed */
+    const char *method; /* index method to suggest ("brin"); NULL: btree */
 };
 
 /** What one job (or one daemon feature) needs. */

@@ -73,8 +73,9 @@ static void plan_table(const struct contract_table *t, void *arg)
 
 static void print_own_schemas(PGconn *db, const char *role, const struct catalog *cat, FILE *out)
 {
-    fprintf(out, "-- 1. comicbatch's own objects. `comicbatch migrate`, run as %s, creates its tables and functions\n"
-                 "--    in schemas system (shared with the platform), jobstate and metadata, owned by %s.\n",
+    fprintf(out,
+            "-- 1. comicbatch's own objects. `comicbatch migrate`, run as %s, creates its tables and functions\n"
+            "--    in schemas system (shared with the platform), jobstate and metadata, owned by %s.\n",
             role, role);
     const char *p[] = {role};
     PGresult *r = pg_query(db, "grants.schemas",
@@ -97,8 +98,10 @@ static void print_own_schemas(PGconn *db, const char *role, const struct catalog
             fprintf(out, "ALTER SCHEMA %s OWNER TO %s;  -- exists, owned by %s\n", s, role, PQgetvalue(r, i, 2));
     }
     PQclear(r);
-    fprintf(out, "GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s;  -- temporary tables: hasnew's and the orphan "
-                 "cleanup's work lists\n\n", cat->database, role);
+    fprintf(out,
+            "GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s;  -- temporary tables: hasnew's and the orphan "
+            "cleanup's work lists\n\n",
+            cat->database, role);
 }
 
 static void print_table(const struct tgrant *g, const struct catalog *cat, const char *role, FILE *out)
@@ -204,15 +207,16 @@ static void print_partitions(const struct plan *pl, const char *role, FILE *out)
     }
     if (!owner)
         return;
-    fprintf(out, "\n-- 3. Partitions. PostgreSQL lets only the owner of a partitioned table (or a member of the owning\n"
-                 "--    role) create its partitions: no GRANT can give that. analytics.partition and crawler.partition\n"
-                 "--    create this and next month's partitions of analytics.pageview, analytics.chaptersession and\n"
-                 "--    crawler.log (owner: %s). Two ways:\n"
-                 "--    (a) membership: GRANT %s TO %s;  -- simple, but %s may then do anything %s may\n"
-                 "--        (read, change and drop every table it owns);\n"
-                 "--    (b) recommended, below: the owner installs a SECURITY DEFINER function that can only create\n"
-                 "--        a monthly partition of those three tables, for a month from now to a year ahead. The jobs\n"
-                 "--        use it when it exists (otherwise system.ensure_month_partition, which needs (a)).\n",
+    fprintf(out,
+            "\n-- 3. Partitions. PostgreSQL lets only the owner of a partitioned table (or a member of the owning\n"
+            "--    role) create its partitions: no GRANT can give that. analytics.partition and crawler.partition\n"
+            "--    create this and next month's partitions of analytics.pageview, analytics.chaptersession and\n"
+            "--    crawler.log (owner: %s). Two ways:\n"
+            "--    (a) membership: GRANT %s TO %s;  -- simple, but %s may then do anything %s may\n"
+            "--        (read, change and drop every table it owns);\n"
+            "--    (b) recommended, below: the owner installs a SECURITY DEFINER function that can only create\n"
+            "--        a monthly partition of those three tables, for a month from now to a year ahead. The jobs\n"
+            "--        use it when it exists (otherwise system.ensure_month_partition, which needs (a)).\n",
             owner, owner, role, role, owner);
     if (rights) {
         fprintf(out, "--    %s can already create them (owner, member of the owner, or superuser): nothing to do.\n",
@@ -220,9 +224,10 @@ static void print_partitions(const struct plan *pl, const char *role, FILE *out)
         return;
     }
     fputs(DEFINER_FN, out);
-    fprintf(out, "ALTER FUNCTION system.comicbatch_ensure_partition(regclass, date) OWNER TO %s;\n"
-                 "REVOKE ALL ON FUNCTION system.comicbatch_ensure_partition(regclass, date) FROM PUBLIC;\n"
-                 "GRANT EXECUTE ON FUNCTION system.comicbatch_ensure_partition(regclass, date) TO %s;\n",
+    fprintf(out,
+            "ALTER FUNCTION system.comicbatch_ensure_partition(regclass, date) OWNER TO %s;\n"
+            "REVOKE ALL ON FUNCTION system.comicbatch_ensure_partition(regclass, date) FROM PUBLIC;\n"
+            "GRANT EXECUTE ON FUNCTION system.comicbatch_ensure_partition(regclass, date) TO %s;\n",
             owner, role);
 }
 
@@ -240,10 +245,11 @@ static void print_accelerators(const struct catalog *cat, const char *role, FILE
             if (catalog_table(cat, t))
                 add_word(tables, sizeof tables, t);
     }
-    fprintf(out, "\n-- 4. Accelerators (optional: `comicbatch accelerators install`, run as %s). TRIGGER lets %s create\n"
-                 "--    triggers on these tables; a trigger runs as whoever writes the table, so this trusts %s with\n"
-                 "--    the platform's writers' rights. Alternatively, install them as a role that already owns the\n"
-                 "--    tables. The fillfactor accelerator (ALTER TABLE … SET (fillfactor = 90)) needs the owner.\n",
+    fprintf(out,
+            "\n-- 4. Accelerators (optional: `comicbatch accelerators install`, run as %s). TRIGGER lets %s create\n"
+            "--    triggers on these tables; a trigger runs as whoever writes the table, so this trusts %s with\n"
+            "--    the platform's writers' rights. Alternatively, install them as a role that already owns the\n"
+            "--    tables. The fillfactor accelerator (ALTER TABLE … SET (fillfactor = 90)) needs the owner.\n",
             role, role, role);
     if (tables[0])
         fprintf(out, "GRANT TRIGGER ON %s TO %s;\n", tables, role);
@@ -292,9 +298,10 @@ int grants_print(PGconn *db, const char *role, bool accelerators, FILE *out, cha
     }
     struct plan pl = {.cat = &cat};
     plan_all(&pl, jobs, enabled, njobs);
-    fprintf(out, "-- comicbatch grants %s: what role %s needs on database %s for the enabled jobs and the daemon.\n"
-                 "-- Run as an administrator (or the platform's owner), before `comicbatch migrate`:\n"
-                 "--   comicbatch grants %s | psql -v ON_ERROR_STOP=1 \"$ADMIN_URL\"\n%s\n",
+    fprintf(out,
+            "-- comicbatch grants %s: what role %s needs on database %s for the enabled jobs and the daemon.\n"
+            "-- Run as an administrator (or the platform's owner), before `comicbatch migrate`:\n"
+            "--   comicbatch grants %s | psql -v ON_ERROR_STOP=1 \"$ADMIN_URL\"\n%s\n",
             role, role, cat.database, role,
             cat.role_exists ? "" : "-- (the role does not exist yet: CREATE ROLE … LOGIN PASSWORD … first)\n");
     print_own_schemas(db, role, &cat, out);

@@ -29,8 +29,8 @@ const char *idtypes_kind_name(enum id_kind k)
 
 bool idtypes_allowed(const char *type)
 {
-    return type && (!strcmp(type, "uuid") || !strcmp(type, "bigint") || !strcmp(type, "integer") ||
-                    !strcmp(type, "smallint"));
+    return type &&
+           (!strcmp(type, "uuid") || !strcmp(type, "bigint") || !strcmp(type, "integer") || !strcmp(type, "smallint"));
 }
 
 bool idtypes_same_family(const char *a, const char *b)

@@ -180,8 +180,8 @@ int cover_cache_create_temp(const struct cover_cache *c, const char *key, char *
     return fd;
 }
 
-int cover_cache_commit(const struct cover_cache *c, const char *key, int fd, const char *tmppath,
-                       enum image_type type, const char *sha256)
+int cover_cache_commit(const struct cover_cache *c, const char *key, int fd, const char *tmppath, enum image_type type,
+                       const char *sha256)
 {
     char hdr[COVER_HDR_BYTES], path[4096], shard[4096];
     memset(hdr, ' ', sizeof hdr);

@@ -55,8 +55,8 @@ int cover_cache_create_temp(const struct cover_cache *c, const char *key, char *
  * Writes the header (`type`, body `sha256`), fsyncs and renames the temp file into place. Returns 0 — `fd` stays
  * open, now naming the cached file — or -1 (logged; the temp file is removed, `fd` is still the caller's to close).
  */
-int cover_cache_commit(const struct cover_cache *c, const char *key, int fd, const char *tmppath,
-                       enum image_type type, const char *sha256);
+int cover_cache_commit(const struct cover_cache *c, const char *key, int fd, const char *tmppath, enum image_type type,
+                       const char *sha256);
 
 /** Closes `fd` and removes the temp file. */
 void cover_cache_discard(int fd, const char *tmppath);

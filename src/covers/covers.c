@@ -35,8 +35,8 @@ struct covers {
     struct inflight *inflight;
     int ninflight;
     atomic_uint_fast64_t generation; /* bumped after each invalidation */
-    atomic_uint_fast64_t answers[3];  /* by enum cover_outcome */
-    atomic_uint_fast64_t bytes[2];    /* from the cache, from upstream */
+    atomic_uint_fast64_t answers[3]; /* by enum cover_outcome */
+    atomic_uint_fast64_t bytes[2];   /* from the cache, from upstream */
 };
 
 static void attach_counters(struct covers *s, struct metrics *m)
@@ -93,8 +93,7 @@ void covers_destroy(struct covers *s)
     free(s);
 }
 
-enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u,
-                                struct fetch_result *res)
+enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u, struct fetch_result *res)
 {
     return fetch_check_url(&s->fetch, url, u, res);
 }
@@ -204,8 +203,8 @@ int covers_open_cached(const struct covers *s, const struct url_parts *u, struct
     return cover_cache_open(&s->cache, key, f);
 }
 
-enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct cover_file *f,
-                          struct fetch_result *res, enum cover_source *src)
+enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct cover_file *f, struct fetch_result *res,
+                          enum cover_source *src)
 {
     char key[COVER_KEY_LEN + 1];
     cover_cache_key(u->normalized, key);
@@ -261,8 +260,8 @@ int covers_comic_url(PGconn *c, const char *id, char **url)
     /* The id goes in untyped: Postgres reads it as core.comic.id's own type (bigint or uuid). */
     const char *p[] = {id};
     char state[6] = "";
-    PGresult *res = pg_query(c, "covers.comic_url", "SELECT coverurl FROM core.comic WHERE id = $1 AND deletedat IS NULL",
-                             1, p, state);
+    PGresult *res = pg_query(c, "covers.comic_url",
+                             "SELECT coverurl FROM core.comic WHERE id = $1 AND deletedat IS NULL", 1, p, state);
     *url = NULL;
     if (!res)
         return !strcmp(state, "22P02") || !strcmp(state, "22003") ? 0 : -1; /* not an id of that type: none */

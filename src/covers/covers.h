@@ -49,8 +49,7 @@ void covers_destroy(struct covers *s);
 int covers_comic_url(PGconn *c, const char *id, char **url);
 
 /** Normalises `url` and checks it against the allowlist (COVER_OK, COVER_EURL, COVER_EHOST with `res`). */
-enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u,
-                                struct fetch_result *res);
+enum cover_err covers_check_url(const struct covers *s, const char *url, struct url_parts *u, struct fetch_result *res);
 
 /** The cache key of checked URL `u` (hex SHA-256 of its normalised form) into `key`. */
 void covers_key(const struct url_parts *u, char key[COVER_KEY_LEN + 1]);
@@ -76,8 +75,8 @@ int covers_open_key(const struct covers *s, const char *key, struct cover_file *
  * `f` is filled — the caller owns f->fd — and `*src` says whether this call fetched it. Otherwise `res` says why
  * (followers of a failed fetch get the leader's result).
  */
-enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct cover_file *f,
-                          struct fetch_result *res, enum cover_source *src);
+enum cover_err covers_get(struct covers *s, const struct url_parts *u, struct cover_file *f, struct fetch_result *res,
+                          enum cover_source *src);
 
 /** Deletes every cached file (see cover_cache_invalidate). 0 or -1. */
 int covers_invalidate(struct covers *s, int64_t *files, int64_t *bytes);

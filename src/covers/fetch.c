@@ -270,8 +270,8 @@ static enum cover_err outcome(struct fctx *c, CURLcode rc, const struct url_part
     if (c->io_error)
         return fail(res, COVER_EIO, "io", "the cover cache could not be written");
     if (rc == CURLE_OPERATION_TIMEDOUT)
-        return fail(res, COVER_ETIMEOUT, "timeout", "%s did not answer within storage.cover_timeout (%ld ms)",
-                    u->host, c->o->timeout_ms);
+        return fail(res, COVER_ETIMEOUT, "timeout", "%s did not answer within storage.cover_timeout (%ld ms)", u->host,
+                    c->o->timeout_ms);
     enum cover_err e = COVER_ENOTIMAGE;
     if (!c->not_image) {
         if (rc != CURLE_OK && !c->non200)
@@ -282,8 +282,9 @@ static enum cover_err outcome(struct fctx *c, CURLcode rc, const struct url_part
     if (e == COVER_ENOTIMAGE && c->type == IMG_SVG)
         return fail(res, COVER_ESVG, "svg", "SVG covers are not served (only JPEG, PNG, GIF, WebP, AVIF)");
     if (e == COVER_ENOTIMAGE)
-        return fail(res, COVER_ENOTIMAGE, "not_image", "the upstream body is not a JPEG, PNG, GIF, WebP or AVIF "
-                                                       "image");
+        return fail(res, COVER_ENOTIMAGE, "not_image",
+                    "the upstream body is not a JPEG, PNG, GIF, WebP or AVIF "
+                    "image");
     return e;
 }
 
@@ -291,8 +292,8 @@ static enum cover_err fetch_hop(const struct fetch_opts *o, const struct url_par
                                 struct fetch_result *res, char *next, size_t nextlen)
 {
     struct fctx c = {.o = o, .fd = fd, .h = xcheck(curl_easy_init()), .md = xcheck(EVP_MD_CTX_new())};
-    struct curl_slist *hdrs =
-        xcheck(curl_slist_append(NULL, "Accept: image/avif,image/webp,image/png,image/jpeg,image/gif"));
+    struct curl_slist *hdrs = xcheck(
+        curl_slist_append(NULL, "Accept: image/avif,image/webp,image/png,image/jpeg,image/gif"));
     EVP_DigestInit_ex(c.md, EVP_sha256(), NULL);
     setup(&c, u, timeout_ms, hdrs);
     CURLcode rc = curl_easy_perform(c.h);

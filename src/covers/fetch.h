@@ -29,19 +29,19 @@
 /** Why a cover could not be had. Numbered once, never renumbered; covers_http_status() maps them to HTTP. */
 enum cover_err {
     COVER_OK = 0,
-    COVER_EURL = 1,         /* the URL (or a redirect's) is malformed or not https — 400 */
-    COVER_EHOST = 2,        /* the host (or a redirect's) is not allowlisted — 403 */
-    COVER_EADDR = 3,        /* every address of the host is a blocked one — 403 */
-    COVER_EREDIRECTS = 4,   /* more than COVER_MAX_REDIRECTS hops — 502 */
-    COVER_ETOOLARGE = 5,    /* body larger than storage.cover_max_bytes — 422 */
-    COVER_ENOTIMAGE = 6,    /* body is not one of the accepted image types — 422 */
-    COVER_ESVG = 7,         /* body is an SVG document — 422 */
-    COVER_ETIMEOUT = 8,     /* storage.cover_timeout passed — 422 */
-    COVER_EUPSTREAM = 9,    /* upstream answered an error status or no usable redirect — 502 */
-    COVER_ECONNECT = 10,    /* DNS, connection or TLS failure — 502 */
-    COVER_ENOTFOUND = 11,   /* upstream answered 404/410 — 404 */
-    COVER_EIO = 12,         /* local disk error — 500 */
-    COVER_EBUSY = 13,       /* too many distinct fetches in flight (covers.c) — 503 */
+    COVER_EURL = 1,       /* the URL (or a redirect's) is malformed or not https — 400 */
+    COVER_EHOST = 2,      /* the host (or a redirect's) is not allowlisted — 403 */
+    COVER_EADDR = 3,      /* every address of the host is a blocked one — 403 */
+    COVER_EREDIRECTS = 4, /* more than COVER_MAX_REDIRECTS hops — 502 */
+    COVER_ETOOLARGE = 5,  /* body larger than storage.cover_max_bytes — 422 */
+    COVER_ENOTIMAGE = 6,  /* body is not one of the accepted image types — 422 */
+    COVER_ESVG = 7,       /* body is an SVG document — 422 */
+    COVER_ETIMEOUT = 8,   /* storage.cover_timeout passed — 422 */
+    COVER_EUPSTREAM = 9,  /* upstream answered an error status or no usable redirect — 502 */
+    COVER_ECONNECT = 10,  /* DNS, connection or TLS failure — 502 */
+    COVER_ENOTFOUND = 11, /* upstream answered 404/410 — 404 */
+    COVER_EIO = 12,       /* local disk error — 500 */
+    COVER_EBUSY = 13,     /* too many distinct fetches in flight (covers.c) — 503 */
 };
 
 /** Fetch settings, built once from the config by fetch_opts_init. */
@@ -51,20 +51,20 @@ struct fetch_opts {
     int64_t max_bytes;
     long timeout_ms;
     long connect_timeout_ms;
-    char *ca_file;          /* owned; NULL = system CAs */
+    char *ca_file;              /* owned; NULL = system CAs */
     struct curl_slist *resolve; /* owned; NULL = ordinary DNS */
 };
 
 /** What a fetch produced, or why it failed. */
 struct fetch_result {
     enum cover_err err;
-    const char *reason;      /* stable machine word for details.reason (static storage) */
-    char detail[256];        /* human sentence for the error envelope */
-    int hops;                /* redirects followed */
+    const char *reason; /* stable machine word for details.reason (static storage) */
+    char detail[256];   /* human sentence for the error envelope */
+    int hops;           /* redirects followed */
     long upstream_status;
     enum image_type type;
-    int64_t size;            /* body bytes written */
-    char sha256[65];         /* hex SHA-256 of the body */
+    int64_t size;    /* body bytes written */
+    char sha256[65]; /* hex SHA-256 of the body */
 };
 
 /**

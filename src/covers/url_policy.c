@@ -312,8 +312,8 @@ const char *urlpol_strerror(enum urlpol_err e)
 
 const char *urlpol_reason(enum urlpol_err e)
 {
-    static const char *const words[] = {"ok", "empty", "too_long", "chars", "scheme", "userinfo",
-                                        "host", "port", "host_not_allowed", "port_not_allowed"};
+    static const char *const words[] = {"ok",   "empty", "too_long",         "chars",           "scheme", "userinfo",
+                                        "host", "port",  "host_not_allowed", "port_not_allowed"};
     return (unsigned)e < sizeof words / sizeof words[0] ? words[e] : "invalid";
 }
 
@@ -430,15 +430,15 @@ struct v6_range {
 };
 
 static const struct v6_range v6_ranges[] = {
-    {{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48, ADDR_RESERVED},              /* 64:ff9b:1::/48 local NAT64 */
-    {{0x01, 0x00, 0, 0, 0, 0, 0, 0}, 64, ADDR_RESERVED},                      /* 100::/64 discard */
-    {{0x20, 0x01, 0x0d, 0xb8}, 32, ADDR_RESERVED},                            /* 2001:db8::/32 documentation */
-    {{0x20, 0x01, 0x00, 0x00}, 23, ADDR_RESERVED},                            /* 2001::/23 IETF, Teredo, ORCHID */
-    {{0x3f, 0xff, 0x00}, 20, ADDR_RESERVED},                                  /* 3fff::/20 documentation */
-    {{0xfc}, 7, ADDR_UNIQUE_LOCAL},                                           /* fc00::/7 */
-    {{0xfe, 0x80}, 10, ADDR_LINK_LOCAL},                                      /* fe80::/10 */
-    {{0xfe, 0xc0}, 10, ADDR_PRIVATE},                                         /* fec0::/10 site-local */
-    {{0xff}, 8, ADDR_MULTICAST},                                              /* ff00::/8 */
+    {{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48, ADDR_RESERVED}, /* 64:ff9b:1::/48 local NAT64 */
+    {{0x01, 0x00, 0, 0, 0, 0, 0, 0}, 64, ADDR_RESERVED},       /* 100::/64 discard */
+    {{0x20, 0x01, 0x0d, 0xb8}, 32, ADDR_RESERVED},             /* 2001:db8::/32 documentation */
+    {{0x20, 0x01, 0x00, 0x00}, 23, ADDR_RESERVED},             /* 2001::/23 IETF, Teredo, ORCHID */
+    {{0x3f, 0xff, 0x00}, 20, ADDR_RESERVED},                   /* 3fff::/20 documentation */
+    {{0xfc}, 7, ADDR_UNIQUE_LOCAL},                            /* fc00::/7 */
+    {{0xfe, 0x80}, 10, ADDR_LINK_LOCAL},                       /* fe80::/10 */
+    {{0xfe, 0xc0}, 10, ADDR_PRIVATE},                          /* fec0::/10 site-local */
+    {{0xff}, 8, ADDR_MULTICAST},                               /* ff00::/8 */
 };
 
 static bool v6_prefix(const uint8_t *a, const uint8_t *prefix, int bits)
@@ -509,8 +509,8 @@ enum addr_class urlpol_classify(const struct sockaddr *sa, size_t len)
 
 const char *urlpol_class_name(enum addr_class c)
 {
-    static const char *const names[] = {"public", "loopback", "private", "link_local", "unique_local",
-                                        "cgnat", "multicast", "unspecified", "reserved", "unknown"};
+    static const char *const names[] = {"public", "loopback",  "private",     "link_local", "unique_local",
+                                        "cgnat",  "multicast", "unspecified", "reserved",   "unknown"};
     return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "unknown";
 }
 

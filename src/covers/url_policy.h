@@ -26,14 +26,14 @@
 /** Why a URL was refused. Numbered once, never renumbered. */
 enum urlpol_err {
     URLPOL_OK = 0,
-    URLPOL_EMPTY = 1,        /* no URL at all */
-    URLPOL_TOO_LONG = 2,     /* longer than URLPOL_MAX_URL (before or after normalising) */
-    URLPOL_CHARS = 3,        /* control, space, non-ASCII, backslash, or a malformed percent escape */
-    URLPOL_SCHEME = 4,       /* not https:// */
-    URLPOL_USERINFO = 5,     /* user[:password]@ in the authority */
-    URLPOL_HOST = 6,         /* empty or malformed host, odd numeric form, zone id */
-    URLPOL_PORT = 7,         /* malformed or out-of-range port */
-    URLPOL_NOT_ALLOWED = 8,  /* host not in the allowlist */
+    URLPOL_EMPTY = 1,            /* no URL at all */
+    URLPOL_TOO_LONG = 2,         /* longer than URLPOL_MAX_URL (before or after normalising) */
+    URLPOL_CHARS = 3,            /* control, space, non-ASCII, backslash, or a malformed percent escape */
+    URLPOL_SCHEME = 4,           /* not https:// */
+    URLPOL_USERINFO = 5,         /* user[:password]@ in the authority */
+    URLPOL_HOST = 6,             /* empty or malformed host, odd numeric form, zone id */
+    URLPOL_PORT = 7,             /* malformed or out-of-range port */
+    URLPOL_NOT_ALLOWED = 8,      /* host not in the allowlist */
     URLPOL_PORT_NOT_ALLOWED = 9, /* host allowed, but not on this port */
 };
 

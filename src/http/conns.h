@@ -50,7 +50,7 @@ struct http_conns_opts {
 
 /** Counts of what the registry did, for metrics. */
 struct http_conns_stats {
-    int64_t open;              /* connections now */
+    int64_t open;               /* connections now */
     int64_t refused_per_client; /* refused: over the per-client limit (cumulative) */
     int64_t head_timeouts;      /* shut down: first head not complete in time (cumulative) */
     int64_t keepalive_timeouts; /* shut down: idle or next head not complete in time (cumulative) */

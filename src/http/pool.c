@@ -11,7 +11,7 @@
 #include "util/xalloc.h"
 
 struct http_pool {
-    struct bgthread bg; /* bg.mu guards the fields below */
+    struct bgthread bg;  /* bg.mu guards the fields below */
     pthread_cond_t idle; /* signalled when inflight drops to zero while closing */
     struct http_job *head, *tail;
     int capacity; /* threads + queue */

@@ -64,8 +64,7 @@ void reply_bytes(struct http_req *r, unsigned status, const char *content_type, 
     reply_response(r, status, resp);
 }
 
-void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
-              const char *const *headers)
+void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size, const char *const *headers)
 {
     struct MHD_Response *resp = fd >= 0 ? MHD_create_response_from_fd_at_offset64(size, fd, offset)
                                         : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);

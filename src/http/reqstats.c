@@ -47,8 +47,7 @@ static size_t route_slot(const struct http_reqstats *s, size_t slot)
     return slot < s->nslots - 2 ? slot : s->nslots;
 }
 
-void http_reqstats_count(struct http_reqstats *s, struct metrics *m, size_t slot, const char *route,
-                         unsigned status)
+void http_reqstats_count(struct http_reqstats *s, struct metrics *m, size_t slot, const char *route, unsigned status)
 {
     size_t r = route_slot(s, slot), st = status_slot(status);
     if (r >= s->nslots || st == NSTATUS) {

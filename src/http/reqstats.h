@@ -20,8 +20,7 @@ struct http_reqstats *http_reqstats_create(size_t nroutes);
 #define HTTP_REQSTATS_PAGES ((size_t)-2)
 
 /** Counts one answer of route `slot` (its index, or a named slot) labelled `route`, with `status`. */
-void http_reqstats_count(struct http_reqstats *s, struct metrics *m, size_t slot, const char *route,
-                         unsigned status);
+void http_reqstats_count(struct http_reqstats *s, struct metrics *m, size_t slot, const char *route, unsigned status);
 
 /** Adds what was counted since the last call to the metrics table. `routes[i]` labels slot i. */
 void http_reqstats_publish(struct http_reqstats *s, struct metrics *m, const char *const *routes);

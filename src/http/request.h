@@ -35,14 +35,14 @@ struct principal {
 };
 
 struct http_req {
-    struct app *app; /* the process context, for handlers (opaque to http/) */
+    struct app *app;              /* the process context, for handlers (opaque to http/) */
     const struct http_auth *auth; /* what auth_admin_or_reply checks against */
     struct MHD_Connection *conn;
     const char *method;
     const char *path;
     const char *body; /* NUL-terminated; empty string when none */
     size_t body_len;
-    const char *route; /* matched pattern, for metrics; "unmatched" otherwise */
+    const char *route;      /* matched pattern, for metrics; "unmatched" otherwise */
     const void *route_data; /* the matched route's data (struct route.data) */
     struct route_match match;
     struct principal principal;
@@ -96,8 +96,7 @@ void reply_bytes(struct http_req *r, unsigned status, const char *content_type, 
  * name, value pairs. Adds nosniff but, unlike the other replies, no `Cache-Control: no-store`: the caller's headers
  * say how the bytes may be cached.
  */
-void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size,
-              const char *const *headers);
+void reply_fd(struct http_req *r, unsigned status, int fd, uint64_t offset, uint64_t size, const char *const *headers);
 
 /**
  * Answers with a response built by an http/ module (takes `resp`); adds nosniff and `Cache-Control: no-store` unless

@@ -52,8 +52,7 @@ struct http_shared *http_respcache_get(struct http_respcache *c, const char *key
 }
 
 struct http_shared *http_respcache_put(struct http_respcache *c, struct MHD_Response *resp, unsigned status,
-                                       uint64_t size, const char *key, const char *tag, uint64_t gen,
-                                       int64_t now_ms)
+                                       uint64_t size, const char *key, const char *tag, uint64_t gen, int64_t now_ms)
 {
     struct http_shared *e = xcalloc(1, sizeof *e);
     atomic_init(&e->refs, 2); /* the cache's and the caller's */

@@ -57,8 +57,7 @@ struct http_shared *http_respcache_get(struct http_respcache *c, const char *key
  * for the caller (the cache keeps its own).
  */
 struct http_shared *http_respcache_put(struct http_respcache *c, struct MHD_Response *resp, unsigned status,
-                                       uint64_t size, const char *key, const char *tag, uint64_t gen,
-                                       int64_t now_ms);
+                                       uint64_t size, const char *key, const char *tag, uint64_t gen, int64_t now_ms);
 
 /** Drops a reference; the last one destroys the response. NULL is a no-op. */
 void http_shared_unref(struct http_shared *e);

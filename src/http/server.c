@@ -43,7 +43,7 @@
 #define CONNECTION_MEMORY (16 * 1024)
 /* Event-loop threads that get a prepared-reply cache of their own (respcache.h); more threads go without. */
 #define RESPCACHE_THREADS 16
-#define LOG_EVERY_MS 1000 /* libmicrohttpd's own messages: at most one line per listener per second */
+#define LOG_EVERY_MS 1000     /* libmicrohttpd's own messages: at most one line per listener per second */
 #define REPORT_EVERY_MS 10000 /* refusals: at most one line per listener per 10 s */
 
 #define MAX_EVENT_THREADS 64
@@ -53,7 +53,7 @@ struct http_server {
     int ndaemons;
     struct http_server_opts o;
     char name[32];
-    struct route *routes; /* the routes this listener answers (a filtered copy of o.routes) */
+    struct route *routes;     /* the routes this listener answers (a filtered copy of o.routes) */
     const char **route_names; /* routes[i].pattern, the metrics labels */
     size_t nroutes;
     struct http_reqstats *stats;
@@ -194,11 +194,8 @@ static void dispatch(struct http_server *s, struct req_state *st)
     case ROUTER_METHOD_NOT_ALLOWED:
         reply_error(r, 405, "METHOD_NOT_ALLOWED", NULL, "Method %s is not allowed on %s", r->method, r->path);
         return;
-    case ROUTER_BAD_PATH:
-        reply_error(r, 400, ERR_VALIDATION, NULL, "Malformed request path");
-        return;
-    case ROUTER_FOUND:
-        break;
+    case ROUTER_BAD_PATH: reply_error(r, 400, ERR_VALIDATION, NULL, "Malformed request path"); return;
+    case ROUTER_FOUND: break;
     }
     st->slot = idx;
     dispatch_route(s, st, &s->routes[idx]);
@@ -272,8 +269,14 @@ static struct req_state *begin_request(struct http_server *s, struct MHD_Connect
     st->s = s;
     st->corked_fd = -1;
     st->slot = HTTP_REQSTATS_UNMATCHED;
-    st->r = (struct http_req){.app = s->o.app, .auth = &s->o.auth, .conn = conn, .method = method, .path = url,
-                              .body = "", .route = "unmatched", .cache = thread_cache(s)};
+    st->r = (struct http_req){.app = s->o.app,
+                              .auth = &s->o.auth,
+                              .conn = conn,
+                              .method = method,
+                              .path = url,
+                              .body = "",
+                              .route = "unmatched",
+                              .cache = thread_cache(s)};
     st->too_large = declared_too_large(conn, (size_t)s->o.max_body);
     return st;
 }
@@ -400,8 +403,10 @@ static void publish_metrics(void *arg)
     const struct {
         const char *reason;
         long long n;
-    } refused[] = {{"per_client", c.refused_per_client}, {"head_timeout", c.head_timeouts},
-                   {"keepalive_timeout", c.keepalive_timeouts}, {"busy", p.refused}};
+    } refused[] = {{"per_client", c.refused_per_client},
+                   {"head_timeout", c.head_timeouts},
+                   {"keepalive_timeout", c.keepalive_timeouts},
+                   {"busy", p.refused}};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         snprintf(l, sizeof l, "listener=\"%s\",reason=\"%s\"", s->name, refused[i].reason);
         metrics_set(m, "comicbatch_http_refused_total", l, (double)refused[i].n);
@@ -436,10 +441,13 @@ static int start_parts(struct http_server *s, char *err, size_t errlen)
             return -1;
         }
     filter_routes(s);
-    struct http_conns_opts co = {.name = s->name, .head_timeout_ms = s->o.head_timeout_ms,
+    struct http_conns_opts co = {.name = s->name,
+                                 .head_timeout_ms = s->o.head_timeout_ms,
                                  .keepalive_timeout_ms = s->o.keepalive_timeout_ms,
                                  .per_client = (uint32_t)s->o.max_per_client,
-                                 .max_connections = s->o.max_connections, .on_tick = publish_metrics, .arg = s};
+                                 .max_connections = s->o.max_connections,
+                                 .on_tick = publish_metrics,
+                                 .arg = s};
     s->conns = http_conns_create(&co);
     if (!(s->pool = http_pool_create(s->o.handler_threads, s->o.handler_queue))) {
         snprintf(err, errlen, "%s: cannot start the handler threads", s->o.setting);
@@ -460,8 +468,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
 {
     unsigned idle_s = (unsigned)((s->o.keepalive_timeout_ms + 999) / 1000);
     return MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
-        NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
@@ -492,8 +500,9 @@ static bool address_free(const struct sockaddr_in *sa)
  */
 static int start_daemons(struct http_server *s, struct sockaddr_in sa, char *err, size_t errlen)
 {
-    int n = s->o.event_threads < 1 ? 1 : s->o.event_threads > MAX_EVENT_THREADS ? MAX_EVENT_THREADS
-                                                                              : s->o.event_threads;
+    int n = s->o.event_threads < 1                   ? 1
+            : s->o.event_threads > MAX_EVENT_THREADS ? MAX_EVENT_THREADS
+                                                     : s->o.event_threads;
     unsigned max = (unsigned)s->o.max_connections;
     n = (unsigned)n > max ? (int)max : n;
     if (!address_free(&sa)) {

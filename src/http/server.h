@@ -36,18 +36,18 @@ enum http_surface {
 
 /** Everything the server needs, borrowed for its lifetime. Times in milliseconds. */
 struct http_server_opts {
-    const char *name;        /* "http", "private" or "public": logs and metrics labels */
+    const char *name; /* "http", "private" or "public": logs and metrics labels */
     enum http_surface surface;
-    const char *setting;     /* the setting that named the address ("server.listen"), for error messages */
-    const char *listen_host; /* IPv4 address */
-    int listen_port;         /* 0 = any free port */
-    const char *listen_text; /* as configured, for error messages */
-    int64_t max_body;        /* request body cap in bytes */
-    int event_threads;       /* event-loop threads (≥ 1) */
-    int handler_threads;     /* handler pool threads (≥ 1) */
-    int handler_queue;       /* requests that may wait for a handler thread (≥ 0); past it: 503 */
-    int max_connections;     /* open connections on this listener; past it new ones wait in the backlog */
-    int max_per_client;      /* open connections per client address; 0 = no limit */
+    const char *setting;          /* the setting that named the address ("server.listen"), for error messages */
+    const char *listen_host;      /* IPv4 address */
+    int listen_port;              /* 0 = any free port */
+    const char *listen_text;      /* as configured, for error messages */
+    int64_t max_body;             /* request body cap in bytes */
+    int event_threads;            /* event-loop threads (≥ 1) */
+    int handler_threads;          /* handler pool threads (≥ 1) */
+    int handler_queue;            /* requests that may wait for a handler thread (≥ 0); past it: 503 */
+    int max_connections;          /* open connections on this listener; past it new ones wait in the backlog */
+    int max_per_client;           /* open connections per client address; 0 = no limit */
     int64_t head_timeout_ms;      /* the first request head must be complete this long after accept */
     int64_t keepalive_timeout_ms; /* the next head must be complete this long after a response; also the idle
                                      timeout while a request is in progress */

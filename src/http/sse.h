@@ -26,9 +26,9 @@
 struct sse_hub;
 
 struct sse_hub_opts {
-    int64_t heartbeat_ms; /* a comment line after this long without a write */
-    int64_t max_age_ms;   /* a stream ends after this long (the client reconnects) */
-    size_t max_backlog;   /* unsent bytes per stream past which the stream ends (its client does not read) */
+    int64_t heartbeat_ms;            /* a comment line after this long without a write */
+    int64_t max_age_ms;              /* a stream ends after this long (the client reconnects) */
+    size_t max_backlog;              /* unsent bytes per stream past which the stream ends (its client does not read) */
     void (*on_subscribe)(void *arg); /* called (outside the hub lock) when a stream opens: wake the producer */
     void *arg;
 };

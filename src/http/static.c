@@ -10,8 +10,9 @@
 
 #include "util/embed.h"
 
-#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+#define CSP                                                                                               \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 bool static_owns(const char *path)
 {

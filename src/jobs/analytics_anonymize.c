@@ -39,8 +39,7 @@ static const char BATCH_SQL[] =
     " SELECT count(*), max(createdat) FROM u";
 
 /* Anonymizes one month window. Returns rows done, or -1. */
-static int64_t anonymize_month(struct job_ctx *ctx, const char *month, const char *cutoff, int64_t *done,
-                               int64_t total)
+static int64_t anonymize_month(struct job_ctx *ctx, const char *month, const char *cutoff, int64_t *done, int64_t total)
 {
     char limit[32], pos[64];
     snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
@@ -120,15 +119,16 @@ static const struct param_def anonymize_params[] = {
 };
 
 static const struct contract anonymize_contract = {
-    .tables = (const struct contract_table[]){
-        {"analytics.pageview", "id:any createdat:time ipaddress:inet useragent:text",
-         "SELECT UPDATE(ipaddress,useragent)", 0, "the pageviews it anonymizes"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"analytics.pageview", "createdat",
-         "pageviews older than the cutoff (best: partial, WHERE ipaddress IS NOT NULL OR useragent IS NOT NULL)", false,
-         NULL},
-        {0}},
+    .tables = (const struct contract_table[]){{"analytics.pageview",
+                                               "id:any createdat:time ipaddress:inet useragent:text",
+                                               "SELECT UPDATE(ipaddress,useragent)", 0, "the pageviews it anonymizes"},
+                                              {0}},
+    .indexes =
+        (const struct contract_index[]){
+            {"analytics.pageview", "createdat",
+             "pageviews older than the cutoff (best: partial, WHERE ipaddress IS NOT NULL OR useragent IS NOT NULL)",
+             false, NULL},
+            {0}},
 };
 
 const struct job_def job_analytics_anonymize = {

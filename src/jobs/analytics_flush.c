@@ -2,8 +2,8 @@
  * analytics.flush_counters — see analytics_flush.h for the steps and the crash analysis; flush_redis.c holds the
  * Redis side, flush_apply.c the apply transaction. This file: the flush lock, recovery, the job and its dry run.
  */
-#include "contract/contract.h"
 #include "jobs/analytics_flush.h"
+#include "contract/contract.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@
 #include "util/uuid7.h"
 
 #define FLUSH_LOCK LOCK_FLUSH /* store/lockkeys.h: the flusher/recoverer */
-#define SCAN_PAGE 10000            /* SCAN COUNT hint: keys moved (and UPDATEd) per page */
+#define SCAN_PAGE 10000       /* SCAN COUNT hint: keys moved (and UPDATEd) per page */
 #define LOCK_POLL_MS 100
 #define LEDGER_KEEP "90 days"
 
@@ -42,8 +42,8 @@ static int is_recorded(struct flush_tx *t, const char *id)
     const char *p[] = {id};
     PGresult *r = t->ctx ? job_query(t->ctx, "flush.ledger_check",
                                      "SELECT 1 FROM system.flushledger WHERE id = $1::uuid", 1, p)
-                         : pg_query(t->db, "flush.ledger_check",
-                                    "SELECT 1 FROM system.flushledger WHERE id = $1::uuid", 1, p, NULL);
+                         : pg_query(t->db, "flush.ledger_check", "SELECT 1 FROM system.flushledger WHERE id = $1::uuid",
+                                    1, p, NULL);
     if (!r && !t->ctx)
         fail(t, "cannot read system.flushledger");
     int n = r ? PQntuples(r) : -1;
@@ -197,8 +197,7 @@ static int flush_new(struct job_ctx *ctx, struct flush_tx *t, redisContext *rc)
     if (s.begun == 1)
         json_object_set_new(ctx->meta, "timingsMs",
                             json_pack("{s:I, s:I, s:I}", "moving", (json_int_t)(t1 - t0), "finishing",
-                                      (json_int_t)(time_mono_ms() - t1), "waitingForPostgres",
-                                      (json_int_t)t->wait_ms));
+                                      (json_int_t)(time_mono_ms() - t1), "waitingForPostgres", (json_int_t)t->wait_ms));
     return ok;
 }
 
@@ -241,9 +240,9 @@ static int flush_run(struct job_ctx *ctx)
     int applied = 0, seen = 0;
     int ok = flush_tx_prepare(&t) ? -1 : flush_recover(&t, rc, false, &rec, &applied, &seen);
     /* Every staging list is settled now, so old ledger rows can no longer be asked about. */
-    if (ok == 0 && job_exec(ctx, "flush.prune_ledger",
-                            "DELETE FROM system.flushledger WHERE appliedat < now() - interval '" LEDGER_KEEP "'", 0,
-                            NULL) < 0)
+    if (ok == 0 &&
+        job_exec(ctx, "flush.prune_ledger",
+                 "DELETE FROM system.flushledger WHERE appliedat < now() - interval '" LEDGER_KEEP "'", 0, NULL) < 0)
         ok = -1;
     if (ok == 0)
         ok = flush_new(ctx, &t, rc);
@@ -287,10 +286,11 @@ void analytics_flush_recover_at_start(const struct config *cfg)
 }
 
 static const struct contract flush_contract = {
-    .tables = (const struct contract_table[]){
-        {"core.comic", "id:comic viewcount:int", "SELECT UPDATE(viewcount)", 0, "comics' view counts"},
-        {"core.chapter", "id:chapter viewcount:int", "SELECT UPDATE(viewcount)", 0, "chapters' view counts"},
-        {0}},
+    .tables = (const struct contract_table[]){{"core.comic", "id:comic viewcount:int", "SELECT UPDATE(viewcount)", 0,
+                                               "comics' view counts"},
+                                              {"core.chapter", "id:chapter viewcount:int", "SELECT UPDATE(viewcount)",
+                                               0, "chapters' view counts"},
+                                              {0}},
     .accelerator = "fillfactor",
 };
 

@@ -13,8 +13,8 @@
 
 static int announcements_run(struct job_ctx *ctx)
 {
-    PGresult *r = job_query(ctx, "announcements.count", "SELECT count(*) FROM system.announcement WHERE " EXPIRED,
-                            0, NULL);
+    PGresult *r = job_query(ctx, "announcements.count", "SELECT count(*) FROM system.announcement WHERE " EXPIRED, 0,
+                            NULL);
     if (!r)
         return -1;
     int64_t total = strtoll(PQgetvalue(r, 0, 0), NULL, 10), done = 0;
@@ -46,13 +46,13 @@ static int announcements_run(struct job_ctx *ctx)
 }
 
 static const struct contract announcements_contract = {
-    .tables = (const struct contract_table[]){
-        {"system.announcement", "id:any ispublished:bool expiresat:time deletedat:time", "SELECT UPDATE(ispublished)",
-         0, "the announcements it unpublishes"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"system.announcement", "expiresat", "published announcements by expiry", false, NULL},
-        {0}},
+    .tables = (const struct contract_table[]){{"system.announcement",
+                                               "id:any ispublished:bool expiresat:time deletedat:time",
+                                               "SELECT UPDATE(ispublished)", 0, "the announcements it unpublishes"},
+                                              {0}},
+    .indexes = (const struct contract_index[]){{"system.announcement", "expiresat", "published announcements by expiry",
+                                                false, NULL},
+                                               {0}},
 };
 
 const struct job_def job_announcements_expire = {

@@ -25,11 +25,10 @@ static const char fold_comics_sql[] =
     " SELECT comicid, sum(dchapters), sum(dfollows) FROM d GROUP BY comicid"
     " ON CONFLICT (comicid) DO UPDATE SET chapters = s.chapters + excluded.chapters, follows = s.follows + excluded.follows";
 
-static const char fold_groups_sql[] =
-    "WITH d AS (DELETE FROM jobstate.group_follows_delta RETURNING groupid, dfollows)"
-    " INSERT INTO jobstate.group_follows AS s (groupid, follows)"
-    " SELECT groupid, sum(dfollows) FROM d GROUP BY groupid"
-    " ON CONFLICT (groupid) DO UPDATE SET follows = s.follows + excluded.follows";
+static const char fold_groups_sql[] = "WITH d AS (DELETE FROM jobstate.group_follows_delta RETURNING groupid, dfollows)"
+                                      " INSERT INTO jobstate.group_follows AS s (groupid, follows)"
+                                      " SELECT groupid, sum(dfollows) FROM d GROUP BY groupid"
+                                      " ON CONFLICT (groupid) DO UPDATE SET follows = s.follows + excluded.follows";
 
 /* ---- accelerated: compare with the stats tables ----------------------------------------------------------- */
 
@@ -111,19 +110,21 @@ static const struct param_def counts_params[] = {
 };
 
 static const struct contract counts_contract = {
-    .tables = (const struct contract_table[]){
-        {"core.comic", "id:comic chaptercount:int followcount:int", "SELECT UPDATE(chaptercount,followcount)", 0,
-         "the counts it keeps"},
-        {"core.chapter", "comicid:comic deletedat:time", "SELECT", 0, "chapters per comic"},
-        {"library.entry", "comicid:comic", "SELECT", 0, "follows per comic"},
-        {"core.scanlationgroup", "id:group followcount:int", "SELECT UPDATE(followcount)", 0, "the counts it keeps"},
-        {"core.scanlationgroupfollow", "groupid:group", "SELECT", 0, "follows per group"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"core.chapter", "comicid", "chapters of a comic", false, NULL},
-        {"library.entry", "comicid", "followers of a comic", false, NULL},
-        {"core.scanlationgroupfollow", "groupid", "followers of a group", false, NULL},
-        {0}},
+    .tables = (const struct contract_table[]){{"core.comic", "id:comic chaptercount:int followcount:int",
+                                               "SELECT UPDATE(chaptercount,followcount)", 0, "the counts it keeps"},
+                                              {"core.chapter", "comicid:comic deletedat:time", "SELECT", 0,
+                                               "chapters per comic"},
+                                              {"library.entry", "comicid:comic", "SELECT", 0, "follows per comic"},
+                                              {"core.scanlationgroup", "id:group followcount:int",
+                                               "SELECT UPDATE(followcount)", 0, "the counts it keeps"},
+                                              {"core.scanlationgroupfollow", "groupid:group", "SELECT", 0,
+                                               "follows per group"},
+                                              {0}},
+    .indexes = (const struct contract_index[]){{"core.chapter", "comicid", "chapters of a comic", false, NULL},
+                                               {"library.entry", "comicid", "followers of a comic", false, NULL},
+                                               {"core.scanlationgroupfollow", "groupid", "followers of a group", false,
+                                                NULL},
+                                               {0}},
     .accelerator = "counts",
 };
 

@@ -33,25 +33,30 @@
 #include "jobs/stats_apply.h"
 #include "store/pg.h"
 
+/* clang-format off */
 static const char fold_sql[] =
     "WITH d AS (DELETE FROM jobstate.comic_ratings_delta RETURNING comicid, dsum, dcount)"
     " INSERT INTO jobstate.comic_ratings AS s (comicid, ratingsum, ratingcount)"
     " SELECT comicid, sum(dsum), sum(dcount) FROM d GROUP BY comicid"
     " ON CONFLICT (comicid) DO UPDATE SET ratingsum = s.ratingsum + excluded.ratingsum,"
     " ratingcount = s.ratingcount + excluded.ratingcount";
+/* clang-format on */
 
 /* Recomputes the expected values of the comics whose sum, count, C ($1) or m ($2) changed since last time. */
+/* clang-format off */
 static const char expect_sql[] =
     "UPDATE jobstate.comic_ratings SET expc = $1::numeric, expm = $2::int, expsum = ratingsum, expcount = ratingcount,"
     " expavg = CASE WHEN ratingcount > 0 THEN (ratingsum::numeric / ratingcount)::numeric(4,2) END,"
     " expbayes = CASE WHEN ratingcount > 0"
     "   THEN (($1::numeric * $2::int + ratingsum) / ($2::int + ratingcount))::numeric(6,4) END"
     " WHERE (expc, expm, expsum, expcount) IS DISTINCT FROM ($1::numeric, $2::int, ratingsum, ratingcount)";
+/* clang-format on */
 
 /* What core.comic should hold: the expected values, or NULL, NULL, 0 for a comic with no ratings. */
 #define RATING_NEW "s.expavg, s.expbayes, coalesce(s.ratingcount, 0)::int"
 #define RATING_JOIN(id) "LEFT JOIN jobstate.comic_ratings s ON s.comicid = " id " AND s.ratingcount > 0"
 
+/* clang-format off */
 static const struct stats_pass accel_pass = {
     "ratings.comics",
     "SELECT c.id FROM core.comic c " RATING_JOIN("c.id")
@@ -61,17 +66,21 @@ static const struct stats_pass accel_pass = {
     ") n (id, avg, bayes, cnt)"
     " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)",
     0, NULL};
+/* clang-format on */
 
 /* Direct mode: what core.comic should hold, from per-comic sums `s` (ratingsum, ratingcount), C and m. */
+/* clang-format off */
 #define DIRECT_NEW(C, M)                                                                                            \
     "CASE WHEN s.ratingcount > 0 THEN (s.ratingsum::numeric / s.ratingcount)::numeric(4,2) END,"                  \
     " CASE WHEN s.ratingcount > 0 THEN ((" C "::numeric * " M "::int + s.ratingsum) / (" M "::int + s.ratingcount))" \
     "::numeric(6,4) END, coalesce(s.ratingcount, 0)::int"
+/* clang-format on */
 
 /*
  * One pass over the ratings ($1 = m): the per-comic sums, C from them, and the comics that differ, each row carrying
  * C; when none differs, one row (NULL, C).
  */
+/* clang-format off */
 static const char direct_diff_sql[] =
     "WITH s AS MATERIALIZED (SELECT comicid, sum(score)::bigint AS ratingsum, count(*) AS ratingcount"
     "   FROM social.comicrating GROUP BY comicid),"
@@ -79,15 +88,18 @@ static const char direct_diff_sql[] =
     " d AS (SELECT c.id FROM core.comic c CROSS JOIN g LEFT JOIN s ON s.comicid = c.id"
     "   WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" DIRECT_NEW("g.c", "$1") "))"
     " SELECT d.id, g.c FROM g LEFT JOIN d ON true ORDER BY d.id";
+/* clang-format on */
 
 /* A batch ($1 ids, $2 C, $3 m): each comic's sums counted again under the UPDATE (index-only where the platform has
  * (comicid) INCLUDE (score)), so a rating that changed meanwhile is not overwritten with an older value. */
+/* clang-format off */
 static const char direct_apply_sql[] =
     "UPDATE core.comic c SET ratingavg = n.avg, ratingbayesian = n.bayes, ratingcount = n.cnt"
     " FROM (SELECT x.id, " DIRECT_NEW("$2", "$3") " FROM unnest($1::{comic}[]) x (id)"
     "   CROSS JOIN LATERAL (SELECT sum(r.score)::bigint AS ratingsum, count(*) AS ratingcount"
     "     FROM social.comicrating r WHERE r.comicid = x.id) s) n (id, avg, bayes, cnt)"
     " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)";
+/* clang-format on */
 
 /* C from the stats table of the mode, into meta and `c` (NULL when there are no ratings). 0 or -1. */
 static int global_mean(struct job_ctx *ctx, const char *stats, char *c, size_t clen)
@@ -162,14 +174,16 @@ static const struct param_def ratings_params[] = {
 };
 
 static const struct contract ratings_contract = {
-    .tables = (const struct contract_table[]){
-        {"core.comic", "id:comic ratingavg:number ratingbayesian:number ratingcount:int",
-         "SELECT UPDATE(ratingavg,ratingbayesian,ratingcount)", 0, "the ratings it keeps"},
-        {"social.comicrating", "comicid:comic score:number", "SELECT", 0, "the ratings"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"social.comicrating", "comicid", "ratings per comic (best with INCLUDE (score): index-only)", false, NULL},
-        {0}},
+    .tables =
+        (const struct contract_table[]){
+            {"core.comic", "id:comic ratingavg:number ratingbayesian:number ratingcount:int",
+             "SELECT UPDATE(ratingavg,ratingbayesian,ratingcount)", 0, "the ratings it keeps"},
+            {"social.comicrating", "comicid:comic score:number", "SELECT", 0, "the ratings"},
+            {0}},
+    .indexes = (const struct contract_index[]){{"social.comicrating", "comicid",
+                                                "ratings per comic (best with INCLUDE (score): index-only)", false,
+                                                NULL},
+                                               {0}},
     .accelerator = "ratings",
 };
 

@@ -37,8 +37,8 @@ struct import {
     char *texts[BATCH_RECORDS]; /* the pending batch's canonical texts (owned) */
     char hashes[BATCH_RECORDS][65];
     int pending;
-    struct sbuf keys;           /* the pending batch's [[id, hash], …] as JSON text */
-    struct sbuf rows;           /* the changed records as JSON text: [{"h":hash,"r":canonical}, …] */
+    struct sbuf keys; /* the pending batch's [[id, hash], …] as JSON text */
+    struct sbuf rows; /* the changed records as JSON text: [{"h":hash,"r":canonical}, …] */
     int64_t records, inserted, updated, unchanged, malformed;
     json_t *samples;
 };
@@ -242,8 +242,11 @@ static int dump_refresh_run(struct job_ctx *ctx)
     if (provider_resolve(ctx->cfg, job_param_str(ctx, "provider"), &prov, err, sizeof err))
         return job_fail(ctx, "%s", err);
     struct import im = {.ctx = ctx, .provider = prov.name, .samples = json_array()};
-    struct provider_sink sink = {.user = &im, .record = on_record, .malformed = on_malformed,
-                                 .cancelled = on_cancelled, .progress = on_progress};
+    struct provider_sink sink = {.user = &im,
+                                 .record = on_record,
+                                 .malformed = on_malformed,
+                                 .cancelled = on_cancelled,
+                                 .progress = on_progress};
     struct provider_stats st;
     enum provider_result res = prov.stream(&prov, &sink, &st, err, sizeof err);
     if (res == PROVIDER_OK)

@@ -21,33 +21,32 @@
  * script returns: one write per page instead of one per key (this costs ~60% of a GETDEL + HINCRBY-per-key script,
  * and ~130% of a script that only does the GETDELs).
  */
-static const char move_script[] =
-    "local call, pcall_, find, h = redis.call, redis.pcall, string.find, KEYS[1]\n"
-    "local out, buf, n = {}, {}, 0\n"
-    "for i = 3, #KEYS do\n"
-    "  local k = KEYS[i]\n"
-    "  local v = pcall_('GETDEL', k)\n"
-    "  if type(v) == 'string' then\n"
-    "    if #v <= 18 and find(v, '^%-?[1-9]%d*$') then\n"
-    "      n = n + 1; buf[n] = k; n = n + 1; buf[n] = v\n"
-    "      out[i - 2] = v\n"
-    "    elseif v == '0' then\n"
-    "      out[i - 2] = ''\n"
-    "    else\n"
-    "      call('SET', k, v)\n"
-    "      out[i - 2] = 'x'\n"
-    "    end\n"
-    "  elseif type(v) == 'table' then\n"
-    "    out[i - 2] = 'x'\n"
-    "  else\n"
-    "    out[i - 2] = ''\n"
-    "  end\n"
-    "end\n"
-    "if n > 0 then\n"
-    "  call('RPUSH', h, table.concat(buf, ' '))\n"
-    "  call('SADD', KEYS[2], h)\n"
-    "end\n"
-    "return out\n";
+static const char move_script[] = "local call, pcall_, find, h = redis.call, redis.pcall, string.find, KEYS[1]\n"
+                                  "local out, buf, n = {}, {}, 0\n"
+                                  "for i = 3, #KEYS do\n"
+                                  "  local k = KEYS[i]\n"
+                                  "  local v = pcall_('GETDEL', k)\n"
+                                  "  if type(v) == 'string' then\n"
+                                  "    if #v <= 18 and find(v, '^%-?[1-9]%d*$') then\n"
+                                  "      n = n + 1; buf[n] = k; n = n + 1; buf[n] = v\n"
+                                  "      out[i - 2] = v\n"
+                                  "    elseif v == '0' then\n"
+                                  "      out[i - 2] = ''\n"
+                                  "    else\n"
+                                  "      call('SET', k, v)\n"
+                                  "      out[i - 2] = 'x'\n"
+                                  "    end\n"
+                                  "  elseif type(v) == 'table' then\n"
+                                  "    out[i - 2] = 'x'\n"
+                                  "  else\n"
+                                  "    out[i - 2] = ''\n"
+                                  "  end\n"
+                                  "end\n"
+                                  "if n > 0 then\n"
+                                  "  call('RPUSH', h, table.concat(buf, ' '))\n"
+                                  "  call('SADD', KEYS[2], h)\n"
+                                  "end\n"
+                                  "return out\n";
 
 void flush_set_init(struct flush_set *s)
 {
@@ -346,8 +345,8 @@ static int page_done(struct flush_set *pg, flush_page_fn fn, void *arg, struct f
  * `err` (or the consumer's own error).
  */
 static int stage_pattern(redisContext *c, const char *pattern, const struct flush_ids *ids, const char *sha,
-                         const char *staging, bool dry, int page, flush_page_fn fn, void *arg,
-                         struct flush_totals *tot, char *err, size_t errlen)
+                         const char *staging, bool dry, int page, flush_page_fn fn, void *arg, struct flush_totals *tot,
+                         char *err, size_t errlen)
 {
     append_scan(c, "SCAN", NULL, "0", pattern, page);
     for (;;) {
@@ -386,8 +385,8 @@ static int stage_pattern(redisContext *c, const char *pattern, const struct flus
     }
 }
 
-int flush_stage(redisContext *c, const char *staging, const struct flush_ids *ids, bool dry, int page,
-                flush_page_fn fn, void *arg, struct flush_totals *tot, char *err, size_t errlen)
+int flush_stage(redisContext *c, const char *staging, const struct flush_ids *ids, bool dry, int page, flush_page_fn fn,
+                void *arg, struct flush_totals *tot, char *err, size_t errlen)
 {
     char sha[64] = "";
     memset(tot, 0, sizeof *tot);
@@ -517,8 +516,8 @@ void flush_free_keys(char **keys, int n)
 
 int flush_drop_staging(redisContext *c, const char *staging, char *err, size_t errlen)
 {
-    const char *argv[] = {"EVAL", "redis.call('UNLINK', KEYS[1]); redis.call('SREM', KEYS[2], KEYS[1])", "2",
-                          staging, FLUSH_PENDING_SET};
+    const char *argv[] = {"EVAL", "redis.call('UNLINK', KEYS[1]); redis.call('SREM', KEYS[2], KEYS[1])", "2", staging,
+                          FLUSH_PENDING_SET};
     redisReply *r = redisCommandArgv(c, 5, argv, NULL);
     if (!r || r->type == REDIS_REPLY_ERROR)
         return reply_error(c, r, "UNLINK", err, errlen);

@@ -40,9 +40,9 @@ struct flush_entry {
 struct flush_list {
     struct flush_entry *e; /* owned; flush_set_seal sorts by id and merges duplicates (SCAN may repeat keys) */
     size_t len, cap;
-    int64_t n;             /* entries (distinct ids with a non-zero sum, once finished) */
-    int64_t total;         /* sum of views */
-    char *ids, *views;     /* "{…}" once finished, in ascending id order; owned */
+    int64_t n;         /* entries (distinct ids with a non-zero sum, once finished) */
+    int64_t total;     /* sum of views */
+    char *ids, *views; /* "{…}" once finished, in ascending id order; owned */
 };
 
 /** What one page (or one staging list) holds. */

@@ -22,14 +22,17 @@ struct config;
 struct run_control;
 
 /** The flag for entry alias `e` (columns userid, comicid): the seed's EXISTS … NOT EXISTS. */
+/* clang-format off */
 #define HASNEW_EXPR(e)                                                                                              \
     "EXISTS (SELECT 1 FROM core.chapter ch WHERE ch.comicid = " e ".comicid AND ch.deletedat IS NULL"               \
     " AND NOT EXISTS (SELECT 1 FROM library.chapterread cr WHERE cr.userid = " e ".userid AND cr.chapterid = ch.id))"
+/* clang-format on */
 
 /**
  * Drains up to $1 single-entry rows and $2 whole-comic rows of the queue, recomputes the entries they name and
  * writes those whose flag changes. One row: queue rows taken, entries checked, entries updated.
  */
+/* clang-format off */
 #define HASNEW_DRAIN_SQL                                                                                            \
     "WITH p1 AS (SELECT id FROM jobstate.hasnew_queue WHERE userid IS NOT NULL ORDER BY id LIMIT $1"                 \
     "            FOR UPDATE SKIP LOCKED),"                                                                          \
@@ -43,6 +46,7 @@ struct run_control;
     " upd AS (UPDATE library.entry e SET hasnew = c.v FROM calc c WHERE e.id = c.id AND e.hasnew IS DISTINCT FROM c.v" \
     "       RETURNING 1)"                                                                                           \
     " SELECT (SELECT count(*) FROM q), (SELECT count(*) FROM calc), (SELECT count(*) FROM upd)"
+/* clang-format on */
 
 /** Queue rows per drain statement: single entries, whole comics (each may have thousands of followers). */
 #define HASNEW_DRAIN_PAIRS 10000

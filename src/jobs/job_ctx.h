@@ -31,10 +31,10 @@ struct job_ctx {
     const char *run_id;
     const json_t *params; /* validated (params_validate), borrowed */
     bool dryrun;
-    PGconn *db;           /* the worker's own connection; leave it outside any transaction on return */
-    json_t *meta;         /* owned by the worker; the job adds its counters */
+    PGconn *db;   /* the worker's own connection; leave it outside any transaction on return */
+    json_t *meta; /* owned by the worker; the job adds its counters */
     int64_t rowsaffected;
-    char error[1024];     /* why the job failed (first error wins) */
+    char error[1024]; /* why the job failed (first error wins) */
     struct run_control *ctl;
     struct redisContext *redis; /* opened lazily by job_redis(), closed by the worker */
     struct id_types ids;        /* the platform's id types, read on first use by job_ids() */
@@ -47,13 +47,13 @@ enum { CANCEL_NONE = 0, CANCEL_REQUESTED = 1, CANCEL_TIMEOUT = 2, CANCEL_SHUTDOW
 /** Shared between the worker running a job and the monitor/listener that may cancel it. */
 struct run_control {
     char run_id[37];
-    atomic_int cancel;            /* CANCEL_* */
+    atomic_int cancel; /* CANCEL_* */
     atomic_llong progress_done;
     atomic_llong progress_total;
     atomic_bool progress_dirty;
     int64_t started_mono_ms;
     int64_t timeout_ms;
-    PGcancel *pgcancel;           /* for the worker's connection; guarded by the worker pool's lock */
+    PGcancel *pgcancel; /* for the worker's connection; guarded by the worker pool's lock */
 };
 
 /** True once the run should stop (admin cancel, timeout, shutdown). */

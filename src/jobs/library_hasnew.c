@@ -35,7 +35,7 @@
 #include "jobs/jobs.h"
 #include "store/pg.h"
 
-#define CHUNK_PER_BATCH 50 /* phase-1 chunk = 50 × batch_rows entries (500k by default) */
+#define CHUNK_PER_BATCH 50                        /* phase-1 chunk = 50 × batch_rows entries (500k by default) */
 #define HASNEW_POLL_MARGIN "interval '5 minutes'" /* how late a change may commit after its timestamp */
 #define HASNEW_FULL_EVERY "interval '24 hours'"   /* without the accelerator, a full sweep at least this often */
 
@@ -67,23 +67,31 @@ static int finish(struct job_ctx *ctx, const struct hasnew_tally *t)
 
 /* ---- user / comic --------------------------------------------------------------------------------------- */
 
+/* clang-format off */
 #define SCOPE_BATCH                                                                                                \
     "WITH b AS (SELECT id FROM library.entry WHERE ($1::{user} IS NULL OR userid = $1::{user})"                     \
     " AND ($2::{comic} IS NULL OR comicid = $2::{comic}) AND id > $3::bigint ORDER BY id LIMIT $4::int),"
+/* clang-format on */
+/* clang-format off */
 #define SCOPE_CALC(lock)                                                                                           \
     " calc AS MATERIALIZED (SELECT e.id, e.hasnew, " HASNEW_EXPR("e") " AS v FROM library.entry e"                 \
     " WHERE e.id IN (SELECT id FROM b) ORDER BY e.id " lock ")"
+/* clang-format on */
 
+/* clang-format off */
 static const char scope_sql[] =
     SCOPE_BATCH SCOPE_CALC("FOR NO KEY UPDATE OF e")
     ", upd AS (UPDATE library.entry e SET hasnew = c.v FROM calc c WHERE e.id = c.id AND e.hasnew IS DISTINCT FROM c.v"
     " RETURNING 1)"
     " SELECT (SELECT max(id) FROM b), (SELECT count(*) FROM b), (SELECT count(*) FROM upd)";
+/* clang-format on */
 
+/* clang-format off */
 static const char scope_dry_sql[] =
     SCOPE_BATCH SCOPE_CALC("")
     " SELECT (SELECT max(id) FROM b), (SELECT count(*) FROM b), count(*) FILTER (WHERE hasnew IS DISTINCT FROM v)"
     " FROM calc";
+/* clang-format on */
 
 static int run_scoped(struct job_ctx *ctx, struct hasnew_tally *t)
 {
@@ -116,12 +124,14 @@ static int run_scoped(struct job_ctx *ctx, struct hasnew_tally *t)
 
 /* ---- incremental ---------------------------------------------------------------------------------------- */
 
+/* clang-format off */
 static const char queue_dry_sql[] =
     "WITH q AS (SELECT comicid, userid FROM jobstate.hasnew_queue),"
     " t AS (SELECT e.id FROM library.entry e WHERE e.comicid IN (SELECT comicid FROM q WHERE userid IS NULL)"
     "       UNION SELECT e.id FROM library.entry e JOIN q ON q.userid = e.userid AND q.comicid = e.comicid),"
     " calc AS (SELECT e.hasnew, " HASNEW_EXPR("e") " AS v FROM library.entry e WHERE e.id IN (SELECT id FROM t))"
     " SELECT count(*), count(*) FILTER (WHERE hasnew IS DISTINCT FROM v) FROM calc";
+/* clang-format on */
 
 /* Drains the queue (at most `rounds` statements; 0: until empty). */
 static int run_incremental(struct job_ctx *ctx, struct hasnew_tally *t, int rounds)
@@ -163,6 +173,7 @@ static int run_incremental(struct job_ctx *ctx, struct hasnew_tally *t, int roun
 /* ---- full ----------------------------------------------------------------------------------------------- */
 
 /* Phase 1, one chunk of users (lo, hi]: the ids of entries whose stored flag differs from the counts. */
+/* clang-format off */
 static const char full_chunk_sql[] =
     "WITH x AS (SELECT e.id, e.hasnew, coalesce(lc.n, 0) > coalesce(r.n, 0) AS v"
     "   FROM library.entry e"
@@ -174,8 +185,10 @@ static const char full_chunk_sql[] =
     "  WHERE ($1::{user} IS NULL OR e.userid > $1::{user}) AND e.userid <= $2::{user}),"
     " ins AS (INSERT INTO pg_temp.hasnew_flip (id) SELECT id FROM x WHERE hasnew IS DISTINCT FROM v RETURNING 1)"
     " SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM ins)";
+/* clang-format on */
 
 /* Phase 2, one batch of candidates in id order: recompute under a row lock, write what differs. */
+/* clang-format off */
 static const char full_apply_sql[] =
     "WITH b AS (SELECT id FROM pg_temp.hasnew_flip WHERE id > $1::bigint ORDER BY id LIMIT $2::int),"
     " calc AS MATERIALIZED (SELECT e.id, e.hasnew, " HASNEW_EXPR("e") " AS v FROM library.entry e"
@@ -183,17 +196,19 @@ static const char full_apply_sql[] =
     " upd AS (UPDATE library.entry e SET hasnew = c.v FROM calc c WHERE e.id = c.id AND e.hasnew IS DISTINCT FROM c.v"
     "   RETURNING 1)"
     " SELECT (SELECT max(id) FROM b), (SELECT count(*) FROM b), (SELECT count(*) FROM upd)";
+/* clang-format on */
 
 static int full_prepare(struct job_ctx *ctx, int64_t *total)
 {
-    if (job_exec(ctx, "hasnew.temp_drop", "DROP TABLE IF EXISTS pg_temp.hasnew_flip, pg_temp.hasnew_live", 0,
-                 NULL) < 0 ||
+    if (job_exec(ctx, "hasnew.temp_drop", "DROP TABLE IF EXISTS pg_temp.hasnew_flip, pg_temp.hasnew_live", 0, NULL) <
+            0 ||
         job_exec(ctx, "hasnew.temp_flip", "CREATE TEMP TABLE hasnew_flip (id bigint PRIMARY KEY)", 0, NULL) < 0 ||
         job_exec(ctx, "hasnew.temp_live",
                  "CREATE TEMP TABLE hasnew_live AS SELECT comicid, count(*) AS n FROM core.chapter"
                  " WHERE deletedat IS NULL GROUP BY comicid",
                  0, NULL) < 0 ||
-        job_exec(ctx, "hasnew.temp_live_pk", "ALTER TABLE pg_temp.hasnew_live ADD PRIMARY KEY (comicid)", 0, NULL) < 0 ||
+        job_exec(ctx, "hasnew.temp_live_pk", "ALTER TABLE pg_temp.hasnew_live ADD PRIMARY KEY (comicid)", 0, NULL) <
+            0 ||
         job_exec(ctx, "hasnew.temp_analyze", "ANALYZE pg_temp.hasnew_live", 0, NULL) < 0)
         return -1;
     *total = query_int(ctx, "hasnew.count", "SELECT count(*) FROM library.entry", 0, NULL);
@@ -308,6 +323,7 @@ static int run_full(struct job_ctx *ctx, struct hasnew_tally *t)
 /* ---- recent (no accelerator) ------------------------------------------------------------------------------ */
 
 /* $1 = since: entries whose comic got or lost a chapter, whose user read a chapter of it, or that are new. */
+/* clang-format off */
 static const char recent_sql[] =
     "INSERT INTO pg_temp.hasnew_flip (id)"
     " SELECT e.id FROM library.entry e WHERE e.comicid IN (SELECT ch.comicid FROM core.chapter ch"
@@ -315,10 +331,13 @@ static const char recent_sql[] =
     " UNION SELECT e.id FROM library.chapterread cr JOIN core.chapter ch ON ch.id = cr.chapterid"
     "   JOIN library.entry e ON e.userid = cr.userid AND e.comicid = ch.comicid WHERE cr.readat >= $1::timestamptz"
     " UNION SELECT e.id FROM library.entry e WHERE e.createdat >= $1::timestamptz";
+/* clang-format on */
 
+/* clang-format off */
 static const char recent_dry_sql[] =
     "SELECT count(*) FILTER (WHERE e.hasnew IS DISTINCT FROM " HASNEW_EXPR("e") ") FROM library.entry e"
     " WHERE e.id IN (SELECT id FROM pg_temp.hasnew_flip)";
+/* clang-format on */
 
 /* The window's start and the poll's own start (both from the database's clock). 0 or -1. */
 static int recent_window(struct job_ctx *ctx, char *since, char *polled, char *started, size_t len)
@@ -369,6 +388,7 @@ static int run_recent(struct job_ctx *ctx, struct hasnew_tally *t)
 
 /* Without the accelerator: whether a full sweep is owed (flagged, never made, or older than HASNEW_FULL_EVERY), and
  * whether the platform has the timestamps the recent mode reads. */
+/* clang-format off */
 static const char plain_state_sql[] =
     "SELECT fullneeded OR lastfullat IS NULL OR polledat IS NULL OR lastfullat < now() - " HASNEW_FULL_EVERY ","
     " (SELECT count(*) FROM pg_attribute a WHERE NOT a.attisdropped AND ("
@@ -376,6 +396,7 @@ static const char plain_state_sql[] =
     "   OR (a.attrelid = to_regclass('library.chapterread') AND a.attname = 'readat')"
     "   OR (a.attrelid = to_regclass('library.entry') AND a.attname = 'createdat'))) = 4"
     " FROM jobstate.hasnew_state";
+/* clang-format on */
 
 /*
  * The scheduled run's mode: incremental or full with the accelerator; recent or full without. The event thread's
@@ -388,8 +409,9 @@ static int run_scheduled(struct job_ctx *ctx, struct hasnew_tally *t, int rounds
     if (accel < 0)
         return -1;
     if (accel) {
-        int64_t owed = events ? 0 : query_int(ctx, "hasnew.state", "SELECT fullneeded::int FROM jobstate.hasnew_state",
-                                              0, NULL);
+        int64_t owed = events ? 0
+                              : query_int(ctx, "hasnew.state", "SELECT fullneeded::int FROM jobstate.hasnew_state", 0,
+                                          NULL);
         if (owed < 0)
             return -1;
         return owed ? run_full(ctx, t) : run_incremental(ctx, t, rounds);
@@ -422,8 +444,13 @@ static int hasnew_run(struct job_ctx *ctx)
 int hasnew_catch_up(PGconn *db, const struct config *cfg, struct run_control *ctl, struct hasnew_pass *out, char *err,
                     size_t errlen)
 {
-    struct job_ctx ctx = {.cfg = cfg, .job = &job_library_hasnew, .run_id = "", .params = NULL, .db = db,
-                          .meta = json_object(), .ctl = ctl};
+    struct job_ctx ctx = {.cfg = cfg,
+                          .job = &job_library_hasnew,
+                          .run_id = "",
+                          .params = NULL,
+                          .db = db,
+                          .meta = json_object(),
+                          .ctl = ctl};
     struct hasnew_tally t = {0};
     int rc = run_scheduled(&ctx, &t, HASNEW_CATCH_UP_ROUNDS, true);
     const char *mode = json_string_value(json_object_get(ctx.meta, "mode"));
@@ -462,27 +489,31 @@ static const struct param_def hasnew_params[] = {
 };
 
 static const struct contract hasnew_contract = {
-    .tables = (const struct contract_table[]){
-        {"library.entry", "id:int userid:user comicid:comic hasnew:bool createdat?:time", "SELECT UPDATE(hasnew)", 0,
-         "new follows are found by createdat"},
-        {"core.chapter", "id:chapter comicid:comic deletedat:time createdat?:time", "SELECT", 0,
-         "new chapters are found by createdat"},
-        {"library.chapterread", "userid:user chapterid:chapter readat?:time", "SELECT", 0,
-         "new reads are found by readat"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"core.chapter", "comicid", "live chapters of a comic (the seed's EXISTS; best: (comicid, id) WHERE deletedat "
-                                    "IS NULL)", false, NULL},
-        {"library.chapterread", "userid,chapterid", "has this user read this chapter? (the NOT EXISTS probe)", false,
-         NULL},
-        {"library.entry", "comicid", "followers of a comic", false, NULL},
-        {"library.entry", "userid", "a user's entries (full sweep chunks)", false, NULL},
-        {"core.chapter", "createdat", "new chapters since the last run", true, NULL},
-        {"core.chapter", "deletedat", "chapters deleted since the last run (partial: WHERE deletedat IS NOT NULL)",
-         true, NULL},
-        {"library.chapterread", "readat", "reads since the last run", true, "brin"},
-        {"library.entry", "createdat", "follows since the last run", true, "brin"},
-        {0}},
+    .tables = (const struct contract_table[]){{"library.entry",
+                                               "id:int userid:user comicid:comic hasnew:bool createdat?:time",
+                                               "SELECT UPDATE(hasnew)", 0, "new follows are found by createdat"},
+                                              {"core.chapter",
+                                               "id:chapter comicid:comic deletedat:time createdat?:time", "SELECT", 0,
+                                               "new chapters are found by createdat"},
+                                              {"library.chapterread", "userid:user chapterid:chapter readat?:time",
+                                               "SELECT", 0, "new reads are found by readat"},
+                                              {0}},
+    .indexes =
+        (const struct contract_index[]){
+            {"core.chapter", "comicid",
+             "live chapters of a comic (the seed's EXISTS; best: (comicid, id) WHERE deletedat "
+             "IS NULL)",
+             false, NULL},
+            {"library.chapterread", "userid,chapterid", "has this user read this chapter? (the NOT EXISTS probe)",
+             false, NULL},
+            {"library.entry", "comicid", "followers of a comic", false, NULL},
+            {"library.entry", "userid", "a user's entries (full sweep chunks)", false, NULL},
+            {"core.chapter", "createdat", "new chapters since the last run", true, NULL},
+            {"core.chapter", "deletedat", "chapters deleted since the last run (partial: WHERE deletedat IS NOT NULL)",
+             true, NULL},
+            {"library.chapterread", "readat", "reads since the last run", true, "brin"},
+            {"library.entry", "createdat", "follows since the last run", true, "brin"},
+            {0}},
     .accelerator = "hasnew",
     .temp = true,
 };

@@ -30,34 +30,48 @@
  * scan that stops there) is the boundary, and everything after it in index order goes, found by an index range
  * scan that visits only the rows it deletes.
  */
+/* clang-format off */
 #define PAST_CAP_SQL(users)                                                                                        \
     "WITH b AS (SELECT u.userid, k.viewedat, k.id FROM " users " CROSS JOIN LATERAL (SELECT h.viewedat, h.id"       \
     "   FROM library.viewhistory h WHERE h.userid = u.userid ORDER BY h.viewedat DESC, h.id OFFSET $2::int - 1"    \
     "   LIMIT 1) k)"
+/* clang-format on */
+/* clang-format off */
 #define PAST_CAP_WHERE                                                                                             \
     "v.userid = b.userid AND v.viewedat <= b.viewedat AND (v.viewedat < b.viewedat OR v.id > b.id)"
+/* clang-format on */
 
+/* clang-format off */
 static const char batch_sql[] =
     PAST_CAP_SQL("unnest($1::{user}[]) u (userid)")
     ", del AS (DELETE FROM library.viewhistory v USING b WHERE " PAST_CAP_WHERE " RETURNING v.userid)"
     " SELECT count(DISTINCT userid), count(*) FROM del";
+/* clang-format on */
 
+/* clang-format off */
 static const char user_sql[] =
     PAST_CAP_SQL("(SELECT $1::{user} AS userid) u")
     ", del AS (DELETE FROM library.viewhistory v USING b WHERE " PAST_CAP_WHERE " RETURNING v.userid)"
     " SELECT count(DISTINCT userid), count(*) FROM del";
+/* clang-format on */
 
+/* clang-format off */
 static const char user_dry_sql[] =
     PAST_CAP_SQL("(SELECT $1::{user} AS userid) u")
     " SELECT count(DISTINCT v.userid), count(*) FROM library.viewhistory v JOIN b ON " PAST_CAP_WHERE;
+/* clang-format on */
 
 /* Over-cap users, in userid order, with how many rows each has past the cap: from the accelerator's counters, or
  * counted from the history. */
+/* clang-format off */
 static const char over_cap_accel_sql[] =
     "SELECT userid, n - $1::int FROM jobstate.viewhistory_users WHERE n > $1::int ORDER BY userid";
+/* clang-format on */
+/* clang-format off */
 static const char over_cap_direct_sql[] =
     "SELECT userid, count(*) - $1::int FROM library.viewhistory GROUP BY userid HAVING count(*) > $1::int"
     " ORDER BY userid";
+/* clang-format on */
 
 static void put_meta(struct job_ctx *ctx, int64_t users, int64_t rows, int64_t cap)
 {
@@ -85,8 +99,8 @@ static int run_user(struct job_ctx *ctx, const char *cap)
 }
 
 /* Deletes past the cap for users [from, to) of the over-cap list. Returns 0 or -1. */
-static int delete_batch(struct job_ctx *ctx, const PGresult *over, int from, int to, const char *cap,
-                        int64_t *users, int64_t *rows)
+static int delete_batch(struct job_ctx *ctx, const PGresult *over, int from, int to, const char *cap, int64_t *users,
+                        int64_t *rows)
 {
     char *arr = stats_array_text(over, from, to);
     const char *p[] = {arr, cap};
@@ -148,13 +162,13 @@ static const struct param_def viewhistory_cap_params[] = {
 };
 
 static const struct contract cap_contract = {
-    .tables = (const struct contract_table[]){
-        {"library.viewhistory", "id:any userid:user viewedat:time", "SELECT DELETE", 0, "the history it caps"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"library.viewhistory", "userid,viewedat", "a user's history newest first (best: (userid, viewedat DESC, id))",
-         false, NULL},
-        {0}},
+    .tables = (const struct contract_table[]){{"library.viewhistory", "id:any userid:user viewedat:time",
+                                               "SELECT DELETE", 0, "the history it caps"},
+                                              {0}},
+    .indexes = (const struct contract_index[]){{"library.viewhistory", "userid,viewedat",
+                                                "a user's history newest first (best: (userid, viewedat DESC, id))",
+                                                false, NULL},
+                                               {0}},
     .accelerator = "viewhistory",
 };
 

@@ -18,15 +18,15 @@
 #include "store/pg.h"
 
 /* $1 = parent tables (text[]); months = the current and the next, in UTC; ordered month first, then parent. */
-#define MONTHS_SQL                                                                                                    \
-    "FROM unnest($1::text[]) WITH ORDINALITY AS p(parent, pn),"                                                       \
-    " unnest(ARRAY[(now() AT TIME ZONE 'UTC')::date, ((now() AT TIME ZONE 'UTC') + interval '1 month')::date])"       \
+#define MONTHS_SQL                                                                                              \
+    "FROM unnest($1::text[]) WITH ORDINALITY AS p(parent, pn),"                                                 \
+    " unnest(ARRAY[(now() AT TIME ZONE 'UTC')::date, ((now() AT TIME ZONE 'UTC') + interval '1 month')::date])" \
     " WITH ORDINALITY AS m(month, mn)"
 
 static const char CREATE_OWN_SQL[] = "SELECT system.ensure_month_partition(p.parent::regclass, m.month) " MONTHS_SQL
                                      " ORDER BY m.mn, p.pn";
-static const char CREATE_DEFINER_SQL[] = "SELECT system.comicbatch_ensure_partition(p.parent::regclass, m.month) "
-                                         MONTHS_SQL " ORDER BY m.mn, p.pn";
+static const char CREATE_DEFINER_SQL[] =
+    "SELECT system.comicbatch_ensure_partition(p.parent::regclass, m.month) " MONTHS_SQL " ORDER BY m.mn, p.pn";
 
 /* $1 = parent tables: may the role create their partitions itself; does the owner's definer function exist. */
 static const char RIGHTS_SQL[] =
@@ -43,8 +43,9 @@ static const char *create_sql(struct job_ctx *ctx, const char *parents)
         return NULL;
     bool own = pg_bool(r, 0, 0), definer = pg_bool(r, 0, 1);
     PQclear(r);
-    json_object_set_new(ctx->meta, "via", json_string(own || !definer ? "system.ensure_month_partition"
-                                                                       : "system.comicbatch_ensure_partition"));
+    json_object_set_new(
+        ctx->meta, "via",
+        json_string(own || !definer ? "system.ensure_month_partition" : "system.comicbatch_ensure_partition"));
     return own || !definer ? CREATE_OWN_SQL : CREATE_DEFINER_SQL;
 }
 
@@ -86,17 +87,18 @@ static int crawler_partition_run(struct job_ctx *ctx)
 }
 
 static const struct contract analytics_partition_contract = {
-    .tables = (const struct contract_table[]){
-        {"analytics.pageview", "createdat:time", "", CONTRACT_PARTITIONED, "pageviews, by UTC month"},
-        {"analytics.chaptersession", "createdat:time", "", CONTRACT_PARTITIONED, "reading sessions, by UTC month"},
-        {0}},
+    .tables = (const struct contract_table[]){{"analytics.pageview", "createdat:time", "", CONTRACT_PARTITIONED,
+                                               "pageviews, by UTC month"},
+                                              {"analytics.chaptersession", "createdat:time", "", CONTRACT_PARTITIONED,
+                                               "reading sessions, by UTC month"},
+                                              {0}},
     .partitions = true,
 };
 
 static const struct contract crawler_partition_contract = {
-    .tables = (const struct contract_table[]){
-        {"crawler.log", "createdat:time", "", CONTRACT_PARTITIONED, "crawler logs, by UTC month"},
-        {0}},
+    .tables = (const struct contract_table[]){{"crawler.log", "createdat:time", "", CONTRACT_PARTITIONED,
+                                               "crawler logs, by UTC month"},
+                                              {0}},
     .partitions = true,
 };
 

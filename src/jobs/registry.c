@@ -6,21 +6,11 @@
 #include "jobs/jobs.h"
 
 static const struct job_def *const jobs[] = {
-    &job_library_hasnew,
-    &job_library_viewhistory_cap,
-    &job_sessions_cleanup,
-    &job_comics_ratings_recalc,
-    &job_comics_counts_recalc,
-    &job_announcements_expire,
-    &job_analytics_flush_counters,
-    &job_analytics_anonymize,
-    &job_analytics_partition,
-    &job_crawler_partition,
-    &job_crawler_source_health,
-    &job_storage_orphan_cleanup,
-    &job_metadata_dump_refresh,
-    &job_metadata_series_refresh,
-    &job_system_canary,
+    &job_library_hasnew,           &job_library_viewhistory_cap, &job_sessions_cleanup,
+    &job_comics_ratings_recalc,    &job_comics_counts_recalc,    &job_announcements_expire,
+    &job_analytics_flush_counters, &job_analytics_anonymize,     &job_analytics_partition,
+    &job_crawler_partition,        &job_crawler_source_health,   &job_storage_orphan_cleanup,
+    &job_metadata_dump_refresh,    &job_metadata_series_refresh, &job_system_canary,
 };
 
 const struct job_def *const *registry_all(size_t *n)

@@ -40,11 +40,11 @@ struct param_def {
 struct job_def {
     const char *key;
     const char *description;
-    const char *cron;       /* the seed's default expression */
-    bool enabled;           /* scheduled by default? */
+    const char *cron; /* the seed's default expression */
+    bool enabled;     /* scheduled by default? */
     enum misfire_policy misfire;
-    int64_t timeout_ms;     /* 0 = runs.default_timeout */
-    bool dryrun;            /* supports "dryrun": true */
+    int64_t timeout_ms; /* 0 = runs.default_timeout */
+    bool dryrun;        /* supports "dryrun": true */
     const struct param_def *params;
     size_t nparams;
     /** Runs the job. Returns 0 (done) or -1 (failed: ctx->error says why; cancelled when job_cancelled()). */

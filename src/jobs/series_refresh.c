@@ -32,18 +32,17 @@
 #define DEFAULT_CHUNK 500
 
 /* Due rows of provider $1 (older than $2 days or never refreshed). */
-#define DUE_SQL \
+#define DUE_SQL                                                                                           \
     " FROM core.comic c WHERE c.provider = $1 AND c.deletedat IS NULL AND (c.metadatarefreshedat IS NULL" \
     " OR c.metadatarefreshedat < now() - make_interval(days => $2::int))"
-#define HAS_RECORD_SQL \
+#define HAS_RECORD_SQL                                                               \
     " EXISTS (SELECT 1 FROM metadata.providerrecord r WHERE r.provider = c.provider" \
     " AND r.providerid = c.providerseriesid)"
 
-static const char select_sql[] =
-    "SELECT c.id, c.metadata_hash IS NOT DISTINCT FROM"
-    " (SELECT r.hash FROM metadata.providerrecord r WHERE r.provider = c.provider"
-    " AND r.providerid = c.providerseriesid)" DUE_SQL " AND" HAS_RECORD_SQL
-    " ORDER BY c.metadatarefreshedat NULLS FIRST, c.id LIMIT $3::int";
+static const char select_sql[] = "SELECT c.id, c.metadata_hash IS NOT DISTINCT FROM"
+                                 " (SELECT r.hash FROM metadata.providerrecord r WHERE r.provider = c.provider"
+                                 " AND r.providerid = c.providerseriesid)" DUE_SQL " AND" HAS_RECORD_SQL
+                                 " ORDER BY c.metadatarefreshedat NULLS FIRST, c.id LIMIT $3::int";
 
 static const char missing_sql[] = "SELECT count(*)" DUE_SQL " AND NOT" HAS_RECORD_SQL;
 
@@ -155,7 +154,8 @@ static void fill_meta(const struct tick *t)
 static int series_refresh_run(struct job_ctx *ctx)
 {
     const struct config *cfg = ctx->cfg;
-    struct tick t = {.ctx = ctx, .provider = job_param_str(ctx, "provider"),
+    struct tick t = {.ctx = ctx,
+                     .provider = job_param_str(ctx, "provider"),
                      .batch = job_param_int(ctx, "batchsize", cfg->series_refresh_batch_size),
                      .chunk = job_param_int(ctx, "chunk", DEFAULT_CHUNK)};
     if (!t.provider)
@@ -201,19 +201,19 @@ static const struct param_def params[] = {
 };
 
 static const struct contract series_contract = {
-    .tables = (const struct contract_table[]){
-        {"core.comic",
-         "id:comic provider:text providerseriesid:text metadata_hash:text metadatarefreshedat:time deletedat:time "
-         "title:text alttitles:text[] status:text year:int total_volumes:int total_chapters:text coverurl:text "
-         "description:text tags:text[]",
-         "SELECT UPDATE(title,alttitles,status,year,total_volumes,total_chapters,coverurl,description,tags,"
-         "metadata_hash,metadatarefreshedat)",
-         0, "provider-backed series rows (spec: admin-maintenance)"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"core.comic", "provider,metadatarefreshedat", "a provider's rows, least recently refreshed first", false,
-         NULL},
-        {0}},
+    .tables =
+        (const struct contract_table[]){
+            {"core.comic",
+             "id:comic provider:text providerseriesid:text metadata_hash:text metadatarefreshedat:time deletedat:time "
+             "title:text alttitles:text[] status:text year:int total_volumes:int total_chapters:text coverurl:text "
+             "description:text tags:text[]",
+             "SELECT UPDATE(title,alttitles,status,year,total_volumes,total_chapters,coverurl,description,tags,"
+             "metadata_hash,metadatarefreshedat)",
+             0, "provider-backed series rows (spec: admin-maintenance)"},
+            {0}},
+    .indexes = (const struct contract_index[]){{"core.comic", "provider,metadatarefreshedat",
+                                                "a provider's rows, least recently refreshed first", false, NULL},
+                                               {0}},
 };
 
 const struct job_def job_metadata_series_refresh = {

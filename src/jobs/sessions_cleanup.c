@@ -38,10 +38,9 @@ static int sessions_run(struct job_ctx *ctx)
     snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
     const char *p[] = {limit};
     for (;;) {
-        int64_t n = job_exec(ctx, "sessions.delete",
-                             "DELETE FROM users.session WHERE id IN (SELECT id FROM users.session WHERE " STALE
-                             " LIMIT $1::int)",
-                             1, p);
+        int64_t n = job_exec(
+            ctx, "sessions.delete",
+            "DELETE FROM users.session WHERE id IN (SELECT id FROM users.session WHERE " STALE " LIMIT $1::int)", 1, p);
         if (n < 0)
             break;
         deleted += n;
@@ -55,12 +54,12 @@ static int sessions_run(struct job_ctx *ctx)
 }
 
 static const struct contract sessions_contract = {
-    .tables = (const struct contract_table[]){
-        {"users.session", "id:any expiresat:time revokedat:time", "SELECT DELETE", 0, "the sessions it deletes"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"users.session", "expiresat", "expired sessions without reading them all", false, NULL},
-        {0}},
+    .tables = (const struct contract_table[]){{"users.session", "id:any expiresat:time revokedat:time", "SELECT DELETE",
+                                               0, "the sessions it deletes"},
+                                              {0}},
+    .indexes = (const struct contract_index[]){{"users.session", "expiresat",
+                                                "expired sessions without reading them all", false, NULL},
+                                               {0}},
 };
 
 const struct job_def job_sessions_cleanup = {

@@ -58,8 +58,8 @@ int stats_apply(struct job_ctx *ctx, const struct stats_pass *pass, int64_t *upd
     return rc;
 }
 
-int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const PGresult *ids, int n,
-                     int64_t *updated, int64_t *would)
+int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const PGresult *ids, int n, int64_t *updated,
+                     int64_t *would)
 {
     int batch = ctx->cfg->batch_rows, rc = 0;
     *would += n;

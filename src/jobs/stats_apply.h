@@ -44,8 +44,8 @@ int stats_apply(struct job_ctx *ctx, const struct stats_pass *pass, int64_t *upd
  * The second half of stats_apply, for a diff the caller ran itself: the ids in column 0 of rows [0, n) of `ids`
  * (borrowed) are counted into *would and, unless dry, written in batches with the pass's apply. 0 or -1.
  */
-int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const PGresult *ids, int n,
-                     int64_t *updated, int64_t *would);
+int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const PGresult *ids, int n, int64_t *updated,
+                     int64_t *would);
 
 /** Ends the run: rolls the dry-run transaction back. Returns the job's result (0, or -1 if failed/cancelled). */
 int stats_end(struct job_ctx *ctx);

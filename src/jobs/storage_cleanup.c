@@ -30,12 +30,12 @@
 #define MAX_FAILS_IN_A_ROW 20
 
 /* `m` is a mediafile no one uses and older than the cutoff $1. */
-#define ORPHAN                                                                                                        \
-    "m.createdat < $1::timestamptz"                                                                                   \
-    " AND NOT EXISTS (SELECT 1 FROM core.comiccover x WHERE x.mediafileid = m.id)"                                   \
-    " AND NOT EXISTS (SELECT 1 FROM core.comicart x WHERE x.mediafileid = m.id)"                                     \
-    " AND NOT EXISTS (SELECT 1 FROM core.page x WHERE x.mediafileid = m.id)"                                         \
-    " AND NOT EXISTS (SELECT 1 FROM users.account a WHERE a.avatarurl = m.url)"                                      \
+#define ORPHAN                                                                     \
+    "m.createdat < $1::timestamptz"                                                \
+    " AND NOT EXISTS (SELECT 1 FROM core.comiccover x WHERE x.mediafileid = m.id)" \
+    " AND NOT EXISTS (SELECT 1 FROM core.comicart x WHERE x.mediafileid = m.id)"   \
+    " AND NOT EXISTS (SELECT 1 FROM core.page x WHERE x.mediafileid = m.id)"       \
+    " AND NOT EXISTS (SELECT 1 FROM users.account a WHERE a.avatarurl = m.url)"    \
     " AND NOT EXISTS (SELECT 1 FROM core.comic c WHERE c.coverurl = m.url)"
 
 struct cleanup {
@@ -63,8 +63,8 @@ static int prepare(struct cleanup *c, int64_t *total, int64_t *bytes)
          job_exec(ctx, "cleanup.candidates",
                   "CREATE TEMP TABLE orphan_candidate AS SELECT m.id, m.sizebytes FROM core.mediafile m WHERE " ORPHAN,
                   1, q) < 0 ||
-         job_exec(ctx, "cleanup.candidates_pk", "ALTER TABLE pg_temp.orphan_candidate ADD PRIMARY KEY (id)", 0,
-                  NULL) < 0))
+         job_exec(ctx, "cleanup.candidates_pk", "ALTER TABLE pg_temp.orphan_candidate ADD PRIMARY KEY (id)", 0, NULL) <
+             0))
         return -1;
     r = job_query(ctx, "cleanup.count",
                   ctx->dryrun ? "SELECT count(*), coalesce(sum(m.sizebytes), 0) FROM core.mediafile m WHERE " ORPHAN
@@ -213,23 +213,24 @@ static const struct param_def cleanup_params[] = {
  * that (it moves a file's age, which only this job looks at; the role may delete the row anyway).
  */
 static const struct contract cleanup_contract = {
-    .tables = (const struct contract_table[]){
-        {"core.mediafile", "id:int storagekey:text url:text sizebytes:int createdat:time", "SELECT DELETE UPDATE(createdat)",
-         0, "the media files it deletes"},
-        {"core.comiccover", "mediafileid:int", "SELECT", 0, "references to media files"},
-        {"core.comicart", "mediafileid:int", "SELECT", 0, "references to media files"},
-        {"core.page", "mediafileid:int", "SELECT", 0, "references to media files"},
-        {"users.account", "avatarurl:text", "SELECT", 0, "avatars that are media files"},
-        {"core.comic", "coverurl:text", "SELECT", 0, "covers that are media files"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"core.mediafile", "createdat", "files older than the grace period", false, NULL},
-        {"core.comiccover", "mediafileid", "is this file a cover?", false, NULL},
-        {"core.comicart", "mediafileid", "is this file art?", false, NULL},
-        {"core.page", "mediafileid", "is this file a page?", false, NULL},
-        {"users.account", "avatarurl", "is this file an avatar?", false, NULL},
-        {"core.comic", "coverurl", "is this file a cover URL?", false, NULL},
-        {0}},
+    .tables =
+        (const struct contract_table[]){
+            {"core.mediafile", "id:int storagekey:text url:text sizebytes:int createdat:time",
+             "SELECT DELETE UPDATE(createdat)", 0, "the media files it deletes"},
+            {"core.comiccover", "mediafileid:int", "SELECT", 0, "references to media files"},
+            {"core.comicart", "mediafileid:int", "SELECT", 0, "references to media files"},
+            {"core.page", "mediafileid:int", "SELECT", 0, "references to media files"},
+            {"users.account", "avatarurl:text", "SELECT", 0, "avatars that are media files"},
+            {"core.comic", "coverurl:text", "SELECT", 0, "covers that are media files"},
+            {0}},
+    .indexes = (const struct contract_index[]){{"core.mediafile", "createdat", "files older than the grace period",
+                                                false, NULL},
+                                               {"core.comiccover", "mediafileid", "is this file a cover?", false, NULL},
+                                               {"core.comicart", "mediafileid", "is this file art?", false, NULL},
+                                               {"core.page", "mediafileid", "is this file a page?", false, NULL},
+                                               {"users.account", "avatarurl", "is this file an avatar?", false, NULL},
+                                               {"core.comic", "coverurl", "is this file a cover URL?", false, NULL},
+                                               {0}},
     .temp = true,
 };
 

@@ -4,11 +4,13 @@
 #include "store/pg.h"
 
 /* Both counts come from the same statement, so they describe one snapshot. */
+/* clang-format off */
 static const char invalidate_sql[] =
     "WITH inv AS (UPDATE core.comic SET metadata_hash = NULL"
     " WHERE provider IS NOT NULL AND metadata_hash IS NOT NULL RETURNING 1)"
     " SELECT (SELECT count(*) FROM inv), count(*) FILTER (WHERE provider IS NULL),"
     " count(*) FILTER (WHERE provider IS NOT NULL AND metadata_hash IS NULL) FROM core.comic";
+/* clang-format on */
 
 int catalog_invalidate_hashes(PGconn *c, const struct audit_actor *who, struct catalog_invalidated *out)
 {
@@ -32,6 +34,7 @@ int catalog_invalidate_hashes(PGconn *c, const struct audit_actor *who, struct c
     return 0;
 }
 
+/* clang-format off */
 static const char counts_sql[] =
     "SELECT json_build_object("
     " 'recordCount', (SELECT count(*) FROM metadata.providerrecord WHERE provider = $1),"
@@ -40,6 +43,7 @@ static const char counts_sql[] =
     " FROM metadata.providerstate s WHERE s.provider = $1 AND s.lastdumprefreshat IS NOT NULL),"
     " 'seriesCount', (SELECT count(*) FROM core.comic WHERE provider = $1),"
     " 'manualSeriesCount', (SELECT count(*) FROM core.comic WHERE provider IS NULL))";
+/* clang-format on */
 
 json_t *catalog_provider_counts(PGconn *c, const char *name)
 {

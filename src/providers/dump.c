@@ -20,8 +20,8 @@
 #include "config.h"
 #include "providers/lines.h"
 #include "providers/provider.h"
-#include "version.h"
 #include "util/xalloc.h"
+#include "version.h"
 
 #define READ_CHUNK (256 * 1024)
 #define CONNECT_TIMEOUT_S 30L
@@ -34,7 +34,7 @@ struct dump_run {
     struct provider_stats *stats;
     struct line_reader *lr;
     int64_t total;
-    int feed_rc;    /* first non-zero result of a feed: -1 corrupt gzip, 1 the sink asked to stop */
+    int feed_rc; /* first non-zero result of a feed: -1 corrupt gzip, 1 the sink asked to stop */
     bool cancelled;
 };
 

@@ -22,12 +22,12 @@ struct line_reader {
     unsigned char sniff[2];
     size_t nsniff;
     z_stream z;
-    bool z_ready;     /* inflateInit2 done */
-    bool z_between;   /* at the end of a gzip member: more data starts a new member */
+    bool z_ready;   /* inflateInit2 done */
+    bool z_between; /* at the end of a gzip member: more data starts a new member */
     unsigned char *out;
-    char *buf;        /* the partial line carried over between chunks */
+    char *buf; /* the partial line carried over between chunks */
     size_t len;
-    bool discarding;  /* the current line already passed max_line */
+    bool discarding; /* the current line already passed max_line */
     int64_t lineno;
     char err[160];
 };

@@ -23,8 +23,7 @@ int provider_resolve(const struct config *cfg, const char *name, struct provider
         return -1;
     }
     if (!ps->dump || !*ps->dump) {
-        snprintf(err, errlen, "provider.%s.dump is not set (a local path or an https URL of a JSON-lines dump)",
-                 name);
+        snprintf(err, errlen, "provider.%s.dump is not set (a local path or an https URL of a JSON-lines dump)", name);
         return -1;
     }
     out->name = ps->name;

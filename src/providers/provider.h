@@ -40,8 +40,8 @@ struct provider_sink {
 
 /** What a stream saw; filled even when it fails. */
 struct provider_stats {
-    int64_t lines;   /* lines read, blank ones included */
-    int64_t bytes;   /* raw bytes read (compressed size for gzip) */
+    int64_t lines; /* lines read, blank ones included */
+    int64_t bytes; /* raw bytes read (compressed size for gzip) */
     bool gzip;
 };
 

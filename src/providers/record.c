@@ -237,10 +237,9 @@ static int record_id(const json_t *in, struct record *out, char *reason, size_t 
 static const struct {
     const char *word, *status;
 } status_words[] = {
-    {"ongoing", "ongoing"},     {"publishing", "ongoing"},  {"releasing", "ongoing"},
-    {"completed", "completed"}, {"complete", "completed"},  {"finished", "completed"},
-    {"hiatus", "hiatus"},       {"on hiatus", "hiatus"},    {"cancelled", "cancelled"},
-    {"canceled", "cancelled"},  {"discontinued", "cancelled"},
+    {"ongoing", "ongoing"},     {"publishing", "ongoing"}, {"releasing", "ongoing"},      {"completed", "completed"},
+    {"complete", "completed"},  {"finished", "completed"}, {"hiatus", "hiatus"},          {"on hiatus", "hiatus"},
+    {"cancelled", "cancelled"}, {"canceled", "cancelled"}, {"discontinued", "cancelled"},
 };
 
 /* status: null, or one of the four core.comic statuses (synonyms mapped, case-insensitive). */

@@ -33,10 +33,10 @@
 
 /** A canonical record. Owns `json` and `text`; release with record_finish. */
 struct record {
-    json_t *json;        /* the canonical object */
-    char *text;          /* its canonical serialisation (what is hashed and stored) */
+    json_t *json; /* the canonical object */
+    char *text;   /* its canonical serialisation (what is hashed and stored) */
     char id[RECORD_MAX_ID + 1];
-    char hash[65];       /* lowercase hex SHA-256 of text */
+    char hash[65]; /* lowercase hex SHA-256 of text */
 };
 
 /**

@@ -67,9 +67,9 @@ void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey)
         return;
     char msg[256];
     snprintf(msg, sizeof msg, "Batch job %s has failed %d times consecutively", jobkey, n);
-    raise_alert(app, db, "comicbatch_alerts_total", jobkey, "Batch job failing", msg,
-                json_pack("{s:s,s:s,s:i,s:s}", "kind", "failures", "jobkey", jobkey, "failures", n, "lasterror",
-                          lasterror));
+    raise_alert(
+        app, db, "comicbatch_alerts_total", jobkey, "Batch job failing", msg,
+        json_pack("{s:s,s:s,s:i,s:s}", "kind", "failures", "jobkey", jobkey, "failures", n, "lasterror", lasterror));
 }
 
 void alerts_deadline(struct app *app, PGconn *db, const char *jobkey, int64_t deadline_s, time_t reference,
@@ -83,10 +83,9 @@ void alerts_deadline(struct app *app, PGconn *db, const char *jobkey, int64_t de
     else
         snprintf(msg, sizeof msg, "Batch job %s has not succeeded within its deadline (%s); no success since %s",
                  jobkey, dl, time_format_iso(reference, ref, sizeof ref));
-    json_t *details = json_pack("{s:s,s:s,s:I,s:s,s:o}", "kind", "deadline", "jobkey", jobkey, "deadlineSeconds",
-                                (json_int_t)deadline_s, "measuredFrom", time_format_iso(reference, ref, sizeof ref),
-                                "lastSuccess",
-                                lastsuccess ? json_string(time_format_iso(lastsuccess, last, sizeof last))
-                                            : json_null());
+    json_t *details = json_pack(
+        "{s:s,s:s,s:I,s:s,s:o}", "kind", "deadline", "jobkey", jobkey, "deadlineSeconds", (json_int_t)deadline_s,
+        "measuredFrom", time_format_iso(reference, ref, sizeof ref), "lastSuccess",
+        lastsuccess ? json_string(time_format_iso(lastsuccess, last, sizeof last)) : json_null());
     raise_alert(app, db, "comicbatch_deadline_alerts_total", jobkey, "Batch job overdue", msg, details);
 }

@@ -14,7 +14,7 @@
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
-#define QUEUE_MAX 4096        /* ids waiting; past it the next pass processes every pending job instead */
+#define QUEUE_MAX 4096 /* ids waiting; past it the next pass processes every pending job instead */
 #define CATCH_UP_EVERY_MS 60000
 #define RETRY_AFTER_MS 2000
 

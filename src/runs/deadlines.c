@@ -69,8 +69,8 @@ json_t *deadline_json(const struct deadline *d)
 {
     if (!d->source)
         return json_null();
-    return json_pack("{s:I,s:s,s:o,s:o,s:o,s:b}", "seconds", (json_int_t)d->seconds, "source", d->source,
-                     "lastsuccess", iso_or_null(d->lastsuccess), "measuredfrom", iso_or_null(d->reference), "dueby",
+    return json_pack("{s:I,s:s,s:o,s:o,s:o,s:b}", "seconds", (json_int_t)d->seconds, "source", d->source, "lastsuccess",
+                     iso_or_null(d->lastsuccess), "measuredfrom", iso_or_null(d->reference), "dueby",
                      iso_or_null(d->dueby), "overdue", d->overdue);
 }
 

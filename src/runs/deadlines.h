@@ -25,12 +25,12 @@ struct sched_row;
 
 /** One job's deadline at an instant. */
 struct deadline {
-    const char *source;   /* "schedule" | "config" | "default"; NULL: no deadline applies */
-    int64_t seconds;      /* the window, > 0 when a deadline applies */
-    time_t lastsuccess;   /* 0: none kept */
-    time_t reference;     /* what it is measured from: the last success, or when the job became expected */
-    time_t dueby;         /* reference + seconds */
-    bool overdue;         /* now > dueby */
+    const char *source; /* "schedule" | "config" | "default"; NULL: no deadline applies */
+    int64_t seconds;    /* the window, > 0 when a deadline applies */
+    time_t lastsuccess; /* 0: none kept */
+    time_t reference;   /* what it is measured from: the last success, or when the job became expected */
+    time_t dueby;       /* reference + seconds */
+    bool overdue;       /* now > dueby */
 };
 
 /**

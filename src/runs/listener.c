@@ -19,8 +19,8 @@
 #include "util/backoff.h"
 #include "util/log.h"
 #include "util/timefmt.h"
-#include "version.h"
 #include "util/xalloc.h"
+#include "version.h"
 
 #define MAX_SUBS 16
 #define PING_EVERY_MS 5000
@@ -33,9 +33,9 @@ struct subscription {
 
 struct listener {
     struct app *app;
-    PGconn *db;            /* session connection (config_session_url): LISTEN and the instance lock */
+    PGconn *db;             /* session connection (config_session_url): LISTEN and the instance lock */
     struct backoff backoff; /* between reconnect attempts */
-    int64_t lost_at_ms;    /* monotonic, when the connection was found lost (0: connected) */
+    int64_t lost_at_ms;     /* monotonic, when the connection was found lost (0: connected) */
     pthread_t thread;
     bool started;
     atomic_bool stopping;
@@ -62,8 +62,8 @@ static void describe_instance(struct listener *l, struct instance_info *info, ch
 {
     snprintf(host, hostlen, "localhost");
     gethostname(host, hostlen - 1);
-    *info = (struct instance_info){.name = l->app->instance, .hostname = host, .pid = (int)getpid(),
-                                   .version = COMICBATCH_VERSION};
+    *info = (struct instance_info){
+        .name = l->app->instance, .hostname = host, .pid = (int)getpid(), .version = COMICBATCH_VERSION};
 }
 
 static int register_instance(struct listener *l, char *err, size_t errlen)

@@ -85,8 +85,7 @@ static json_t *check_ref(const struct param_def *p, const json_t *v, const struc
 static json_t *check_int(const struct param_def *p, const json_t *v, char *err, size_t errlen)
 {
     if (!json_is_integer(v) || json_integer_value(v) < p->min || json_integer_value(v) > p->max) {
-        snprintf(err, errlen, "%s must be an integer from %lld to %lld", p->name, (long long)p->min,
-                 (long long)p->max);
+        snprintf(err, errlen, "%s must be an integer from %lld to %lld", p->name, (long long)p->min, (long long)p->max);
         return NULL;
     }
     return json_integer(json_integer_value(v));
@@ -125,27 +124,23 @@ static json_t *check_value(const struct param_def *p, const json_t *v, const str
         }
         return json_copy((json_t *)v);
     }
-    case PARAM_INT:
-        return check_int(p, v, err, errlen);
+    case PARAM_INT: return check_int(p, v, err, errlen);
     case PARAM_BOOL:
         if (!json_is_boolean(v)) {
             snprintf(err, errlen, "%s must be true or false", p->name);
             return NULL;
         }
         return json_boolean(json_is_true(v));
-    case PARAM_DURATION:
-        return check_duration(p, v, err, errlen);
+    case PARAM_DURATION: return check_duration(p, v, err, errlen);
     case PARAM_UUID:
         if (!json_is_string(v) || !is_uuid(json_string_value(v))) {
             snprintf(err, errlen, "%s must be a UUID", p->name);
             return NULL;
         }
         return json_copy((json_t *)v);
-    case PARAM_ID:
-        return check_id(p, v, err, errlen);
+    case PARAM_ID: return check_id(p, v, err, errlen);
     case PARAM_COMIC_ID:
-    case PARAM_USER_ID:
-        return check_ref(p, v, ids, err, errlen);
+    case PARAM_USER_ID: return check_ref(p, v, ids, err, errlen);
     }
     return NULL;
 }

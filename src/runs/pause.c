@@ -24,8 +24,7 @@ json_t *pause_set(PGconn *c, const char *jobkey, time_t until, const char *reaso
                                 "reason", reason, "via", by->via);
     json_t *list = NULL, *out = NULL;
     if (!pg_cmd(c, "BEGIN") && !pausestore_set(c, scope, until, reason, by->via ? by->via : by->who.actor) &&
-        !audit_write(c, &by->who, "batch.schedule.pause", scope, details) &&
-        (list = pausestore_active_json(c, now)) &&
+        !audit_write(c, &by->who, "batch.schedule.pause", scope, details) && (list = pausestore_active_json(c, now)) &&
         !pg_cmd(c, "COMMIT"))
         out = json_incref(find_scope(list, scope));
     else

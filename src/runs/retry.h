@@ -24,9 +24,9 @@ struct sched_row;
 
 /** How a job's failed runs are retried. */
 struct retry_policy {
-    int max_attempts;  /* 1 = no retry */
-    int64_t base_ms;   /* backoff before the first retry (d of attempt 1) */
-    int64_t max_ms;    /* cap of d */
+    int max_attempts; /* 1 = no retry */
+    int64_t base_ms;  /* backoff before the first retry (d of attempt 1) */
+    int64_t max_ms;   /* cap of d */
 };
 
 /**
@@ -36,8 +36,7 @@ struct retry_policy {
 int64_t retry_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, double r);
 
 /** The policy of `job`: the schedule row's settings (`row` may be NULL), else its [job.KEY] ones, else defaults. */
-void retry_policy(const struct config *cfg, const char *jobkey, const struct sched_row *row,
-                  struct retry_policy *out);
+void retry_policy(const struct config *cfg, const char *jobkey, const struct sched_row *row, struct retry_policy *out);
 
 /**
  * After run `run_id` (attempt `attempt`) of `jobkey` failed: queues its retry when the policy allows, inside the

@@ -37,8 +37,13 @@ static void new_row(const struct config *cfg, const struct run_request *q, json_
 {
     *stored = runs_stored_params(cfg, q->job, q->params);
     runs_lockkey(q->job, *stored, lockkey, keylen);
-    *row = (struct run_new){.jobkey = q->job->key, .lockkey = lockkey, .params = *stored, .dryrun = q->dryrun,
-                            .triggeredby = q->triggeredby, .userid = q->userid, .scheduledfor = q->scheduledfor,
+    *row = (struct run_new){.jobkey = q->job->key,
+                            .lockkey = lockkey,
+                            .params = *stored,
+                            .dryrun = q->dryrun,
+                            .triggeredby = q->triggeredby,
+                            .userid = q->userid,
+                            .scheduledfor = q->scheduledfor,
                             .timeout_ms = runs_job_timeout(cfg, q->job)};
 }
 

@@ -20,7 +20,7 @@ struct config;
 /** A run someone asks for. */
 struct run_request {
     const struct job_def *job;
-    const json_t *params;    /* validated (runs/params.h); borrowed */
+    const json_t *params; /* validated (runs/params.h); borrowed */
     bool dryrun;
     const char *triggeredby; /* "scheduler" | "admin" */
     const char *userid;      /* the admin's users.account.id, or NULL */

@@ -34,9 +34,9 @@ struct listing {
     const struct config *cfg;
     const struct sched_row *rows;
     int nrows;
-    json_t *lastruns;    /* jobkey → run */
-    json_t *missed;      /* jobkey → {slots, latest} */
-    json_t *pauses;      /* array */
+    json_t *lastruns;           /* jobkey → run */
+    json_t *missed;             /* jobkey → {slots, latest} */
+    json_t *pauses;             /* array */
     struct deadline *deadlines; /* registry order */
 };
 
@@ -76,9 +76,9 @@ static void add_extras(json_t *e, const struct listing *l, const struct job_def 
     json_object_set_new(e, "scheduledparams", params ? params : json_null());
     json_object_set_new(e, "deadline", deadline_json(dl));
     json_t *m = json_object_get(l->missed, job->key);
-    json_object_set_new(e, "missed", json_pack("{s:I,s:O}", "last24h",
-                                               (json_int_t)json_integer_value(json_object_get(m, "slots")), "latest",
-                                               m ? json_object_get(m, "latest") : json_null()));
+    json_object_set_new(e, "missed",
+                        json_pack("{s:I,s:O}", "last24h", (json_int_t)json_integer_value(json_object_get(m, "slots")),
+                                  "latest", m ? json_object_get(m, "latest") : json_null()));
     json_object_set_new(e, "paused", pause_for(l->pauses, job->key));
 }
 
@@ -128,8 +128,8 @@ static int listing_read(PGconn *c, struct listing *l, time_t now)
     l->nrows = schedstore_list(c, false, &rows);
     l->rows = rows;
     int rc = l->nrows < 0 || !(l->lastruns = runstore_last_runs(c, keys)) ||
-                     !(l->missed = slotledger_summary(c, now - 86400)) || !(l->pauses = pausestore_active_json(c, now)) ||
-                     deadlines_all(c, l->cfg, now, &l->deadlines, &nd)
+                     !(l->missed = slotledger_summary(c, now - 86400)) ||
+                     !(l->pauses = pausestore_active_json(c, now)) || deadlines_all(c, l->cfg, now, &l->deadlines, &nd)
                  ? -1
                  : 0;
     json_decref(keys);
@@ -153,8 +153,8 @@ json_t *schedule_entries(PGconn *c, const struct config *cfg, const struct job_d
     json_t *out = listing_read(c, &l, now) ? NULL : json_array();
     for (size_t i = 0; out && i < n; i++)
         if (!only || jobs[i] == only)
-            json_array_append_new(out, entry_json(&l, jobs[i], find_row(l.rows, l.nrows, jobs[i]->key),
-                                                  &l.deadlines[i]));
+            json_array_append_new(out,
+                                  entry_json(&l, jobs[i], find_row(l.rows, l.nrows, jobs[i]->key), &l.deadlines[i]));
     listing_free(&l);
     return out;
 }
@@ -223,16 +223,24 @@ static void make_update(const struct sched_row *cur, const struct schedule_patch
                         const char *params, const char *actor, time_t now, struct sched_update *u)
 {
     bool on = pt->isenabled < 0 ? cur->isenabled : pt->isenabled;
-    bool moved = pt->cron || pt->timezone || pt->isenabled >= 0; /* else the slots stay where they are */
+    bool moved = pt->cron || pt->timezone || pt->isenabled >= 0;            /* else the slots stay where they are */
     bool track_disabled = !on && (pt->isenabled == 0 || cur->disablednext); /* an operator switched it off */
-    *u = (struct sched_update){
-        .cron = pt->cron || pt->timezone ? after : NULL, .isenabled = pt->isenabled,
-        .nextrunat = !moved ? cur->nextrunat : on ? first_slot(after, now) : 0,
-        .disablednext = !moved ? cur->disablednext : track_disabled ? first_slot(after, now) : 0,
-        .set_params = pt->set_params, .params = pt->set_params ? params : NULL, .maxattempts = pt->maxattempts,
-        .retrydelay_ms = pt->retrydelay_ms, .deadline_ms = pt->deadline_ms,
-        .expect_from_now = (pt->isenabled == 1 && !cur->isenabled) || pt->deadline_ms != SCHED_KEEP,
-        .updatedby = actor};
+    *u = (struct sched_update){.cron = pt->cron || pt->timezone ? after : NULL,
+                               .isenabled = pt->isenabled,
+                               .nextrunat = !moved ? cur->nextrunat
+                                            : on   ? first_slot(after, now)
+                                                   : 0,
+                               .disablednext = !moved           ? cur->disablednext
+                                               : track_disabled ? first_slot(after, now)
+                                                                : 0,
+                               .set_params = pt->set_params,
+                               .params = pt->set_params ? params : NULL,
+                               .maxattempts = pt->maxattempts,
+                               .retrydelay_ms = pt->retrydelay_ms,
+                               .deadline_ms = pt->deadline_ms,
+                               .expect_from_now = (pt->isenabled == 1 && !cur->isenabled) ||
+                                                  pt->deadline_ms != SCHED_KEEP,
+                               .updatedby = actor};
 }
 
 static enum schedule_patch_result patch_in_tx(PGconn *c, const struct config *cfg, const struct job_def *job,
@@ -251,10 +259,10 @@ static enum schedule_patch_result patch_in_tx(PGconn *c, const struct config *cf
     struct sched_update u;
     make_update(&cur, pt, after, params, who->actor, now, &u);
     bool on = pt->isenabled < 0 ? cur.isenabled : pt->isenabled;
-    json_t *details = json_pack("{s:o,s:o}", "before",
-                                audit_view(before, cur.isenabled, cur.params, cur.maxattempts, cur.retrydelay_ms,
-                                           cur.deadline_ms),
-                                "after", audit_after(&cur, pt, after, on, params));
+    json_t *details = json_pack(
+        "{s:o,s:o}", "before",
+        audit_view(before, cur.isenabled, cur.params, cur.maxattempts, cur.retrydelay_ms, cur.deadline_ms), "after",
+        audit_after(&cur, pt, after, on, params));
     enum schedule_patch_result rc = schedstore_update(c, job->key, &u) == 1 &&
                                             audit_write(c, who, "batch.schedule.update", job->key, details) == 0
                                         ? SCHEDULE_PATCH_OK

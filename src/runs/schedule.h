@@ -38,8 +38,8 @@ struct schedule_patch {
 /** What schedule_patch answers. */
 enum schedule_patch_result {
     SCHEDULE_PATCH_OK = 0,
-    SCHEDULE_PATCH_ERROR = -1,   /* rolled back; logged by the store */
-    SCHEDULE_PATCH_INVALID = 1,  /* the resulting expression is not valid: `field` and `err` say why; rolled back */
+    SCHEDULE_PATCH_ERROR = -1,  /* rolled back; logged by the store */
+    SCHEDULE_PATCH_INVALID = 1, /* the resulting expression is not valid: `field` and `err` say why; rolled back */
 };
 
 /**

@@ -18,7 +18,8 @@
 static void describe(const struct config *cfg, const struct job_def *job, struct sched_job *out)
 {
     const struct job_settings *js = config_job(cfg, job->key);
-    *out = (struct sched_job){.key = job->key, .cron = registry_default_cron(cfg, job),
+    *out = (struct sched_job){.key = job->key,
+                              .cron = registry_default_cron(cfg, job),
                               .misfire = js && js->misfire >= 0 ? (enum misfire_policy)js->misfire : job->misfire,
                               .enabled = job->enabled};
 }
@@ -99,8 +100,8 @@ static void rescued(void *arg, PGconn *db, const struct rescued_run *run)
     struct app *app = arg;
     int64_t delay = 0;
     if (retry_queue(db, &app->cfg, run->jobkey, run->id, run->attempt, &delay, NULL) == 1)
-        log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", run->id, run->jobkey,
-                 run->attempt + 1, (long long)delay);
+        log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", run->id, run->jobkey, run->attempt + 1,
+                 (long long)delay);
     alerts_after_failure(app, db, run->jobkey);
 }
 
@@ -111,6 +112,11 @@ static void check_deadlines(void *arg, PGconn *db, time_t now)
 
 void scheduling_host_init(struct sched_host *h, struct app *app)
 {
-    *h = (struct sched_host){.arg = app, .job_at = job_at, .job = job, .available = available, .enqueue = enqueue,
-                             .rescued = rescued, .check_deadlines = check_deadlines};
+    *h = (struct sched_host){.arg = app,
+                             .job_at = job_at,
+                             .job = job,
+                             .available = available,
+                             .enqueue = enqueue,
+                             .rescued = rescued,
+                             .check_deadlines = check_deadlines};
 }

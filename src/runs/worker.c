@@ -14,14 +14,14 @@
 #include "runs/runs.h"
 #include "store/instances.h"
 #include "store/pg.h"
-#include "store/runstore.h"
 #include "store/redis.h"
+#include "store/runstore.h"
 #include "util/backoff.h"
 #include "util/bgthread.h"
 #include "util/log.h"
 #include "util/timefmt.h"
-#include "version.h"
 #include "util/xalloc.h"
+#include "version.h"
 
 #define MAX_ACTIVE 64
 #define MONITOR_TICK_MS 100
@@ -32,7 +32,7 @@
 struct active_run {
     struct run_control *ctl; /* NULL = free slot */
     int64_t last_cancel_ms;
-    bool ending;             /* the job returned; its end is being recorded (heartbeated, never judged lost) */
+    bool ending; /* the job returned; its end is being recorded (heartbeated, never judged lost) */
 };
 
 struct worker_pool {
@@ -110,9 +110,7 @@ static const char *final_status(const char *instance, struct job_ctx *ctx, int r
         return "done";
     }
     switch (cancel) {
-    case CANCEL_REQUESTED:
-        snprintf(err, errlen, "cancelled by an admin");
-        return "cancelled";
+    case CANCEL_REQUESTED: snprintf(err, errlen, "cancelled by an admin"); return "cancelled";
     case CANCEL_TIMEOUT:
         snprintf(err, errlen, "timed out after %llds (job timeout); committed batches are kept",
                  (long long)(ctx->ctl->timeout_ms / 1000));
@@ -121,12 +119,13 @@ static const char *final_status(const char *instance, struct job_ctx *ctx, int r
         snprintf(err, errlen, "interrupted: instance %s shut down while the run was in progress", instance);
         return "failed";
     case CANCEL_LOST: /* the row was already failed by the leader's rescue; this text is not written */
-        snprintf(err, errlen, "stopped: the run was failed by the leader while instance %s still ran it",
-                 instance);
+        snprintf(err, errlen, "stopped: the run was failed by the leader while instance %s still ran it", instance);
         return "failed";
     default:
         snprintf(err, errlen, "%s",
-                 lost[0] ? lost : ctx->error[0] ? ctx->error : "the job failed without giving a reason");
+                 lost[0]         ? lost
+                 : ctx->error[0] ? ctx->error
+                                 : "the job failed without giving a reason");
         return "failed";
     }
 }
@@ -170,12 +169,14 @@ static int explain_loss(struct worker_pool *p, PGconn *db, const char *run_id, t
     char error[512], before[300], after[300];
     snprintf(error, sizeof error, "%s", PQerrorMessage(db));
     pg_server_name(db, before, sizeof before);
-    log_warn("msg=\"database connection lost during the run; reconnecting to record its end\" run=%s server=%s",
-             run_id, before);
+    log_warn("msg=\"database connection lost during the run; reconnecting to record its end\" run=%s server=%s", run_id,
+             before);
     int rc = reconnect_in_place(p, db, run_id);
-    struct conn_loss loss = {.error = error, .server_before = before,
+    struct conn_loss loss = {.error = error,
+                             .server_before = before,
                              .server_after = rc ? before : pg_server_name(db, after, sizeof after),
-                             .run_started = run_started, .server_started = rc ? -1 : pg_server_started(db),
+                             .run_started = run_started,
+                             .server_started = rc ? -1 : pg_server_started(db),
                              .instance = p->app->instance};
     conn_loss_describe(&loss, out, len);
     return rc;
@@ -238,8 +239,8 @@ static int record_end(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, co
     }
 }
 
-static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run,
-                       int rc, const char *lost)
+static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, const struct claimed_run *run, int rc,
+                       const char *lost)
 {
     char err[1100];
     const char *status = final_status(p->app->instance, ctx, rc, lost, err, sizeof err);
@@ -257,8 +258,8 @@ static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, c
     if (!strcmp(status, "failed")) {
         log_error("msg=\"run failed\" run=%s job=%s attempt=%d error=\"%s\"", ctx->run_id, key, run->attempt, err);
         if (retried >= 0)
-            log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", ctx->run_id, key,
-                     run->attempt + 1, (long long)retried);
+            log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", ctx->run_id, key, run->attempt + 1,
+                     (long long)retried);
         if (pg_usable(db))
             alerts_after_failure(p->app, db, key);
     } else {
@@ -288,8 +289,15 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     snprintf(ctl.run_id, sizeof ctl.run_id, "%s", run->id);
     ctl.timeout_ms = run->timeout_ms > 0 ? run->timeout_ms : (job ? runs_job_timeout(&p->app->cfg, job) : 0);
     ctl.pgcancel = PQgetCancel(db);
-    struct job_ctx ctx = {.cfg = &p->app->cfg, .metrics = &p->app->metrics, .job = job, .run_id = run->id, .params = run->params,
-                          .dryrun = run->dryrun, .db = db, .meta = json_object(), .ctl = &ctl};
+    struct job_ctx ctx = {.cfg = &p->app->cfg,
+                          .metrics = &p->app->metrics,
+                          .job = job,
+                          .run_id = run->id,
+                          .params = run->params,
+                          .dryrun = run->dryrun,
+                          .db = db,
+                          .meta = json_object(),
+                          .ctl = &ctl};
     if (run->dryrun)
         json_object_set_new(ctx.meta, "dryrun", json_true());
     if (run->scheduled) {

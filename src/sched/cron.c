@@ -21,14 +21,14 @@
 #include "sched/civil.h"
 #include "util/errbuf.h"
 
-#define CRON_HORIZON_DAYS (5 * 366)     /* "none within the next 5 years" */
-#define CRON_MIN_TIME (-62135596800LL)  /* 0001-01-01T00:00:00Z */
-#define CRON_MAX_TIME 253402300799LL    /* 9999-12-31T23:59:59Z */
-#define CRON_MAX_DIGITS 9               /* significant digits read; more saturate (out of range) */
-#define CRON_QUOTE_MAX 32               /* longest piece of user text echoed in an error */
-#define DST_SMALL_FORWARD (5 * 60)      /* cronie: a forward jump under 5 wall minutes is a late wake-up */
-#define DST_MAX_FORWARD (180 * 60)      /* cronie: from 3 h on, a forward jump is a clock change */
-#define DST_MAX_BACKWARD (181 * 60)     /* cronie: beyond 3 h 1 min, a backward jump is a clock change */
+#define CRON_HORIZON_DAYS (5 * 366)    /* "none within the next 5 years" */
+#define CRON_MIN_TIME (-62135596800LL) /* 0001-01-01T00:00:00Z */
+#define CRON_MAX_TIME 253402300799LL   /* 9999-12-31T23:59:59Z */
+#define CRON_MAX_DIGITS 9              /* significant digits read; more saturate (out of range) */
+#define CRON_QUOTE_MAX 32              /* longest piece of user text echoed in an error */
+#define DST_SMALL_FORWARD (5 * 60)     /* cronie: a forward jump under 5 wall minutes is a late wake-up */
+#define DST_MAX_FORWARD (180 * 60)     /* cronie: from 3 h on, a forward jump is a clock change */
+#define DST_MAX_BACKWARD (181 * 60)    /* cronie: beyond 3 h 1 min, a backward jump is a clock change */
 
 static const char *const month_abbr[13] = {
     NULL, "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
@@ -39,17 +39,15 @@ static const char *const wday_abbr[8] = {"SUN", "MON", "TUE", "WED", "THU", "FRI
 struct field_spec {
     const char *name;
     int min, max;
-    int star_max;              /* day-of-week: 6, because 7 only repeats Sunday */
-    bool allow_question;       /* '?' as a synonym of '*' (Quartz/robfig habit) */
-    bool seven_is_sunday;      /* day-of-week: 7 sets the same bit as 0 */
-    const char *const *names;  /* 3-letter names indexed by value, or NULL */
+    int star_max;             /* day-of-week: 6, because 7 only repeats Sunday */
+    bool allow_question;      /* '?' as a synonym of '*' (Quartz/robfig habit) */
+    bool seven_is_sunday;     /* day-of-week: 7 sets the same bit as 0 */
+    const char *const *names; /* 3-letter names indexed by value, or NULL */
 };
 
 static const struct field_spec fields[5] = {
-    {"minute", 0, 59, 59, false, false, NULL},
-    {"hour", 0, 23, 23, false, false, NULL},
-    {"day-of-month", 1, 31, 31, true, false, NULL},
-    {"month", 1, 12, 12, false, false, month_abbr},
+    {"minute", 0, 59, 59, false, false, NULL},       {"hour", 0, 23, 23, false, false, NULL},
+    {"day-of-month", 1, 31, 31, true, false, NULL},  {"month", 1, 12, 12, false, false, month_abbr},
     {"day-of-week", 0, 7, 6, true, true, wday_abbr},
 };
 
@@ -164,8 +162,7 @@ static int parse_step(const struct field_spec *f, struct token t, int *out, stru
 }
 
 /* Resolves an item's base ("*", "n", "a-b") into an inclusive range. */
-static int parse_base(const struct field_spec *f, struct token base, bool stepped, int *lo, int *hi,
-                      struct errbuf *e)
+static int parse_base(const struct field_spec *f, struct token base, bool stepped, int *lo, int *hi, struct errbuf *e)
 {
     struct token a, b;
     if (token_is(base, "*") || (f->allow_question && token_is(base, "?"))) {
@@ -617,8 +614,7 @@ time_t cron_next(const struct cron_schedule *s, time_t after)
 }
 
 /* Parses `expr`, checks `n` and loads the expression's zone (*zone NULL for UTC; the caller destroys it). */
-static int open_schedule(const char *expr, int n, struct cron_schedule *s, struct tz **zone, char *err,
-                         size_t errlen)
+static int open_schedule(const char *expr, int n, struct cron_schedule *s, struct tz **zone, char *err, size_t errlen)
 {
     *zone = NULL;
     if (cron_parse(expr, s, err, errlen))

@@ -69,15 +69,15 @@
 
 /** A parsed schedule: one bit per allowed value of each field, plus its zone. Plain value, no heap; copy freely. */
 struct cron_schedule {
-    uint64_t minutes; /* bits 0..59 */
-    uint32_t hours;   /* bits 0..23 */
-    uint32_t mdays;   /* bits 1..31 */
-    uint16_t months;  /* bits 1..12 */
-    uint8_t wdays;    /* bits 0..6, Sunday = 0 */
-    bool mday_star;   /* day-of-month field started with '*' */
-    bool wday_star;   /* day-of-week field started with '*' */
-    bool minute_star; /* minute field started with '*' (ISC cron's MIN_STAR) */
-    bool hour_star;   /* hour field started with '*' (ISC cron's HR_STAR; @hourly too) */
+    uint64_t minutes;           /* bits 0..59 */
+    uint32_t hours;             /* bits 0..23 */
+    uint32_t mdays;             /* bits 1..31 */
+    uint16_t months;            /* bits 1..12 */
+    uint8_t wdays;              /* bits 0..6, Sunday = 0 */
+    bool mday_star;             /* day-of-month field started with '*' */
+    bool wday_star;             /* day-of-week field started with '*' */
+    bool minute_star;           /* minute field started with '*' (ISC cron's MIN_STAR) */
+    bool hour_star;             /* hour field started with '*' (ISC cron's HR_STAR; @hourly too) */
     char zone[TZ_NAME_MAX + 1]; /* IANA zone from a CRON_TZ=/TZ= prefix; "" = UTC */
 };
 

@@ -18,8 +18,7 @@ static const char *const month_long[13] = {
     NULL,   "January", "February",  "March",   "April",    "May",      "June",
     "July", "August",  "September", "October", "November", "December",
 };
-static const char *const wday_long[7] = {"Sunday", "Monday", "Tuesday", "Wednesday",
-                                         "Thursday", "Friday", "Saturday"};
+static const char *const wday_long[7] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
 
 /* A bounded string builder over the caller's buffer; text past the end is dropped, the result stays terminated. */
 struct sbuf {

@@ -54,13 +54,13 @@ struct leader {
     PGconn *db;             /* the lock connection; leader thread only */
     struct backoff backoff; /* between connection attempts */
     int64_t next_connect_ms;
-    bool connect_failed;    /* the last attempt failed (logged once per outage) */
-    int64_t epoch;          /* > 0 while this instance leads */
-    time_t since;           /* when this instance last became the leader (wall clock: the tick's "no-leader") */
+    bool connect_failed; /* the last attempt failed (logged once per outage) */
+    int64_t epoch;       /* > 0 while this instance leads */
+    time_t since;        /* when this instance last became the leader (wall clock: the tick's "no-leader") */
     int64_t leading_since_ms, last_beat_ms, next_try_ms, last_rescue_ms, last_retention_ms, last_deadlines_ms;
-    bool retention_more;    /* the last retention batch was full */
-    bool deposed;           /* a fenced write found another epoch (or failed) during this tick */
-    bool stalled;           /* fault injection leader:stall_in_write happened (once per process) */
+    bool retention_more; /* the last retention batch was full */
+    bool deposed;        /* a fenced write found another epoch (or failed) during this tick */
+    bool stalled;        /* fault injection leader:stall_in_write happened (once per process) */
 };
 
 static int64_t lease_ms(const struct leader *l)
@@ -157,8 +157,13 @@ static int64_t rescue_grace_ms(const struct leader *l)
 static void duties(struct leader *l, int64_t now)
 {
     time_t wall = (time_t)(time_now_ms() / 1000);
-    struct sched_env env = {.host = l->o.host, .cfg = l->o.cfg, .metrics = l->o.metrics, .leader_since = l->since,
-                            .instance = l->o.instance, .begin = leader_begin, .begin_arg = l};
+    struct sched_env env = {.host = l->o.host,
+                            .cfg = l->o.cfg,
+                            .metrics = l->o.metrics,
+                            .leader_since = l->since,
+                            .instance = l->o.instance,
+                            .begin = leader_begin,
+                            .begin_arg = l};
     sched_tick(l->db, wall, &env);
     if (!l->deposed && now - l->leading_since_ms >= rescue_grace_ms(l) && now - l->last_rescue_ms >= RESCUE_EVERY_MS) {
         rescue(l);
@@ -293,8 +298,9 @@ static void *leader_main(void *arg)
             else
                 follow_tick(l, now);
         }
-        int64_t wait = !l->db ? l->next_connect_ms - time_mono_ms()
-                       : l->epoch ? TICK_MS : l->next_try_ms - time_mono_ms();
+        int64_t wait = !l->db     ? l->next_connect_ms - time_mono_ms()
+                       : l->epoch ? TICK_MS
+                                  : l->next_try_ms - time_mono_ms();
         bgthread_wait(&l->thread, seen, (int)(wait < 10 ? 10 : wait > TICK_MS ? TICK_MS : wait));
     }
     step_down(l, "this instance is stopping"); /* another instance takes over within its retry interval */

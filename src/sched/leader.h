@@ -23,7 +23,7 @@ struct sched_host;
 
 /** What the leader thread needs, borrowed for its lifetime. */
 struct leader_opts {
-    const struct config *cfg;      /* database url, lease/heartbeat, retention, misfire grace */
+    const struct config *cfg; /* database url, lease/heartbeat, retention, misfire grace */
     struct metrics *metrics;
     const char *instance;          /* this instance's name, recorded with the epoch and in the logs */
     int instance_no;               /* its system.batchinstance.no */

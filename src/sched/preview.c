@@ -22,8 +22,8 @@ static void wall_iso(int64_t wall, char *buf, size_t len)
     int64_t days = civil_floor_div(wall, 86400), secs = wall - days * 86400, y;
     int m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, m, d, (int)(secs / 3600),
-             (int)(secs / 60 % 60), (int)(secs % 60));
+    snprintf(buf, len, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, m, d, (int)(secs / 3600), (int)(secs / 60 % 60),
+             (int)(secs % 60));
 }
 
 char *preview_local_iso(const struct cron_fire *f, char *buf, size_t len)
@@ -91,12 +91,13 @@ char *preview_note(const struct cron_fire *f, const struct tz *zone, char *buf, 
             snprintf(buf, len, "%s does not exist on %s in %s (%s): runs once, at %s", nominal, when, name, chg, at);
     } else if (f->flags & CRON_FIRE_SECOND_PASS) {
         change(zone, f->at, false, "go back", chg, sizeof chg);
-        snprintf(buf, len, "%s happens twice on %s in %s (%s): this job follows real time, this is its second run",
-                 at, when, name, chg);
+        snprintf(buf, len, "%s happens twice on %s in %s (%s): this job follows real time, this is its second run", at,
+                 when, name, chg);
     } else if (f->flags & (CRON_FIRE_FIRST_OF_REPEATED | CRON_FIRE_REPEATED)) {
         change(zone, f->at, true, "go back", chg, sizeof chg);
         snprintf(buf, len, "%s happens twice on %s in %s (%s): %s", at, when, name, chg,
-                 (f->flags & CRON_FIRE_FIRST_OF_REPEATED) ? "runs at the first only" : "runs at both, this is the first");
+                 (f->flags & CRON_FIRE_FIRST_OF_REPEATED) ? "runs at the first only"
+                                                          : "runs at both, this is the first");
     } else if (f->flags & CRON_FIRE_GAP_SKIPPED) {
         change(zone, f->at, false, "jumped", chg, sizeof chg);
         snprintf(buf, len, "%d fire time%s before this one did not happen on %s in %s (%s)", f->gap_slots,

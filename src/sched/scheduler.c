@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-void sched_decide(const struct cron_schedule *s, const struct tz *zone, time_t nextrunat, time_t now,
-                  int grace_seconds, enum misfire_policy policy, struct sched_decision *d)
+void sched_decide(const struct cron_schedule *s, const struct tz *zone, time_t nextrunat, time_t now, int grace_seconds,
+                  enum misfire_policy policy, struct sched_decision *d)
 {
     memset(d, 0, sizeof *d);
     if (nextrunat > now)

@@ -18,15 +18,15 @@
 enum misfire_policy { MISFIRE_SKIP = 0, MISFIRE_ONCE = 1 };
 
 struct sched_decision {
-    bool due;        /* nextrunat <= now: the stored slot must be replaced by `next` */
-    bool enqueue;    /* a run must be enqueued for `slot` */
-    bool misfired;   /* the slot was older than the grace period */
-    time_t slot;     /* the slot to enqueue (scheduledfor) */
-    time_t next;     /* the new nextrunat (-1: the expression never fires again) */
+    bool due;      /* nextrunat <= now: the stored slot must be replaced by `next` */
+    bool enqueue;  /* a run must be enqueued for `slot` */
+    bool misfired; /* the slot was older than the grace period */
+    time_t slot;   /* the slot to enqueue (scheduledfor) */
+    time_t next;   /* the new nextrunat (-1: the expression never fires again) */
 };
 
 /** Decides for one enabled job whose stored next slot is `nextrunat`; `zone` is s->zone loaded (NULL: UTC). */
-void sched_decide(const struct cron_schedule *s, const struct tz *zone, time_t nextrunat, time_t now,
-                  int grace_seconds, enum misfire_policy policy, struct sched_decision *d);
+void sched_decide(const struct cron_schedule *s, const struct tz *zone, time_t nextrunat, time_t now, int grace_seconds,
+                  enum misfire_policy policy, struct sched_decision *d);
 
 #endif

@@ -190,9 +190,8 @@ static int apply_decision(const struct tick *t, const struct sched_job *job, con
         pg_cmd(db, "ROLLBACK");
         return moved < 0 ? -1 : 0;
     }
-    if (tail_read(t, job->key, &tail) ||
-        (d->misfired && record_misfire(t, job->key, p, &tail, row->nextrunat, d->enqueue ? d->slot - 1 : t->now,
-                                       pol))) {
+    if (tail_read(t, job->key, &tail) || (d->misfired && record_misfire(t, job->key, p, &tail, row->nextrunat,
+                                                                        d->enqueue ? d->slot - 1 : t->now, pol))) {
         pg_cmd(db, "ROLLBACK");
         return -1;
     }
@@ -227,8 +226,7 @@ static bool blocked(const struct tick *t, const char *jobkey, enum missed_reason
     if (pz) {
         char until[32];
         snprintf(detail, len, "%s paused until %s by %s%s%s", strcmp(pz->scope, PAUSE_ALL) ? "job" : "scheduling",
-                 time_format_iso(pz->until, until, sizeof until), pz->createdby, pz->reason[0] ? ": " : "",
-                 pz->reason);
+                 time_format_iso(pz->until, until, sizeof until), pz->createdby, pz->reason[0] ? ": " : "", pz->reason);
         *why = MISSED_PAUSED;
         return true;
     }
@@ -291,8 +289,7 @@ static int tick_due(const struct tick *t, const struct sched_job *job, const str
 }
 
 /* Moves disablednext past `t->now` and records the passed slots, in one transaction. */
-static int disabled_in_tx(const struct tick *t, const char *jobkey, const struct sched_row *row,
-                          const struct plan *p)
+static int disabled_in_tx(const struct tick *t, const char *jobkey, const struct sched_row *row, const struct plan *p)
 {
     char detail[200];
     snprintf(detail, sizeof detail, "the job is disabled%s%s%s", row->updatedby[0] ? " (by " : "", row->updatedby,

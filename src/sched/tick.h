@@ -37,9 +37,9 @@ struct metrics;
 /** What the scheduler needs of one job. */
 struct sched_job {
     const char *key;
-    const char *cron;             /* its default expression (settings, else the registry's) */
-    enum misfire_policy misfire;  /* its default policy ([job.KEY] misfire, else the registry's) */
-    bool enabled;                 /* scheduled by default (when its schedule row is first made) */
+    const char *cron;            /* its default expression (settings, else the registry's) */
+    enum misfire_policy misfire; /* its default policy ([job.KEY] misfire, else the registry's) */
+    bool enabled;                /* scheduled by default (when its schedule row is first made) */
 };
 
 /** The run model as the scheduler sees it. Every callback gets `arg`. */

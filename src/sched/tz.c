@@ -19,11 +19,11 @@
 #include "sched/tz_rule.h"
 #include "util/errbuf.h"
 
-#define TZ_TYPES_MAX 256          /* a transition's type index is one byte */
-#define TZ_CHARS_MAX 256          /* abbreviation bytes (tzcode allows 50 per zone in practice) */
-#define TZ_TRANSITIONS_MAX 4096   /* tzcode's TZ_MAX_TIMES is 2000 */
-#define TZ_UTOFF_MAX 93599        /* RFC 9636: |utoff| <= 25:59:59 */
-#define TZ_SCAN_MAX 512           /* events looked at to find one that changes the offset */
+#define TZ_TYPES_MAX 256        /* a transition's type index is one byte */
+#define TZ_CHARS_MAX 256        /* abbreviation bytes (tzcode allows 50 per zone in practice) */
+#define TZ_TRANSITIONS_MAX 4096 /* tzcode's TZ_MAX_TIMES is 2000 */
+#define TZ_UTOFF_MAX 93599      /* RFC 9636: |utoff| <= 25:59:59 */
+#define TZ_SCAN_MAX 512         /* events looked at to find one that changes the offset */
 #define TZ_QUOTE_MAX 40
 #define TZ_WALL_CLAMP (INT64_C(1) << 60)
 
@@ -445,8 +445,8 @@ bool tz_prev_transition(const struct tz *z, time_t at, struct tz_transition *out
     return false;
 }
 
-static void set_local(struct tz_local *out, enum tz_local_kind kind, time_t first, struct tz_offset fo,
-                      time_t second, struct tz_offset so)
+static void set_local(struct tz_local *out, enum tz_local_kind kind, time_t first, struct tz_offset fo, time_t second,
+                      struct tz_offset so)
 {
     *out = (struct tz_local){kind, first, second, fo, so};
 }

@@ -65,9 +65,9 @@ struct tz_local {
     /* NORMAL: the instant. AMBIGUOUS: the earlier instant. GAP: the transition instant, i.e. the first instant
      * after the gap (its wall time is the end of the gap). */
     time_t first;
-    time_t second;                   /* AMBIGUOUS: the later instant; otherwise equal to `first` */
-    struct tz_offset first_offset;   /* the offset in effect at `first` (GAP: the offset before the gap) */
-    struct tz_offset second_offset;  /* the offset at `second` (GAP: the offset after the gap) */
+    time_t second;                  /* AMBIGUOUS: the later instant; otherwise equal to `first` */
+    struct tz_offset first_offset;  /* the offset in effect at `first` (GAP: the offset before the gap) */
+    struct tz_offset second_offset; /* the offset at `second` (GAP: the offset after the gap) */
 };
 
 /**

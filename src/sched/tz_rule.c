@@ -12,11 +12,11 @@
 
 #include "sched/civil.h"
 
-#define RULE_HOURS_MAX 167             /* RFC 8536: rule times may range over -167..167 hours */
-#define OFFSET_HOURS_MAX 24            /* POSIX: offsets hh 0..24 */
+#define RULE_HOURS_MAX 167  /* RFC 8536: rule times may range over -167..167 hours */
+#define OFFSET_HOURS_MAX 24 /* POSIX: offsets hh 0..24 */
 #define NAME_MIN 3
-#define TIME_CLAMP (INT64_C(1) << 55)  /* ~1.1 billion years: beyond, the rule is evaluated at the clamp */
-#define EVENTS_MAX 8                   /* years Y-2..Y+1, two events each */
+#define TIME_CLAMP (INT64_C(1) << 55) /* ~1.1 billion years: beyond, the rule is evaluated at the clamp */
+#define EVENTS_MAX 8                  /* years Y-2..Y+1, two events each */
 
 struct event {
     int64_t at;

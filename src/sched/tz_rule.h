@@ -24,9 +24,9 @@
 /** A yearly rule date: Jn, n or Mm.w.d, plus the local time of day of the switch. */
 struct tz_rule_date {
     enum { TZ_DATE_JULIAN1, TZ_DATE_JULIAN0, TZ_DATE_MWD } kind;
-    int n;          /* Jn: 1..365; n: 0..365 */
-    int m, w, d;    /* Mm.w.d: month 1..12, week 1..5, weekday 0..6 (Sunday 0) */
-    int32_t time;   /* seconds after local midnight, -167h..167h */
+    int n;        /* Jn: 1..365; n: 0..365 */
+    int m, w, d;  /* Mm.w.d: month 1..12, week 1..5, weekday 0..6 (Sunday 0) */
+    int32_t time; /* seconds after local midnight, -167h..167h */
 };
 
 /** A parsed POSIX TZ string. Plain value. */

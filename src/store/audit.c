@@ -5,8 +5,7 @@
 
 #include "store/pg.h"
 
-int audit_write(PGconn *c, const struct audit_actor *who, const char *action, const char *target,
-                const json_t *details)
+int audit_write(PGconn *c, const struct audit_actor *who, const char *action, const char *target, const json_t *details)
 {
     char *dj = details ? json_dumps(details, JSON_COMPACT) : NULL;
     /* actoruserid's type is the platform's (uuid or bigint): an untyped parameter takes the column's type. */

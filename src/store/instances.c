@@ -34,7 +34,9 @@ int instances_reregister(PGconn *c, int no, const struct instance_info *info)
     return pg_exec(c, "instances.reregister",
                    "INSERT INTO system.batchinstance (no, name, hostname, pid, version) VALUES ($1::int, $2, $3,"
                    " $4::int, $5) ON CONFLICT (no) DO UPDATE SET lastseenat = now()",
-                   5, p) < 0 ? -1 : 0;
+                   5, p) < 0
+               ? -1
+               : 0;
 }
 
 static int try_lock(PGconn *c, const char *const *p)
@@ -58,7 +60,8 @@ int instances_lock(PGconn *c, int no)
                            "SELECT l.pid, pg_terminate_backend(l.pid, 5000) FROM pg_locks l"
                            " WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()"
                            " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                           " AND l.classid = " LOCK_INSTANCE_CLASS "::oid AND l.objid = $1::int::oid AND l.objsubid = 2",
+                           " AND l.classid = " LOCK_INSTANCE_CLASS
+                           "::oid AND l.objid = $1::int::oid AND l.objsubid = 2",
                            1, p, NULL);
     if (r && PQntuples(r) > 0)
         log_warn("msg=\"terminated a stale session that still held this instance's lock\" instance_no=%d backend=%s",
@@ -73,5 +76,7 @@ int instances_touch(PGconn *c, int no)
     snprintf(n, sizeof n, "%d", no);
     const char *p[] = {n};
     return pg_exec(c, "instances.touch", "UPDATE system.batchinstance SET lastseenat = now() WHERE no = $1::int", 1,
-                   p) < 0 ? -1 : 0;
+                   p) < 0
+               ? -1
+               : 0;
 }

@@ -12,7 +12,7 @@
 
 /** What an instance says about itself when it registers. */
 struct instance_info {
-    const char *name;     /* "host:pid:shortid" */
+    const char *name; /* "host:pid:shortid" */
     const char *hostname;
     int pid;
     const char *version;

@@ -33,9 +33,9 @@ int leaderstore_hold(PGconn *c, int64_t epoch);
 
 /** What a candidate learned from leaderstore_fence. */
 struct leader_fence {
-    int pid;         /* the backend holding the leader lock (0: nobody holds it) */
-    double age_s;    /* how old the leader's heartbeat is (< 0: none recorded) */
-    char who[128];   /* the leader's instance name, as recorded ("" when unknown) */
+    int pid;       /* the backend holding the leader lock (0: nobody holds it) */
+    double age_s;  /* how old the leader's heartbeat is (< 0: none recorded) */
+    char who[128]; /* the leader's instance name, as recorded ("" when unknown) */
 };
 
 /**

@@ -39,11 +39,12 @@ static int check_known(PGconn *c, char *err, size_t errlen)
         for (const struct embedded_file *f = migrations_files; f->name && !known; f++)
             known = !strcmp(f->name, PQgetvalue(r, i, 0));
         if (!known) {
-            snprintf(err, errlen, "this database has migration %s, which this build does not know: it was made by %s "
-                                  "comicbatch. A pre-release database (001_system.sql …) also holds comicbatch-made "
-                                  "platform tables; start it over (for `make run`: rm -rf var)",
-                     PQgetvalue(r, i, 0), strcmp(PQgetvalue(r, i, 0), "001_system.sql") ? "another version of" :
-                     "a pre-release");
+            snprintf(err, errlen,
+                     "this database has migration %s, which this build does not know: it was made by %s "
+                     "comicbatch. A pre-release database (001_system.sql …) also holds comicbatch-made "
+                     "platform tables; start it over (for `make run`: rm -rf var)",
+                     PQgetvalue(r, i, 0),
+                     strcmp(PQgetvalue(r, i, 0), "001_system.sql") ? "another version of" : "a pre-release");
             rc = -1;
         }
     }
@@ -65,8 +66,9 @@ static int recorded_state(PGconn *c, const struct embedded_file *f, const char *
     if (PQntuples(r) == 1) {
         state = 1;
         if (strcmp(PQgetvalue(r, 0, 0), hex)) {
-            snprintf(err, errlen, "migration %s was changed after it was applied (recorded sha256 %.12s…, file "
-                                  "%.12s…); add a new migration instead",
+            snprintf(err, errlen,
+                     "migration %s was changed after it was applied (recorded sha256 %.12s…, file "
+                     "%.12s…); add a new migration instead",
                      f->name, PQgetvalue(r, 0, 0), hex);
             state = -1;
         }

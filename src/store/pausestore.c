@@ -43,12 +43,14 @@ json_t *pausestore_active_json(PGconn *c, time_t now)
 {
     char n[32];
     const char *p[] = {epoch(now, n, sizeof n)};
+    /* clang-format off */
     PGresult *r = pg_query(c, "pausestore.active_json",
                            "SELECT coalesce(json_agg(json_build_object('scope', scope, 'jobkey', NULLIF(scope, '"
                            PAUSE_ALL "'), 'until', " PG_ISO("until") ", 'reason', reason, 'createdby', createdby,"
                            " 'createdat', " PG_ISO("createdat") ") ORDER BY scope), '[]')"
                            " FROM system.batchpause WHERE until > to_timestamp($1::bigint)",
                            1, p, NULL);
+    /* clang-format on */
     json_t *out = r ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
     PQclear(r);
     return out;
@@ -62,7 +64,9 @@ int pausestore_set(PGconn *c, const char *scope, time_t until, const char *reaso
                    "INSERT INTO system.batchpause (scope, until, reason, createdby) VALUES ($1,"
                    " to_timestamp($2::bigint), $3, $4) ON CONFLICT (scope) DO UPDATE SET until = EXCLUDED.until,"
                    " reason = EXCLUDED.reason, createdby = EXCLUDED.createdby, createdat = now()",
-                   4, p) == 1 ? 0 : -1;
+                   4, p) == 1
+               ? 0
+               : -1;
 }
 
 int pausestore_end(PGconn *c, const char *scope, time_t now)
@@ -78,8 +82,8 @@ int64_t pausestore_cleanup(PGconn *c, time_t now)
 {
     char n[32];
     const char *p[] = {epoch(now, n, sizeof n)};
-    return pg_exec(c, "pausestore.cleanup", "DELETE FROM system.batchpause WHERE until <= to_timestamp($1::bigint)",
-                   1, p);
+    return pg_exec(c, "pausestore.cleanup", "DELETE FROM system.batchpause WHERE until <= to_timestamp($1::bigint)", 1,
+                   p);
 }
 
 const struct pause_row *pause_covering(const struct pause_row *rows, int n, const char *jobkey)

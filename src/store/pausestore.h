@@ -16,9 +16,9 @@
 
 /** One pause. */
 struct pause_row {
-    char scope[128];   /* PAUSE_ALL or a job key */
+    char scope[128]; /* PAUSE_ALL or a job key */
     time_t until;
-    char reason[256];  /* "" when none was given */
+    char reason[256]; /* "" when none was given */
     char createdby[96];
 };
 

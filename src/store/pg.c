@@ -6,9 +6,9 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "util/log.h"
@@ -52,8 +52,8 @@ PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errle
      * not the application name, which names the connection's role in pg_stat_activity. comicbatch writes from
      * every connection, so by default libpq accepts only a node that takes writes (a standby, or a node set
      * read-only, is skipped for the next host of the URL). */
-    const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
-                          "target_session_attrs", "dbname", "application_name", NULL};
+    const char *keys[] = {"connect_timeout",      "keepalives_idle", "keepalives_interval", "keepalives_count",
+                          "target_session_attrs", "dbname",          "application_name",    NULL};
     const char *vals[] = {"10", "10", "5", "3", "read-write", url, appname, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK || session_setup(c)) {
@@ -273,7 +273,8 @@ static void drop_if_read_only(PGconn *c, const char *state)
     if (state && !strcmp(state, "25006")) {
         char server[300];
         log_warn("msg=\"the database node is read-only; dropping the connection to reconnect to the primary\" "
-                 "server=%s", pg_server_name(c, server, sizeof server));
+                 "server=%s",
+                 pg_server_name(c, server, sizeof server));
         pg_drop(c);
     }
 }
@@ -300,8 +301,7 @@ static PGresult *checked(PGconn *c, const char *what, PGresult *r, char sqlstate
     return NULL;
 }
 
-PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params,
-                   char sqlstate[6])
+PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params, char sqlstate[6])
 {
     return checked(c, what, PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0), sqlstate);
 }
@@ -348,8 +348,9 @@ int pg_cmd(PGconn *c, const char *sql)
     if (!ok) {
         char line[1024];
         log_error("msg=\"command failed\" sql=\"%s\" error=\"%s\"", sql,
-                  one_line(r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                                                                          : PQerrorMessage(c),
+                  one_line(r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                               ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                               : PQerrorMessage(c),
                            line, sizeof line));
         drop_if_read_only(c, r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
     }

@@ -76,8 +76,7 @@ void pgpool_destroy(struct pgpool *pool);
  * the 5-char state is copied there (empty when the connection failed). A failure with SQLSTATE 25006 (the node is
  * read-only) also drops the connection (pg_drop).
  */
-PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params,
-                   char sqlstate[6]);
+PGresult *pg_query(PGconn *c, const char *what, const char *sql, int n, const char *const *params, char sqlstate[6]);
 
 /**
  * Like pg_query for a statement run often, as the named prepared statement `name` of the session: prepared on first

@@ -35,8 +35,9 @@ enum enqueue_result runstore_enqueue(PGconn *c, const struct run_new *q, json_t 
     if (q->scheduledfor)
         snprintf(slot, sizeof slot, "%lld", (long long)q->scheduledfor);
     char *params = params_text(q->params);
-    const char *p[] = {id, q->jobkey, q->lockkey, q->triggeredby, q->userid, params, q->dryrun ? "t" : "f",
-                       slot[0] ? slot : NULL, timeout};
+    const char *p[] = {
+        id,     q->jobkey, q->lockkey, q->triggeredby, q->userid, params, q->dryrun ? "t" : "f", slot[0] ? slot : NULL,
+        timeout};
     static const char sql[] =
         "INSERT INTO system.batchrun AS r (id, jobkey, lockkey, status, triggeredby, triggeredbyuserid, params,"
         " dryrun, scheduledfor, timeoutms) VALUES ($1, $2, $3, 'queued', $4, $5, $6::jsonb, $7,"
@@ -91,21 +92,28 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
  * run objects, newest first), which the daemon passes on without parsing it. Both are prepared statements of the
  * pool's sessions: their plan (a third of a small page's cost) is kept once Postgres finds the generic one good.
  */
+/* clang-format off */
 #define LIST_FILTER(t) \
     " " t ".jobkey <> '' AND ($1::text IS NULL OR " t ".jobkey = $1) AND ($2::text IS NULL OR " t ".status = $2)" \
     " AND ($3::text IS NULL OR " t ".triggeredby = $3)"
+/* clang-format on */
+/* clang-format off */
 #define LIST_TIME(t) \
     " " t ".createdat >= to_timestamp($4::bigint) AND ($5::bigint IS NULL OR " t ".createdat <= to_timestamp($5::bigint))"
+/* clang-format on */
 /* The runs of stream s (a count row's key) created in [lo, hi) and inside the window, newest first. */
+/* clang-format off */
 #define LIST_STREAM(lo, hi) \
     "SELECT r.id, r.createdat FROM system.batchrun r WHERE r.jobkey = s.jobkey AND r.status = s.status" \
     " AND r.triggeredby = s.triggeredby AND r.createdat >= " lo " AND r.createdat < " hi " AND" LIST_TIME("r") \
     " ORDER BY r.createdat DESC, r.id DESC"
+/* clang-format on */
 #define HOUR "interval '1 hour'"
 
 /* The list's hours: t, from the counts (TOTALS: the count rows to add up per hour); edge, the partial hours at `from`
  * and `to` counted from the runs (EDGE: the runs of hour t inside the window); cum, their running sum, newest
  * first; span, where the page lies. */
+/* clang-format off */
 #define LIST_SPAN(TOTALS, EDGE) \
     "WITH t AS (SELECT c.hour, sum(c.n) AS n FROM system.batchruncount c WHERE " TOTALS " AND c.n > 0" \
     "  AND c.hour >= date_bin('1 hour', to_timestamp($4::bigint), '1970-01-01 00:00:00+00')" \
@@ -118,12 +126,16 @@ json_t *runstore_get(PGconn *c, const char *id, bool *db_error)
     "  coalesce((SELECT max(cum.hour) FROM cum WHERE cum.upto >= $6::bigint + $7::int)," \
     "   (SELECT min(cum.hour) FROM cum)) AS lo" \
     "  FROM (SELECT * FROM cum WHERE cum.upto > $6::bigint ORDER BY cum.hour DESC LIMIT 1) top),"
+/* clang-format on */
 /* The page's runs (page: id, createdat), then the answer: the total and the page as one JSON array. */
+/* clang-format off */
 #define LIST_ANSWER \
     " SELECT (SELECT coalesce(sum(cum.n), 0) FROM cum), (SELECT coalesce(json_agg(" RUN_JSON_SQL \
     " ORDER BY page.createdat DESC, page.id DESC), '[]') FROM page JOIN system.batchrun r ON r.id = page.id)"
+/* clang-format on */
 
 /* Unfiltered: the hours' total rows; the runs through batchrun_created. $1..$3 are NULL (unused). */
+/* clang-format off */
 static const char list_all_sql[] =
     LIST_SPAN("c.jobkey = '' AND $1::text IS NULL AND $2::text IS NULL AND $3::text IS NULL",
               "SELECT count(*) FROM system.batchrun r WHERE r.createdat >= t.hour AND r.createdat < t.hour + " HOUR
@@ -131,8 +143,10 @@ static const char list_all_sql[] =
     " page AS (SELECT r.id, r.createdat FROM system.batchrun r WHERE r.createdat >= (SELECT lo FROM span)"
     "  AND r.createdat < (SELECT hi FROM span) AND" LIST_TIME("r")
     "  ORDER BY r.createdat DESC, r.id DESC OFFSET (SELECT skip FROM span) LIMIT $7::int)" LIST_ANSWER;
+/* clang-format on */
 
 /* Filtered: the matching key rows; the runs as the merge of the matching streams. */
+/* clang-format off */
 static const char list_streams_sql[] =
     LIST_SPAN(LIST_FILTER("c"),
               "SELECT count(*) FROM system.batchruncount s CROSS JOIN LATERAL (" LIST_STREAM("t.hour", "t.hour + " HOUR)
@@ -141,6 +155,7 @@ static const char list_streams_sql[] =
     "  c.triggeredby FROM system.batchruncount c WHERE" LIST_FILTER("c") " AND c.n > 0 AND c.hour >= span.lo"
     "  AND c.hour < span.hi) s CROSS JOIN LATERAL (" LIST_STREAM("span.lo", "span.hi") " LIMIT span.skip + $7::int) x"
     "  ORDER BY x.createdat DESC, x.id DESC OFFSET (SELECT skip FROM span) LIMIT $7::int)" LIST_ANSWER;
+/* clang-format on */
 
 int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *total)
 {
@@ -202,9 +217,11 @@ static void fill_claimed(PGresult *r, struct claimed_run *out)
     out->attempt = (int)pg_int(r, 0, 6, 1);
 }
 
+/* clang-format off */
 #define CLAIM_RETURNING \
     " RETURNING r.id, r.jobkey, r.params::text, r.dryrun, r.timeoutms," \
     " extract(epoch FROM r.startedat - r.scheduledfor), r.attempt"
+/* clang-format on */
 
 int runstore_claim(PGconn *c, const char *instance, int instance_no, struct claimed_run *out)
 {
@@ -301,14 +318,15 @@ int runstore_finish(PGconn *c, const char *id, int instance_no, const char *stat
     snprintf(pt, sizeof pt, "%lld", (long long)progress_total);
     char *m = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
     const char *p[] = {id, status, rows, error, m, no, progress_total > 0 ? pd : NULL, progress_total > 0 ? pt : NULL};
-    int64_t n = pg_exec(c, "runstore.finish",
-                        "UPDATE system.batchrun SET status = $2, finishedat = clock_timestamp(),"
-                        " durationms = GREATEST(0, round(extract(epoch FROM clock_timestamp() - startedat) * 1000))::bigint,"
-                        " rowsaffected = $3::bigint, lasterror = $4, meta = $5::jsonb, heartbeatat = now(),"
-                        " progressdone = COALESCE($7::bigint, progressdone),"
-                        " progresstotal = COALESCE($8::bigint, progresstotal)"
-                        " WHERE id = $1::uuid AND status = 'running' AND instanceno = $6::int",
-                        8, p);
+    int64_t n = pg_exec(
+        c, "runstore.finish",
+        "UPDATE system.batchrun SET status = $2, finishedat = clock_timestamp(),"
+        " durationms = GREATEST(0, round(extract(epoch FROM clock_timestamp() - startedat) * 1000))::bigint,"
+        " rowsaffected = $3::bigint, lasterror = $4, meta = $5::jsonb, heartbeatat = now(),"
+        " progressdone = COALESCE($7::bigint, progressdone),"
+        " progresstotal = COALESCE($8::bigint, progresstotal)"
+        " WHERE id = $1::uuid AND status = 'running' AND instanceno = $6::int",
+        8, p);
     free(m);
     return n < 0 ? -1 : (int)n;
 }
@@ -333,7 +351,9 @@ int runstore_progress(PGconn *c, const char *id, int64_t done, int64_t total)
     return pg_exec(c, "runstore.progress",
                    "UPDATE system.batchrun SET progressdone = $2::bigint, progresstotal = $3::bigint"
                    " WHERE id = $1::uuid AND status = 'running'",
-                   3, p) < 0 ? -1 : 0;
+                   3, p) < 0
+               ? -1
+               : 0;
 }
 
 char *runstore_active_json(PGconn *c, int recent_seconds, int max)
@@ -388,6 +408,7 @@ json_t *runstore_inflight(PGconn *c, const char *lockkey)
 json_t *runstore_inflight_brief(PGconn *c, const char *lockkey)
 {
     const char *p[] = {lockkey};
+    /* clang-format off */
     PGresult *res = pg_query(
         c, "runstore.inflight_brief",
         "SELECT json_build_object('id', r.id, 'jobkey', r.jobkey, 'status', r.status, 'triggeredby', r.triggeredby,"
@@ -395,6 +416,7 @@ json_t *runstore_inflight_brief(PGconn *c, const char *lockkey)
         " 'createdat', " RUN_ISO("r.createdat") ") FROM system.batchrun r WHERE r.lockkey = $1"
         " AND r.status IN ('queued', 'running') LIMIT 1",
         1, p, NULL);
+    /* clang-format on */
     if (!res)
         return NULL;
     json_t *run = PQntuples(res) == 1 ? parse_json_col(res, 0, 0) : json_null();
@@ -404,6 +426,7 @@ json_t *runstore_inflight_brief(PGconn *c, const char *lockkey)
 
 /* The newest run of each job: the newest head of its ten (status, triggeredby) streams in batchrun_job_status_trig
  * (both columns have a CHECK-fixed domain, migration 001), ten index probes whatever the job's history holds. */
+/* clang-format off */
 static const char last_runs_sql[] =
     "SELECT k.jobkey, (SELECT " RUN_JSON_SQL " FROM (SELECT x.id FROM"
     "  (VALUES ('queued'), ('running'), ('done'), ('failed'), ('cancelled')) st (status)"
@@ -412,6 +435,7 @@ static const char last_runs_sql[] =
     "   AND r.status = st.status AND r.triggeredby = tb.triggeredby ORDER BY r.createdat DESC, r.id DESC LIMIT 1) x"
     "  ORDER BY x.createdat DESC, x.id DESC LIMIT 1) p JOIN system.batchrun r ON r.id = p.id)"
     " FROM json_array_elements_text($1::json) AS k (jobkey)";
+/* clang-format on */
 
 json_t *runstore_last_runs(PGconn *c, const json_t *jobkeys)
 {
@@ -432,6 +456,7 @@ json_t *runstore_last_runs(PGconn *c, const json_t *jobkeys)
 /* A running run is "dead" when its instance's lock (store/instances.c) is gone. pg_locks spans the whole cluster and
  * advisory locks are per database: without the database filter, instance N of another database on the same server
  * made a dead instance N here look alive. */
+/* clang-format off */
 static const char rescue_sql[] =
     "WITH lost AS (SELECT r.id, NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
     "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
@@ -449,6 +474,7 @@ static const char rescue_sql[] =
     "  AND (r.heartbeatat < now() - make_interval(secs => $1::int)"
     "   OR (lost.dead AND r.heartbeatat < now() - make_interval(secs => $2::int)))"
     " RETURNING r.id, r.jobkey, r.lasterror, r.attempt";
+/* clang-format on */
 
 int runstore_rescue(PGconn *c, int lease_s, int dead_grace_s, struct rescued_run *out, int max)
 {
@@ -509,14 +535,15 @@ json_t *runstore_last_success(PGconn *c, const json_t *jobkeys)
     char *keys = json_dumps(jobkeys, JSON_COMPACT);
     const char *p[] = {keys};
     /* The newest of the two (jobkey, 'done', triggeredby) streams' heads in batchrun_job_status_trig (migration 010). */
-    PGresult *res = pg_query(c, "runstore.last_success",
-                             "SELECT k.jobkey, (SELECT floor(extract(epoch FROM x.finishedat))::bigint FROM"
-                             " (VALUES ('scheduler'), ('admin')) tb (triggeredby) CROSS JOIN LATERAL (SELECT r.createdat,"
-                             " r.id, r.finishedat FROM system.batchrun r WHERE r.jobkey = k.jobkey AND r.status = 'done'"
-                             " AND r.triggeredby = tb.triggeredby AND NOT r.dryrun ORDER BY r.createdat DESC, r.id DESC"
-                             " LIMIT 1) x ORDER BY x.createdat DESC, x.id DESC LIMIT 1)"
-                             " FROM json_array_elements_text($1::json) AS k(jobkey)",
-                             1, p, NULL);
+    PGresult *res = pg_query(
+        c, "runstore.last_success",
+        "SELECT k.jobkey, (SELECT floor(extract(epoch FROM x.finishedat))::bigint FROM"
+        " (VALUES ('scheduler'), ('admin')) tb (triggeredby) CROSS JOIN LATERAL (SELECT r.createdat,"
+        " r.id, r.finishedat FROM system.batchrun r WHERE r.jobkey = k.jobkey AND r.status = 'done'"
+        " AND r.triggeredby = tb.triggeredby AND NOT r.dryrun ORDER BY r.createdat DESC, r.id DESC"
+        " LIMIT 1) x ORDER BY x.createdat DESC, x.id DESC LIMIT 1)"
+        " FROM json_array_elements_text($1::json) AS k(jobkey)",
+        1, p, NULL);
     free(keys);
     if (!res)
         return NULL;

@@ -23,8 +23,8 @@ enum enqueue_result { ENQUEUE_OK = 0, ENQUEUE_CONFLICT = 1, ENQUEUE_ERROR = -1 }
 /** A new run's row, as decided by the run service. */
 struct run_new {
     const char *jobkey;
-    const char *lockkey;     /* jobkey, or jobkey:scope */
-    const json_t *params;    /* validated and resolved: stored as they are */
+    const char *lockkey;  /* jobkey, or jobkey:scope */
+    const json_t *params; /* validated and resolved: stored as they are */
     bool dryrun;
     const char *triggeredby; /* "scheduler" | "admin" */
     const char *userid;      /* users.account.id of the admin (text), or NULL */
@@ -38,6 +38,7 @@ struct run_new {
  * The SQL expression that renders a system.batchrun row aliased `r` as the API's JSON object (the seed's
  * BatchJobRun plus params, dryrun, progress, lock and instance fields). Every query that returns runs uses it.
  */
+/* clang-format off */
 #define RUN_JSON_SQL \
     "json_build_object('id', r.id, 'jobkey', r.jobkey, 'status', r.status, 'triggeredby', r.triggeredby," \
     " 'triggeredbyuserid', r.triggeredbyuserid, 'startedat', " RUN_ISO("r.startedat") "," \
@@ -48,6 +49,7 @@ struct run_new {
     " 'heartbeatat', " RUN_ISO("r.heartbeatat") ", 'cancelrequestedat', " RUN_ISO("r.cancelrequestedat") "," \
     " 'progressdone', r.progressdone, 'progresstotal', r.progresstotal, 'timeoutms', r.timeoutms," \
     " 'attempt', r.attempt, 'retryof', r.retryof, 'notbefore', " RUN_ISO("r.notbefore") ")"
+/* clang-format on */
 
 /** Inserts a queued run. On ENQUEUE_OK `*run` gets the new run's JSON (new reference) when `run` is not NULL. */
 enum enqueue_result runstore_enqueue(PGconn *c, const struct run_new *q, json_t **run);
@@ -74,7 +76,6 @@ int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *
  * `*ids` gets an array of {id, status-after-this-statement}.
  */
 int runstore_request_cancel(PGconn *c, const char *jobkey, const char *id, json_t **ids);
-
 
 /** A run claimed by a worker: what it needs to execute. `params` is a new reference. */
 struct claimed_run {

@@ -9,9 +9,11 @@
 #include "util/xalloc.h"
 
 #define EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
+/* clang-format off */
 #define ROW_COLUMNS \
     "jobkey, cron, isenabled, " EPOCH("nextrunat") ", misfire, params::text, maxattempts, retrydelayms," \
     " deadlinems, " EPOCH("expectedsince") ", " EPOCH("deadlinealerted") ", " EPOCH("disablednext") ", updatedby"
+/* clang-format on */
 
 static void fill_row(PGresult *r, int i, struct sched_row *out)
 {
@@ -39,7 +41,9 @@ int schedstore_seed(PGconn *c, const char *jobkey, bool enabled)
     const char *p[] = {jobkey, enabled ? "t" : "f"};
     return pg_exec(c, "schedstore.seed",
                    "INSERT INTO system.batchschedule (jobkey, isenabled) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2,
-                   p) < 0 ? -1 : 0;
+                   p) < 0
+               ? -1
+               : 0;
 }
 
 int schedstore_list(PGconn *c, bool enabled_only, struct sched_row **rows)
@@ -98,9 +102,18 @@ int schedstore_update(PGconn *c, const char *jobkey, const struct sched_update *
     snprintf(att, sizeof att, "%d", u->maxattempts);
     snprintf(delay, sizeof delay, "%lld", (long long)u->retrydelay_ms);
     snprintf(dl, sizeof dl, "%lld", (long long)u->deadline_ms);
-    const char *p[] = {jobkey, u->cron, on[0] ? on : NULL, epoch_or_null(u->nextrunat, next, sizeof next),
-                       epoch_or_null(u->disablednext, dis, sizeof dis), u->set_params ? "t" : "f", u->params, att,
-                       delay, dl, u->expect_from_now ? "t" : "f", u->updatedby};
+    const char *p[] = {jobkey,
+                       u->cron,
+                       on[0] ? on : NULL,
+                       epoch_or_null(u->nextrunat, next, sizeof next),
+                       epoch_or_null(u->disablednext, dis, sizeof dis),
+                       u->set_params ? "t" : "f",
+                       u->params,
+                       att,
+                       delay,
+                       dl,
+                       u->expect_from_now ? "t" : "f",
+                       u->updatedby};
     int64_t n = pg_exec(c, "schedstore.update",
                         "UPDATE system.batchschedule SET cron = COALESCE($2, cron),"
                         " isenabled = COALESCE($3::boolean, isenabled), nextrunat = to_timestamp($4::bigint),"
@@ -125,7 +138,9 @@ int schedstore_set_first(PGconn *c, const char *jobkey, time_t first)
     return pg_exec(c, "schedstore.first",
                    "UPDATE system.batchschedule SET nextrunat = to_timestamp($2::bigint) WHERE jobkey = $1"
                    " AND isenabled AND nextrunat IS NULL",
-                   2, p) < 0 ? -1 : 0;
+                   2, p) < 0
+               ? -1
+               : 0;
 }
 
 int schedstore_advance(PGconn *c, const char *jobkey, time_t old, time_t next)

@@ -24,19 +24,19 @@
 /** One stored schedule row. */
 struct sched_row {
     char jobkey[128];
-    bool has_cron;                 /* false: the job's default expression applies */
+    bool has_cron; /* false: the job's default expression applies */
     char cron[SCHEDSTORE_CRON_MAX + 1];
     bool isenabled;
-    time_t nextrunat;              /* 0: none stored */
-    char misfire[8];               /* "skip" | "once" | "" (the job's default) */
+    time_t nextrunat;                  /* 0: none stored */
+    char misfire[8];                   /* "skip" | "once" | "" (the job's default) */
     char params[SCHED_PARAMS_MAX + 1]; /* JSON object text of the scheduled runs' params; "" = the job's defaults */
-    int maxattempts;               /* 0: the job's default */
-    int64_t retrydelay_ms;         /* 0: the job's default */
-    int64_t deadline_ms;           /* -1: the job's default; 0: off */
-    time_t expectedsince;          /* since when the job is expected to succeed */
-    time_t deadlinealerted;        /* the breach already alerted (its reference time), 0: none */
-    time_t disablednext;           /* operator-disabled job: its next slot to record as missed; 0: none */
-    char updatedby[96];            /* who last changed the row through the API or CLI; "" = nobody */
+    int maxattempts;                   /* 0: the job's default */
+    int64_t retrydelay_ms;             /* 0: the job's default */
+    int64_t deadline_ms;               /* -1: the job's default; 0: off */
+    time_t expectedsince;              /* since when the job is expected to succeed */
+    time_t deadlinealerted;            /* the breach already alerted (its reference time), 0: none */
+    time_t disablednext;               /* operator-disabled job: its next slot to record as missed; 0: none */
+    char updatedby[96];                /* who last changed the row through the API or CLI; "" = nobody */
 };
 
 /** Inserts the row for `jobkey` if it has none (enabled as given). Returns 0 or -1. */

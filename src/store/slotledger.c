@@ -6,10 +6,12 @@
 
 #include "store/pg.h"
 
+/* clang-format off */
 #define ROW_JSON \
     "json_build_object('id', m.id, 'jobkey', m.jobkey, 'reason', m.reason, 'firstslot', " PG_ISO("m.firstslot") "," \
     " 'lastslot', " PG_ISO("m.lastslot") ", 'slots', m.slots, 'detail', m.detail, 'recordedat', " \
     PG_ISO("m.recordedat") ")"
+/* clang-format on */
 
 int slotledger_latest(PGconn *c, const char *jobkey, struct missed_row *out)
 {
@@ -101,8 +103,8 @@ int slotledger_list(PGconn *c, const char *jobkey, int page, int limit, json_t *
     *total = PQntuples(r) ? pg_int(r, 0, 1, 0) : 0;
     PQclear(r);
     if (*total == 0 && page > 1) { /* past the last page: the count still matters for `pages` */
-        PGresult *cr = pg_query(c, "slotledger.count", "SELECT count(*) FROM system.batchmissed WHERE jobkey = $1",
-                                1, p, NULL);
+        PGresult *cr = pg_query(c, "slotledger.count", "SELECT count(*) FROM system.batchmissed WHERE jobkey = $1", 1,
+                                p, NULL);
         *total = cr ? pg_int(cr, 0, 0, 0) : 0;
         PQclear(cr);
     }

@@ -11,8 +11,8 @@
 
 struct backoff {
     int min_ms, max_ms;
-    int step_ms;   /* the current step: min_ms after a reset, doubled by every backoff_next up to max_ms */
-    uint32_t rnd;  /* xorshift32 state (never 0) */
+    int step_ms;  /* the current step: min_ms after a reset, doubled by every backoff_next up to max_ms */
+    uint32_t rnd; /* xorshift32 state (never 0) */
 };
 
 /** Initialises `b` (embedded, nothing to free) with bounds 1 <= min_ms <= max_ms and a seed (any value). */

@@ -169,8 +169,7 @@ int duration_parse(const char *text, int64_t *out_ms, char *err, size_t errlen)
 }
 
 /* Appends to buf at *len, never past buflen - 1. */
-__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t buflen, size_t *len, const char *fmt,
-                                                         ...)
+__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t buflen, size_t *len, const char *fmt, ...)
 {
     if (*len + 1 >= buflen)
         return;

@@ -30,8 +30,8 @@ void log_set_format(enum log_format format)
 static void write_json(const struct tm *tm, long ms, enum log_level level, const char *body)
 {
     char ts[64], out[LOG_JSON_MAX(4096)];
-    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm->tm_year + 1900, tm->tm_mon + 1,
-             tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, ms);
+    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+             tm->tm_hour, tm->tm_min, tm->tm_sec, ms);
     size_t len = log_json_format(ts, level_names[level], body, out, sizeof out);
     ssize_t w = write(STDERR_FILENO, out, len);
     (void)w;

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 /** Room a line of body length n can need: every byte escaped as \uXXXX, plus the fixed fields. */
-#define LOG_JSON_MAX(n) ((n) * 6 + 128)
+#define LOG_JSON_MAX(n) ((n)*6 + 128)
 
 /**
  * Writes `{"ts":ts,"level":level,…fields of body}` and a newline into `out` (NUL-terminated). When `len` is too

@@ -190,8 +190,9 @@ char *metrics_render(struct metrics *m)
     /* A leader thread that is stuck stops counting once its last heartbeat no longer vouches for it (another
      * instance may have fenced it and lead now). */
     int leading = atomic_load(&m->is_leader) && time_mono_ms() <= atomic_load(&m->leader_until_ms);
-    append(&buf, &len, &cap, "# HELP comicbatch_leader 1 when this instance is the scheduler leader\n"
-                             "# TYPE comicbatch_leader gauge\ncomicbatch_leader %d\n",
+    append(&buf, &len, &cap,
+           "# HELP comicbatch_leader 1 when this instance is the scheduler leader\n"
+           "# TYPE comicbatch_leader gauge\ncomicbatch_leader %d\n",
            leading);
     pthread_mutex_unlock(&m->mu);
     return buf;

@@ -27,8 +27,8 @@
 #define UUID7_RANDOM_BYTES 10 /* 8 for rand_b (62 bits used), 2 for the counter seed */
 
 static pthread_mutex_t uuid7_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t uuid7_last_ms;   /* guarded by uuid7_lock */
-static unsigned uuid7_counter;   /* guarded by uuid7_lock */
+static uint64_t uuid7_last_ms; /* guarded by uuid7_lock */
+static unsigned uuid7_counter; /* guarded by uuid7_lock */
 
 static int fill_random(uint8_t *buf, size_t len)
 {

@@ -23,9 +23,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Zones with different transition shapes; loaded once per fuzzing process (a harness may keep state). */
-static const char *const fuzz_zones[] = {"Europe/Berlin",    "America/New_York", "Australia/Lord_Howe",
-                                         "Pacific/Apia",     "Antarctica/Casey", "Asia/Tokyo",
-                                         "America/Sao_Paulo", "UTC"};
+static const char *const fuzz_zones[] = {"Europe/Berlin",    "America/New_York", "Australia/Lord_Howe", "Pacific/Apia",
+                                         "Antarctica/Casey", "Asia/Tokyo",       "America/Sao_Paulo",   "UTC"};
 #define NZONES (sizeof fuzz_zones / sizeof fuzz_zones[0])
 
 static bool wall_matches(const struct cron_schedule *s, int64_t wall)

@@ -23,7 +23,8 @@ static const struct route table[] = {
     {"PATCH", "/api/v1/admin/batch/schedule/:jobKey", NULL, NULL, ROUTE_PUBLIC, 0},
     {"POST", "/api/v1/admin/batch/library/hasnew/:comicId", NULL, NULL, ROUTE_PUBLIC, 0},
     {"GET", "/api/v1/a/:b/:c/:d/:e", NULL, NULL, ROUTE_PUBLIC, 0},
-    {"GET", "/api/v1/a/:b/:c/:d/:e/:f", NULL, NULL, ROUTE_PUBLIC, 0}, /* more params than ROUTER_MAX_PARAMS: never matches */
+    {"GET", "/api/v1/a/:b/:c/:d/:e/:f", NULL, NULL, ROUTE_PUBLIC,
+     0}, /* more params than ROUTER_MAX_PARAMS: never matches */
     {"GET", "/:only", NULL, NULL, ROUTE_PUBLIC, 0},
 };
 #define NROUTES (sizeof table / sizeof table[0])
@@ -82,10 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case ROUTER_NOT_FOUND:
     case ROUTER_METHOD_NOT_ALLOWED:
-    case ROUTER_BAD_PATH:
-        break;
-    default:
-        abort();
+    case ROUTER_BAD_PATH: break;
+    default: abort();
     }
     return 0;
 }

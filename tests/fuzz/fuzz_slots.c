@@ -20,8 +20,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const fuzz_zones[] = {"Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Tokyo",
-                                         "America/Sao_Paulo", "UTC"};
+static const char *const fuzz_zones[] = {"Europe/Berlin", "America/New_York",  "Australia/Lord_Howe",
+                                         "Asia/Tokyo",    "America/Sao_Paulo", "UTC"};
 #define NZONES (sizeof fuzz_zones / sizeof fuzz_zones[0])
 
 static uint64_t fnv1a(const uint8_t *data, size_t size)
@@ -65,7 +65,8 @@ static void check_preview(const struct cron_schedule *s, const struct tz *z, tim
         if ((preview_dst_flag(&f) != NULL) != (f.flags != 0))
             abort();
     }
-    if (preview_next_dst_fire(s, z, after, 366L * 86400, &f) && (!f.flags || f.at <= after || f.at > after + 367L * 86400))
+    if (preview_next_dst_fire(s, z, after, 366L * 86400, &f) &&
+        (!f.flags || f.at <= after || f.at > after + 367L * 86400))
         abort();
 }
 

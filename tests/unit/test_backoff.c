@@ -14,8 +14,7 @@ Test(backoff, delays_double_within_their_step_up_to_the_cap)
     const int steps[] = {100, 200, 400, 800, 1600, 2000, 2000, 2000};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         int d = backoff_next(&b);
-        cr_assert(d >= steps[i] / 2 && d <= steps[i], "attempt %zu: %d not in [%d, %d]", i, d, steps[i] / 2,
-                  steps[i]);
+        cr_assert(d >= steps[i] / 2 && d <= steps[i], "attempt %zu: %d not in [%d, %d]", i, d, steps[i] / 2, steps[i]);
     }
 }
 

@@ -13,9 +13,9 @@
 #include "config.h"
 #include "sched/cron.h"
 
-static const char *const env_vars[] = {"COMICBATCH_DATABASE_URL", "COMICBATCH_REDIS_URL", "COMICBATCH_LISTEN",
-                                       "COMICBATCH_ADMIN_TOKEN", "COMICBATCH_DATA_DIR",
-                                       "COMICBATCH_DATABASE_DIRECT_URL"};
+static const char *const env_vars[] = {"COMICBATCH_DATABASE_URL", "COMICBATCH_REDIS_URL",
+                                       "COMICBATCH_LISTEN",       "COMICBATCH_ADMIN_TOKEN",
+                                       "COMICBATCH_DATA_DIR",     "COMICBATCH_DATABASE_DIRECT_URL"};
 
 static void clear_env(void)
 {
@@ -356,9 +356,9 @@ Test(config, validate_admin_token)
                  -1);
     assert_contains(err, "admin.token");
     assert_contains(err, "16");
-    cr_assert_eq(validate_text("[database]\nurl = postgresql:///x\n[admin]\ntoken = 0123456789abcdef\n", true, err,
-                               sizeof err),
-                 0, "%s", err);
+    cr_assert_eq(
+        validate_text("[database]\nurl = postgresql:///x\n[admin]\ntoken = 0123456789abcdef\n", true, err, sizeof err),
+        0, "%s", err);
     cr_assert_eq(validate_text("[database]\nurl = postgresql:///x\n", false, err, sizeof err), 0,
                  "commands that serve nothing need no token: %s", err);
 }
@@ -373,20 +373,18 @@ Test(config, validate_listen)
         cr_assert_eq(validate_text(text, false, err, sizeof err), -1, "listen %s", bad[i]);
         assert_contains(err, "server.listen");
     }
-    cr_assert_eq(validate_text("[database]\nurl = postgresql:///x\n[server]\nlisten = 127.0.0.1:0\n", false, err,
-                               sizeof err),
-                 0, "port 0 (pick a free port) is allowed: %s", err);
+    cr_assert_eq(
+        validate_text("[database]\nurl = postgresql:///x\n[server]\nlisten = 127.0.0.1:0\n", false, err, sizeof err), 0,
+        "port 0 (pick a free port) is allowed: %s", err);
 }
 
 Test(config, validate_storage_backend)
 {
     char err[512];
-    cr_assert_eq(validate_text("[database]\nurl = postgresql:///x\n[storage]\nbackend = ftp\n", false, err,
-                               sizeof err),
+    cr_assert_eq(validate_text("[database]\nurl = postgresql:///x\n[storage]\nbackend = ftp\n", false, err, sizeof err),
                  -1);
     assert_contains(err, "storage.backend");
-    cr_assert_eq(validate_text("[database]\nurl = postgresql:///x\n[storage]\nbackend = s3\n", false, err,
-                               sizeof err),
+    cr_assert_eq(validate_text("[database]\nurl = postgresql:///x\n[storage]\nbackend = s3\n", false, err, sizeof err),
                  -1);
     assert_contains(err, "s3_bucket");
 }

@@ -65,8 +65,7 @@ Test(config_reload, every_row_is_documented_and_its_default_round_trips)
         struct config f;
         load(&f, text);
         char again[256];
-        cr_assert_str_eq(config_value_text(&f, &k[i], again, sizeof again), shown, "[%s] %s", k[i].section,
-                         k[i].name);
+        cr_assert_str_eq(config_value_text(&f, &k[i], again, sizeof again), shown, "[%s] %s", k[i].section, k[i].name);
         config_finish(&f);
     }
     config_finish(&c);
@@ -91,8 +90,9 @@ Test(config_reload, every_environment_variable_overrides_its_key)
         unsetenv(k[i].env);
         seen++;
     }
-    cr_assert_eq(seen, 9, "DESIGN §1's five variables plus COMICBATCH_LOG, COMICBATCH_LOG_FORMAT, "
-                          "COMICBATCH_PUBLIC_LISTEN and COMICBATCH_DATABASE_DIRECT_URL");
+    cr_assert_eq(seen, 9,
+                 "DESIGN §1's five variables plus COMICBATCH_LOG, COMICBATCH_LOG_FORMAT, "
+                 "COMICBATCH_PUBLIC_LISTEN and COMICBATCH_DATABASE_DIRECT_URL");
 }
 
 Test(config_reload, log_settings_parse_as_enum_indexes)

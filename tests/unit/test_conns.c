@@ -13,8 +13,11 @@
 
 static struct http_conns *make(uint32_t per_client)
 {
-    struct http_conns_opts o = {.name = "test", .head_timeout_ms = 1000, .keepalive_timeout_ms = 5000,
-                                .per_client = per_client, .max_connections = 64};
+    struct http_conns_opts o = {.name = "test",
+                                .head_timeout_ms = 1000,
+                                .keepalive_timeout_ms = 5000,
+                                .per_client = per_client,
+                                .max_connections = 64};
     return http_conns_create(&o);
 }
 

@@ -55,15 +55,15 @@ Test(contract, column_list_syntax)
 }
 
 static const struct contract entry_contract = {
-    .tables = (const struct contract_table[]){
-        {"library.entry", "id:int userid:user comicid:comic hasnew:bool createdat?:time", "SELECT UPDATE(hasnew)", 0,
-         "new follows are found by createdat"},
-        {"core.chapter", "id:chapter comicid:comic", "SELECT DELETE", 0, "chapters"},
-        {0}},
-    .indexes = (const struct contract_index[]){
-        {"library.entry", "comicid", "followers of a comic", false, NULL},
-        {"library.entry", "createdat", "follows since", true, "brin"},
-        {0}},
+    .tables = (const struct contract_table[]){{"library.entry",
+                                               "id:int userid:user comicid:comic hasnew:bool createdat?:time",
+                                               "SELECT UPDATE(hasnew)", 0, "new follows are found by createdat"},
+                                              {"core.chapter", "id:chapter comicid:comic", "SELECT DELETE", 0,
+                                               "chapters"},
+                                              {0}},
+    .indexes = (const struct contract_index[]){{"library.entry", "comicid", "followers of a comic", false, NULL},
+                                               {"library.entry", "createdat", "follows since", true, "brin"},
+                                               {0}},
     .accelerator = "hasnew",
 };
 
@@ -138,7 +138,8 @@ Test(contract, missing_privileges_and_mismatched_ids_are_fatal_with_their_fix)
     struct id_types ids;
     idtypes_default(&ids); /* core.comic's id is bigint here, so a uuid comicid is of another family */
     ids.found[ID_COMIC] = true;
-    grant_all_but(&cat, &entry_contract, "c library.entry hasnew UPDATE|t core.chapter - DELETE|c core.chapter id SELECT");
+    grant_all_but(&cat, &entry_contract,
+                  "c library.entry hasnew UPDATE|t core.chapter - DELETE|c core.chapter id SELECT");
     struct contract_result r = {.available = true};
     contract_evaluate(&entry_contract, &cat, &ids, true, &r);
     dump(&r);
@@ -147,7 +148,8 @@ Test(contract, missing_privileges_and_mismatched_ids_are_fatal_with_their_fix)
                           "ALTER TABLE library.entry ALTER COLUMN comicid TYPE bigint;"));
     cr_expect(has_finding(&r, true, "role cbapp lacks UPDATE on library.entry (hasnew)",
                           "GRANT UPDATE (hasnew) ON library.entry TO cbapp;"));
-    cr_expect(has_finding(&r, true, "role cbapp lacks DELETE on core.chapter", "GRANT DELETE ON core.chapter TO cbapp;"));
+    cr_expect(
+        has_finding(&r, true, "role cbapp lacks DELETE on core.chapter", "GRANT DELETE ON core.chapter TO cbapp;"));
     cr_expect(has_finding(&r, true, "role cbapp lacks SELECT on core.chapter (id)",
                           "GRANT SELECT (id) ON core.chapter TO cbapp;"));
     cr_expect(strstr(r.reason, "comicid is uuid") != NULL, "%s", r.reason);
@@ -156,11 +158,10 @@ Test(contract, missing_privileges_and_mismatched_ids_are_fatal_with_their_fix)
 }
 
 static const struct contract c = {
-    .tables = (const struct contract_table[]){
-        {"library.entry", "hasnew:bool readat:time", "SELECT", 0, NULL},
-        {"core.missing", "id:comic title:text", "SELECT", 0, "the comics"},
-        {"core.chapter", "id:chapter", "", CONTRACT_PARTITIONED, NULL},
-        {0}},
+    .tables = (const struct contract_table[]){{"library.entry", "hasnew:bool readat:time", "SELECT", 0, NULL},
+                                              {"core.missing", "id:comic title:text", "SELECT", 0, "the comics"},
+                                              {"core.chapter", "id:chapter", "", CONTRACT_PARTITIONED, NULL},
+                                              {0}},
     .partitions = true,
 };
 

@@ -113,8 +113,7 @@ static const struct next_vector next_vectors[] = {
 static time_t iso(const char *s)
 {
     struct tm tm = {0};
-    int n = sscanf(s, "%d-%d-%dT%d:%d:%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                   &tm.tm_sec);
+    int n = sscanf(s, "%d-%d-%dT%d:%d:%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
     cr_assert_eq(n, 6, "bad ISO time in test table: %s", s);
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -217,8 +216,8 @@ Test(cron_parse, errors_name_their_field)
         cr_expect_eq(cron_parse(c->expr, &s, err, sizeof err), -1, "\"%s\" should not parse", c->expr);
         cr_expect_str_eq(err, c->message, "\"%s\"", c->expr);
         if (c->field)
-            cr_expect(strncmp(err, c->field, strlen(c->field)) == 0, "\"%s\": \"%s\" should start with %s",
-                      c->expr, err, c->field);
+            cr_expect(strncmp(err, c->field, strlen(c->field)) == 0, "\"%s\": \"%s\" should start with %s", c->expr,
+                      err, c->field);
         cr_expect(memcmp(&s, &before, sizeof s) == 0, "\"%s\": out must be untouched on error", c->expr);
     }
 }
@@ -373,8 +372,8 @@ static time_t naive_next(const struct cron_schedule *s, time_t after, time_t lim
 Test(cron_next, agrees_with_brute_force)
 {
     const char *exprs[] = {
-        "*/7 3-5 * * *", "0 0 1,15 * 1", "0 0 */5 * Mon", "15 10 * * 6,0",  "0 0 31 * *",
-        "0 12 29 2 *",   "*/13 */5 * * *", "0 0 1-7 * 1", "30 4 */3 JAN-MAR,OCT *", "0 0 1,15 * 5",
+        "*/7 3-5 * * *", "0 0 1,15 * 1",   "0 0 */5 * Mon", "15 10 * * 6,0",          "0 0 31 * *",
+        "0 12 29 2 *",   "*/13 */5 * * *", "0 0 1-7 * 1",   "30 4 */3 JAN-MAR,OCT *", "0 0 1,15 * 5",
     };
     uint64_t seed = 42;
     for (size_t i = 0; i < sizeof exprs / sizeof exprs[0]; i++) {
@@ -716,8 +715,7 @@ Test(cron_tz, fire_times_at_real_transitions)
         if (found && got == want) {
             cr_expect_eq(f.flags, v->flags, "\"%s\" after %s: flags %#x, want %#x", v->expr, v->after, f.flags,
                          v->flags);
-            cr_expect_eq(f.gap_slots, v->gap_slots, "\"%s\" after %s: gap_slots %d", v->expr, v->after,
-                         f.gap_slots);
+            cr_expect_eq(f.gap_slots, v->gap_slots, "\"%s\" after %s: gap_slots %d", v->expr, v->after, f.gap_slots);
             cr_expect_eq(f.offset.utoff, tz_offset_at(z, f.at).utoff, "\"%s\": offset", v->expr);
         }
         cr_expect_eq(cron_next_tz(&s, z, iso(v->after)), want, "cron_next_tz agrees");
@@ -754,8 +752,7 @@ Test(cron_tz, preview_shows_zone_and_nominal_times)
     cr_assert_str_eq(err, "count -1 out of range 0-1000");
 
     time_t t[3];
-    cr_assert_eq(cron_next_n("CRON_TZ=Asia/Tokyo 0 0 * * *", iso("2026-01-01T00:00:00Z"), t, 3, err, sizeof err),
-                 3);
+    cr_assert_eq(cron_next_n("CRON_TZ=Asia/Tokyo 0 0 * * *", iso("2026-01-01T00:00:00Z"), t, 3, err, sizeof err), 3);
     cr_assert_eq(t[0], iso("2026-01-01T15:00:00Z"));
     cr_assert_eq(t[2], iso("2026-01-03T15:00:00Z"));
 }
@@ -767,8 +764,8 @@ Test(cron_tz, wildcard_or_fixed)
     for (size_t i = 0; i < 5; i++) {
         struct cron_schedule w = parse_ok(wild[i]), f = parse_ok(fixed[i]);
         cr_expect(cron_is_wildcard(&w), "\"%s\" is a wildcard job", wild[i]);
-        cr_expect(strcmp(fixed[i], "5 */2 * * *") == 0 ? cron_is_wildcard(&f) : !cron_is_wildcard(&f),
-                  "\"%s\"", fixed[i]);
+        cr_expect(strcmp(fixed[i], "5 */2 * * *") == 0 ? cron_is_wildcard(&f) : !cron_is_wildcard(&f), "\"%s\"",
+                  fixed[i]);
     }
 }
 
@@ -879,10 +876,26 @@ static int simulate_transitions(const struct tz *z, const char *tzvalue, int max
 {
     static const char *const exprs[] = {
         /* fixed-time */
-        "30 2 * * *", "0,15,30,45 2 * * *", "0 2,3 * * *", "30 1 * * *", "0 0 * * *", "59 1 * * *",
-        "45 23 * * *", "0-59/20 0-4 * * *", "15 0,1,2,3 * * *", "0 3 * * SAT-SUN", "30 0-5 * * *", "2 2 * * *",
+        "30 2 * * *",
+        "0,15,30,45 2 * * *",
+        "0 2,3 * * *",
+        "30 1 * * *",
+        "0 0 * * *",
+        "59 1 * * *",
+        "45 23 * * *",
+        "0-59/20 0-4 * * *",
+        "15 0,1,2,3 * * *",
+        "0 3 * * SAT-SUN",
+        "30 0-5 * * *",
+        "2 2 * * *",
         /* wildcard */
-        "*/15 * * * *", "30 * * * *", "* 2 * * *", "*/7 1-3 * * *", "@hourly", "45 * * * 0", "1-59/2 * * * *",
+        "*/15 * * * *",
+        "30 * * * *",
+        "* 2 * * *",
+        "*/7 1-3 * * *",
+        "@hourly",
+        "45 * * * 0",
+        "1-59/2 * * * *",
     };
     setenv("TZ", tzvalue, 1);
     tzset();
@@ -899,9 +912,9 @@ static int simulate_transitions(const struct tz *z, const char *tzvalue, int max
 Test(cron_tz, agrees_with_a_simulation_of_cronie)
 {
     const char *const sim_zones[] = {
-        "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Sao_Paulo", "Pacific/Chatham",
-        "America/Nuuk",  "Europe/Dublin",    "Antarctica/Casey",    "Pacific/Apia",      "Antarctica/Troll",
-        "Africa/Casablanca",
+        "Europe/Berlin",   "America/New_York", "Australia/Lord_Howe", "America/Sao_Paulo",
+        "Pacific/Chatham", "America/Nuuk",     "Europe/Dublin",       "Antarctica/Casey",
+        "Pacific/Apia",    "Antarctica/Troll", "Africa/Casablanca",
     };
     int windows = 0;
     for (size_t i = 0; i < sizeof sim_zones / sizeof sim_zones[0]; i++) {
@@ -923,9 +936,8 @@ Test(cron_tz, cronie_thresholds_at_their_edges)
      * forward 4 min (late wake-up: everyone catches up) and 5 min (DST), 2 h 59 and 3 h (clock jump); backward
      * 3 h 1 min (DST: fixed-time jobs run once) and 3 h 2 min (clock jump: everything repeats). */
     const char *const strings[] = {
-        "AAA0BBB-0:04,M3.5.0/2,M10.5.0/3", "AAA0BBB-0:05,M3.5.0/2,M10.5.0/3",
-        "AAA0BBB-2:59,M3.5.0/1,M10.5.0/4", "AAA0BBB-3,M3.5.0/1,M10.5.0/4",
-        "AAA0BBB-3:01,M3.5.0/1,M10.5.0/4", "AAA0BBB-3:02,M3.5.0/1,M10.5.0/4",
+        "AAA0BBB-0:04,M3.5.0/2,M10.5.0/3", "AAA0BBB-0:05,M3.5.0/2,M10.5.0/3", "AAA0BBB-2:59,M3.5.0/1,M10.5.0/4",
+        "AAA0BBB-3,M3.5.0/1,M10.5.0/4",    "AAA0BBB-3:01,M3.5.0/1,M10.5.0/4", "AAA0BBB-3:02,M3.5.0/1,M10.5.0/4",
         "AAA+3BBB-1,M3.5.0/1,M10.5.0/4",
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {

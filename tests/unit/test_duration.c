@@ -72,8 +72,7 @@ static const struct bad_case bad_cases[] = {
     {"9223372036854775808ns", "duration \"9223372036854775808ns\" is too long (over ~292 years)"},
     {"99999999999999999999s", "duration \"99999999999999999999s\" is too long (over ~292 years)"},
     {"106751d106751d", "duration \"106751d106751d\" is too long (over ~292 years)"},
-    {"0000000000000000000000000000000000000000000000000000000000000001s",
-     "duration is longer than 64 characters"},
+    {"0000000000000000000000000000000000000000000000000000000000000001s", "duration is longer than 64 characters"},
 };
 
 Test(duration_parse, accepts)
@@ -142,8 +141,8 @@ Test(duration_format, compact_forms)
 {
     for (size_t i = 0; i < sizeof format_cases / sizeof format_cases[0]; i++) {
         char buf[64];
-        cr_expect_str_eq(duration_format(format_cases[i].ms, buf, sizeof buf), format_cases[i].text,
-                         "%lld", (long long)format_cases[i].ms);
+        cr_expect_str_eq(duration_format(format_cases[i].ms, buf, sizeof buf), format_cases[i].text, "%lld",
+                         (long long)format_cases[i].ms);
     }
 }
 

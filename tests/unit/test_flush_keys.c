@@ -34,9 +34,20 @@ Test(flush_keys, parses_counters)
     cr_expect_str_eq(id, "42");
     cr_expect_eq(parse("chapter:123456789012345678:views", id, sizeof id), 'h');
     cr_expect_str_eq(id, "123456789012345678");
-    const char *bad[] = {"comic::views", "comic:0:views", "comic:012:views", "comic:-1:views", "comic:1:2:views",
-                         "comic:abc:views", "comic:1:view", "comic:1:viewsx", "comics:1:views", "chapter:1",
-                         "chapter:1234567890123456789:views", "comic:1 :views", "page:1:views", ""};
+    const char *bad[] = {"comic::views",
+                         "comic:0:views",
+                         "comic:012:views",
+                         "comic:-1:views",
+                         "comic:1:2:views",
+                         "comic:abc:views",
+                         "comic:1:view",
+                         "comic:1:viewsx",
+                         "comics:1:views",
+                         "chapter:1",
+                         "chapter:1234567890123456789:views",
+                         "comic:1 :views",
+                         "page:1:views",
+                         ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect_eq(parse(bad[i], id, sizeof id), 0, "should refuse \"%s\"", bad[i]);
 }
@@ -51,7 +62,8 @@ Test(flush_keys, uuid_ids_when_the_platform_uses_them)
     cr_expect_eq(parse(id, id, sizeof id), 0);
     cr_expect_eq(parse("comic:0b7c5e6a-1f0e-4c6e-9d3c-7a1b2c3d4e5f:views", id, sizeof id), 0,
                  "a uuid on an integer platform");
-    const char *bad[] = {"comic:0b7c5e6a1f0e4c6e9d3c7a1b2c3d4e5f:views", "comic:0b7c5e6a-1f0e-4c6e-9d3c-7a1b2c3d4e5:views",
+    const char *bad[] = {"comic:0b7c5e6a1f0e4c6e9d3c7a1b2c3d4e5f:views",
+                         "comic:0b7c5e6a-1f0e-4c6e-9d3c-7a1b2c3d4e5:views",
                          "comic:gb7c5e6a-1f0e-4c6e-9d3c-7a1b2c3d4e5f:views"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect_eq(parse_as(&uuids, bad[i], id, sizeof id), 0, "should refuse \"%s\"", bad[i]);

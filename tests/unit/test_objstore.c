@@ -15,8 +15,8 @@
 Test(objstore, key_validation)
 {
     const char *good[] = {"a", "covers/1/2.webp", "a b/c+d=e&f.png", "x/.hidden", "..a/b..", "ünï/ç.bin"};
-    const char *bad[] = {"", "/etc/passwd", "../x", "a/../b", "a/..", "a//b", "a/", "./a", "a/./b", "a\\b",
-                         "a\nb", "..", "."};
+    const char *bad[] = {"",    "/etc/passwd", "../x", "a/../b", "a/..", "a//b", "a/",
+                         "./a", "a/./b",       "a\\b", "a\nb",   "..",   "."};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         cr_expect(objstore_key_valid(good[i]), "should accept \"%s\"", good[i]);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -233,8 +233,8 @@ static const struct param_def ref_params[] = {
     {"comicid", PARAM_COMIC_ID, NULL, 0, 0, "a comic"},
     {"userid", PARAM_USER_ID, NULL, 0, 0, "a user"},
 };
-static const struct job_def ref_job = {.key = "test.ref", .description = "ids", .cron = "* * * * *",
-                                       .params = ref_params, .nparams = 2};
+static const struct job_def ref_job = {
+    .key = "test.ref", .description = "ids", .cron = "* * * * *", .params = ref_params, .nparams = 2};
 
 static json_t *validate_ids(const char *in, const struct id_types *ids)
 {

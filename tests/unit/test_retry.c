@@ -25,8 +25,8 @@ Test(retry, each_wait_is_at_least_the_longest_one_before)
     for (int a = 1; (30000LL << a) <= 3600000; a++) /* below the cap (past it, waits stay in [cap/2, cap]) */
         for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++)
             for (size_t j = 0; j < sizeof rs / sizeof rs[0]; j++)
-                cr_assert_geq(retry_backoff_ms(a + 1, 30000, 3600000, rs[j]), retry_backoff_ms(a, 30000, 3600000, rs[i]),
-                              "attempt %d r=%g vs r=%g", a, rs[j], rs[i]);
+                cr_assert_geq(retry_backoff_ms(a + 1, 30000, 3600000, rs[j]),
+                              retry_backoff_ms(a, 30000, 3600000, rs[i]), "attempt %d r=%g vs r=%g", a, rs[j], rs[i]);
 }
 
 Test(retry, backoff_is_capped_and_survives_huge_attempts)

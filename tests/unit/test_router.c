@@ -132,9 +132,9 @@ Test(router, method_not_allowed_versus_not_found)
 Test(router, malformed_escapes_are_bad_paths)
 {
     const char *bad[] = {
-        "/api/v1/admin/batch/jobs/%",     "/api/v1/admin/batch/jobs/%4",  "/api/v1/admin/batch/jobs/abc%",
-        "/api/v1/admin/batch/jobs/%zz",   "/api/v1/admin/batch/jobs/%g1", "/api/v1/admin/batch/jobs/%1g",
-        "/api/v1/admin/batch/jobs/%00",   "/api/v1/admin/batch/jobs/a%2Fb", "/api/v1/admin/batch/jobs/a%2fb",
+        "/api/v1/admin/batch/jobs/%",    "/api/v1/admin/batch/jobs/%4",    "/api/v1/admin/batch/jobs/abc%",
+        "/api/v1/admin/batch/jobs/%zz",  "/api/v1/admin/batch/jobs/%g1",   "/api/v1/admin/batch/jobs/%1g",
+        "/api/v1/admin/batch/jobs/%00",  "/api/v1/admin/batch/jobs/a%2Fb", "/api/v1/admin/batch/jobs/a%2fb",
         "/api/v1/admin/batch/jobs/%%41",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -133,8 +133,8 @@ Test(scheduler, once_after_long_downtime_every_minute)
 
 Test(scheduler, next_is_always_after_now)
 {
-    const char *exprs[] = {"* * * * *", "*/15 * * * *", "0 * * * *", "5 * * * *", "0 2 * * *", "30 0 1 * *",
-                           "0 3 * * 0"};
+    const char *exprs[] = {"* * * * *", "*/15 * * * *", "0 * * * *", "5 * * * *",
+                           "0 2 * * *", "30 0 1 * *",   "0 3 * * 0"};
     time_t base = at(2026, 2, 22, 10, 0, 0);
     for (size_t e = 0; e < sizeof exprs / sizeof exprs[0]; e++) {
         struct cron_schedule s = sched(exprs[e]);

@@ -147,8 +147,7 @@ Test(slots, sao_paulo_before_and_after_it_dropped_dst)
     cr_assert_eq(sp.first, iso("2018-11-03T03:00:00Z"));
     cr_assert_eq(sp.last, iso("2018-11-04T03:00:00Z"));
     /* Since 2019 no DST: a year of midnights is 365 slots, each at 03:00Z. */
-    cr_assert_eq(span("CRON_TZ=America/Sao_Paulo 0 0 * * *", "2025-01-01T00:00:00Z", "2025-12-31T23:59:00Z", &sp),
-                 365);
+    cr_assert_eq(span("CRON_TZ=America/Sao_Paulo 0 0 * * *", "2025-01-01T00:00:00Z", "2025-12-31T23:59:00Z", &sp), 365);
     cr_assert_eq(sp.first, iso("2025-01-01T03:00:00Z"));
     cr_assert_eq(sp.last, iso("2025-12-31T03:00:00Z"));
 }

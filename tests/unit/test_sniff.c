@@ -22,10 +22,19 @@ Test(sniff, accepted_types)
     cr_expect_eq(SNIFF("GIF87a\x01\x00"), IMG_GIF);
     cr_expect_eq(SNIFF("GIF89a\x01\x00"), IMG_GIF);
     cr_expect_eq(SNIFF("RIFF\x24\x00\x00\x00WEBPVP8 "), IMG_WEBP);
-    cr_expect_eq(SNIFF("\x00\x00\x00\x18" "ftypavif\x00\x00\x00\x00" "avifmif1"), IMG_AVIF);
-    cr_expect_eq(SNIFF("\x00\x00\x00\x1c" "ftypavis\x00\x00\x00\x00" "avismsf1miaf"), IMG_AVIF);
+    cr_expect_eq(SNIFF("\x00\x00\x00\x18"
+                       "ftypavif\x00\x00\x00\x00"
+                       "avifmif1"),
+                 IMG_AVIF);
+    cr_expect_eq(SNIFF("\x00\x00\x00\x1c"
+                       "ftypavis\x00\x00\x00\x00"
+                       "avismsf1miaf"),
+                 IMG_AVIF);
     /* major brand mif1, avif only among the compatible brands */
-    cr_expect_eq(SNIFF("\x00\x00\x00\x1c" "ftypmif1\x00\x00\x00\x00" "mif1miafavif"), IMG_AVIF);
+    cr_expect_eq(SNIFF("\x00\x00\x00\x1c"
+                       "ftypmif1\x00\x00\x00\x00"
+                       "mif1miafavif"),
+                 IMG_AVIF);
 }
 
 Test(sniff, near_misses_are_not_images)
@@ -35,10 +44,20 @@ Test(sniff, near_misses_are_not_images)
     cr_expect_eq(SNIFF("GIF88a\x01\x00"), IMG_NONE);
     cr_expect_eq(SNIFF("RIFF\x24\x00\x00\x00WAVEfmt "), IMG_NONE);
     /* an MP4 (ftyp, no avif brand), and "avif" where the minor version sits */
-    cr_expect_eq(SNIFF("\x00\x00\x00\x18" "ftypisom\x00\x00\x02\x00" "isomiso2"), IMG_NONE);
-    cr_expect_eq(SNIFF("\x00\x00\x00\x18" "ftypisom" "avif" "isomiso2"), IMG_NONE);
+    cr_expect_eq(SNIFF("\x00\x00\x00\x18"
+                       "ftypisom\x00\x00\x02\x00"
+                       "isomiso2"),
+                 IMG_NONE);
+    cr_expect_eq(SNIFF("\x00\x00\x00\x18"
+                       "ftypisom"
+                       "avif"
+                       "isomiso2"),
+                 IMG_NONE);
     /* a brand past the ftyp box's declared size does not count */
-    cr_expect_eq(SNIFF("\x00\x00\x00\x10" "ftypmif1\x00\x00\x00\x00" "avif"), IMG_NONE);
+    cr_expect_eq(SNIFF("\x00\x00\x00\x10"
+                       "ftypmif1\x00\x00\x00\x00"
+                       "avif"),
+                 IMG_NONE);
     cr_expect_eq(SNIFF(""), IMG_NONE);
     cr_expect_eq(SNIFF("<!doctype html><html><body>hi</body></html>"), IMG_NONE);
     cr_expect_eq(SNIFF("{\"error\": \"not found\"}"), IMG_NONE);

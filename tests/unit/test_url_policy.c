@@ -147,9 +147,11 @@ Test(url_policy, length_limits)
     cr_expect_eq(urlpol_normalize(url, &u), URLPOL_TOO_LONG);
     /* a 64-character label is one too many */
     char host[128];
-    snprintf(host, sizeof host, "https://%.*s.com/", 64, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    snprintf(host, sizeof host, "https://%.*s.com/", 64,
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     cr_expect_eq(urlpol_normalize(host, &u), URLPOL_HOST);
-    snprintf(host, sizeof host, "https://%.*s.com/", 63, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    snprintf(host, sizeof host, "https://%.*s.com/", 63,
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     cr_expect_eq(urlpol_normalize(host, &u), URLPOL_OK);
 }
 
@@ -185,8 +187,8 @@ Test(url_policy, allowlist_matching)
 
 Test(url_policy, allowlist_refuses_bad_entries)
 {
-    const char *bad[] = {"*", "*.", "https://x.com", "x.com/path", "u@x.com", "a.*.com", "x.com:0", "x.com:99999",
-                         "*.[::1]", "exa mple.com", "2130706433"};
+    const char *bad[] = {"*",       "*.",          "https://x.com", "x.com/path",   "u@x.com",   "a.*.com",
+                         "x.com:0", "x.com:99999", "*.[::1]",       "exa mple.com", "2130706433"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct urlpol_allowlist al;
         char err[256] = "";
@@ -215,20 +217,20 @@ struct cls_case {
 };
 
 static const struct cls_case v4_cases[] = {
-    {"0.0.0.0", ADDR_UNSPECIFIED},      {"0.255.255.255", ADDR_UNSPECIFIED}, {"1.0.0.0", ADDR_PUBLIC},
-    {"9.255.255.255", ADDR_PUBLIC},     {"10.0.0.0", ADDR_PRIVATE},          {"10.255.255.255", ADDR_PRIVATE},
-    {"11.0.0.0", ADDR_PUBLIC},          {"100.63.255.255", ADDR_PUBLIC},     {"100.64.0.0", ADDR_CGNAT},
-    {"100.127.255.255", ADDR_CGNAT},    {"100.128.0.0", ADDR_PUBLIC},        {"126.255.255.255", ADDR_PUBLIC},
-    {"127.0.0.1", ADDR_LOOPBACK},       {"127.255.255.254", ADDR_LOOPBACK},  {"128.0.0.0", ADDR_PUBLIC},
-    {"169.253.255.255", ADDR_PUBLIC},   {"169.254.0.0", ADDR_LINK_LOCAL},    {"169.254.169.254", ADDR_LINK_LOCAL},
-    {"169.255.0.0", ADDR_PUBLIC},       {"172.15.255.255", ADDR_PUBLIC},     {"172.16.0.0", ADDR_PRIVATE},
-    {"172.31.255.255", ADDR_PRIVATE},   {"172.32.0.0", ADDR_PUBLIC},         {"192.0.0.8", ADDR_RESERVED},
-    {"192.0.2.1", ADDR_RESERVED},       {"192.88.99.1", ADDR_RESERVED},      {"192.167.255.255", ADDR_PUBLIC},
-    {"192.168.0.0", ADDR_PRIVATE},      {"192.168.255.255", ADDR_PRIVATE},   {"192.169.0.0", ADDR_PUBLIC},
-    {"198.17.255.255", ADDR_PUBLIC},    {"198.18.0.0", ADDR_RESERVED},       {"198.19.255.255", ADDR_RESERVED},
-    {"198.20.0.0", ADDR_PUBLIC},        {"198.51.100.7", ADDR_RESERVED},     {"203.0.113.9", ADDR_RESERVED},
-    {"223.255.255.255", ADDR_PUBLIC},   {"224.0.0.1", ADDR_MULTICAST},       {"239.255.255.255", ADDR_MULTICAST},
-    {"240.0.0.1", ADDR_RESERVED},       {"255.255.255.255", ADDR_RESERVED},  {"93.184.216.34", ADDR_PUBLIC},
+    {"0.0.0.0", ADDR_UNSPECIFIED},    {"0.255.255.255", ADDR_UNSPECIFIED}, {"1.0.0.0", ADDR_PUBLIC},
+    {"9.255.255.255", ADDR_PUBLIC},   {"10.0.0.0", ADDR_PRIVATE},          {"10.255.255.255", ADDR_PRIVATE},
+    {"11.0.0.0", ADDR_PUBLIC},        {"100.63.255.255", ADDR_PUBLIC},     {"100.64.0.0", ADDR_CGNAT},
+    {"100.127.255.255", ADDR_CGNAT},  {"100.128.0.0", ADDR_PUBLIC},        {"126.255.255.255", ADDR_PUBLIC},
+    {"127.0.0.1", ADDR_LOOPBACK},     {"127.255.255.254", ADDR_LOOPBACK},  {"128.0.0.0", ADDR_PUBLIC},
+    {"169.253.255.255", ADDR_PUBLIC}, {"169.254.0.0", ADDR_LINK_LOCAL},    {"169.254.169.254", ADDR_LINK_LOCAL},
+    {"169.255.0.0", ADDR_PUBLIC},     {"172.15.255.255", ADDR_PUBLIC},     {"172.16.0.0", ADDR_PRIVATE},
+    {"172.31.255.255", ADDR_PRIVATE}, {"172.32.0.0", ADDR_PUBLIC},         {"192.0.0.8", ADDR_RESERVED},
+    {"192.0.2.1", ADDR_RESERVED},     {"192.88.99.1", ADDR_RESERVED},      {"192.167.255.255", ADDR_PUBLIC},
+    {"192.168.0.0", ADDR_PRIVATE},    {"192.168.255.255", ADDR_PRIVATE},   {"192.169.0.0", ADDR_PUBLIC},
+    {"198.17.255.255", ADDR_PUBLIC},  {"198.18.0.0", ADDR_RESERVED},       {"198.19.255.255", ADDR_RESERVED},
+    {"198.20.0.0", ADDR_PUBLIC},      {"198.51.100.7", ADDR_RESERVED},     {"203.0.113.9", ADDR_RESERVED},
+    {"223.255.255.255", ADDR_PUBLIC}, {"224.0.0.1", ADDR_MULTICAST},       {"239.255.255.255", ADDR_MULTICAST},
+    {"240.0.0.1", ADDR_RESERVED},     {"255.255.255.255", ADDR_RESERVED},  {"93.184.216.34", ADDR_PUBLIC},
     {"8.8.8.8", ADDR_PUBLIC},
 };
 

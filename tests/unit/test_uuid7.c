@@ -4,8 +4,8 @@
  * Criterion runs each test in its own process, so each starts with fresh generator state.
  */
 #include <criterion/criterion.h>
-#include <stdbool.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,7 +76,7 @@ static uint8_t thread_ids[THREADS][PER_THREAD][16];
 
 static void *make_many(void *arg)
 {
-    uint8_t (*ids)[16] = arg;
+    uint8_t(*ids)[16] = arg;
     for (int i = 0; i < PER_THREAD; i++)
         if (uuid7_make(BASE_MS + (uint64_t)i / 1000, ids[i]) != 0)
             return (void *)1;
@@ -98,8 +98,7 @@ Test(uuid7, unique_across_threads)
         cr_assert_eq(pthread_join(t[i], &rc), 0);
         cr_assert_null(rc, "thread %d failed to make an id", i);
         for (int k = 1; k < PER_THREAD; k++)
-            cr_assert(memcmp(thread_ids[i][k - 1], thread_ids[i][k], 16) < 0, "thread %d id %d out of order", i,
-                      k);
+            cr_assert(memcmp(thread_ids[i][k - 1], thread_ids[i][k], 16) < 0, "thread %d id %d out of order", i, k);
     }
     uint8_t(*all)[16] = &thread_ids[0][0];
     qsort(all, THREADS * PER_THREAD, 16, compare_ids);
