@@ -7,8 +7,8 @@ libcurl4-openssl-dev libinih-dev libcriterion-dev libssl-dev zlib1g-dev libsyste
 redis-server redis-tools nodejs npm tzdata"
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs="$pkgs chromium"
 # make test: systemd-analyze (unit checks), promtool + prometheus (alert rules, dashboard queries), groff (man pages),
-# pgbouncer (the failover tests put one in transaction mode in front of PostgreSQL)
-[ "${WITH_TEST_TOOLS:-0}" = 1 ] && pkgs="$pkgs systemd prometheus groff-base pgbouncer"
+# pgbouncer (the failover tests put one in transaction mode in front of PostgreSQL), clang-format (the style check)
+[ "${WITH_TEST_TOOLS:-0}" = 1 ] && pkgs="$pkgs systemd prometheus groff-base pgbouncer clang-format"
 [ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs nginx-light wrk hyperfine"
 { [ "${CI:-}" = true ] || [ "${FUZZ:-0}" = 1 ]; } && pkgs="$pkgs clang" # libFuzzer targets (scripts/fuzz.sh)
 missing=""

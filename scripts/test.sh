@@ -66,6 +66,18 @@ run_node() { # run_node LABEL CONCURRENCY TAPFILE BIN FILES…: one node --test 
     echo "$label: ${p:-0} passed, ${f:-0} failed"
 }
 
+run_format() { # every C file as the committed .clang-format lays it out (clang-format --dry-run): one check
+    local files bad
+    files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src tests bench scripts -path '*/node_modules' -prune -o -name '*.[ch]' -print)
+    bad=$(printf '%s\n' "$files" | xargs clang-format --dry-run --Werror 2>&1 | sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error:.*/\1/p' | sort -u)
+    if [ -n "$bad" ]; then
+        note_fail "format: run clang-format -i on: $(echo $bad)"
+    else
+        passed=$((passed + 1))
+        echo "format: every C file matches .clang-format"
+    fi
+}
+
 run_integration() { # run_integration BIN LABEL
     local files
     files=$(ls ${ONLY:-tests/integration/*.test.mjs} 2>/dev/null)
@@ -114,7 +126,7 @@ make_template() {
 }
 make_template || note_fail "template database (platform schema, grants, migrate, accelerators)"
 
-[ "${UNIT:-1}" = 0 ] || run_unit "$bdir"
+[ "${UNIT:-1}" = 0 ] || { run_format; run_unit "$bdir"; }
 run_integration "$root/$bdir/comicbatch" plain
 # Browser stage: skipped with BROWSER=0, and when ONLY narrows the run to integration files without BROWSER_ONLY.
 [ "${BROWSER:-1}" = 0 ] || { [ -n "${ONLY:-}" ] && [ -z "${BROWSER_ONLY:-}" ]; } || run_browser "$root/$bdir/comicbatch"
