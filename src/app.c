@@ -12,6 +12,7 @@
 #include "covers/covers.h"
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
+#include "jobs/registry.h"
 #include "runs/crawler_events.h"
 #include "runs/hasnew_events.h"
 #include "runs/listener.h"
@@ -117,7 +118,7 @@ int app_start(struct app *a, char *err, size_t errlen)
 {
     a->pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
     /* Every job's schema contract, checked before anything schedules or runs one (unavailable jobs are logged). */
-    a->availability = availability_create(a->cfg.database_url);
+    a->availability = availability_create(a->cfg.database_url, registry_contract_jobs());
     char cerr[512];
     if (availability_refresh(a->availability, cerr, sizeof cerr))
         log_warn("msg=\"cannot check the jobs schema contracts at start\" error=\"%s\"", cerr);

@@ -64,7 +64,7 @@ static int cmd_migrate(const char *config_path)
             printf("migrations applied: %d\n", n);
         rc = n < 0;
         struct contract_report rep;
-        if (n >= 0 && contract_check_all(db, &rep, err, sizeof err) == 0) {
+        if (n >= 0 && contract_check_all(db, registry_contract_jobs(), &rep, err, sizeof err) == 0) {
             doctor_print_unavailable(&rep, stdout); /* the platform's tables are not ours to create: say what's off */
             contract_report_free(&rep);
         } else if (n >= 0) {
@@ -132,7 +132,7 @@ static int cmd_doctor(const char *config_path)
     PGconn *db = cli_connect(config_path, &c);
     if (!db)
         return 2;
-    int bad = doctor_run(db, stdout);
+    int bad = doctor_run(db, registry_contract_jobs(), stdout);
     PQfinish(db);
     config_finish(&c);
     return bad < 0 ? 2 : bad > 0;
@@ -155,7 +155,7 @@ static int cmd_grants(int argc, char **argv, const char *config_path)
     if (!db)
         return 2;
     char err[1024];
-    int rc = grants_print(db, argv[0], accel, stdout, err, sizeof err);
+    int rc = grants_print(db, registry_contract_jobs(), argv[0], accel, stdout, err, sizeof err);
     if (rc)
         fprintf(stderr, "comicbatch: %s\n", err);
     PQfinish(db);

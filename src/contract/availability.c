@@ -13,16 +13,18 @@
 
 struct availability {
     const char *url;
+    struct contract_jobs jobs;
     pthread_mutex_t mu;         /* guards everything below */
     struct contract_report rep; /* valid when `checked` */
     bool checked, refreshing;
     int64_t checked_ms; /* monotonic time of the last successful check */
 };
 
-struct availability *availability_create(const char *url)
+struct availability *availability_create(const char *url, struct contract_jobs jobs)
 {
     struct availability *av = xcalloc(1, sizeof *av);
     av->url = url;
+    av->jobs = jobs;
     pthread_mutex_init(&av->mu, NULL);
     idtypes_default(&av->rep.ids);
     return av;
@@ -53,7 +55,7 @@ int availability_refresh(struct availability *av, char *err, size_t errlen)
         return 0; /* another thread is at it; its answer will do */
     PGconn *db = pg_connect(av->url, "comicbatch-contract", err, errlen);
     struct contract_report rep;
-    int rc = db ? contract_check_all(db, &rep, err, errlen) : -1;
+    int rc = db ? contract_check_all(db, av->jobs, &rep, err, errlen) : -1;
     PQfinish(db);
     pthread_mutex_lock(&av->mu);
     if (rc == 0) {

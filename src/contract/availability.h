@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "contract/contract.h"
 #include "contract/idtypes.h"
 
 #define AVAILABILITY_TTL_S 60    /* a check older than this is redone by the next caller */
@@ -21,8 +22,8 @@
 
 struct availability;
 
-/** Creates the cache for the database at `url` (borrowed for the cache's lifetime). Checks nothing yet. */
-struct availability *availability_create(const char *url);
+/** Creates the cache of `jobs` for the database at `url` (both borrowed for the cache's lifetime). Checks nothing. */
+struct availability *availability_create(const char *url, struct contract_jobs jobs);
 
 /** Checks now, on a connection of its own; logs each job that cannot run. Returns 0, or -1 with `err`. */
 int availability_refresh(struct availability *av, char *err, size_t errlen);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jobs/registry.h"
 #include "store/migrate.h"
 #include "store/pg.h"
 #include "util/xalloc.h"
@@ -393,12 +392,12 @@ static void add_name(const struct contract_table *t, void *arg)
     ns->v[ns->n++] = t->table;
 }
 
-void contract_enabled_jobs(PGconn *db, bool *enabled)
+void contract_enabled_jobs(PGconn *db, struct contract_jobs js, bool *enabled)
 {
-    size_t n;
-    const struct job_def *const *jobs = registry_all(&n);
+    size_t n = js.n;
+    const struct contract_job *jobs = js.v;
     for (size_t i = 0; i < n; i++)
-        enabled[i] = jobs[i]->enabled || jobs[i]->events;
+        enabled[i] = jobs[i].enabled || jobs[i].events;
     PGresult *r = pg_query(db, "contract.schedule", "SELECT to_regclass('system.batchschedule') IS NOT NULL", 0, NULL,
                            NULL);
     bool migrated = r && pg_bool(r, 0, 0);
@@ -407,8 +406,8 @@ void contract_enabled_jobs(PGconn *db, bool *enabled)
                  : NULL;
     for (int i = 0; r && i < PQntuples(r); i++)
         for (size_t j = 0; j < n; j++)
-            if (!strcmp(PQgetvalue(r, i, 0), jobs[j]->key))
-                enabled[j] = pg_bool(r, i, 1) || jobs[j]->events;
+            if (!strcmp(PQgetvalue(r, i, 0), jobs[j].key))
+                enabled[j] = pg_bool(r, i, 1) || jobs[j].events;
     PQclear(r);
 }
 
@@ -440,12 +439,12 @@ static void evaluate_one(const struct contract *c, const struct catalog *cat, st
 }
 
 /* Loads the snapshot of every table the jobs and features name, with the privilege answers. */
-static int load_all(PGconn *db, const struct job_def *const *jobs, size_t njobs, struct catalog *cat, char *err,
+static int load_all(PGconn *db, const struct contract_job *jobs, size_t njobs, struct catalog *cat, char *err,
                     size_t errlen)
 {
     struct names ns = {0};
     for (size_t i = 0; i < njobs; i++)
-        contract_each_table(jobs[i]->contract, add_name, &ns);
+        contract_each_table(jobs[i].contract, add_name, &ns);
     for (const struct contract_feature *f = contract_features; f->name; f++)
         contract_each_table(&f->contract, add_name, &ns);
     int rc = catalog_load(db, ns.v, ns.n, NULL, cat, err, errlen);
@@ -453,18 +452,18 @@ static int load_all(PGconn *db, const struct job_def *const *jobs, size_t njobs,
     if (rc)
         return -1;
     for (size_t i = 0; i < njobs; i++)
-        if (jobs[i]->contract)
-            contract_want_privs(jobs[i]->contract, cat);
+        if (jobs[i].contract)
+            contract_want_privs(jobs[i].contract, cat);
     for (const struct contract_feature *f = contract_features; f->name; f++)
         contract_want_privs(&f->contract, cat);
     return catalog_load_privs(db, cat, err, errlen);
 }
 
-int contract_check_all(PGconn *db, struct contract_report *rep, char *err, size_t errlen)
+int contract_check_all(PGconn *db, struct contract_jobs js, struct contract_report *rep, char *err, size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
-    size_t njobs;
-    const struct job_def *const *jobs = registry_all(&njobs);
+    size_t njobs = js.n;
+    const struct contract_job *jobs = js.v;
     struct catalog cat;
     if (idtypes_detect(db, &rep->ids, err, errlen) || accel_states(db, rep->accel, err, errlen) ||
         load_all(db, jobs, njobs, &cat, err, errlen)) {
@@ -477,11 +476,11 @@ int contract_check_all(PGconn *db, struct contract_report *rep, char *err, size_
     rep->njobs = njobs;
     rep->jobs = xcalloc(njobs, sizeof *rep->jobs);
     for (size_t i = 0; i < njobs; i++) {
-        rep->jobs[i].name = jobs[i]->key;
-        evaluate_one(jobs[i]->contract, &cat, rep, &rep->jobs[i]);
+        rep->jobs[i].name = jobs[i].key;
+        evaluate_one(jobs[i].contract, &cat, rep, &rep->jobs[i]);
     }
     bool *enabled = xcalloc(njobs, sizeof *enabled);
-    contract_enabled_jobs(db, enabled);
+    contract_enabled_jobs(db, js, enabled);
     for (size_t i = 0; i < njobs; i++)
         rep->jobs[i].enabled = enabled[i];
     free(enabled);

@@ -16,8 +16,6 @@
 #include "contract/contract.h"
 #include "contract/idtypes.h"
 
-struct job_def;
-
 struct contract_finding {
     bool fatal; /* the job cannot run; otherwise it runs, slower or with a feature missing */
     char *what; /* plain words: "column library.entry.hasnew is missing" */
@@ -48,17 +46,17 @@ struct contract_report {
 };
 
 /**
- * Checks every job of the registry and every daemon feature against the connected database, for the connected
+ * Checks every job of `jobs` (the registry's, registry_contract_jobs) and every daemon feature against the connected database, for the connected
  * role. Returns 0 with `rep` filled (free with contract_report_free), or -1 with `err` when the catalog cannot be
  * read.
  */
-int contract_check_all(PGconn *db, struct contract_report *rep, char *err, size_t errlen);
+int contract_check_all(PGconn *db, struct contract_jobs jobs, struct contract_report *rep, char *err, size_t errlen);
 
 /**
- * Fills enabled[i] for the i-th registry job: scheduled (system.batchschedule's isenabled once migrated, else the
+ * Fills enabled[i] for jobs.v[i]: scheduled (system.batchschedule's isenabled once migrated, else the
  * registry's default) or event-driven.
  */
-void contract_enabled_jobs(PGconn *db, bool *enabled);
+void contract_enabled_jobs(PGconn *db, struct contract_jobs jobs, bool *enabled);
 
 /** The result for job `key` in `rep`, or NULL. */
 const struct contract_result *contract_report_job(const struct contract_report *rep, const char *key);

@@ -20,6 +20,7 @@
 #define COMICBATCH_CONTRACT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /** The table is a range-partitioned parent whose monthly partitions the job creates. */
 #define CONTRACT_PARTITIONED 1u
@@ -62,5 +63,19 @@ struct contract_feature {
 
 /** The daemon's features, terminated by an entry whose `name` is NULL (defined in contract/features.c). */
 extern const struct contract_feature contract_features[];
+
+/** One job as the checks see it; the caller builds the list from the job registry (jobs/registry.h). */
+struct contract_job {
+    const char *key;                 /* static */
+    const struct contract *contract; /* NULL: needs nothing of the platform's */
+    bool enabled;                    /* scheduled by default */
+    bool events;                     /* runs on events whatever its schedule says */
+};
+
+/** The jobs to check, in registry order (borrowed, static). */
+struct contract_jobs {
+    const struct contract_job *v;
+    size_t n;
+};
 
 #endif

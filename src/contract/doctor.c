@@ -79,11 +79,11 @@ void doctor_print_unavailable(const struct contract_report *rep, FILE *out)
             fprintf(out, "unavailable on this database: %s: %s\n", rep->jobs[i].name, rep->jobs[i].reason);
 }
 
-int doctor_run(PGconn *db, FILE *out)
+int doctor_run(PGconn *db, struct contract_jobs jobs, FILE *out)
 {
     struct contract_report rep;
     char err[1024];
-    if (contract_check_all(db, &rep, err, sizeof err)) {
+    if (contract_check_all(db, jobs, &rep, err, sizeof err)) {
         fprintf(stderr, "comicbatch: %s\n", err);
         return -1;
     }

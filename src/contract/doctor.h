@@ -17,7 +17,7 @@ int doctor_print(const struct contract_report *rep, FILE *out);
 /** One line per enabled job that cannot run on this database (after `migrate`); nothing when all can. */
 void doctor_print_unavailable(const struct contract_report *rep, FILE *out);
 
-/** Runs the whole check on `db` and prints it. Returns doctor_print's count, or -1 when the check failed. */
-int doctor_run(PGconn *db, FILE *out);
+/** Runs the whole check of `jobs` on `db` and prints it. Returns doctor_print's count, or -1 when the check failed. */
+int doctor_run(PGconn *db, struct contract_jobs jobs, FILE *out);
 
 #endif

@@ -6,7 +6,6 @@
 #include "contract/accel.h"
 #include "contract/catalog.h"
 #include "contract/check.h"
-#include "jobs/registry.h"
 #include "store/pg.h"
 #include "util/xalloc.h"
 
@@ -256,12 +255,12 @@ static void print_accelerators(const struct catalog *cat, const char *role, FILE
 }
 
 /* Merges every enabled job's and feature's tables into `pl`. */
-static void plan_all(struct plan *pl, const struct job_def *const *jobs, const bool *enabled, size_t njobs)
+static void plan_all(struct plan *pl, const struct contract_job *jobs, const bool *enabled, size_t njobs)
 {
     for (size_t i = 0; i < njobs; i++) {
-        pl->user = jobs[i]->key;
-        if (enabled[i] && jobs[i]->contract)
-            contract_each_table(jobs[i]->contract, plan_table, pl);
+        pl->user = jobs[i].key;
+        if (enabled[i] && jobs[i].contract)
+            contract_each_table(jobs[i].contract, plan_table, pl);
     }
     for (const struct contract_feature *f = contract_features; f->name; f++) {
         pl->user = f->name;
@@ -270,7 +269,7 @@ static void plan_all(struct plan *pl, const struct job_def *const *jobs, const b
 }
 
 /* Loads the catalog of every table the plan names (a first plan without a catalog learns the names). */
-static int load_catalog(PGconn *db, const char *role, const struct job_def *const *jobs, const bool *enabled,
+static int load_catalog(PGconn *db, const char *role, const struct contract_job *jobs, const bool *enabled,
                         size_t njobs, struct catalog *cat, char *err, size_t errlen)
 {
     struct catalog none = {0};
@@ -285,12 +284,13 @@ static int load_catalog(PGconn *db, const char *role, const struct job_def *cons
     return rc;
 }
 
-int grants_print(PGconn *db, const char *role, bool accelerators, FILE *out, char *err, size_t errlen)
+int grants_print(PGconn *db, struct contract_jobs js, const char *role, bool accelerators, FILE *out, char *err,
+                 size_t errlen)
 {
-    size_t njobs;
-    const struct job_def *const *jobs = registry_all(&njobs);
+    size_t njobs = js.n;
+    const struct contract_job *jobs = js.v;
     bool *enabled = xcalloc(njobs, sizeof *enabled);
-    contract_enabled_jobs(db, enabled);
+    contract_enabled_jobs(db, js, enabled);
     struct catalog cat;
     if (load_catalog(db, role, jobs, enabled, njobs, &cat, err, errlen)) {
         free(enabled);

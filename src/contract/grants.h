@@ -16,10 +16,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "contract/contract.h"
+
 /**
- * Prints the statements for `role` on `out` (a psql script: comments and statements), reading the connected
+ * Prints the statements for `role` and the enabled ones of `jobs` on `out` (a psql script: comments and statements), reading the connected
  * database's catalog for what exists and who owns it. Returns 0, or -1 with `err`.
  */
-int grants_print(PGconn *db, const char *role, bool accelerators, FILE *out, char *err, size_t errlen);
+int grants_print(PGconn *db, struct contract_jobs jobs, const char *role, bool accelerators, FILE *out, char *err,
+                 size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* registry — see registry.h. Adding a job is adding its definition here, in display order. */
 #include "jobs/registry.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "jobs/jobs.h"
@@ -17,6 +18,21 @@ const struct job_def *const *registry_all(size_t *n)
 {
     *n = sizeof jobs / sizeof jobs[0];
     return jobs;
+}
+
+static struct contract_job contract_jobs[sizeof jobs / sizeof jobs[0]];
+static pthread_once_t contract_jobs_once = PTHREAD_ONCE_INIT;
+
+static void contract_jobs_fill(void)
+{
+    for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++)
+        contract_jobs[i] = (struct contract_job){jobs[i]->key, jobs[i]->contract, jobs[i]->enabled, jobs[i]->events};
+}
+
+struct contract_jobs registry_contract_jobs(void)
+{
+    pthread_once(&contract_jobs_once, contract_jobs_fill);
+    return (struct contract_jobs){contract_jobs, sizeof jobs / sizeof jobs[0]};
 }
 
 const struct job_def *registry_find(const char *key)

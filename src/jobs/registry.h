@@ -12,11 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "contract/contract.h"
 #include "sched/scheduler.h"
 
 struct job_ctx;
 struct config;
-struct contract;
 
 enum param_type {
     PARAM_STRING,   /* any string up to max length (max = 0: 256) */
@@ -75,5 +75,8 @@ const struct job_def *registry_find(const char *key);
 
 /** All jobs, in display order; `*n` gets the count. */
 const struct job_def *const *registry_all(size_t *n);
+
+/** Every job as the schema-contract checks see it (contract/contract.h), in registry order (static). */
+struct contract_jobs registry_contract_jobs(void);
 
 #endif
