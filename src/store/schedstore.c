@@ -143,6 +143,19 @@ int schedstore_set_first(PGconn *c, const char *jobkey, time_t first)
                : 0;
 }
 
+int schedstore_follow_default(PGconn *c, const char *jobkey, time_t first)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%lld", (long long)first);
+    const char *p[] = {jobkey, t};
+    int64_t n = pg_exec(c, "schedstore.follow_default",
+                        "UPDATE system.batchschedule SET nextrunat = to_timestamp($2::bigint)"
+                        " WHERE jobkey = $1 AND cron IS NULL AND isenabled"
+                        " AND nextrunat IS DISTINCT FROM to_timestamp($2::bigint)",
+                        2, p);
+    return n < 0 ? -1 : n > 0;
+}
+
 int schedstore_advance(PGconn *c, const char *jobkey, time_t old, time_t next)
 {
     char o[32], n[32];

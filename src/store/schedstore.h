@@ -76,6 +76,12 @@ int schedstore_update(PGconn *c, const char *jobkey, const struct sched_update *
 int schedstore_set_first(PGconn *c, const char *jobkey, time_t first);
 
 /**
+ * After a reload changed a job's default cron: moves nextrunat to `first` when the job follows that default (no
+ * override) and is enabled. Returns 1 moved, 0 nothing to move, -1 error.
+ */
+int schedstore_follow_default(PGconn *c, const char *jobkey, time_t first);
+
+/**
  * Moves an enabled job's nextrunat from `old` to `next` (0 = never again) if it is still `old` (compare-and-set:
  * a concurrent edit wins). Returns 1 moved, 0 not (changed meanwhile), -1 error.
  */

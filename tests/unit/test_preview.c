@@ -10,28 +10,7 @@
 #include <time.h>
 
 #include "sched/preview.h"
-
-static time_t iso(const char *s)
-{
-    struct tm tm = {0};
-    cr_assert_not_null(strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm), "%s", s);
-    return timegm(&tm);
-}
-
-struct sched {
-    struct cron_schedule s;
-    struct tz *zone;
-};
-
-static struct sched open_expr(const char *expr)
-{
-    struct sched x = {0};
-    char err[256];
-    cr_assert_eq(cron_parse(expr, &x.s, err, sizeof err), 0, "%s: %s", expr, err);
-    if (x.s.zone[0])
-        cr_assert_not_null(x.zone = tz_load(x.s.zone, err, sizeof err), "%s", err);
-    return x;
-}
+#include "sched_fixture.h"
 
 /* The first fire of `expr` after `after`, with its local ISO text and note. */
 static struct cron_fire fire(const char *expr, const char *after, char *local, char *note)
