@@ -152,8 +152,11 @@ UPDATE core.scanlationgroup sg SET followcount = (
     WHERE sgf.groupid = sg.id
 );"
 seed_ratings_sql() { # the seed's C is the global mean (exact, as ours), m = 100
+    # The seed's job reads C first (its UPDATE takes it as $C): that query is timed with it, as ours is part of our
+    # run. Its value is substituted here from an untimed read of the same data.
     local c
     c=$(q -c "SELECT avg(score) FROM social.comicrating")
+    printf 'SELECT avg(score) FROM social.comicrating;\n'
     printf '%s' "$SEED_RATINGS" | sed -e "s/\$C/$c/g" -e 's/\$m/100/g'
 }
 

@@ -41,7 +41,9 @@ static const struct stats_pass comics_accel = {
     " FROM (SELECT x.id, " COMIC_NEW " FROM unnest($1::{comic}[]) x (id)"
     "       LEFT JOIN jobstate.comic_counts s ON s.comicid = x.id) n (id, ch, fo)"
     " WHERE c.id = n.id AND (c.chaptercount, c.followcount) IS DISTINCT FROM (n.ch, n.fo)",
-    0, NULL};
+    0,
+    NULL,
+    0};
 
 static const struct stats_pass groups_accel = {
     "counts.groups",
@@ -51,7 +53,9 @@ static const struct stats_pass groups_accel = {
     " FROM (SELECT x.id, coalesce(s.follows, 0)::int FROM unnest($1::{group}[]) x (id)"
     "       LEFT JOIN jobstate.group_follows s ON s.groupid = x.id) n (id, fo)"
     " WHERE g.id = n.id AND g.followcount IS DISTINCT FROM n.fo",
-    0, NULL};
+    0,
+    NULL,
+    0};
 
 /* ---- direct: count from the platform tables ---------------------------------------------------------------- */
 
@@ -69,7 +73,9 @@ static const struct stats_pass comics_direct = {
     "   (SELECT count(*) FROM library.entry e WHERE e.comicid = x.id)::int"
     "   FROM unnest($1::{comic}[]) x (id)) n (id, ch, fo)"
     " WHERE c.id = n.id AND (c.chaptercount, c.followcount) IS DISTINCT FROM (n.ch, n.fo)",
-    0, NULL};
+    0,
+    NULL,
+    0};
 
 static const struct stats_pass groups_direct = {
     "counts.groups",
@@ -81,7 +87,9 @@ static const struct stats_pass groups_direct = {
     " FROM (SELECT x.id, (SELECT count(*) FROM core.scanlationgroupfollow f WHERE f.groupid = x.id)::int"
     "   FROM unnest($1::{group}[]) x (id)) n (id, fo)"
     " WHERE g.id = n.id AND g.followcount IS DISTINCT FROM n.fo",
-    0, NULL};
+    0,
+    NULL,
+    0};
 
 static int counts_run(struct job_ctx *ctx)
 {

@@ -13,8 +13,9 @@
  *     (exp*), recomputed only for comics whose sum or count changed, or for all when C or m moved. Every run then
  *     compares every comic with its expected values (a merge of two id-ordered tables, no arithmetic).
  *   direct — no triggers: ONE pass over social.comicrating (an index-only scan of (comicid) INCLUDE (score) where
- *     the platform has it) aggregates per comic, and the same statement derives C and lists the comics that differ;
- *     each batch counts its comics' ratings again under the UPDATE.
+ *     the platform has it) aggregates per comic, and the same statement derives C, finds the comics that differ
+ *     and writes the first batch_rows of them; it returns the rest with their values, which later batches write
+ *     without reading the ratings again.
  * Either way only the rows that differ are written: when ratings changed, those comics; when C moved, exactly the
  * comics whose rounded bayesian value moved with it (a change of C by d moves a comic by d*m/(m+count)); when
  * nothing changed, nothing. Comparing all comics also repairs values someone else wrote into those columns.
@@ -65,7 +66,7 @@ static const struct stats_pass accel_pass = {
     " FROM (SELECT x.id, " RATING_NEW " FROM unnest($1::{comic}[]) x (id) " RATING_JOIN("x.id")
     ") n (id, avg, bayes, cnt)"
     " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)",
-    0, NULL};
+    0, NULL, 0};
 /* clang-format on */
 
 /* Direct mode: what core.comic should hold, from per-comic sums `s` (ratingsum, ratingcount), C and m. */
@@ -77,27 +78,51 @@ static const struct stats_pass accel_pass = {
 /* clang-format on */
 
 /*
- * One pass over the ratings ($1 = m): the per-comic sums, C from them, and the comics that differ, each row carrying
- * C; when none differs, one row (NULL, C).
+ * One pass over the ratings ($1 = m): the per-comic sums `s`, C from them (`g`), and the comics that differ (`d`:
+ * id, the values they should hold, their rank k by id).
  */
 /* clang-format off */
-static const char direct_diff_sql[] =
-    "WITH s AS MATERIALIZED (SELECT comicid, sum(score)::bigint AS ratingsum, count(*) AS ratingcount"
-    "   FROM social.comicrating GROUP BY comicid),"
-    " g AS (SELECT sum(ratingsum)::numeric / nullif(sum(ratingcount), 0) AS c FROM s),"
-    " d AS (SELECT c.id FROM core.comic c CROSS JOIN g LEFT JOIN s ON s.comicid = c.id"
-    "   WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (" DIRECT_NEW("g.c", "$1") "))"
-    " SELECT d.id, g.c FROM g LEFT JOIN d ON true ORDER BY d.id";
+#define DIRECT_DIFF_CTES                                                                                            \
+    "WITH s AS MATERIALIZED (SELECT comicid, sum(score)::bigint AS ratingsum, count(*) AS ratingcount"             \
+    "   FROM social.comicrating GROUP BY comicid),"                                                                \
+    " g AS (SELECT sum(ratingsum)::numeric / nullif(sum(ratingcount), 0) AS c FROM s),"                            \
+    " d AS MATERIALIZED (SELECT c.id, n.avg, n.bayes, n.cnt, row_number() OVER (ORDER BY c.id) AS k"              \
+    "   FROM core.comic c CROSS JOIN g LEFT JOIN s ON s.comicid = c.id"                                            \
+    "   CROSS JOIN LATERAL (SELECT " DIRECT_NEW("g.c", "$1") ") n (avg, bayes, cnt)"                               \
+    "   WHERE (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt))"
+/* What both statements below return: the differing comics after the first $2 (id, avg, bayes, cnt), each row
+ * carrying C, the rows written (column 5) and the number that differ (column 6); when none is left, one row
+ * (NULL, NULL, NULL, NULL, C, written, differing). */
+#define DIRECT_REST(WRITTEN)                                                                                        \
+    " SELECT d.id, d.avg, d.bayes, d.cnt, g.c, " WRITTEN ", (SELECT count(*) FROM d)"                             \
+    " FROM g LEFT JOIN d ON d.k > $2::bigint ORDER BY d.id"
 /* clang-format on */
 
-/* A batch ($1 ids, $2 C, $3 m): each comic's sums counted again under the UPDATE (index-only where the platform has
- * (comicid) INCLUDE (score)), so a rating that changed meanwhile is not overwritten with an older value. */
+/* A dry run's diff ($1 m, $2 0): writes nothing. */
+static const char direct_diff_sql[] = DIRECT_DIFF_CTES DIRECT_REST("0");
+
+/*
+ * A real run's diff ($1 m, $2 batch_rows) writes the first batch in the same statement — on a table with fewer
+ * differing comics than a batch, the whole run is this one statement, the seed's one pass without its needless
+ * writes; the rest goes through direct_apply_sql.
+ */
+/* clang-format off */
+static const char direct_first_sql[] =
+    DIRECT_DIFF_CTES ","
+    " u AS (UPDATE core.comic c SET ratingavg = d.avg, ratingbayesian = d.bayes, ratingcount = d.cnt FROM d"
+    "   WHERE d.k <= $2::bigint AND c.id = d.id"
+    "   AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (d.avg, d.bayes, d.cnt) RETURNING 1)"
+    DIRECT_REST("(SELECT count(*) FROM u)");
+/* clang-format on */
+
+/*
+ * A batch ($1 ids, $2 avg, $3 bayes, $4 count, from the diff): writes the values of the diff's snapshot, as the
+ * seed's single UPDATE writes the values of its own. A rating that changes meanwhile is seen by the next run's diff.
+ */
 /* clang-format off */
 static const char direct_apply_sql[] =
     "UPDATE core.comic c SET ratingavg = n.avg, ratingbayesian = n.bayes, ratingcount = n.cnt"
-    " FROM (SELECT x.id, " DIRECT_NEW("$2", "$3") " FROM unnest($1::{comic}[]) x (id)"
-    "   CROSS JOIN LATERAL (SELECT sum(r.score)::bigint AS ratingsum, count(*) AS ratingcount"
-    "     FROM social.comicrating r WHERE r.comicid = x.id) s) n (id, avg, bayes, cnt)"
+    " FROM unnest($1::{comic}[], $2::numeric[], $3::numeric[], $4::int[]) n (id, avg, bayes, cnt)"
     " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)";
 /* clang-format on */
 
@@ -133,16 +158,22 @@ static int run_direct(struct job_ctx *ctx, const char *m, int64_t *updated, int6
 {
     if (stats_begin(ctx, NULL, NULL, 0))
         return -1;
-    const char *p[] = {m};
-    PGresult *d = job_query(ctx, "ratings.diff", direct_diff_sql, 1, p);
+    char batch[24];
+    snprintf(batch, sizeof batch, "%d", ctx->dryrun ? 0 : ctx->cfg->batch_rows);
+    const char *p[] = {m, batch};
+    PGresult *d = job_query(ctx, "ratings.diff", ctx->dryrun ? direct_diff_sql : direct_first_sql, 2, p);
     if (!d)
         return -1;
-    const char *c = pg_val(d, 0, 1);
+    const char *c = pg_val(d, 0, 4);
     json_object_set_new(ctx->meta, "C", c ? json_real(strtod(c, NULL)) : json_null());
+    int64_t first = pg_int(d, 0, 5, 0), differing = pg_int(d, 0, 6, 0);
     int n = pg_val(d, 0, 0) ? PQntuples(d) : 0;
-    const char *ap[] = {c, m};
-    struct stats_pass pass = {"ratings.comics", direct_diff_sql, direct_apply_sql, 2, ap};
+    *updated += first;
+    *would += differing - n;
+    struct stats_pass pass = {"ratings.comics", direct_diff_sql, direct_apply_sql, 0, NULL, 4};
     int rc = stats_apply_rows(ctx, &pass, d, n, updated, would);
+    if (rc == 0)
+        job_progress(ctx, differing, differing);
     PQclear(d);
     return rc;
 }

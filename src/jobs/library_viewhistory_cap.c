@@ -102,7 +102,7 @@ static int run_user(struct job_ctx *ctx, const char *cap)
 static int delete_batch(struct job_ctx *ctx, const PGresult *over, int from, int to, const char *cap, int64_t *users,
                         int64_t *rows)
 {
-    char *arr = stats_array_text(over, from, to);
+    char *arr = stats_array_text(over, 0, from, to);
     const char *p[] = {arr, cap};
     PGresult *r = job_query(ctx, "viewhistory_cap.batch", batch_sql, 2, p);
     free(arr);

@@ -10,6 +10,8 @@
 #include "store/pg.h"
 #include "util/xalloc.h"
 
+#define STATS_MAX_COLS 4
+
 int stats_begin(struct job_ctx *ctx, const char *rebuild_sql, const char *const *fold_sql, int nfold)
 {
     if (ctx->dryrun && job_exec(ctx, "stats.begin_dry", "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL) < 0)
@@ -29,19 +31,20 @@ int stats_begin(struct job_ctx *ctx, const char *rebuild_sql, const char *const 
     return 0;
 }
 
-char *stats_array_text(const PGresult *r, int from, int to)
+char *stats_array_text(const PGresult *r, int col, int from, int to)
 {
     size_t len = 3;
     for (int i = from; i < to; i++)
-        len += (size_t)PQgetlength(r, i, 0) + 1;
+        len += (size_t)PQgetlength(r, i, col) + 5;
     char *arr = xmalloc(len);
     size_t off = 0;
     arr[off++] = '{';
     for (int i = from; i < to; i++) {
         if (i > from)
             arr[off++] = ',';
-        size_t n = (size_t)PQgetlength(r, i, 0);
-        memcpy(arr + off, PQgetvalue(r, i, 0), n);
+        int null = PQgetisnull(r, i, col);
+        size_t n = null ? 4 : (size_t)PQgetlength(r, i, col);
+        memcpy(arr + off, null ? "NULL" : PQgetvalue(r, i, col), n);
         off += n;
     }
     memcpy(arr + off, "}", 2);
@@ -66,12 +69,16 @@ int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const P
     job_progress(ctx, 0, n);
     for (int from = 0; !ctx->dryrun && from < n; from += batch) {
         int to = from + batch < n ? from + batch : n;
-        char *arr = stats_array_text(ids, from, to);
-        const char *p[8] = {arr};
-        for (int i = 0; i < pass->nparams && i < 7; i++)
-            p[i + 1] = pass->params[i];
-        int64_t w = job_exec(ctx, pass->what, pass->apply_sql, pass->nparams + 1, p);
-        free(arr);
+        int ncols = pass->ncols > 1 ? pass->ncols : 1, np = 0;
+        char *arr[STATS_MAX_COLS];
+        const char *p[STATS_MAX_COLS + 8];
+        for (int c = 0; c < ncols && c < STATS_MAX_COLS; c++)
+            p[np++] = arr[c] = stats_array_text(ids, c, from, to);
+        for (int i = 0; i < pass->nparams && i < 8; i++)
+            p[np++] = pass->params[i];
+        int64_t w = job_exec(ctx, pass->what, pass->apply_sql, np, p);
+        for (int c = 0; c < ncols && c < STATS_MAX_COLS; c++)
+            free(arr[c]);
         if (w < 0) {
             rc = -1;
             break;

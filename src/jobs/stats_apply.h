@@ -28,10 +28,12 @@ int stats_begin(struct job_ctx *ctx, const char *rebuild_sql, const char *const 
 struct stats_pass {
     const char *what;
     const char *diff_sql;  /* $1..$n = params; returns the ids of the rows that differ, in order */
-    const char *apply_sql; /* $1 = an array of up to batch_rows of those ids, $2..$n+1 = params; re-checks that the
-                              row still differs; one row updated per row */
+    const char *apply_sql; /* $1 = an array of up to batch_rows of those ids (then, with ncols > 1, arrays of the
+                              diff's next columns as $2..$ncols), then the params; re-checks that the row still
+                              differs; one row updated per row */
     int nparams;
     const char *const *params;
+    int ncols; /* diff columns passed to apply as arrays, from column 0 (the ids); 0 means 1 */
 };
 
 /**
@@ -50,7 +52,10 @@ int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const P
 /** Ends the run: rolls the dry-run transaction back. Returns the job's result (0, or -1 if failed/cancelled). */
 int stats_end(struct job_ctx *ctx);
 
-/** The values of column 0 of rows [from, to) of `r` as a Postgres array literal ("{a,b}"); free() it. */
-char *stats_array_text(const PGresult *r, int from, int to);
+/**
+ * The values of column `col` of rows [from, to) of `r` as a Postgres array literal ("{a,NULL}"; values are numbers
+ * or uuids, never quoted); free() it.
+ */
+char *stats_array_text(const PGresult *r, int col, int from, int to);
 
 #endif

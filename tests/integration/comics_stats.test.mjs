@@ -6,7 +6,7 @@
 // made with triggers disabled; dry runs change nothing; bad params are 400 naming the field.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { newDatabase, startDaemon, api, sql, sqlValue, waitRun } from './lib.mjs';
+import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, cli } from './lib.mjs';
 import { fillLibrary, driftLibrary } from './library-data.mjs';
 
 // No leader: a cron slot of these jobs firing mid-test would take the queue or the lock from the run under test.
@@ -272,4 +272,35 @@ test('bad params are 400 naming the field', async () => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.body.details?.field, field);
   }
+});
+
+test('ratings without the accelerator (direct): C moves, comics lose every rating — equal to the seed over many batches; a dry run and a rerun write nothing', async () => {
+  const rm = cli(ours, ['accelerators', 'remove', 'ratings'], { COMICBATCH_DATABASE_URL: ours }); // as the owner
+  assert.equal(rm.status, 0, rm.err);
+  const lost = sql(ours, `SELECT comicid FROM social.comicrating GROUP BY comicid ORDER BY comicid DESC LIMIT 3`).map((r) => r[0]).reverse();
+  const change = `
+    INSERT INTO social.comicrating (userid, comicid, score)
+      SELECT userid, comicid, 9 FROM library.entry WHERE id % 11 = 0 ON CONFLICT DO NOTHING;
+    UPDATE social.comicrating SET score = 1 + (score + 5) % 10 WHERE hashtext(userid::text || comicid) % 17 = 0;
+    DELETE FROM social.comicrating WHERE comicid IN (${lost});`;
+  for (const url of [ours, ref]) sql(url, change);
+  const before = ratings(ours);
+  const dry = await trigger(d, 'ratings', { dryrun: true });
+  assert.equal(dry.status, 'done', dry.lasterror);
+  assert.equal(dry.meta.mode, 'direct');
+  assert.deepEqual(ratings(ours), before, 'a dry run writes nothing');
+  assert.ok(dry.meta.wouldUpdate > 300, `more differing comics than batch_rows (100): ${dry.meta.wouldUpdate}`);
+  const run = await trigger(d, 'ratings');
+  assert.equal(run.status, 'done', run.lasterror);
+  assert.equal(run.meta.mode, 'direct');
+  const C = globalC(ref);
+  sameC(run.meta.C, C);
+  seedRatings(ref, C, 100);
+  assert.deepEqual(ratings(ours, RATED), ratings(ref, RATED));
+  assert.deepEqual(ratings(ours, `id IN (${lost})`), lost.map((id) => [id, null, null, '0']));
+  const changed = ratings(ours).filter((row, i) => JSON.stringify(row) !== JSON.stringify(before[i])).length;
+  assert.deepEqual([run.meta.comicsUpdated, run.rowsaffected, dry.meta.wouldUpdate], [changed, changed, changed]);
+  assert.deepEqual([run.progressdone, run.progresstotal], [changed, changed]);
+  const again = await trigger(d, 'ratings');
+  assert.deepEqual([again.status, again.meta.comicsUpdated], ['done', 0]);
 });
