@@ -33,6 +33,8 @@ void app_init(struct app *a, struct config *cfg)
     gethostname(host, sizeof host - 1);
     uuid7_new_string(id);
     snprintf(a->instance, sizeof a->instance, "%.30s:%d:%.4s", host, (int)getpid(), id + 32);
+    a->run = (struct runs_env){.cfg = &a->cfg, .metrics = &a->metrics, .instance = a->instance};
+    a->api = (struct api_env){.cfg = &a->cfg, .instance = a->instance, .metrics = &a->metrics, .run = &a->run};
 }
 
 static int write_port_file(const char *path, int port, char *err, size_t errlen)
@@ -75,10 +77,10 @@ static struct http_server_opts listener_opts(struct app *a, bool split, int max_
                                      .keepalive_timeout_ms = c->keepalive_timeout_ms,
                                      .routes = routes,
                                      .nroutes = nroutes,
-                                     .auth = {.admin_token = c->admin_token, .pool = a->pool},
+                                     .auth = {.admin_token = c->admin_token, .pool = a->api.pool},
                                      .metrics = &a->metrics,
-                                     .sse = events_feed_hub(a->events),
-                                     .app = a};
+                                     .sse = events_feed_hub(a->api.events),
+                                     .env = &a->api};
 }
 
 /* The listeners: one for everything, or the private surfaces on `listen` and the cover routes on `public_listen`. */
@@ -116,45 +118,45 @@ static int start_http(struct app *a, char *err, size_t errlen)
 
 int app_start(struct app *a, char *err, size_t errlen)
 {
-    a->pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
+    a->api.pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
     /* Every job's schema contract, checked before anything schedules or runs one (unavailable jobs are logged). */
-    a->availability = availability_create(a->cfg.database_url, registry_contract_jobs());
+    a->run.availability = availability_create(a->cfg.database_url, registry_contract_jobs());
     char cerr[512];
-    if (availability_refresh(a->availability, cerr, sizeof cerr))
+    if (availability_refresh(a->run.availability, cerr, sizeof cerr))
         log_warn("msg=\"cannot check the jobs schema contracts at start\" error=\"%s\"", cerr);
-    if (!(a->listener = listener_create(a, err, errlen)))
+    if (!(a->api.listener = listener_create(&a->run, err, errlen)))
         goto fail;
     analytics_flush_recover_at_start(&a->cfg);
     if (!(a->crawler_events = crawler_events_create(&a->cfg, &a->metrics)) ||
-        listener_subscribe(a->listener, CRAWLER_EVENTS_CHANNEL, crawler_events_on_notify, a->crawler_events)) {
+        listener_subscribe(a->api.listener, CRAWLER_EVENTS_CHANNEL, crawler_events_on_notify, a->crawler_events)) {
         snprintf(err, errlen, "cannot start the crawler event thread or subscribe it to %s", CRAWLER_EVENTS_CHANNEL);
         goto fail;
     }
-    if (!(a->workers = worker_pool_create(a, a->cfg.workers, err, errlen)))
+    if (!(a->run.workers = worker_pool_create(&a->run, a->cfg.workers, err, errlen)))
         goto fail;
-    scheduling_host_init(&a->sched_host, a);
+    scheduling_host_init(&a->sched_host, &a->run);
     struct leader_opts lo = {.cfg = &a->cfg,
                              .metrics = &a->metrics,
                              .instance = a->instance,
-                             .instance_no = a->instance_no,
+                             .instance_no = a->run.instance_no,
                              .host = &a->sched_host};
-    if (a->cfg.scheduler_enabled && !(a->leader = leader_create(&lo, err, errlen)))
+    if (a->cfg.scheduler_enabled && !(a->run.leader = leader_create(&lo, err, errlen)))
         goto fail;
     if (a->cfg.hasnew_events) {
         if (!(a->hasnew_events = hasnew_events_create(&a->cfg, &a->metrics)) ||
-            listener_subscribe(a->listener, HASNEW_EVENTS_CHANNEL, hasnew_events_on_notify, a->hasnew_events)) {
+            listener_subscribe(a->api.listener, HASNEW_EVENTS_CHANNEL, hasnew_events_on_notify, a->hasnew_events)) {
             snprintf(err, errlen, "cannot start the hasnew event thread or subscribe it to %s", HASNEW_EVENTS_CHANNEL);
             goto fail;
         }
     }
-    if (!(a->events = events_feed_create(a)) ||
-        listener_subscribe(a->listener, "comicbatch_run", events_feed_on_run, a->events)) {
+    if (!(a->api.events = events_feed_create(&a->api)) ||
+        listener_subscribe(a->api.listener, "comicbatch_run", events_feed_on_run, a->api.events)) {
         snprintf(err, errlen, "cannot start the event-stream feed thread or subscribe it to comicbatch_run");
         goto fail;
     }
-    if (listener_start(a->listener, err, errlen))
+    if (listener_start(a->api.listener, err, errlen))
         goto fail;
-    if (!(a->covers = covers_create(&a->cfg, &a->metrics, err, errlen)))
+    if (!(a->api.covers = covers_create(&a->cfg, &a->metrics, err, errlen)))
         goto fail;
     if (start_http(a, err, errlen))
         goto fail;
@@ -176,24 +178,24 @@ void app_stop(struct app *a)
     a->http_public = NULL;
     http_server_destroy(a->http); /* ends the event streams too */
     a->http = NULL;
-    covers_destroy(a->covers);
-    a->covers = NULL;
-    leader_destroy(a->leader);
-    a->leader = NULL;
-    worker_pool_destroy(a->workers);
-    a->workers = NULL;
-    listener_destroy(a->listener);
-    a->listener = NULL;
+    covers_destroy(a->api.covers);
+    a->api.covers = NULL;
+    leader_destroy(a->run.leader);
+    a->run.leader = NULL;
+    worker_pool_destroy(a->run.workers);
+    a->run.workers = NULL;
+    listener_destroy(a->api.listener);
+    a->api.listener = NULL;
     hasnew_events_destroy(a->hasnew_events); /* after the listener: its callback signals it */
     a->hasnew_events = NULL;
-    events_feed_destroy(a->events); /* after the listener (its callback wakes it) and the servers (its streams) */
-    a->events = NULL;
+    events_feed_destroy(a->api.events); /* after the listener (its callback wakes it) and the servers (its streams) */
+    a->api.events = NULL;
     crawler_events_destroy(a->crawler_events); /* after the listener: its callback queues into it */
     a->crawler_events = NULL;
-    pgpool_destroy(a->pool);
-    availability_destroy(a->availability); /* after everything that asks it (HTTP, leader) */
-    a->availability = NULL;
-    a->pool = NULL;
+    pgpool_destroy(a->api.pool);
+    availability_destroy(a->run.availability); /* after everything that asks it (HTTP, leader) */
+    a->run.availability = NULL;
+    a->api.pool = NULL;
 }
 
 void app_finish(struct app *a)

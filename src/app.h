@@ -9,37 +9,26 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "api/api_env.h"
 #include "config.h"
+#include "runs/runs_env.h"
 #include "sched/tick.h"
 #include "util/metrics.h"
 
-struct pgpool;
 struct http_server;
-struct worker_pool;
-struct listener;
 struct crawler_events;
 struct hasnew_events;
-struct leader;
-struct covers;
-struct availability;
-struct events_feed;
 
 struct app {
     struct config cfg;
-    struct pgpool *pool; /* for request handlers and short service calls */
     char instance[64];   /* "host:pid:shortid", shown in system.batchrun.instance */
-    int instance_no;     /* system.batchinstance.no, 0 until registered */
-    struct worker_pool *workers;
-    struct listener *listener;
+    struct runs_env run; /* what runs/ sees: cfg, metrics, instance, instance_no, workers, leader, availability */
+    struct api_env api;  /* what the handlers see (r->env): cfg, pool, instance, metrics, covers, events, listener */
     struct crawler_events *crawler_events; /* crawler.source_health events (runs/crawler_events.h) */
     struct hasnew_events *hasnew_events;   /* event-driven hasnew recalcs (runs/hasnew_events.h) */
-    struct leader *leader;
-    struct sched_host sched_host;      /* what the leader asks of the run model (runs/scheduling.h) */
-    struct http_server *http;          /* [server] listen: everything, or the private surfaces */
-    struct http_server *http_public;   /* [server] public_listen: the cover routes (NULL when not configured) */
-    struct events_feed *events;        /* feeds the admin pages' event streams (api/events.c) */
-    struct covers *covers;             /* the cover proxy (cache + fetch policy) */
-    struct availability *availability; /* which jobs this database can run (contract/availability.h) */
+    struct sched_host sched_host;          /* what the leader asks of the run model (runs/scheduling.h) */
+    struct http_server *http;              /* [server] listen: everything, or the private surfaces */
+    struct http_server *http_public;       /* [server] public_listen: the cover routes (NULL when not configured) */
     struct metrics metrics;
     atomic_bool stopping;
 };

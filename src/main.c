@@ -200,7 +200,7 @@ static void *cli_signal_main(void *arg)
     int sig;
     if (sigwait(&cr->sigs, &sig) == 0 && sig != SIGUSR1 && cr->run_id[0]) {
         fprintf(stderr, "comicbatch: signal %d: cancelling run %s\n", sig, cr->run_id);
-        worker_pool_cancel(cr->app->workers, cr->run_id, 1);
+        worker_pool_cancel(cr->app->run.workers, cr->run_id, 1);
     }
     return NULL;
 }
@@ -255,7 +255,7 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
     }
     struct run_request q = {.job = job, .params = params, .dryrun = dryrun, .triggeredby = "admin"};
     struct claimed_run run;
-    int got = runs_start_inline(db, &a->cfg, &q, a->instance, a->instance_no, &run);
+    int got = runs_start_inline(db, &a->cfg, &q, a->instance, a->run.instance_no, &run);
     int rc = 1;
     if (got == 0) {
         fprintf(stderr, "comicbatch: This job is already running (%s)\n", job->key);
@@ -263,7 +263,7 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
     } else if (got == 1) {
         snprintf(cr->run_id, sizeof cr->run_id, "%s", run.id);
         run.no_retry = true; /* the command reports its one attempt; it queues no retry for a daemon to run */
-        json_t *out = worker_execute(a->workers, db, &run);
+        json_t *out = worker_execute(a->run.workers, db, &run);
         json_decref(run.params);
         char *text = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
         if (text)
@@ -305,8 +305,8 @@ static int cmd_run(int argc, char **argv, const char *config_path)
     char err[1024];
     rc = 1;
     /* The listener registers this process as an instance and holds its lock: a crash here is rescued like any. */
-    if (!(a.listener = listener_create(&a, err, sizeof err)) ||
-        !(a.workers = worker_pool_create(&a, 0, err, sizeof err))) {
+    if (!(a.api.listener = listener_create(&a.run, err, sizeof err)) ||
+        !(a.run.workers = worker_pool_create(&a.run, 0, err, sizeof err))) {
         fprintf(stderr, "comicbatch: %s\n", err);
     } else {
         pthread_t sigthr;
@@ -315,8 +315,8 @@ static int cmd_run(int argc, char **argv, const char *config_path)
         pthread_kill(sigthr, SIGUSR1);
         pthread_join(sigthr, NULL);
     }
-    worker_pool_destroy(a.workers);
-    listener_destroy(a.listener);
+    worker_pool_destroy(a.run.workers);
+    listener_destroy(a.api.listener);
     json_decref(params);
     app_finish(&a);
     return rc;

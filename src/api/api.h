@@ -42,10 +42,11 @@ void api_routes_list(struct http_req *r);
 /** GET /admin/batch/events — text/event-stream of `runs` events (active + just-finished runs), ends after ~5 min. */
 void api_batch_events(struct http_req *r);
 
+struct api_env;
 struct events_feed;
 struct sse_hub;
 /** Starts the one thread that feeds every open event stream (see events.c). NULL if it cannot start. */
-struct events_feed *events_feed_create(struct app *app);
+struct events_feed *events_feed_create(struct api_env *env);
 /** The hub the feed's streams subscribe to (borrowed; give it to the listener that serves them). */
 struct sse_hub *events_feed_hub(struct events_feed *f);
 /** A listener_fn for the comicbatch_run channel: a run changed status, query now. Never blocks. */

@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
+#include "config.h"
 #include "contract/availability.h"
 #include "jobs/registry.h"
 #include "runs/listener.h"
 #include "runs/params.h"
 #include "runs/runs.h"
+#include "runs/runs_env.h"
 #include "store/pg.h"
 #include "store/runstore.h"
 #include "util/timefmt.h"
@@ -88,7 +90,7 @@ static int filter_or_reply(struct http_req *r, struct run_filter *f, time_t dflt
 
 static void list_runs(struct http_req *r, struct run_filter *f)
 {
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return;
@@ -96,7 +98,7 @@ static void list_runs(struct http_req *r, struct run_filter *f)
     char *items;
     int64_t total;
     int rc = runstore_list(c, f, &items, &total);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     if (rc) {
         reply_internal(r);
         return;
@@ -147,19 +149,19 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
         return;
     }
     char field[128], err[600];
-    if (!availability_job(r->app->availability, jobkey, true, err, sizeof err)) {
-        reply_error(r, 503, ERR_UNAVAILABLE, availability_details(r->app->availability, jobkey),
+    if (!availability_job(r->env->run->availability, jobkey, true, err, sizeof err)) {
+        reply_error(r, 503, ERR_UNAVAILABLE, availability_details(r->env->run->availability, jobkey),
                     "Job %s cannot run on this database: %s", jobkey, err);
         return;
     }
     struct id_types ids;
-    availability_ids(r->app->availability, &ids);
+    availability_ids(r->env->run->availability, &ids);
     json_t *valid = params_validate_ids(job, params, &ids, field, sizeof field, err, sizeof err);
     if (!valid) {
         reply_invalid(r, field, "%s", err);
         return;
     }
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         json_decref(valid);
         reply_db_unavailable(r);
@@ -172,8 +174,8 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
                             .triggeredby = "admin",
                             .userid = session ? r->principal.userid : NULL};
     json_t *run = NULL;
-    enum enqueue_result res = runs_enqueue(c, &r->app->cfg, &q, &run);
-    pgpool_release(r->app->pool, c);
+    enum enqueue_result res = runs_enqueue(c, r->env->cfg, &q, &run);
+    pgpool_release(r->env->pool, c);
     json_decref(valid);
     if (res == ENQUEUE_OK)
         reply_data(r, 202, run);
@@ -221,11 +223,11 @@ static bool terminal(const json_t *run)
 static json_t *await_final(struct http_req *r, PGconn *c, const char *id)
 {
     int64_t deadline = time_mono_ms() + CANCEL_WAIT_MS;
-    uint64_t seq = listener_run_seq(r->app->listener);
+    uint64_t seq = listener_run_seq(r->env->listener);
     bool dberr = false;
     json_t *run = runstore_get(c, id, &dberr);
     while (run && !terminal(run) && time_mono_ms() < deadline) {
-        seq = listener_wait_run_event(r->app->listener, seq, 250);
+        seq = listener_wait_run_event(r->env->listener, seq, 250);
         json_decref(run);
         run = runstore_get(c, id, &dberr);
     }
@@ -277,7 +279,7 @@ void api_job_cancel(struct http_req *r)
         json_decref(body);
         return;
     }
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         json_decref(body);
         reply_db_unavailable(r);
@@ -298,7 +300,7 @@ void api_job_cancel(struct http_req *r)
         else
             reply_data(r, terminal(run) ? 200 : 202, run);
     }
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     json_decref(ids);
     json_decref(body);
 }
@@ -311,14 +313,14 @@ void api_run_get(struct http_req *r)
         reply_error(r, 404, ERR_NOT_FOUND, json_pack("{s:s}", "id", id), "No run with this id");
         return;
     }
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return;
     }
     bool dberr = false;
     json_t *run = runstore_get(c, id, &dberr);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     if (run)
         reply_data(r, 200, run);
     else if (dberr)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
 #include "jobs/registry.h"
 #include "runs/pause.h"
 #include "store/pg.h"
@@ -23,13 +23,13 @@ static void who_is(struct http_req *r, char *actor, size_t len, struct pause_act
 
 void api_pause_list(struct http_req *r)
 {
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return;
     }
     json_t *list = pause_list(c, (time_t)(time_now_ms() / 1000));
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     if (list)
         reply_data(r, 200, list);
     else
@@ -111,7 +111,7 @@ void api_pause_set(struct http_req *r)
     char actor[80];
     struct pause_actor who;
     who_is(r, actor, sizeof actor, &who);
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     json_t *p = c ? pause_set(c, jobkey, until, reason && *reason ? reason : NULL, &who, now) : NULL;
     if (!c)
         reply_db_unavailable(r);
@@ -119,7 +119,7 @@ void api_pause_set(struct http_req *r)
         reply_internal(r);
     else
         reply_data(r, 200, p);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     json_decref(body);
 }
 
@@ -136,7 +136,7 @@ void api_pause_end(struct http_req *r)
     char actor[80];
     struct pause_actor who;
     who_is(r, actor, sizeof actor, &who);
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     int ended = c ? pause_resume(c, jobkey, &who, (time_t)(time_now_ms() / 1000)) : -1;
     const char *scope = jobkey ? jobkey : "*";
     if (!c)
@@ -148,6 +148,6 @@ void api_pause_end(struct http_req *r)
                     jobkey ? jobkey : "every job");
     else
         reply_data(r, 200, json_pack("{s:s,s:s?,s:b}", "scope", scope, "jobkey", jobkey, "resumed", 1));
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     json_decref(arg);
 }

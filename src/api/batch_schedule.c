@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
+#include "config.h"
 #include "contract/availability.h"
 #include "jobs/registry.h"
 #include "runs/params.h"
+#include "runs/runs_env.h"
 #include "runs/schedule.h"
 #include "sched/cron.h"
 #include "store/pg.h"
@@ -35,9 +37,9 @@ static time_t now_s(void)
 /* Answers with the entries for `only` (one job) or all jobs. */
 static void reply_schedule(struct http_req *r, PGconn *c, const struct job_def *only)
 {
-    json_t *out = schedule_entries(c, &r->app->cfg, only, now_s());
+    json_t *out = schedule_entries(c, r->env->cfg, only, now_s());
     if (out)
-        availability_annotate(r->app->availability, out);
+        availability_annotate(r->env->run->availability, out);
     if (!out) {
         reply_internal(r);
     } else if (only) {
@@ -50,13 +52,13 @@ static void reply_schedule(struct http_req *r, PGconn *c, const struct job_def *
 
 void api_schedule_list(struct http_req *r)
 {
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return;
     }
     reply_schedule(r, c, NULL);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
 }
 
 static const struct job_def *job_or_reply(struct http_req *r)
@@ -239,12 +241,12 @@ static void apply_patch(struct http_req *r, const struct job_def *job, const str
     char actor[80], field[64] = "cron", err[256] = "";
     struct audit_actor who = {req_actor(r, actor, sizeof actor),
                               r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return;
     }
-    enum schedule_patch_result rc = schedule_patch(c, &r->app->cfg, job, pt, &who, now_s(), field, sizeof field, err,
+    enum schedule_patch_result rc = schedule_patch(c, r->env->cfg, job, pt, &who, now_s(), field, sizeof field, err,
                                                    sizeof err);
     if (rc == SCHEDULE_PATCH_INVALID)
         reply_error(r, 400, ERR_VALIDATION, json_pack("{s:s,s:s}", "field", field, "reason", err),
@@ -253,7 +255,7 @@ static void apply_patch(struct http_req *r, const struct job_def *job, const str
         reply_internal(r);
     else
         reply_schedule(r, c, job);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
 }
 
 void api_schedule_patch(struct http_req *r)
@@ -286,7 +288,7 @@ void api_schedule_missed(struct http_req *r)
     if (!job || int_query_or_reply(r, "page", 1, 1, 1000000, &page) ||
         int_query_or_reply(r, "limit", MISSED_DEFAULT_LIMIT, 1, MISSED_MAX_LIMIT, &limit))
         return;
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return;
@@ -294,7 +296,7 @@ void api_schedule_missed(struct http_req *r)
     json_t *items;
     int64_t total;
     int rc = slotledger_list(c, job->key, page, limit, &items, &total);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     if (rc) {
         reply_internal(r);
         return;

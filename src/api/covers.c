@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
 #include "covers/covers.h"
 #include "http/respcache.h"
 #include "store/audit.h"
@@ -61,7 +61,7 @@ static struct status_map status_of(enum cover_err e)
 static void reply_cover_error(struct http_req *r, const struct fetch_result *res)
 {
     struct status_map m = status_of(res->err);
-    covers_count(r->app->covers, COVER_REFUSED, 0);
+    covers_count(r->env->covers, COVER_REFUSED, 0);
     json_t *details = json_pack("{s:s,s:s}", "field", "url", "reason", res->reason ? res->reason : "invalid");
     if (res->hops)
         json_object_set_new(details, "redirects", json_integer(res->hops));
@@ -123,7 +123,7 @@ static void serve_file(struct http_req *r, struct cover_file *f, enum cover_sour
     enum cover_outcome outcome = src == COVER_FROM_CACHE ? COVER_HIT : COVER_MISS;
     if (etag_matches(req_header(r, "If-None-Match"), etag)) {
         close(f->fd);
-        covers_count(r->app->covers, outcome, 0);
+        covers_count(r->env->covers, outcome, 0);
         reply_not_modified(r, etag);
         return;
     }
@@ -136,7 +136,7 @@ static void serve_file(struct http_req *r, struct cover_file *f, enum cover_sour
                        "Content-Security-Policy",
                        COVER_CSP,
                        NULL};
-    covers_count(r->app->covers, outcome, f->size);
+    covers_count(r->env->covers, outcome, f->size);
     if (key)
         reply_fd_shared(r, 200, f->fd, COVER_HDR_BYTES, (uint64_t)f->size, h, key, etag, gen);
     else
@@ -150,11 +150,11 @@ static bool serve_prepared(struct http_req *r, const char *key, uint64_t gen)
     if (!e)
         return false;
     if (etag_matches(req_header(r, "If-None-Match"), e->tag)) {
-        covers_count(r->app->covers, COVER_HIT, 0);
+        covers_count(r->env->covers, COVER_HIT, 0);
         reply_not_modified(r, e->tag);
         return true;
     }
-    covers_count(r->app->covers, COVER_HIT, (int64_t)e->size);
+    covers_count(r->env->covers, COVER_HIT, (int64_t)e->size);
     reply_cached(r);
     return true;
 }
@@ -165,7 +165,7 @@ static void serve(struct http_req *r, const struct url_parts *u)
     struct cover_file f;
     struct fetch_result res;
     enum cover_source src;
-    if (covers_get(r->app->covers, u, &f, &res, &src) != COVER_OK) {
+    if (covers_get(r->env->covers, u, &f, &res, &src) != COVER_OK) {
         reply_cover_error(r, &res);
         return;
     }
@@ -181,7 +181,7 @@ static bool by_url_or_reply(struct http_req *r, struct url_parts *u)
         return false;
     }
     struct fetch_result res = {0};
-    if (covers_check_url(r->app->covers, url, u, &res) != COVER_OK) {
+    if (covers_check_url(r->env->covers, url, u, &res) != COVER_OK) {
         reply_cover_error(r, &res);
         return false;
     }
@@ -204,11 +204,11 @@ void api_cover_by_url(struct http_req *r)
     /* A hit never leaves the event loop: from a prepared reply, else from the cache file (then prepared). */
     char key[COVER_KEY_LEN + 1];
     covers_key(&u, key);
-    uint64_t gen = covers_generation(r->app->covers); /* read before the file is opened (see covers.h) */
+    uint64_t gen = covers_generation(r->env->covers); /* read before the file is opened (see covers.h) */
     if (serve_prepared(r, key, gen))
         return;
     struct cover_file f;
-    if (covers_open_key(r->app->covers, key, &f) == 0) {
+    if (covers_open_key(r->env->covers, key, &f) == 0) {
         serve_file(r, &f, COVER_FROM_CACHE, key, gen);
         return;
     }
@@ -218,13 +218,13 @@ void api_cover_by_url(struct http_req *r)
 /* Reads core.comic.coverurl into `out` (malloc'd, caller frees). Returns 0, 404 after replying, or -1 after 503. */
 static int comic_cover_url_or_reply(struct http_req *r, const char *id, char **out)
 {
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return -1;
     }
     int found = covers_comic_url(c, id, out);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     if (found < 0) {
         reply_internal(r);
         return -1;
@@ -253,7 +253,7 @@ void api_cover_by_comic(struct http_req *r)
         return;
     struct url_parts u;
     struct fetch_result res = {0};
-    if (covers_check_url(r->app->covers, url, &u, &res) != COVER_OK)
+    if (covers_check_url(r->env->covers, url, &u, &res) != COVER_OK)
         reply_cover_error(r, &res);
     else
         serve(r, &u);
@@ -266,9 +266,9 @@ static int audit(struct http_req *r, int64_t files, int64_t bytes)
     struct audit_actor who = {req_actor(r, actor, sizeof actor),
                               r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
     json_t *details = json_pack("{s:I,s:I}", "filesDeleted", (json_int_t)files, "bytesFreed", (json_int_t)bytes);
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     int rc = c ? audit_write(c, &who, "covers.invalidate_cache", NULL, details) : -1;
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     json_decref(details);
     return rc;
 }
@@ -276,7 +276,7 @@ static int audit(struct http_req *r, int64_t files, int64_t bytes)
 void api_cover_invalidate(struct http_req *r)
 {
     int64_t files = 0, bytes = 0;
-    if (covers_invalidate(r->app->covers, &files, &bytes)) {
+    if (covers_invalidate(r->env->covers, &files, &bytes)) {
         reply_internal(r);
         return;
     }

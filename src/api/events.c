@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
 #include "http/sse.h"
 #include "store/pg.h"
 #include "store/runstore.h"
@@ -32,26 +32,26 @@
 #define EVENTS_MAX_RUNS 200
 
 struct events_feed {
-    struct app *app;
+    struct api_env *env;
     struct sse_hub *hub;
     struct bgthread bg;
 };
 
 /* The active and recently finished runs as compact JSON (malloc'd), or NULL when the database is unavailable. */
-static char *active_runs_json(struct app *app)
+static char *active_runs_json(struct api_env *env)
 {
-    PGconn *c = pgpool_acquire(app->pool, 1000);
+    PGconn *c = pgpool_acquire(env->pool, 1000);
     if (!c)
         return NULL;
     char *text = runstore_active_json(c, EVENTS_RECENT_SECONDS, EVENTS_MAX_RUNS);
-    pgpool_release(app->pool, c);
+    pgpool_release(env->pool, c);
     return text;
 }
 
 /* One query for every open stream; the hub sends it to those it is new to. */
 static void publish(struct events_feed *f)
 {
-    char *runs = active_runs_json(f->app);
+    char *runs = active_runs_json(f->env);
     if (!runs)
         return; /* database unavailable: the streams keep their last state (and heartbeats) */
     size_t n = strlen(runs) + 32;
@@ -87,10 +87,10 @@ static void wake_feed(void *arg)
     bgthread_wake(&((struct events_feed *)arg)->bg);
 }
 
-struct events_feed *events_feed_create(struct app *app)
+struct events_feed *events_feed_create(struct api_env *env)
 {
     struct events_feed *f = xcalloc(1, sizeof *f);
-    f->app = app;
+    f->env = env;
     bgthread_init(&f->bg);
     struct sse_hub_opts o = {.heartbeat_ms = EVENTS_HEARTBEAT_MS,
                              .max_age_ms = EVENTS_MAX_MS,
@@ -127,7 +127,7 @@ void events_feed_destroy(struct events_feed *f)
 
 void api_batch_events(struct http_req *r)
 {
-    struct sse_hub *hub = events_feed_hub(r->app->events);
+    struct sse_hub *hub = events_feed_hub(r->env->events);
     if (!hub) {
         reply_error(r, 503, ERR_UNAVAILABLE, NULL, "The event feed is not running");
         return;

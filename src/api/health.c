@@ -2,7 +2,8 @@
 #include <stdio.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
+#include "config.h"
 #include "store/migrate.h"
 #include "store/pg.h"
 #include "store/redis.h"
@@ -11,23 +12,23 @@
 void api_healthz(struct http_req *r)
 {
     reply_json(r, 200,
-               json_pack("{s:s,s:s,s:s}", "status", "ok", "version", COMICBATCH_VERSION, "instance", r->app->instance));
+               json_pack("{s:s,s:s,s:s}", "status", "ok", "version", COMICBATCH_VERSION, "instance", r->env->instance));
 }
 
-static const char *check_db(struct app *app)
+static const char *check_db(struct api_env *env)
 {
-    PGconn *c = pgpool_acquire(app->pool, 2000);
+    PGconn *c = pgpool_acquire(env->pool, 2000);
     if (!c)
         return "unreachable";
     const char *st = migrate_done(c) ? "ok" : "not migrated";
-    pgpool_release(app->pool, c);
+    pgpool_release(env->pool, c);
     return st;
 }
 
-static const char *check_redis(struct app *app)
+static const char *check_redis(struct api_env *env)
 {
     char err[256];
-    struct redisContext *rc = redis_open(app->cfg.redis_url, 1000, err, sizeof err);
+    struct redisContext *rc = redis_open(env->cfg->redis_url, 1000, err, sizeof err);
     const char *st = rc && redis_ping(rc) == 0 ? "ok" : "unreachable";
     redis_close(rc);
     return st;
@@ -35,7 +36,7 @@ static const char *check_redis(struct app *app)
 
 void api_readyz(struct http_req *r)
 {
-    const char *db = check_db(r->app), *redis = check_redis(r->app);
+    const char *db = check_db(r->env), *redis = check_redis(r->env);
     json_t *checks = json_pack("{s:s,s:s}", "database", db, "redis", redis);
     if (db[0] == 'o' && redis[0] == 'o')
         reply_json(r, 200, json_pack("{s:s,s:o}", "status", "ready", "checks", checks));

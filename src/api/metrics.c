@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
+#include "config.h"
 #include "runs/deadlines.h"
 #include "store/leaderstore.h"
 #include "store/pg.h"
 #include "store/runstore.h"
+#include "util/metrics.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -36,16 +38,16 @@ static size_t leader_gauges(PGconn *c, char *out, size_t cap)
 }
 
 /* The cluster-wide gauges, read from the stores at scrape time, as Prometheus text (malloc'd) or NULL. */
-static char *db_gauges(struct app *app, char **deadlines)
+static char *db_gauges(struct api_env *env, char **deadlines)
 {
-    PGconn *c = pgpool_acquire(app->pool, 2000);
+    PGconn *c = pgpool_acquire(env->pool, 2000);
     if (!c)
         return NULL;
     json_t *counts = runstore_active_counts(c);
     char leader[512];
     size_t leader_len = leader_gauges(c, leader, sizeof leader);
-    *deadlines = deadlines_metrics(c, &app->cfg, (time_t)(time_now_ms() / 1000));
-    pgpool_release(app->pool, c);
+    *deadlines = deadlines_metrics(c, env->cfg, (time_t)(time_now_ms() / 1000));
+    pgpool_release(env->pool, c);
     if (!counts)
         return NULL;
     size_t cap = 512 + sizeof leader + json_array_size(counts) * 160, len = 0, i;
@@ -68,9 +70,9 @@ static char *db_gauges(struct app *app, char **deadlines)
 
 void api_metrics(struct http_req *r)
 {
-    char *local = metrics_render(&r->app->metrics);
+    char *local = metrics_render(r->env->metrics);
     char *deadlines = NULL;
-    char *db = db_gauges(r->app, &deadlines);
+    char *db = db_gauges(r->env, &deadlines);
     size_t n = strlen(local) + (db ? strlen(db) : 0) + (deadlines ? strlen(deadlines) : 0) + 1;
     char *all = xmalloc(n);
     snprintf(all, n, "%s%s%s", local, db ? db : "", deadlines ? deadlines : "");

@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
+#include "config.h"
 #include "providers/catalog.h"
 #include "providers/provider.h"
 #include "store/pg.h"
@@ -54,15 +55,15 @@ static int provider_names(const struct config *cfg, const char **names, int max)
 void api_providers_list(struct http_req *r)
 {
     const char *names[CONFIG_MAX_PROVIDERS + 1];
-    int n = provider_names(&r->app->cfg, names, CONFIG_MAX_PROVIDERS + 1);
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    int n = provider_names(r->env->cfg, names, CONFIG_MAX_PROVIDERS + 1);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return;
     }
     json_t *out = json_array();
     for (int i = 0; i < n && out; i++) {
-        json_t *e = provider_entry(c, &r->app->cfg, names[i]);
+        json_t *e = provider_entry(c, r->env->cfg, names[i]);
         if (e) {
             json_array_append_new(out, e);
         } else {
@@ -70,7 +71,7 @@ void api_providers_list(struct http_req *r)
             out = NULL;
         }
     }
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     if (out)
         reply_data(r, 200, out);
     else

@@ -9,13 +9,15 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "app.h"
+#include "api/api_env.h"
+#include "config.h"
 #include "contract/availability.h"
 #include "jobs/registry.h"
 #include "providers/catalog.h"
 #include "providers/provider.h"
 #include "runs/params.h"
 #include "runs/runs.h"
+#include "runs/runs_env.h"
 #include "store/pg.h"
 #include "store/runstore.h"
 
@@ -39,7 +41,7 @@ void api_series_invalidate_hashes(struct http_req *r)
 {
     if (empty_body_or_reply(r))
         return;
-    PGconn *c = pgpool_acquire(r->app->pool, 5000);
+    PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
         reply_db_unavailable(r);
         return;
@@ -49,7 +51,7 @@ void api_series_invalidate_hashes(struct http_req *r)
                               r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
     struct catalog_invalidated n;
     int rc = catalog_invalidate_hashes(c, &who, &n);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     if (rc) {
         reply_internal(r);
         return;
@@ -66,11 +68,11 @@ void api_series_invalidate_hashes(struct http_req *r)
 static int enqueue_or_find(struct http_req *r, PGconn *c, const struct run_request *q, json_t **run)
 {
     char lockkey[256];
-    json_t *stored = runs_stored_params(&r->app->cfg, q->job, q->params);
+    json_t *stored = runs_stored_params(r->env->cfg, q->job, q->params);
     runs_lockkey(q->job, stored, lockkey, sizeof lockkey);
     json_decref(stored);
     for (int i = 0; i < ENQUEUE_ATTEMPTS; i++) {
-        enum enqueue_result res = runs_enqueue(c, &r->app->cfg, q, run);
+        enum enqueue_result res = runs_enqueue(c, r->env->cfg, q, run);
         if (res == ENQUEUE_OK)
             return 1;
         if (res == ENQUEUE_ERROR)
@@ -101,11 +103,11 @@ void api_series_refresh_all(struct http_req *r)
             reply_internal(r);
         return;
     }
-    const struct config *cfg = &r->app->cfg;
+    const struct config *cfg = r->env->cfg;
     const char *provider = provider_active_name(cfg);
     char field[64], err[600];
-    if (!availability_job(r->app->availability, REFRESH_JOB, true, err, sizeof err)) {
-        reply_error(r, 503, ERR_UNAVAILABLE, availability_details(r->app->availability, REFRESH_JOB),
+    if (!availability_job(r->env->run->availability, REFRESH_JOB, true, err, sizeof err)) {
+        reply_error(r, 503, ERR_UNAVAILABLE, availability_details(r->env->run->availability, REFRESH_JOB),
                     "Job %s cannot run on this database: %s", REFRESH_JOB, err);
         return;
     }
@@ -113,7 +115,7 @@ void api_series_refresh_all(struct http_req *r)
                            "minagedays", cfg->series_refresh_min_age_days);
     json_t *params = params_validate(job, in, field, sizeof field, err, sizeof err);
     json_decref(in);
-    PGconn *c = params ? pgpool_acquire(r->app->pool, 5000) : NULL;
+    PGconn *c = params ? pgpool_acquire(r->env->pool, 5000) : NULL;
     if (!c) {
         if (params)
             reply_db_unavailable(r);
@@ -128,7 +130,7 @@ void api_series_refresh_all(struct http_req *r)
                             .userid = r->principal.kind == PRINCIPAL_SESSION ? r->principal.userid : NULL};
     json_t *run = NULL;
     int got = enqueue_or_find(r, c, &q, &run);
-    pgpool_release(r->app->pool, c);
+    pgpool_release(r->env->pool, c);
     json_decref(params);
     if (got < 0) {
         json_decref(run);

@@ -39,7 +39,7 @@ static const char *status_now(struct app *a, char *buf, size_t len)
 {
     int leading = a->cfg.scheduler_enabled ? atomic_load(&a->metrics.is_leader) : -1;
     return service_status_text(buf, len, leading, a->cfg.workers,
-                               a->workers ? worker_pool_active_count(a->workers) : 0);
+                               a->run.workers ? worker_pool_active_count(a->run.workers) : 0);
 }
 
 /* The default crons that come from settings, copied (a reload may replace the strings). */
@@ -69,7 +69,7 @@ static void reschedule_changed(struct app *a, const struct cron_snapshot *before
         const char *now_cron = registry_default_cron(&a->cfg, before->job[i]);
         if (!strcmp(now_cron, before->cron[i]))
             continue;
-        if (!db && !(db = pgpool_acquire(a->pool, 5000))) {
+        if (!db && !(db = pgpool_acquire(a->api.pool, 5000))) {
             log_error("msg=\"reload: cannot reschedule, the database is unavailable\" job=%s", before->job[i]->key);
             return;
         }
@@ -79,7 +79,7 @@ static void reschedule_changed(struct app *a, const struct cron_snapshot *before
         }
     }
     if (db)
-        pgpool_release(a->pool, db);
+        pgpool_release(a->api.pool, db);
 }
 
 int service_reload(struct app *a, const char *config_path)

@@ -18,7 +18,7 @@
 
 #include "http/router.h"
 
-struct app;
+struct api_env;
 struct http_auth;
 struct MHD_Connection;
 struct MHD_Response;
@@ -35,7 +35,7 @@ struct principal {
 };
 
 struct http_req {
-    struct app *app;              /* the process context, for handlers (opaque to http/) */
+    struct api_env *env;          /* the handlers' context (api/api_env.h; opaque to http/) */
     const struct http_auth *auth; /* what auth_admin_or_reply checks against */
     struct MHD_Connection *conn;
     const char *method;

@@ -269,7 +269,7 @@ static struct req_state *begin_request(struct http_server *s, struct MHD_Connect
     st->s = s;
     st->corked_fd = -1;
     st->slot = HTTP_REQSTATS_UNMATCHED;
-    st->r = (struct http_req){.app = s->o.app,
+    st->r = (struct http_req){.env = s->o.env,
                               .auth = &s->o.auth,
                               .conn = conn,
                               .method = method,

@@ -22,7 +22,7 @@
 #include "http/auth.h"
 #include "http/router.h"
 
-struct app;
+struct api_env;
 struct http_server;
 struct metrics;
 struct sse_hub;
@@ -56,7 +56,7 @@ struct http_server_opts {
     struct http_auth auth;
     struct metrics *metrics; /* HTTP requests by route and status, refusals, connections */
     struct sse_hub *sse;     /* event streams this listener serves (may be NULL): closed when it stops */
-    struct app *app;         /* handed to handlers as r->app; opaque here */
+    struct api_env *env;     /* handed to handlers as r->env; opaque here */
 };
 
 /** Starts listening. Returns the server (stop with http_server_destroy) or NULL with `err`. */

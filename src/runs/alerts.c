@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
+#include "runs/runs_env.h"
 #include "store/notifications.h"
 #include "store/pg.h"
 #include "store/runstore.h"
 #include "util/duration.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/timefmt.h"
 
 static void post_webhook(const char *url, const char *body)
@@ -37,7 +39,7 @@ static void post_webhook(const char *url, const char *body)
 }
 
 /* Writes the notification, logs it, counts it in `metric` and posts the webhook. Takes `details`. */
-static void raise_alert(struct app *app, PGconn *db, const char *metric, const char *jobkey, const char *title,
+static void raise_alert(struct runs_env *env, PGconn *db, const char *metric, const char *jobkey, const char *title,
                         const char *msg, json_t *details)
 {
     notifications_add(db, "critical", title, msg, details);
@@ -46,11 +48,11 @@ static void raise_alert(struct app *app, PGconn *db, const char *metric, const c
     free(d);
     char l[160];
     snprintf(l, sizeof l, "job=\"%.120s\"", jobkey);
-    metrics_add(&app->metrics, metric, l, 1);
-    if (app->cfg.alert_webhook_url && *app->cfg.alert_webhook_url) {
+    metrics_add(env->metrics, metric, l, 1);
+    if (env->cfg->alert_webhook_url && *env->cfg->alert_webhook_url) {
         json_t *body = json_pack("{s:s,s:s,s:o}", "level", "critical", "message", msg, "details", details);
         char *b = json_dumps(body, JSON_COMPACT);
-        post_webhook(app->cfg.alert_webhook_url, b);
+        post_webhook(env->cfg->alert_webhook_url, b);
         free(b);
         json_decref(body);
     } else {
@@ -58,9 +60,9 @@ static void raise_alert(struct app *app, PGconn *db, const char *metric, const c
     }
 }
 
-void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey)
+void alerts_after_failure(struct runs_env *env, PGconn *db, const char *jobkey)
 {
-    int n = app->cfg.alert_after;
+    int n = env->cfg->alert_after;
     char lasterror[1024] = "";
     int streak = runstore_failure_streak(db, jobkey, n, lasterror, sizeof lasterror);
     if (streak != n)
@@ -68,11 +70,11 @@ void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey)
     char msg[256];
     snprintf(msg, sizeof msg, "Batch job %s has failed %d times consecutively", jobkey, n);
     raise_alert(
-        app, db, "comicbatch_alerts_total", jobkey, "Batch job failing", msg,
+        env, db, "comicbatch_alerts_total", jobkey, "Batch job failing", msg,
         json_pack("{s:s,s:s,s:i,s:s}", "kind", "failures", "jobkey", jobkey, "failures", n, "lasterror", lasterror));
 }
 
-void alerts_deadline(struct app *app, PGconn *db, const char *jobkey, int64_t deadline_s, time_t reference,
+void alerts_deadline(struct runs_env *env, PGconn *db, const char *jobkey, int64_t deadline_s, time_t reference,
                      time_t lastsuccess)
 {
     char msg[320], dl[32], ref[32], last[32];
@@ -87,5 +89,5 @@ void alerts_deadline(struct app *app, PGconn *db, const char *jobkey, int64_t de
         "{s:s,s:s,s:I,s:s,s:o}", "kind", "deadline", "jobkey", jobkey, "deadlineSeconds", (json_int_t)deadline_s,
         "measuredFrom", time_format_iso(reference, ref, sizeof ref), "lastSuccess",
         lastsuccess ? json_string(time_format_iso(lastsuccess, last, sizeof last)) : json_null());
-    raise_alert(app, db, "comicbatch_deadline_alerts_total", jobkey, "Batch job overdue", msg, details);
+    raise_alert(env, db, "comicbatch_deadline_alerts_total", jobkey, "Batch job overdue", msg, details);
 }

@@ -14,17 +14,17 @@
 #include <stdint.h>
 #include <time.h>
 
-struct app;
+struct runs_env;
 
 /** Checks `jobkey`'s streak of final failures after a failure and alerts if it just reached the threshold. */
-void alerts_after_failure(struct app *app, PGconn *db, const char *jobkey);
+void alerts_after_failure(struct runs_env *env, PGconn *db, const char *jobkey);
 
 /**
  * Alerts that `jobkey` has not succeeded within `deadline_s` seconds: measured from `reference` (its last success,
  * `lastsuccess`, or when it became expected to run when that is later; `lastsuccess` 0 = never). The caller makes
  * sure it is once per breach.
  */
-void alerts_deadline(struct app *app, PGconn *db, const char *jobkey, int64_t deadline_s, time_t reference,
+void alerts_deadline(struct runs_env *env, PGconn *db, const char *jobkey, int64_t deadline_s, time_t reference,
                      time_t lastsuccess);
 
 #endif

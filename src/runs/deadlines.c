@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "config.h"
 #include "jobs/registry.h"
 #include "runs/alerts.h"
+#include "runs/runs_env.h"
 #include "sched/slots.h"
 #include "store/runstore.h"
 #include "store/schedstore.h"
@@ -106,17 +106,17 @@ int deadlines_all(PGconn *c, const struct config *cfg, time_t now, struct deadli
     return 0;
 }
 
-void deadlines_check(struct app *app, PGconn *db, time_t now)
+void deadlines_check(struct runs_env *env, PGconn *db, time_t now)
 {
     struct deadline *all;
     size_t n;
-    if (deadlines_all(db, &app->cfg, now, &all, &n))
+    if (deadlines_all(db, env->cfg, now, &all, &n))
         return;
     const struct job_def *const *jobs = registry_all(&n);
     for (size_t i = 0; i < n; i++) {
         const struct deadline *d = &all[i];
         if (d->overdue && schedstore_mark_deadline_alert(db, jobs[i]->key, d->reference) == 1)
-            alerts_deadline(app, db, jobs[i]->key, d->seconds, d->reference, d->lastsuccess);
+            alerts_deadline(env, db, jobs[i]->key, d->seconds, d->reference, d->lastsuccess);
     }
     free(all);
 }

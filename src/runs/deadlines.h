@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <time.h>
 
-struct app;
+struct runs_env;
 struct config;
 struct job_def;
 struct sched_row;
@@ -50,7 +50,7 @@ json_t *deadline_json(const struct deadline *d);
 int deadlines_all(PGconn *c, const struct config *cfg, time_t now, struct deadline **out, size_t *n);
 
 /** The leader's duty (sched_host.check_deadlines): alerts, once per breach, every job overdue at `now`. */
-void deadlines_check(struct app *app, PGconn *db, time_t now);
+void deadlines_check(struct runs_env *env, PGconn *db, time_t now);
 
 /**
  * The per-job gauges in Prometheus text (malloc'd; NULL on a database error): the last success (or, for a job with

@@ -2,7 +2,8 @@
  * hasnew_events — the seed's automatic hasnew triggers ("on new chapter", "on mark-read"). With the hasnew
  * accelerator, its triggers queue the affected entries and NOTIFY comicbatch_hasnew; the listener thread hands the
  * notification here (no SQL on the listener thread). This thread waits HASNEW_COALESCE_MS for the burst to settle,
- * then catches up on its own connection (jobs/hasnew.h: drains the queue, set-based, until it is empty). Without the
+ * then catches up on a session connection of its own (`direct_url` behind PgBouncer: the recent pass keeps a
+ * temporary table across statements) — jobs/hasnew.h: drains the queue, set-based, until it is empty. Without the
  * accelerator nothing notifies, and the same pass, every HASNEW_IDLE_DRAIN_MS, recomputes the entries whose
  * chapters, reads or follows are stamped since the last pass (the trigger-less path: within a minute instead of
  * ~200 ms). The recalculations are counted in /metrics (comicbatch_event_recalcs_total{kind="hasnew"}), not written
@@ -38,7 +39,7 @@ static bool connected(struct hasnew_events *ev)
         return true;
     PQfinish(ev->db);
     char err[512];
-    ev->db = pg_connect(ev->cfg->database_url, "comicbatch-hasnew-events", err, sizeof err);
+    ev->db = pg_connect(config_session_url(ev->cfg), "comicbatch-hasnew-events", err, sizeof err);
     if (!ev->db)
         log_warn("msg=\"hasnew events: cannot connect\" error=\"%s\"", err);
     return ev->db != NULL;

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
+#include "runs/runs_env.h"
 #include "runs/worker.h"
 #include "sched/leader.h"
 #include "store/instances.h"
@@ -32,7 +33,7 @@ struct subscription {
 };
 
 struct listener {
-    struct app *app;
+    struct runs_env *env;
     PGconn *db;             /* session connection (config_session_url): LISTEN and the instance lock */
     struct backoff backoff; /* between reconnect attempts */
     int64_t lost_at_ms;     /* monotonic, when the connection was found lost (0: connected) */
@@ -63,7 +64,7 @@ static void describe_instance(struct listener *l, struct instance_info *info, ch
     snprintf(host, hostlen, "localhost");
     gethostname(host, hostlen - 1);
     *info = (struct instance_info){
-        .name = l->app->instance, .hostname = host, .pid = (int)getpid(), .version = COMICBATCH_VERSION};
+        .name = l->env->instance, .hostname = host, .pid = (int)getpid(), .version = COMICBATCH_VERSION};
 }
 
 static int register_instance(struct listener *l, char *err, size_t errlen)
@@ -77,29 +78,29 @@ static int register_instance(struct listener *l, char *err, size_t errlen)
                  PQerrorMessage(l->db));
         return -1;
     }
-    l->app->instance_no = no;
+    l->env->instance_no = no;
     return instances_lock(l->db, no);
 }
 
 static void on_queue(const char *ch, const char *payload, void *arg)
 {
-    struct app *app = ((struct listener *)arg)->app;
-    if (app->workers)
-        worker_pool_wake(app->workers);
+    struct runs_env *env = ((struct listener *)arg)->env;
+    if (env->workers)
+        worker_pool_wake(env->workers);
 }
 
 static void on_cancel(const char *ch, const char *payload, void *arg)
 {
-    struct app *app = ((struct listener *)arg)->app;
-    if (app->workers)
-        worker_pool_cancel(app->workers, payload, CANCEL_REQUESTED);
+    struct runs_env *env = ((struct listener *)arg)->env;
+    if (env->workers)
+        worker_pool_cancel(env->workers, payload, CANCEL_REQUESTED);
 }
 
 static void on_schedule(const char *ch, const char *payload, void *arg)
 {
-    struct app *app = ((struct listener *)arg)->app;
-    if (app->leader)
-        leader_wake(app->leader);
+    struct runs_env *env = ((struct listener *)arg)->env;
+    if (env->leader)
+        leader_wake(env->leader);
 }
 
 static void on_run(const char *ch, const char *payload, void *arg)
@@ -111,10 +112,10 @@ static void on_run(const char *ch, const char *payload, void *arg)
     pthread_mutex_unlock(&l->mu);
 }
 
-struct listener *listener_create(struct app *app, char *err, size_t errlen)
+struct listener *listener_create(struct runs_env *env, char *err, size_t errlen)
 {
     struct listener *l = xcalloc(1, sizeof *l);
-    l->app = app;
+    l->env = env;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     if (pipe(l->pipe)) {
@@ -123,7 +124,7 @@ struct listener *listener_create(struct app *app, char *err, size_t errlen)
         return NULL;
     }
     backoff_init(&l->backoff, 100, 2000, (uint32_t)time_now_ms() ^ (uint32_t)getpid() * 2654435761u);
-    l->db = pg_connect(config_session_url(&app->cfg), "comicbatch-listener", err, errlen);
+    l->db = pg_connect(config_session_url(env->cfg), "comicbatch-listener", err, errlen);
     if (!l->db || register_instance(l, err, errlen)) {
         listener_destroy(l);
         return NULL;
@@ -169,9 +170,9 @@ static int reconnect(struct listener *l)
     char err[512], host[128];
     struct instance_info info;
     describe_instance(l, &info, host, sizeof host);
-    l->db = pg_connect(config_session_url(&l->app->cfg), "comicbatch-listener", err, sizeof err);
-    if (!l->db || instances_reregister(l->db, l->app->instance_no, &info) ||
-        instances_lock(l->db, l->app->instance_no) || listen_all(l)) {
+    l->db = pg_connect(config_session_url(l->env->cfg), "comicbatch-listener", err, sizeof err);
+    if (!l->db || instances_reregister(l->db, l->env->instance_no, &info) ||
+        instances_lock(l->db, l->env->instance_no) || listen_all(l)) {
         log_debug("msg=\"listener reconnect failed; retrying with backoff\" error=\"%s\"",
                   l->db ? PQerrorMessage(l->db) : err);
         PQfinish(l->db);
@@ -180,7 +181,7 @@ static int reconnect(struct listener *l)
     }
     log_info("msg=\"listener reconnected: instance registered and locked again, channels listened again, queue "
              "re-read\" instance_no=%d down_ms=%lld",
-             l->app->instance_no, (long long)(time_mono_ms() - l->lost_at_ms));
+             l->env->instance_no, (long long)(time_mono_ms() - l->lost_at_ms));
     l->lost_at_ms = 0;
     backoff_reset(&l->backoff);
     on_queue(NULL, NULL, l);

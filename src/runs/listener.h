@@ -12,17 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct app;
+struct runs_env;
 struct listener;
 
 /** Called on the listener thread for each notification of a subscribed channel: must not block or run SQL. */
 typedef void (*listener_fn)(const char *channel, const char *payload, void *arg);
 
 /**
- * Connects, registers the instance (sets app->instance_no) and takes the instance lock. The thread starts with
+ * Connects, registers the instance (sets env->instance_no) and takes the instance lock. The thread starts with
  * listener_start. NULL with `err` on failure.
  */
-struct listener *listener_create(struct app *app, char *err, size_t errlen);
+struct listener *listener_create(struct runs_env *env, char *err, size_t errlen);
 
 /** Adds a channel with its callback (before listener_start). Returns 0 or -1 when the table is full. */
 int listener_subscribe(struct listener *l, const char *channel, listener_fn fn, void *arg);

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "contract/availability.h"
 #include "jobs/registry.h"
 #include "runs/alerts.h"
@@ -12,6 +12,7 @@
 #include "runs/params.h"
 #include "runs/retry.h"
 #include "runs/runs.h"
+#include "runs/runs_env.h"
 #include "store/pg.h"
 #include "util/log.h"
 
@@ -26,22 +27,22 @@ static void describe(const struct config *cfg, const struct job_def *job, struct
 
 static bool job_at(void *arg, size_t i, struct sched_job *out)
 {
-    struct app *app = arg;
+    struct runs_env *env = arg;
     size_t n;
     const struct job_def *const *jobs = registry_all(&n);
     if (i >= n)
         return false;
-    describe(&app->cfg, jobs[i], out);
+    describe(env->cfg, jobs[i], out);
     return true;
 }
 
 static bool job(void *arg, const char *jobkey, struct sched_job *out)
 {
-    struct app *app = arg;
+    struct runs_env *env = arg;
     const struct job_def *j = registry_find(jobkey);
     if (!j)
         return false;
-    describe(&app->cfg, j, out);
+    describe(env->cfg, j, out);
     return true;
 }
 
@@ -51,10 +52,10 @@ static bool job(void *arg, const char *jobkey, struct sched_job *out)
  * about the slots in between. */
 static bool available(void *arg, const char *jobkey, char *reason, size_t reasonlen)
 {
-    struct app *app = arg;
+    struct runs_env *env = arg;
     if (reasonlen)
         reason[0] = '\0';
-    if (!app->availability || availability_job(app->availability, jobkey, false, reason, reasonlen))
+    if (!env->availability || availability_job(env->availability, jobkey, false, reason, reasonlen))
         return true;
     if (reasonlen && !reason[0])
         snprintf(reason, reasonlen, "its schema contract fails on this database (see comicbatch doctor)");
@@ -81,15 +82,15 @@ static json_t *scheduled_params(const struct job_def *j, const char *text, char 
 static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, time_t slot, const char *params_text,
                                    char *why, size_t whylen)
 {
-    struct app *app = arg;
+    struct runs_env *env = arg;
     const struct job_def *j = registry_find(jobkey);
     json_t *params = j ? scheduled_params(j, params_text, why, whylen) : NULL;
     if (!params)
         return ENQUEUE_ERROR;
     struct run_request q = {.job = j, .params = params, .triggeredby = "scheduler", .scheduledfor = slot};
-    enum enqueue_result res = runs_enqueue(db, &app->cfg, &q, NULL);
+    enum enqueue_result res = runs_enqueue(db, env->cfg, &q, NULL);
     if (res == ENQUEUE_CONFLICT)
-        runs_describe_holder(db, &app->cfg, j, params, why, whylen);
+        runs_describe_holder(db, env->cfg, j, params, why, whylen);
     json_decref(params);
     return res;
 }
@@ -97,12 +98,12 @@ static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, ti
 /* A rescued run failed like any other: it is retried when its job allows, then the alert path decides. */
 static void rescued(void *arg, PGconn *db, const struct rescued_run *run)
 {
-    struct app *app = arg;
+    struct runs_env *env = arg;
     int64_t delay = 0;
-    if (retry_queue(db, &app->cfg, run->jobkey, run->id, run->attempt, &delay, NULL) == 1)
+    if (retry_queue(db, env->cfg, run->jobkey, run->id, run->attempt, &delay, NULL) == 1)
         log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", run->id, run->jobkey, run->attempt + 1,
                  (long long)delay);
-    alerts_after_failure(app, db, run->jobkey);
+    alerts_after_failure(env, db, run->jobkey);
 }
 
 static void check_deadlines(void *arg, PGconn *db, time_t now)
@@ -110,9 +111,9 @@ static void check_deadlines(void *arg, PGconn *db, time_t now)
     deadlines_check(arg, db, now);
 }
 
-void scheduling_host_init(struct sched_host *h, struct app *app)
+void scheduling_host_init(struct sched_host *h, struct runs_env *env)
 {
-    *h = (struct sched_host){.arg = app,
+    *h = (struct sched_host){.arg = env,
                              .job_at = job_at,
                              .job = job,
                              .available = available,

@@ -9,9 +9,9 @@
 
 #include "sched/tick.h"
 
-struct app;
+struct runs_env;
 
-/** Fills `h` to serve the scheduler from `app` (its settings, metrics and alerts; borrowed for h's lifetime). */
-void scheduling_host_init(struct sched_host *h, struct app *app);
+/** Fills `h` to serve the scheduler from `env` (its settings, metrics and alerts; borrowed for h's lifetime). */
+void scheduling_host_init(struct sched_host *h, struct runs_env *env);
 
 #endif

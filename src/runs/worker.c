@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "config.h"
 #include "jobs/job_ctx.h"
 #include "runs/alerts.h"
 #include "runs/conn_loss.h"
 #include "runs/retry.h"
 #include "runs/runs.h"
+#include "runs/runs_env.h"
 #include "store/instances.h"
 #include "store/pg.h"
 #include "store/redis.h"
@@ -19,6 +20,7 @@
 #include "util/backoff.h"
 #include "util/bgthread.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 #include "version.h"
@@ -36,7 +38,7 @@ struct active_run {
 };
 
 struct worker_pool {
-    struct app *app;
+    struct runs_env *env;
     struct bgthread workers; /* the claiming threads; its mu guards active[] (and its stopping flag) */
     struct bgthread monitor; /* heartbeats, progress, timeouts, cancels; stopped after the workers */
     struct active_run active[MAX_ACTIVE];
@@ -177,7 +179,7 @@ static int explain_loss(struct worker_pool *p, PGconn *db, const char *run_id, t
                              .server_after = rc ? before : pg_server_name(db, after, sizeof after),
                              .run_started = run_started,
                              .server_started = rc ? -1 : pg_server_started(db),
-                             .instance = p->app->instance};
+                             .instance = p->env->instance};
     conn_loss_describe(&loss, out, len);
     return rc;
 }
@@ -193,21 +195,21 @@ static int finish_failed(struct worker_pool *p, PGconn *db, struct job_ctx *ctx,
     *retried = -1;
     int64_t delay = 0;
     bool tx = !run->no_retry && !ctx->dryrun && !pg_cmd(db, "BEGIN");
-    int w = runstore_finish(db, ctx->run_id, p->app->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
+    int w = runstore_finish(db, ctx->run_id, p->env->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
                             atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
     if (!tx)
         return w;
-    int q = w == 1 ? retry_queue(db, &p->app->cfg, ctx->job->key, ctx->run_id, run->attempt, &delay, NULL) : 0;
+    int q = w == 1 ? retry_queue(db, p->env->cfg, ctx->job->key, ctx->run_id, run->attempt, &delay, NULL) : 0;
     if (q < 0 || pg_cmd(db, "COMMIT")) { /* record the failure at least; the retry is lost with the error */
         pg_cmd(db, "ROLLBACK");
-        return runstore_finish(db, ctx->run_id, p->app->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
+        return runstore_finish(db, ctx->run_id, p->env->instance_no, "failed", ctx->rowsaffected, err, ctx->meta,
                                atomic_load(&ctx->ctl->progress_done), atomic_load(&ctx->ctl->progress_total));
     }
     if (q == 1) {
         *retried = delay;
         char l[160];
         snprintf(l, sizeof l, "job=\"%.120s\"", ctx->job->key);
-        metrics_add(&p->app->metrics, "comicbatch_retries_total", l, 1);
+        metrics_add(p->env->metrics, "comicbatch_retries_total", l, 1);
     }
     return w;
 }
@@ -225,7 +227,7 @@ static int record_end(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, co
             pg_cmd(db, "ROLLBACK");
         int w = !strcmp(status, "failed") && ctx->job
                     ? finish_failed(p, db, ctx, run, err, retried)
-                    : runstore_finish(db, ctx->run_id, p->app->instance_no, status, ctx->rowsaffected,
+                    : runstore_finish(db, ctx->run_id, p->env->instance_no, status, ctx->rowsaffected,
                                       err[0] ? err : NULL, ctx->meta, atomic_load(&ctx->ctl->progress_done),
                                       atomic_load(&ctx->ctl->progress_total));
         if (w >= 0)
@@ -243,7 +245,7 @@ static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, c
                        const char *lost)
 {
     char err[1100];
-    const char *status = final_status(p->app->instance, ctx, rc, lost, err, sizeof err);
+    const char *status = final_status(p->env->instance, ctx, rc, lost, err, sizeof err);
     const char *key = ctx->job ? ctx->job->key : "?";
     int64_t retried;
     int w = record_end(p, db, ctx, run, status, err, &retried);
@@ -254,14 +256,14 @@ static void finish_run(struct worker_pool *p, PGconn *db, struct job_ctx *ctx, c
     if (!ctx->job)
         return;
     double secs = (double)(time_mono_ms() - ctx->ctl->started_mono_ms) / 1000.0;
-    metrics_run_finished(&p->app->metrics, key, status, secs);
+    metrics_run_finished(p->env->metrics, key, status, secs);
     if (!strcmp(status, "failed")) {
         log_error("msg=\"run failed\" run=%s job=%s attempt=%d error=\"%s\"", ctx->run_id, key, run->attempt, err);
         if (retried >= 0)
             log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", ctx->run_id, key, run->attempt + 1,
                      (long long)retried);
         if (pg_usable(db))
-            alerts_after_failure(p->app, db, key);
+            alerts_after_failure(p->env, db, key);
     } else {
         log_info("msg=\"run ended\" run=%s job=%s status=%s rows=%lld duration_ms=%.0f", ctx->run_id, key, status,
                  (long long)ctx->rowsaffected, secs * 1000);
@@ -287,10 +289,10 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     struct run_control ctl = {.started_mono_ms = time_mono_ms()};
     time_t started = (time_t)(time_now_ms() / 1000);
     snprintf(ctl.run_id, sizeof ctl.run_id, "%s", run->id);
-    ctl.timeout_ms = run->timeout_ms > 0 ? run->timeout_ms : (job ? runs_job_timeout(&p->app->cfg, job) : 0);
+    ctl.timeout_ms = run->timeout_ms > 0 ? run->timeout_ms : (job ? runs_job_timeout(p->env->cfg, job) : 0);
     ctl.pgcancel = PQgetCancel(db);
-    struct job_ctx ctx = {.cfg = &p->app->cfg,
-                          .metrics = &p->app->metrics,
+    struct job_ctx ctx = {.cfg = p->env->cfg,
+                          .metrics = p->env->metrics,
                           .job = job,
                           .run_id = run->id,
                           .params = run->params,
@@ -303,7 +305,7 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     if (run->scheduled) {
         char l[160];
         snprintf(l, sizeof l, "job=\"%s\"", run->jobkey);
-        metrics_set(&p->app->metrics, "comicbatch_schedule_skew_seconds", l, run->skew_seconds);
+        metrics_set(p->env->metrics, "comicbatch_schedule_skew_seconds", l, run->skew_seconds);
     }
     register_run(p, &ctl);
     log_info("msg=\"run started\" run=%s job=%s", run->id, run->jobkey);
@@ -329,7 +331,7 @@ static PGconn *worker_connect(struct worker_pool *p)
     char err[512];
     /* A session of its own (direct_url behind PgBouncer): jobs use temporary tables across transactions, and cancel
      * must reach the backend that runs the statement. */
-    PGconn *c = pg_connect(config_session_url(&p->app->cfg), "comicbatch-worker", err, sizeof err);
+    PGconn *c = pg_connect(config_session_url(p->env->cfg), "comicbatch-worker", err, sizeof err);
     if (!c)
         log_error("msg=\"worker cannot connect\" error=\"%s\"", err);
     return c;
@@ -352,7 +354,7 @@ static void *worker_main(void *arg)
             backoff_reset(&b);
         }
         struct claimed_run run;
-        int got = runstore_claim(db, p->app->instance, p->app->instance_no, &run);
+        int got = runstore_claim(db, p->env->instance, p->env->instance_no, &run);
         if (got == 1) {
             json_decref(worker_execute(p, db, &run));
             json_decref(run.params);
@@ -456,10 +458,10 @@ static void stop_lost_runs(struct worker_pool *p, PGresult *r, const char *asked
 static void monitor_heartbeat(struct worker_pool *p, PGconn *db)
 {
     char ids[MAX_ACTIVE * 40 + 8];
-    instances_touch(db, p->app->instance_no);
+    instances_touch(db, p->env->instance_no);
     if (active_ids(p, ids, sizeof ids) == 0)
         return;
-    PGresult *r = runstore_heartbeat(db, p->app->instance_no, ids);
+    PGresult *r = runstore_heartbeat(db, p->env->instance_no, ids);
     if (!r)
         return;
     for (int i = 0; i < PQntuples(r); i++)
@@ -481,7 +483,7 @@ static bool monitor_connected(struct worker_pool *p, PGconn **db, struct backoff
     if (now < *next_try)
         return false;
     char err[512];
-    if (!(*db = pg_connect(p->app->cfg.database_url, "comicbatch-monitor", err, sizeof err))) {
+    if (!(*db = pg_connect(p->env->cfg->database_url, "comicbatch-monitor", err, sizeof err))) {
         *next_try = now + backoff_next(b);
         return false;
     }
@@ -508,7 +510,7 @@ static void *monitor_main(void *arg)
             monitor_progress(p, db);
             last_flush = now;
         }
-        if (now - last_beat >= p->app->cfg.heartbeat_seconds * 1000LL) {
+        if (now - last_beat >= p->env->cfg->heartbeat_seconds * 1000LL) {
             monitor_heartbeat(p, db);
             last_beat = now;
         }
@@ -517,10 +519,10 @@ static void *monitor_main(void *arg)
     return NULL;
 }
 
-struct worker_pool *worker_pool_create(struct app *app, int nworkers, char *err, size_t errlen)
+struct worker_pool *worker_pool_create(struct runs_env *env, int nworkers, char *err, size_t errlen)
 {
     struct worker_pool *p = xcalloc(1, sizeof *p);
-    p->app = app;
+    p->env = env;
     bgthread_init(&p->workers);
     bgthread_init(&p->monitor);
     if (bgthread_start(&p->monitor, 1, monitor_main, p) || bgthread_start(&p->workers, nworkers, worker_main, p)) {

@@ -18,11 +18,11 @@
 
 #include "store/runstore.h"
 
-struct app;
+struct runs_env;
 struct worker_pool;
 
 /** Starts `nworkers` claiming threads (0 for the CLI) and the monitor. NULL with `err` on failure. */
-struct worker_pool *worker_pool_create(struct app *app, int nworkers, char *err, size_t errlen);
+struct worker_pool *worker_pool_create(struct runs_env *env, int nworkers, char *err, size_t errlen);
 
 /** Wakes idle workers to claim (called on NOTIFY comicbatch_queue). */
 void worker_pool_wake(struct worker_pool *p);
