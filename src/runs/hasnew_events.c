@@ -12,6 +12,7 @@
 #include "runs/hasnew_events.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "jobs/hasnew.h"
@@ -24,6 +25,14 @@
 
 #define HASNEW_COALESCE_MS 200
 #define HASNEW_IDLE_DRAIN_MS 60000
+/*
+ * The longest the catch-up waits for a row lock (an entry a platform transaction is changing). Below PostgreSQL's
+ * deadlock_timeout (1 s by default), so in a lock cycle with a platform transaction the catch-up's statement is the
+ * one that fails (rolled back: its queue rows stay) and the platform's goes on; the pass is retried after
+ * HASNEW_RETRY_MS.
+ */
+#define HASNEW_LOCK_TIMEOUT "200ms"
+#define HASNEW_RETRY_MS 1000
 
 struct hasnew_events {
     const struct config *cfg;
@@ -40,39 +49,51 @@ static bool connected(struct hasnew_events *ev)
     PQfinish(ev->db);
     char err[512];
     ev->db = pg_connect(config_session_url(ev->cfg), "comicbatch-hasnew-events", err, sizeof err);
+    if (ev->db && pg_cmd(ev->db, "SET lock_timeout = '" HASNEW_LOCK_TIMEOUT "'")) {
+        snprintf(err, sizeof err, "SET lock_timeout: %s", PQerrorMessage(ev->db));
+        PQfinish(ev->db);
+        ev->db = NULL;
+    }
     if (!ev->db)
         log_warn("msg=\"hasnew events: cannot connect\" error=\"%s\"", err);
     return ev->db != NULL;
 }
 
-static void drain(struct hasnew_events *ev)
+/* One catch-up pass. False when it failed (the caller retries after HASNEW_RETRY_MS). */
+static bool drain(struct hasnew_events *ev)
 {
     if (bgthread_stopping(&ev->thread) || !connected(ev))
-        return;
+        return bgthread_stopping(&ev->thread);
     struct hasnew_pass pass;
     char err[512];
     if (hasnew_catch_up(ev->db, ev->cfg, &ev->ctl, &pass, err, sizeof err)) {
         if (bgthread_stopping(&ev->thread))
-            return;
-        log_warn("msg=\"hasnew events: catch-up failed; the next pass retries\" error=\"%s\"", err);
-        return; /* a deadlock or a lost connection is retried on the next wake-up */
+            return true;
+        if (strstr(err, "lock timeout"))
+            log_info("msg=\"hasnew events: an entry is locked by another transaction; retrying\" retry_ms=%d",
+                     HASNEW_RETRY_MS);
+        else
+            log_warn("msg=\"hasnew events: catch-up failed; retrying\" retry_ms=%d error=\"%s\"", HASNEW_RETRY_MS, err);
+        return false; /* a lock timeout, a deadlock or a lost connection: nothing was drained */
     }
     if (pass.checked)
         metrics_add(ev->metrics, "comicbatch_event_recalcs_total", "kind=\"hasnew\"", (double)pass.checked);
     if (pass.updated)
         log_debug("msg=\"hasnew events\" mode=%s checked=%lld updated=%lld", pass.mode, (long long)pass.checked,
                   (long long)pass.updated);
+    return true;
 }
 
 /* Drains at start (whatever was queued while no instance listened), then after each notification once the burst
- * has settled for HASNEW_COALESCE_MS, and every HASNEW_IDLE_DRAIN_MS in any case. */
+ * has settled for HASNEW_COALESCE_MS, and every HASNEW_IDLE_DRAIN_MS in any case (HASNEW_RETRY_MS after a failed
+ * pass). */
 static void *events_main(void *arg)
 {
     struct hasnew_events *ev = arg;
     unsigned seen;
     for (bool go = bgthread_begin(&ev->thread, &seen); go; go = bgthread_begin(&ev->thread, &seen)) {
-        drain(ev);
-        if (!bgthread_wait(&ev->thread, seen, HASNEW_IDLE_DRAIN_MS) || !bgthread_sleep(&ev->thread, HASNEW_COALESCE_MS))
+        int idle_ms = drain(ev) ? HASNEW_IDLE_DRAIN_MS : HASNEW_RETRY_MS;
+        if (!bgthread_wait(&ev->thread, seen, idle_ms) || !bgthread_sleep(&ev->thread, HASNEW_COALESCE_MS))
             break;
     }
     PQfinish(ev->db);

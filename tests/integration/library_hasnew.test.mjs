@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
 import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, waitFor } from './lib.mjs';
 import { fillLibrary, driftLibrary, hasnewTruth, hasnewStored, uid } from './library-data.mjs';
 
@@ -247,6 +248,67 @@ test('events: a new chapter and a read flip the followers within seconds, with n
     assert.ok(Number(line.split(' ').pop()) >= stale + 1, line);
     assert.deepEqual(hasnewStored(url), hasnewTruth(url));
   } finally {
+    assert.deepEqual(await d2.stop(), { code: 0, sig: null }, 'clean exit');
+  }
+});
+
+// A psql session kept open across steps: step(sql) sends statements and resolves once they ran (or psql failed).
+function psqlSession(url) {
+  const p = spawn('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', url], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const s = { out: '', err: '', n: 0 };
+  p.stdout.on('data', (b) => { s.out += b; });
+  p.stderr.on('data', (b) => { s.err += b; });
+  s.step = async (query, ms = 15000) => {
+    const mark = `step-${++s.n}`;
+    p.stdin.write(`${query};\nSELECT '${mark}';\n`);
+    await waitFor(() => s.out.includes(mark) || p.exitCode !== null, ms, `psql step ${mark}`);
+    assert.ok(s.out.includes(mark), `psql failed: ${s.err}`);
+  };
+  s.send = (query) => p.stdin.write(`${query};\n`); // without waiting (the statement may block)
+  s.end = async () => {
+    p.stdin.end();
+    await waitFor(() => p.exitCode !== null, 15000, 'psql to exit');
+    return p.exitCode;
+  };
+  return s;
+}
+
+test('events: a platform transaction in a lock cycle with the catch-up is never the deadlock victim', async () => {
+  // P holds entry HIGH, Q holds entry MID; a new chapter queues every follower of the comic. The catch-up locks the
+  // followers in id order: LOW, then waits on MID. P now updates LOW (waits on the catch-up), Q commits, and the
+  // catch-up would wait on HIGH (P's): a cycle in which P waited first — P's deadlock check would fire first and
+  // abort the platform's transaction. The catch-up waits at most 200 ms for a lock, so it gives up first (its queue
+  // rows stay) and retries; P commits.
+  const url = newDatabase();
+  fillLibrary(url, { users: 300, comics: 100 });
+  sql(url, SEED_HASNEW('true'));
+  sql(url, 'UPDATE jobstate.hasnew_state SET fullneeded = false; DELETE FROM jobstate.hasnew_queue');
+  const d2 = await startDaemon(url, NO_SCHEDULER);
+  const P = psqlSession(url);
+  const Q = psqlSession(url);
+  try {
+    const comic = sqlValue(url, 'SELECT comicid FROM library.entry GROUP BY comicid ORDER BY count(*) DESC LIMIT 1');
+    const ids = sql(url, `SELECT id FROM library.entry WHERE comicid = ${comic} ORDER BY id`).map((r) => r[0]);
+    assert.ok(ids.length >= 3);
+    const [low, mid, high] = [ids[0], ids[Math.floor(ids.length / 2)], ids[ids.length - 1]];
+    await P.step(`BEGIN; UPDATE library.entry SET hasnew = hasnew WHERE id = ${high}`);
+    await Q.step(`BEGIN; UPDATE library.entry SET hasnew = hasnew WHERE id = ${mid}`);
+    sql(url, `INSERT INTO core.chapter (comicid, number) VALUES (${comic}, 999)`);
+    await sleep(600); // the catch-up (200 ms after the notification) has locked LOW and waits on MID
+    P.send(`UPDATE library.entry SET hasnew = hasnew WHERE id = ${low}`);
+    await sleep(300);
+    await Q.step('COMMIT');
+    await sleep(1500); // past deadlock_timeout (1 s) after P began to wait
+    await P.step('COMMIT');
+    assert.doesNotMatch(P.err, /deadlock/, 'the platform transaction was not aborted');
+    assert.equal(await P.end(), 0, P.err);
+    assert.equal(await Q.end(), 0, Q.err);
+    await waitFor(() => sqlValue(url, `SELECT count(*) FROM library.entry WHERE comicid = ${comic} AND NOT hasnew`) === '0',
+      15000, 'the retried catch-up to flag every follower');
+    assert.deepEqual(hasnewStored(url), hasnewTruth(url));
+  } finally {
+    await P.end().catch(() => {});
+    await Q.end().catch(() => {});
     assert.deepEqual(await d2.stop(), { code: 0, sig: null }, 'clean exit');
   }
 });
