@@ -161,7 +161,8 @@ static int run_direct(struct job_ctx *ctx, const char *m, int64_t *updated, int6
     char batch[24];
     snprintf(batch, sizeof batch, "%d", ctx->dryrun ? 0 : ctx->cfg->batch_rows);
     const char *p[] = {m, batch};
-    PGresult *d = job_query(ctx, "ratings.diff", ctx->dryrun ? direct_diff_sql : direct_first_sql, 2, p);
+    PGresult *d = ctx->dryrun ? job_query(ctx, "ratings.diff", direct_diff_sql, 2, p)
+                              : job_query_yielding(ctx, "ratings.diff", direct_first_sql, 2, p);
     if (!d)
         return -1;
     const char *c = pg_val(d, 0, 4);

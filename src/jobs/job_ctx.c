@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "contract/accel.h"
@@ -59,11 +60,12 @@ static bool has_placeholder(const char *sql)
     return strstr(sql, "{comic}") || strstr(sql, "{chapter}") || strstr(sql, "{group}") || strstr(sql, "{user}");
 }
 
-PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params)
+/* The statement on ctx->db, its id-type placeholders replaced; NULL with `state` set when it failed. */
+static PGresult *run_statement(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params,
+                               char state[6])
 {
     if (job_cancelled(ctx))
         return NULL;
-    char state[6] = "";
     char *typed = NULL;
     if (has_placeholder(sql)) {
         const struct id_types *ids = job_ids(ctx);
@@ -73,26 +75,93 @@ PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int 
     }
     PGresult *r = pg_query(ctx->db, what, sql, n, params, state);
     free(typed);
-    if (r)
-        return r;
+    return r;
+}
+
+/* After a failed statement: records why, the server's `message` (unless it was cancelled: the worker knows why).
+ * Always NULL. */
+static PGresult *statement_failed(struct job_ctx *ctx, const char *what, const char *state, const char *message)
+{
     if (!strcmp(state, "57014") || job_cancelled(ctx))
-        return NULL; /* statement cancelled: the worker knows why */
-    job_fail(ctx, "%s failed: %s", what, PQerrorMessage(ctx->db));
+        return NULL;
+    job_fail(ctx, "%s failed: %s", what, message);
     size_t len = strlen(ctx->error);
     while (len && ctx->error[len - 1] == '\n')
         ctx->error[--len] = '\0';
     return NULL;
 }
 
-int64_t job_exec(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params)
+PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params)
 {
-    PGresult *r = job_query(ctx, what, sql, n, params);
+    char state[6] = "";
+    PGresult *r = run_statement(ctx, what, sql, n, params, state);
+    return r ? r : statement_failed(ctx, what, state, PQerrorMessage(ctx->db));
+}
+
+/* One try of a yielding statement in a transaction of its own with SET LOCAL lock_timeout; the session is idle
+ * again when it returns. NULL with `state` and `message` (the failure, kept from before the ROLLBACK) set when it
+ * failed. */
+static PGresult *yielding_try(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params,
+                              char state[6], char *message, size_t msglen)
+{
+    PGresult *r = NULL;
+    if (!pg_cmd(ctx->db, "BEGIN") && !pg_cmd(ctx->db, "SET LOCAL lock_timeout = '" JOB_LOCK_TIMEOUT "'"))
+        r = run_statement(ctx, what, sql, n, params, state);
+    if (r && pg_cmd(ctx->db, "COMMIT")) {
+        PQclear(r);
+        r = NULL;
+    }
+    if (!r)
+        snprintf(message, msglen, "%s", PQerrorMessage(ctx->db));
+    if (PQtransactionStatus(ctx->db) != PQTRANS_IDLE)
+        pg_cmd(ctx->db, "ROLLBACK");
+    return r;
+}
+
+PGresult *job_query_yielding(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params)
+{
+    if (PQtransactionStatus(ctx->db) != PQTRANS_IDLE) /* inside the caller's transaction (a dry run) */
+        return job_query(ctx, what, sql, n, params);
+    int waited_ms = 0;
+    for (int pause_ms = 100;; pause_ms = pause_ms < 1000 ? pause_ms * 2 : 1000) {
+        char state[6] = "", message[512];
+        PGresult *r = yielding_try(ctx, what, sql, n, params, state, message, sizeof message);
+        if (r)
+            return r;
+        if (strcmp(state, "55P03") || job_cancelled(ctx))
+            return statement_failed(ctx, what, state, message);
+        if (waited_ms >= JOB_LOCK_RETRY_MS) {
+            job_fail(ctx,
+                     "%s: rows it writes stayed locked by other transactions for %d s (it gives up its own "
+                     "locks after " JOB_LOCK_TIMEOUT " each time, so theirs can finish)",
+                     what, waited_ms / 1000);
+            return NULL;
+        }
+        struct timespec ts = {pause_ms / 1000, (long)(pause_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        waited_ms += pause_ms;
+    }
+}
+
+/* Rows affected by `r` (freed), or -1 for NULL. */
+static int64_t affected(PGresult *r)
+{
     if (!r)
         return -1;
     const char *t = PQcmdTuples(r);
     int64_t rows = (t && *t) ? strtoll(t, NULL, 10) : 0;
     PQclear(r);
     return rows;
+}
+
+int64_t job_exec(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params)
+{
+    return affected(job_query(ctx, what, sql, n, params));
+}
+
+int64_t job_exec_yielding(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params)
+{
+    return affected(job_query_yielding(ctx, what, sql, n, params));
 }
 
 int64_t job_param_int(const struct job_ctx *ctx, const char *name, int64_t fallback)

@@ -73,8 +73,26 @@ int job_fail(struct job_ctx *ctx, const char *fmt, ...) __attribute__((format(pr
  */
 PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
 
+/** How long a yielding statement waits for a row lock (SET LOCAL lock_timeout; below deadlock_timeout). */
+#define JOB_LOCK_TIMEOUT "200ms"
+/** How long job_query_yielding keeps retrying a statement that timed out on locks, in all. */
+#define JOB_LOCK_RETRY_MS 30000
+
+/**
+ * job_query for a multi-row write on rows the platform's own transactions also write (library.entry, …): the
+ * statement runs in a transaction of its own with lock_timeout JOB_LOCK_TIMEOUT, so in a lock cycle with a platform
+ * transaction it is the job's statement that fails (PostgreSQL aborts the one whose deadlock_timeout, 1 s by
+ * default, passes first) and the platform's goes on. A statement that timed out on a lock (SQLSTATE 55P03) was
+ * rolled back whole and runs again after a growing pause (0.1 → 1 s), for up to JOB_LOCK_RETRY_MS in all; then it
+ * fails naming the wait. Inside the caller's transaction (a dry run) it is job_query. Other failures as job_query.
+ */
+PGresult *job_query_yielding(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
+
 /** job_query for statements without rows: affected row count or -1. */
 int64_t job_exec(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
+
+/** job_query_yielding for statements without rows: affected row count or -1. */
+int64_t job_exec_yielding(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
 
 /** Param accessors (the params were validated; a missing/NULL param gives the fallback). */
 int64_t job_param_int(const struct job_ctx *ctx, const char *name, int64_t fallback);

@@ -102,7 +102,8 @@ static int run_scoped(struct job_ctx *ctx, struct hasnew_tally *t)
     t->mode = userid ? "user" : "comic";
     for (;;) {
         const char *p[] = {userid, comicid, last, limit};
-        PGresult *r = job_query(ctx, "hasnew.scope", ctx->dryrun ? scope_dry_sql : scope_sql, 4, p);
+        PGresult *r = ctx->dryrun ? job_query(ctx, "hasnew.scope", scope_dry_sql, 4, p)
+                                  : job_query_yielding(ctx, "hasnew.scope", scope_sql, 4, p);
         if (!r)
             break;
         int64_t n = pg_int(r, 0, 1, 0);
@@ -153,7 +154,7 @@ static int run_incremental(struct job_ctx *ctx, struct hasnew_tally *t, int roun
     snprintf(comics, sizeof comics, "%d", HASNEW_DRAIN_COMICS);
     const char *p[] = {pairs, comics};
     while (total >= 0) {
-        PGresult *r = job_query(ctx, "hasnew.drain", HASNEW_DRAIN_SQL, 2, p);
+        PGresult *r = job_query_yielding(ctx, "hasnew.drain", HASNEW_DRAIN_SQL, 2, p);
         if (!r)
             break;
         int64_t taken = pg_int(r, 0, 0, 0);
@@ -274,7 +275,7 @@ static int full_apply(struct job_ctx *ctx, int64_t total, struct hasnew_tally *t
     int64_t done = 0;
     for (;;) {
         const char *p[] = {last, limit};
-        PGresult *r = job_query(ctx, "hasnew.full_apply", full_apply_sql, 2, p);
+        PGresult *r = job_query_yielding(ctx, "hasnew.full_apply", full_apply_sql, 2, p);
         if (!r)
             return -1;
         int64_t n = pg_int(r, 0, 1, 0);

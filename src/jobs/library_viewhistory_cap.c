@@ -104,7 +104,7 @@ static int delete_batch(struct job_ctx *ctx, const PGresult *over, int from, int
 {
     char *arr = stats_array_text(over, 0, from, to);
     const char *p[] = {arr, cap};
-    PGresult *r = job_query(ctx, "viewhistory_cap.batch", batch_sql, 2, p);
+    PGresult *r = job_query_yielding(ctx, "viewhistory_cap.batch", batch_sql, 2, p);
     free(arr);
     if (!r)
         return -1;

@@ -76,7 +76,7 @@ int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const P
             p[np++] = arr[c] = stats_array_text(ids, c, from, to);
         for (int i = 0; i < pass->nparams && i < 8; i++)
             p[np++] = pass->params[i];
-        int64_t w = job_exec(ctx, pass->what, pass->apply_sql, np, p);
+        int64_t w = job_exec_yielding(ctx, pass->what, pass->apply_sql, np, p);
         for (int c = 0; c < ncols && c < STATS_MAX_COLS; c++)
             free(arr[c]);
         if (w < 0) {

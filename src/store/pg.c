@@ -291,9 +291,10 @@ static PGresult *checked(PGconn *c, const char *what, PGresult *r, char sqlstate
     }
     /* libpq's own errors (connection lost) have no primary message field: then the connection's message. */
     const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    /* Unique violations and cancels are expected outcomes the caller handles; log only real failures. */
+    /* Unique violations, cancels and lock timeouts are expected outcomes the caller handles (it reports or retries
+     * them); log only real failures. */
     char line[1024];
-    if (!state || (strcmp(state, "23505") && strcmp(state, "57014")))
+    if (!state || (strcmp(state, "23505") && strcmp(state, "57014") && strcmp(state, "55P03")))
         log_error("msg=\"query failed\" what=%s sqlstate=%s error=\"%s\"", what, state ? state : "-",
                   one_line(msg ? msg : PQerrorMessage(c), line, sizeof line));
     drop_if_read_only(c, state);

@@ -221,11 +221,17 @@ test('a new install owes one full sweep: the first scheduled-style run is full',
   }
 });
 
-test('events: a new chapter and a read flip the followers within seconds, with no run, counted in /metrics', async () => {
+/** A database whose flags are right and whose queue is empty (no full sweep owed). */
+function settledLibrary() {
   const url = newDatabase();
   fillLibrary(url, { users: 300, comics: 100 });
   sql(url, SEED_HASNEW('true'));
   sql(url, 'UPDATE jobstate.hasnew_state SET fullneeded = false; DELETE FROM jobstate.hasnew_queue');
+  return url;
+}
+
+test('events: a new chapter and a read flip the followers within seconds, with no run, counted in /metrics', async () => {
+  const url = settledLibrary();
   const d2 = await startDaemon(url, NO_SCHEDULER);
   try {
     const comic = sqlValue(url, `SELECT comicid FROM library.entry GROUP BY comicid
@@ -273,17 +279,14 @@ function psqlSession(url) {
   return s;
 }
 
-test('events: a platform transaction in a lock cycle with the catch-up is never the deadlock victim', async () => {
-  // P holds entry HIGH, Q holds entry MID; a new chapter queues every follower of the comic. The catch-up locks the
-  // followers in id order: LOW, then waits on MID. P now updates LOW (waits on the catch-up), Q commits, and the
-  // catch-up would wait on HIGH (P's): a cycle in which P waited first — P's deadlock check would fire first and
-  // abort the platform's transaction. The catch-up waits at most 200 ms for a lock, so it gives up first (its queue
-  // rows stay) and retries; P commits.
-  const url = newDatabase();
-  fillLibrary(url, { users: 300, comics: 100 });
-  sql(url, SEED_HASNEW('true'));
-  sql(url, 'UPDATE jobstate.hasnew_state SET fullneeded = false; DELETE FROM jobstate.hasnew_queue');
-  const d2 = await startDaemon(url, NO_SCHEDULER);
+/**
+ * A lock cycle between a platform transaction P and the hasnew drain, in which P waits first. P holds entry HIGH, a
+ * third session Q holds entry MID; a new chapter queues every follower of the comic and `start()` begins a drain
+ * (the event thread, or a run), which locks the followers in id order: LOW, then waits on MID. P now updates LOW
+ * (waits on the drain), Q commits, and the drain would wait on HIGH (P's): P's deadlock check would fire first and
+ * PostgreSQL would abort the platform's transaction. Asserts P commits. Returns the comic.
+ */
+async function platformInLockCycle(url, start) {
   const P = psqlSession(url);
   const Q = psqlSession(url);
   try {
@@ -294,7 +297,8 @@ test('events: a platform transaction in a lock cycle with the catch-up is never 
     await P.step(`BEGIN; UPDATE library.entry SET hasnew = hasnew WHERE id = ${high}`);
     await Q.step(`BEGIN; UPDATE library.entry SET hasnew = hasnew WHERE id = ${mid}`);
     sql(url, `INSERT INTO core.chapter (comicid, number) VALUES (${comic}, 999)`);
-    await sleep(600); // the catch-up (200 ms after the notification) has locked LOW and waits on MID
+    const started = await start();
+    await sleep(600); // the drain has locked LOW and waits on MID
     P.send(`UPDATE library.entry SET hasnew = hasnew WHERE id = ${low}`);
     await sleep(300);
     await Q.step('COMMIT');
@@ -303,12 +307,41 @@ test('events: a platform transaction in a lock cycle with the catch-up is never 
     assert.doesNotMatch(P.err, /deadlock/, 'the platform transaction was not aborted');
     assert.equal(await P.end(), 0, P.err);
     assert.equal(await Q.end(), 0, Q.err);
+    return { comic, started };
+  } finally {
+    await P.end().catch(() => {});
+    await Q.end().catch(() => {});
+  }
+}
+
+test('events: a platform transaction in a lock cycle with the catch-up is never the deadlock victim', async () => {
+  // The catch-up waits at most 200 ms for a lock, so it gives up first (its queue rows stay) and retries.
+  const url = settledLibrary();
+  const d2 = await startDaemon(url, NO_SCHEDULER);
+  try {
+    const { comic } = await platformInLockCycle(url, async () => {});
     await waitFor(() => sqlValue(url, `SELECT count(*) FROM library.entry WHERE comicid = ${comic} AND NOT hasnew`) === '0',
       15000, 'the retried catch-up to flag every follower');
     assert.deepEqual(hasnewStored(url), hasnewTruth(url));
   } finally {
-    await P.end().catch(() => {});
-    await Q.end().catch(() => {});
+    assert.deepEqual(await d2.stop(), { code: 0, sig: null }, 'clean exit');
+  }
+});
+
+test('a run in a lock cycle with a platform transaction yields to it, retries, and ends done', async () => {
+  const url = settledLibrary();
+  const d2 = await startDaemon(url, { jobs: { hasnew_events: 0 }, ...NO_SCHEDULER });
+  try {
+    const { started } = await platformInLockCycle(url, async () => {
+      const res = await api(d2, 'POST', '/api/v1/admin/batch/library/hasnew', { body: {} });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      return res.body.data.id;
+    });
+    const run = await waitRun(d2, 'library.hasnew', started, 60000);
+    assert.equal(run.status, 'done', run.lasterror);
+    assert.equal(run.meta.mode, 'incremental');
+    assert.deepEqual(hasnewStored(url), hasnewTruth(url));
+  } finally {
     assert.deepEqual(await d2.stop(), { code: 0, sig: null }, 'clean exit');
   }
 });
