@@ -46,7 +46,7 @@ static int64_t anonymize_month(struct job_ctx *ctx, const char *month, const cha
     snprintf(pos, sizeof pos, "%s", month);
     for (;;) {
         const char *p[] = {month, cutoff, limit, pos};
-        PGresult *r = job_query(ctx, "anonymize.batch", BATCH_SQL, 4, p);
+        PGresult *r = job_query_yielding(ctx, "anonymize.batch", BATCH_SQL, 4, p);
         if (!r)
             return -1;
         int64_t n = pg_int(r, 0, 0, 0);

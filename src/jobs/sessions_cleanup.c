@@ -38,7 +38,7 @@ static int sessions_run(struct job_ctx *ctx)
     snprintf(limit, sizeof limit, "%d", ctx->cfg->batch_rows);
     const char *p[] = {limit};
     for (;;) {
-        int64_t n = job_exec(
+        int64_t n = job_exec_yielding(
             ctx, "sessions.delete",
             "DELETE FROM users.session WHERE id IN (SELECT id FROM users.session WHERE " STALE " LIMIT $1::int)", 1, p);
         if (n < 0)

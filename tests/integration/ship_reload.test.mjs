@@ -57,7 +57,9 @@ test('SIGHUP applies what can change, names what needs a restart, and refuses a 
       log: { level: 'warn', format: 'json' },
       'job.system.canary': { timeout: '90s' },
       'job.sessions.cleanup': { timeout: '5m' },
-      'metadata.series_refresh': { cron: '*/5 * * * *' },
+      // Minutes 2, 7, …, 57: never the old cron's minute 0, so the next slot always moves (with */5 a reload in the
+      // five minutes before 00/06/12/18:00 found the old next slot already right and rescheduled nothing).
+      'metadata.series_refresh': { cron: '2-59/5 * * * *' },
       server: { max_body: '2k' },
       runs: { workers: 3 },
     });
@@ -77,8 +79,8 @@ test('SIGHUP applies what can change, names what needs a restart, and refuses a 
     assert.equal(run2.timeoutms, 90000, 'the new [job.system.canary] timeout');
     assert.doesNotMatch(d.logs(), new RegExp(`run started.*${run2.id}`), 'level warn: no info lines any more');
     const s2 = await seriesSchedule(D);
-    assert.equal(s2.defaultcron, '*/5 * * * *');
-    assert.match(s2.nextrunat, /:[0-5][05]:00Z$/, 'rescheduled on the new cron');
+    assert.equal(s2.defaultcron, '2-59/5 * * * *');
+    assert.match(s2.nextrunat, /:[0-5][27]:00Z$/, 'rescheduled on the new cron');
     const wait = Date.parse(s2.nextrunat) - Date.now();
     assert.ok(wait > -5000 && wait <= 300000, `next slot within 5 min: ${s2.nextrunat}`);
     const big = await api(D, 'POST', CANARY, { body: { params: { seconds: 0, pad: 'x'.repeat(3000) } } });
