@@ -10,7 +10,8 @@
 #include "store/pg.h"
 #include "util/xalloc.h"
 
-#define STATS_MAX_COLS 4
+#define STATS_MAX_COLS 4   /* struct stats_pass.ncols */
+#define STATS_MAX_PARAMS 8 /* struct stats_pass.nparams */
 
 int stats_begin(struct job_ctx *ctx, const char *rebuild_sql, const char *const *fold_sql, int nfold)
 {
@@ -64,20 +65,22 @@ int stats_apply(struct job_ctx *ctx, const struct stats_pass *pass, int64_t *upd
 int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const PGresult *ids, int n, int64_t *updated,
                      int64_t *would)
 {
-    int batch = ctx->cfg->batch_rows, rc = 0;
+    int batch = ctx->cfg->batch_rows, ncols = pass->ncols > 1 ? pass->ncols : 1, rc = 0;
+    if (ncols > STATS_MAX_COLS || pass->nparams > STATS_MAX_PARAMS)
+        return job_fail(ctx, "%s: a stats pass takes at most %d columns and %d params", pass->what, STATS_MAX_COLS,
+                        STATS_MAX_PARAMS);
     *would += n;
     job_progress(ctx, 0, n);
     for (int from = 0; !ctx->dryrun && from < n; from += batch) {
-        int to = from + batch < n ? from + batch : n;
-        int ncols = pass->ncols > 1 ? pass->ncols : 1, np = 0;
+        int to = from + batch < n ? from + batch : n, np = 0;
         char *arr[STATS_MAX_COLS];
-        const char *p[STATS_MAX_COLS + 8];
-        for (int c = 0; c < ncols && c < STATS_MAX_COLS; c++)
+        const char *p[STATS_MAX_COLS + STATS_MAX_PARAMS];
+        for (int c = 0; c < ncols; c++)
             p[np++] = arr[c] = stats_array_text(ids, c, from, to);
-        for (int i = 0; i < pass->nparams && i < 8; i++)
+        for (int i = 0; i < pass->nparams; i++)
             p[np++] = pass->params[i];
         int64_t w = job_exec_yielding(ctx, pass->what, pass->apply_sql, np, p);
-        for (int c = 0; c < ncols && c < STATS_MAX_COLS; c++)
+        for (int c = 0; c < ncols; c++)
             free(arr[c]);
         if (w < 0) {
             rc = -1;

@@ -12,7 +12,6 @@
 #include "runs/hasnew_events.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "config.h"
 #include "jobs/hasnew.h"
@@ -26,12 +25,9 @@
 #define HASNEW_COALESCE_MS 200
 #define HASNEW_IDLE_DRAIN_MS 60000
 /*
- * The longest the catch-up waits for a row lock (an entry a platform transaction is changing). Below PostgreSQL's
- * deadlock_timeout (1 s by default), so in a lock cycle with a platform transaction the catch-up's statement is the
- * one that fails (rolled back: its queue rows stay) and the platform's goes on; the pass is retried after
- * HASNEW_RETRY_MS.
+ * After a failed pass (a lost connection; entries that stayed locked by platform transactions for longer than the
+ * drain's own retries, jobs/job_ctx.h job_query_yielding): the next try.
  */
-#define HASNEW_LOCK_TIMEOUT "200ms"
 #define HASNEW_RETRY_MS 1000
 
 struct hasnew_events {
@@ -49,11 +45,6 @@ static bool connected(struct hasnew_events *ev)
     PQfinish(ev->db);
     char err[512];
     ev->db = pg_connect(config_session_url(ev->cfg), "comicbatch-hasnew-events", err, sizeof err);
-    if (ev->db && pg_cmd(ev->db, "SET lock_timeout = '" HASNEW_LOCK_TIMEOUT "'")) {
-        snprintf(err, sizeof err, "SET lock_timeout: %s", PQerrorMessage(ev->db));
-        PQfinish(ev->db);
-        ev->db = NULL;
-    }
     if (!ev->db)
         log_warn("msg=\"hasnew events: cannot connect\" error=\"%s\"", err);
     return ev->db != NULL;
@@ -69,12 +60,8 @@ static bool drain(struct hasnew_events *ev)
     if (hasnew_catch_up(ev->db, ev->cfg, &ev->ctl, &pass, err, sizeof err)) {
         if (bgthread_stopping(&ev->thread))
             return true;
-        if (strstr(err, "lock timeout"))
-            log_info("msg=\"hasnew events: an entry is locked by another transaction; retrying\" retry_ms=%d",
-                     HASNEW_RETRY_MS);
-        else
-            log_warn("msg=\"hasnew events: catch-up failed; retrying\" retry_ms=%d error=\"%s\"", HASNEW_RETRY_MS, err);
-        return false; /* a lock timeout, a deadlock or a lost connection: nothing was drained */
+        log_warn("msg=\"hasnew events: catch-up failed; retrying\" retry_ms=%d error=\"%s\"", HASNEW_RETRY_MS, err);
+        return false;
     }
     if (pass.checked)
         metrics_add(ev->metrics, "comicbatch_event_recalcs_total", "kind=\"hasnew\"", (double)pass.checked);

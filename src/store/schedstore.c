@@ -95,6 +95,15 @@ static const char *epoch_or_null(time_t t, char *buf, size_t len)
     return buf;
 }
 
+/* One job's row ($1 = jobkey) updated with a moment ($2, epoch seconds): rows changed, or -1. */
+static int64_t exec_at(PGconn *c, const char *what, const char *sql, const char *jobkey, time_t at)
+{
+    char t[32];
+    snprintf(t, sizeof t, "%lld", (long long)at);
+    const char *p[] = {jobkey, t};
+    return pg_exec(c, what, sql, 2, p);
+}
+
 int schedstore_update(PGconn *c, const char *jobkey, const struct sched_update *u)
 {
     char next[32], dis[32], att[16], delay[32], dl[32];
@@ -132,27 +141,21 @@ int schedstore_update(PGconn *c, const char *jobkey, const struct sched_update *
 
 int schedstore_set_first(PGconn *c, const char *jobkey, time_t first)
 {
-    char t[32];
-    snprintf(t, sizeof t, "%lld", (long long)first);
-    const char *p[] = {jobkey, t};
-    return pg_exec(c, "schedstore.first",
+    return exec_at(c, "schedstore.first",
                    "UPDATE system.batchschedule SET nextrunat = to_timestamp($2::bigint) WHERE jobkey = $1"
                    " AND isenabled AND nextrunat IS NULL",
-                   2, p) < 0
+                   jobkey, first) < 0
                ? -1
                : 0;
 }
 
 int schedstore_follow_default(PGconn *c, const char *jobkey, time_t first)
 {
-    char t[32];
-    snprintf(t, sizeof t, "%lld", (long long)first);
-    const char *p[] = {jobkey, t};
-    int64_t n = pg_exec(c, "schedstore.follow_default",
+    int64_t n = exec_at(c, "schedstore.follow_default",
                         "UPDATE system.batchschedule SET nextrunat = to_timestamp($2::bigint)"
                         " WHERE jobkey = $1 AND cron IS NULL AND isenabled"
                         " AND nextrunat IS DISTINCT FROM to_timestamp($2::bigint)",
-                        2, p);
+                        jobkey, first);
     return n < 0 ? -1 : n > 0;
 }
 
@@ -182,12 +185,9 @@ int schedstore_advance_disabled(PGconn *c, const char *jobkey, time_t old, time_
 
 int schedstore_mark_deadline_alert(PGconn *c, const char *jobkey, time_t reference)
 {
-    char t[32];
-    snprintf(t, sizeof t, "%lld", (long long)reference);
-    const char *p[] = {jobkey, t};
-    int64_t n = pg_exec(c, "schedstore.deadline_alert",
+    int64_t n = exec_at(c, "schedstore.deadline_alert",
                         "UPDATE system.batchschedule SET deadlinealerted = to_timestamp($2::bigint) WHERE jobkey = $1"
                         " AND deadlinealerted IS DISTINCT FROM to_timestamp($2::bigint)",
-                        2, p);
+                        jobkey, reference);
     return n < 0 ? -1 : (int)n;
 }
