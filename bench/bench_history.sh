@@ -31,7 +31,8 @@
 # Knobs: HISTORY_BEFORE_REV (git revision of "before"; default the main commit the history work started from),
 # HISTORY_RUNS, HISTORY_N, HISTORY_N_BEFORE, HISTORY_SECONDS, HISTORY_SECONDS_BEFORE, HISTORY_WRITES, HISTORY_ROUNDS,
 # HISTORY_LOOPS,
-# HISTORY_REGEN=1, HISTORY_SKIP_BEFORE=1 (reads of the new daemon only, e.g. while tuning).
+# HISTORY_REGEN=1, HISTORY_SKIP_BEFORE=1 (reads of the new daemon only, e.g. while tuning), HISTORY_SHAPES (a regular
+# expression: only the read shapes whose name matches).
 # Called by scripts/bench.sh (COMICBATCH_DATABASE_URL names a database on the bench cluster, COMICBATCH_BIN,
 # BENCH_OUT); prints a markdown section on stdout, raw outputs in $BENCH_OUT/history-*.
 set -euo pipefail

@@ -104,7 +104,10 @@ function cpuTicks() {
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
+// HISTORY_SHAPES (a regular expression): only the shapes whose name matches, e.g. while tuning one of them.
+const only = process.env.HISTORY_SHAPES ? new RegExp(process.env.HISTORY_SHAPES) : null;
 for (const [name, make, firstQuery] of shapes) {
+  if (only && !only.test(name)) continue;
   // The shape's page count, from its first page (untimed), so random pages stay inside the list.
   const firstPath = make(1).replace(/page=\d+/, 'page=1').replace(/limit=\d+/, firstQuery ? 'limit=200' : '$&');
   let pages = known[name]?.pages;

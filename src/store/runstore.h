@@ -4,7 +4,7 @@
  * progress, finish, cancel, list/filter/page, the live views (active runs, in-flight run of a lock key, last run of
  * each job, last success of each job), the leader's rescue and retention, retries (a failed run's next attempt,
  * held in the queue until its backoff passed), the alert streak of final failures — and the JSON shape of a run
- * (the seed's BatchJobRun plus our progress/params/attempt fields), built in one place. It knows rows, not jobs: what a run's lock key,
+ * (store/runjson.h). It knows rows, not jobs: what a run's lock key,
  * timeout and stored params are is decided above it (runs/runs.c).
  */
 #ifndef COMICBATCH_RUNSTORE_H
@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "store/pg.h"
+#include "store/runjson.h"
 
 enum enqueue_result { ENQUEUE_OK = 0, ENQUEUE_CONFLICT = 1, ENQUEUE_ERROR = -1 };
 
@@ -31,25 +32,6 @@ struct run_new {
     time_t scheduledfor;     /* cron slot, 0 for manual runs */
     int64_t timeout_ms;
 };
-
-#define RUN_ISO(col) PG_ISO(col)
-
-/**
- * The SQL expression that renders a system.batchrun row aliased `r` as the API's JSON object (the seed's
- * BatchJobRun plus params, dryrun, progress, lock and instance fields). Every query that returns runs uses it.
- */
-/* clang-format off */
-#define RUN_JSON_SQL \
-    "json_build_object('id', r.id, 'jobkey', r.jobkey, 'status', r.status, 'triggeredby', r.triggeredby," \
-    " 'triggeredbyuserid', r.triggeredbyuserid, 'startedat', " RUN_ISO("r.startedat") "," \
-    " 'finishedat', " RUN_ISO("r.finishedat") ", 'durationms', r.durationms, 'rowsaffected', r.rowsaffected," \
-    " 'lasterror', r.lasterror, 'meta', r.meta, 'createdat', " RUN_ISO("r.createdat") "," \
-    " 'params', r.params, 'dryrun', r.dryrun, 'lockkey', r.lockkey," \
-    " 'scheduledfor', " RUN_ISO("r.scheduledfor") ", 'instance', r.instance," \
-    " 'heartbeatat', " RUN_ISO("r.heartbeatat") ", 'cancelrequestedat', " RUN_ISO("r.cancelrequestedat") "," \
-    " 'progressdone', r.progressdone, 'progresstotal', r.progresstotal, 'timeoutms', r.timeoutms," \
-    " 'attempt', r.attempt, 'retryof', r.retryof, 'notbefore', " RUN_ISO("r.notbefore") ")"
-/* clang-format on */
 
 /** Inserts a queued run. On ENQUEUE_OK `*run` gets the new run's JSON (new reference) when `run` is not NULL. */
 enum enqueue_result runstore_enqueue(PGconn *c, const struct run_new *q, json_t **run);

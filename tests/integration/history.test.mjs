@@ -252,3 +252,34 @@ test('the list is a prepared statement of the API sessions, prepared again after
     await check(`${B}/jobs`, '', `r.createdat >= now() - interval '7 days'`, 3, 20);
   }
 });
+
+test('each run of a list page is the same object as GET /runs/:id gives, whatever its text holds', async () => {
+  // The list writes a run's JSON in the daemon (store/runjson.c), one run goes through PostgreSQL's
+  // json_build_object: both from one field table. Runs with every field set or NULL, and text that needs escapes.
+  sql(db, `INSERT INTO system.batchrun (id, jobkey, lockkey, status, triggeredby, triggeredbyuserid, params, dryrun,
+             scheduledfor, timeoutms, instance, instanceno, startedat, finishedat, durationms, rowsaffected, lasterror,
+             meta, heartbeatat, cancelrequestedat, progressdone, progresstotal, createdat, attempt, retryof, notbefore)
+           SELECT gen_random_uuid(), 'system.canary', 'system.canary:json:' || i, 'failed', 'scheduler',
+             CASE WHEN i % 2 = 0 THEN 'user "' || i || '"' END,
+             jsonb_build_object('comicid', i, 'note', E'tab\\there \\u00fc "q" \\\\ \\n'), i % 3 = 0,
+             date_trunc('minute', now()) - make_interval(mins => i), 1000 * i, 'host:' || i, i,
+             now() - interval '2 hours', now() - interval '1 hour', 3600000, i * 7,
+             CASE WHEN i % 2 = 1 THEN E'quote " backslash \\\\ newline \\n tab \\t bell \\x07 esc \\x1b ü 🚀 end' END,
+             CASE WHEN i % 2 = 0 THEN jsonb_build_object('nested', jsonb_build_array(1, 2.5, 'x"y', NULL, true), 'n', -i) END,
+             now() - interval '1 hour', CASE WHEN i % 3 = 1 THEN now() - interval '90 minutes' END,
+             CASE WHEN i % 2 = 0 THEN i END, CASE WHEN i % 2 = 0 THEN 10 * i END,
+             now() - make_interval(secs => 600 + i), 1 + i % 4,
+             CASE WHEN i % 4 = 3 THEN gen_random_uuid() END, CASE WHEN i % 5 = 0 THEN now() - interval '3 hours' END
+           FROM generate_series(1, 40) i`);
+  const list = await api(d, 'GET', `${B}/jobs?jobkey=system.canary&status=failed&limit=200`);
+  assert.equal(list.status, 200);
+  const runs = list.body.data.filter((x) => x.lockkey.startsWith('system.canary:json:'));
+  assert.equal(runs.length, 40);
+  assert.ok(runs.some((x) => x.lasterror?.includes('\u0007') && x.lasterror.includes('🚀')), 'the escapes made it');
+  for (const run of runs) {
+    const one = await api(d, 'GET', `${B}/runs/${run.id}`);
+    assert.equal(one.status, 200);
+    assert.deepEqual(run, one.body.data, run.lockkey);
+    assert.deepEqual(Object.keys(run), Object.keys(one.body.data), `${run.lockkey}: the fields' order`);
+  }
+});
