@@ -3,10 +3,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/migrate.h"
-#include "store/pg.h"
+#include "store/schedstore.h"
 #include "util/xalloc.h"
 
 #define NAME_MAX_LEN 64
@@ -398,17 +399,13 @@ void contract_enabled_jobs(PGconn *db, struct contract_jobs js, bool *enabled)
     const struct contract_job *jobs = js.v;
     for (size_t i = 0; i < n; i++)
         enabled[i] = jobs[i].enabled || jobs[i].events;
-    PGresult *r = pg_query(db, "contract.schedule", "SELECT to_regclass('system.batchschedule') IS NOT NULL", 0, NULL,
-                           NULL);
-    bool migrated = r && pg_bool(r, 0, 0);
-    PQclear(r);
-    r = migrated ? pg_query(db, "contract.enabled", "SELECT jobkey, isenabled FROM system.batchschedule", 0, NULL, NULL)
-                 : NULL;
-    for (int i = 0; r && i < PQntuples(r); i++)
+    struct sched_row *rows = NULL;
+    int nrows = schedstore_present(db) ? schedstore_list(db, false, &rows) : 0;
+    for (int i = 0; i < nrows; i++)
         for (size_t j = 0; j < n; j++)
-            if (!strcmp(PQgetvalue(r, i, 0), jobs[j].key))
-                enabled[j] = pg_bool(r, i, 1) || jobs[j].events;
-    PQclear(r);
+            if (!strcmp(rows[i].jobkey, jobs[j].key))
+                enabled[j] = rows[i].isenabled || jobs[j].events;
+    free(rows);
 }
 
 static int accel_index(const char *name)

@@ -46,6 +46,15 @@ int schedstore_seed(PGconn *c, const char *jobkey, bool enabled)
                : 0;
 }
 
+bool schedstore_present(PGconn *c)
+{
+    PGresult *r = pg_query(c, "schedstore.present", "SELECT to_regclass('system.batchschedule') IS NOT NULL", 0, NULL,
+                           NULL);
+    bool present = r && pg_bool(r, 0, 0);
+    PQclear(r);
+    return present;
+}
+
 int schedstore_list(PGconn *c, bool enabled_only, struct sched_row **rows)
 {
     PGresult *r = pg_query(c, "schedstore.list",

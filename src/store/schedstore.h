@@ -42,6 +42,9 @@ struct sched_row {
 /** Inserts the row for `jobkey` if it has none (enabled as given). Returns 0 or -1. */
 int schedstore_seed(PGconn *c, const char *jobkey, bool enabled);
 
+/** Whether system.batchschedule exists (false on a database `migrate` has not reached, and on error). */
+bool schedstore_present(PGconn *c);
+
 /** Every row (only the enabled ones when `enabled_only`) into a malloc'd array (caller frees). Count, or -1. */
 int schedstore_list(PGconn *c, bool enabled_only, struct sched_row **rows);
 

@@ -39,6 +39,18 @@ test('doctor names a dropped column and a missing grant, with the fix for each, 
   assert.match(bad.out, new RegExp(`GRANT DELETE ON users\\.session TO ${APP_ROLE};`));
   assert.match(bad.out, /12 of 14 enabled jobs can run; fix the findings above/);
 
+  // A job the operator disabled in the schedule is not a reason to fail (system.batchschedule, read through
+  // store/schedstore.c); enabled again, it is.
+  const setEnabled = (on) => sql(dbUrl, `INSERT INTO system.batchschedule (jobkey, isenabled)
+    SELECT k, ${on} FROM unnest(ARRAY['announcements.expire', 'sessions.cleanup']) k
+    ON CONFLICT (jobkey) DO UPDATE SET isenabled = excluded.isenabled`);
+  setEnabled(false);
+  const off = cli(dbUrl, ['doctor']);
+  assert.equal(off.status, 0, off.out);
+  assert.match(off.out, /12 of 12 enabled jobs can run/);
+  setEnabled(true);
+  assert.equal(cli(dbUrl, ['doctor']).status, 1);
+
   // The printed fixes are the fix.
   sql(dbUrl, `ALTER TABLE system.announcement ADD COLUMN expiresat timestamptz;
               GRANT SELECT (expiresat) ON system.announcement TO ${APP_ROLE}; GRANT DELETE ON users.session TO ${APP_ROLE}`);
