@@ -51,8 +51,11 @@ static int is_recorded(struct flush_tx *t, const char *id)
     return n;
 }
 
-/* Applies a whole staging list (recovery) under its own id. Returns 1 applied, 0 already recorded, -1 error. */
-static int apply_staged(struct flush_tx *t, redisContext *rc, const char *key, const char *id)
+/*
+ * Applies a whole staging list under its own id (recovery; `recovered` false: a flush applied again after it
+ * yielded). Returns 1 applied, 0 already recorded, -1 error.
+ */
+static int apply_staged(struct flush_tx *t, redisContext *rc, const char *key, const char *id, bool recovered)
 {
     struct flush_set set;
     flush_set_init(&set);
@@ -60,12 +63,28 @@ static int apply_staged(struct flush_tx *t, redisContext *rc, const char *key, c
     int rc2 = flush_read_staging(rc, key, &t->ids, SCAN_PAGE, &set, err, sizeof err) ? fail(t, err) : 0;
     if (rc2 == 0) {
         flush_set_seal(&set);
-        rc2 = flush_tx_begin(t, id, true);
+        rc2 = flush_tx_begin(t, id, recovered);
         if (rc2 == 1 && (flush_tx_page(t, &set) || flush_tx_commit(t, id)))
             rc2 = -1;
     }
     flush_set_finish(&set);
     return rc2;
+}
+
+/*
+ * After an apply yielded to a platform transaction (a row lock wait past JOB_LOCK_TIMEOUT: rolled back whole, its
+ * locks released), applies the staging list again after a growing pause, for up to JOB_LOCK_RETRY_MS. Without a run
+ * (daemon start) the list is left to the next run. Returns 1 applied, 0 already recorded, -1 failed.
+ */
+static int apply_again(struct flush_tx *t, redisContext *rc, const char *key, const char *id, bool recovered)
+{
+    int pause_ms = JOB_LOCK_FIRST_PAUSE_MS, waited_ms = 0;
+    while (t->ctx && t->lock_timeout && job_lock_pause(t->ctx, "flush.apply", &pause_ms, &waited_ms)) {
+        int rc2 = apply_staged(t, rc, key, id, recovered);
+        if (rc2 >= 0)
+            return rc2;
+    }
+    return -1;
 }
 
 /* Recovery of one staging list: drop it when its id is recorded, otherwise apply it first. */
@@ -76,7 +95,9 @@ static int recover_one(struct flush_tx *t, redisContext *rc, const char *key, st
     if (known < 0)
         return -1;
     if (!known) {
-        int rc2 = apply_staged(t, rc, key, id);
+        int rc2 = apply_staged(t, rc, key, id, true);
+        if (rc2 < 0 && t->lock_timeout)
+            rc2 = apply_again(t, rc, key, id, true);
         if (rc2 < 0)
             return -1;
         if (rc2 == 1) {
@@ -178,17 +199,23 @@ static int flush_new(struct job_ctx *ctx, struct flush_tx *t, redisContext *rc)
         job_progress(ctx, 1, 3);
         fault_point("flush:after_staging"); /* all moved; the last page's UPDATE may still be running */
         ok = flush_tx_commit(t, id);
-        if (ok == 0) {
-            fault_point("flush:after_commit");
-            job_progress(ctx, 2, 3);
-            fault_point("flush:before_drop");
-            if (flush_drop_staging(rc, key, err, sizeof err))
-                log_warn("msg=\"flush applied; staging list left for the next recovery\" flush=%s error=\"%s\"", id,
-                         err);
-        }
+    }
+    /* Yielded to a platform transaction: what was moved so far is in the staging list; apply that. */
+    bool applied = ok == 0 && s.begun == 1;
+    if (ok && t->lock_timeout) {
+        memset(&t->res, 0, sizeof t->res);
+        applied = apply_again(t, rc, key, id, false) == 1;
+        ok = applied ? 0 : -1;
+    }
+    if (applied) {
+        fault_point("flush:after_commit");
+        job_progress(ctx, 2, 3);
+        fault_point("flush:before_drop");
+        if (flush_drop_staging(rc, key, err, sizeof err))
+            log_warn("msg=\"flush applied; staging list left for the next recovery\" flush=%s error=\"%s\"", id, err);
     }
     flush_tx_abort(t);
-    meta_result(ctx->meta, &t->res, tot.skipped, s.begun == 1 && ok == 0 ? id : NULL);
+    meta_result(ctx->meta, &t->res, tot.skipped, applied ? id : NULL);
     /*
      * Where the time went: `moving` until Redis has moved the last page (earlier pages' UPDATEs run meanwhile),
      * `finishing` for the last page's UPDATE, the ledger totals, COMMIT and dropping the staging list;

@@ -31,20 +31,33 @@ static const char PAGE_SQL[] =
     " SELECT (SELECT count(*) FROM c), (SELECT coalesce(sum(n), 0)::bigint FROM c),"
     " (SELECT count(*) FROM h), (SELECT coalesce(sum(n), 0)::bigint FROM h)";
 
-/* Records why (unless the run was cancelled: the worker knows why), rolls back, returns -1. */
-static int tx_fail(struct flush_tx *t, const char *what)
+/*
+ * Records why (unless the run was cancelled: the worker knows why), rolls back, returns -1. A wait for a row lock
+ * that passed the transaction's lock_timeout (SQLSTATE 55P03, `state`) is not the run's failure yet: it sets
+ * lock_timeout and keeps the message in `err`, and the caller applies the staging list again (analytics_flush.c).
+ */
+static int tx_fail(struct flush_tx *t, const char *what, const char *state)
 {
     char msg[sizeof t->err];
     snprintf(msg, sizeof msg, "%s failed: %s", what, PQerrorMessage(t->db));
     size_t len = strlen(msg);
     while (len && msg[len - 1] == '\n')
         msg[--len] = '\0';
-    if (!t->ctx)
+    t->lock_timeout = state && !strcmp(state, "55P03");
+    if (!t->ctx || t->lock_timeout)
         snprintf(t->err, sizeof t->err, "%s", msg);
     else if (!job_cancelled(t->ctx))
         job_fail(t->ctx, "%s", msg);
     flush_tx_abort(t);
     return -1;
+}
+
+/* The SQLSTATE of a failed result, copied into `state`. */
+static const char *state_of(const PGresult *r, char state[6])
+{
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(state, 6, "%s", s ? s : "");
+    return state;
 }
 
 static bool stopped(struct flush_tx *t)
@@ -63,8 +76,10 @@ static PGresult *tx_exec(struct flush_tx *t, const char *what, const char *sql, 
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return r;
+    char state[6];
+    state_of(r, state);
     PQclear(r);
-    tx_fail(t, what);
+    tx_fail(t, what, state);
     return NULL;
 }
 
@@ -72,6 +87,7 @@ int flush_tx_begin(struct flush_tx *t, const char *id, bool recovered)
 {
     memset(&t->res, 0, sizeof t->res);
     t->inflight = false;
+    t->lock_timeout = false;
     t->wait_ms = 0;
     PGresult *r = tx_exec(t, "flush.begin", "BEGIN", 0, NULL);
     if (!r)
@@ -80,7 +96,8 @@ int flush_tx_begin(struct flush_tx *t, const char *id, bool recovered)
     t->open = true;
     r = tx_exec(t, "flush.settings",
                 "SELECT set_config('work_mem', '" APPLY_WORK_MEM "', true),"
-                " set_config('random_page_cost', '" APPLY_RANDOM_PAGE_COST "', true)",
+                " set_config('random_page_cost', '" APPLY_RANDOM_PAGE_COST "', true),"
+                " set_config('lock_timeout', '" JOB_LOCK_TIMEOUT "', true)",
                 0, NULL);
     if (!r)
         return -1;
@@ -106,18 +123,18 @@ static int collect(struct flush_tx *t)
         return 0;
     t->inflight = false;
     PGresult *r, *last = NULL;
-    bool bad = false;
+    char state[6] = "";
     int64_t t0 = time_mono_ms();
     while ((r = PQgetResult(t->db)) != NULL) {
-        if (PQresultStatus(r) != PGRES_TUPLES_OK)
-            bad = true;
+        if (PQresultStatus(r) != PGRES_TUPLES_OK && !state[0] && !state_of(r, state)[0])
+            snprintf(state, sizeof state, "?"); /* failed without a SQLSTATE: still a failure */
         PQclear(last);
         last = r;
     }
     t->wait_ms += time_mono_ms() - t0;
-    if (bad || !last) {
+    if (state[0] || !last) {
         PQclear(last);
-        return tx_fail(t, "flush.apply");
+        return tx_fail(t, "flush.apply", state);
     }
     int64_t c = pg_int(last, 0, 0, 0), cv = pg_int(last, 0, 1, 0), h = pg_int(last, 0, 2, 0);
     int64_t hv = pg_int(last, 0, 3, 0);
@@ -139,7 +156,7 @@ int flush_tx_page(struct flush_tx *t, const struct flush_set *page)
     }
     const char *p[] = {page->comics.ids, page->comics.views, page->chapters.ids, page->chapters.views};
     if (!PQsendQueryParams(t->db, t->page_sql, 4, NULL, p, NULL, NULL, 0))
-        return tx_fail(t, "flush.apply");
+        return tx_fail(t, "flush.apply", NULL);
     t->inflight = true;
     t->pend_comics = page->comics.n, t->pend_comic_views = page->comics.total;
     t->pend_chapters = page->chapters.n, t->pend_chapter_views = page->chapters.total;

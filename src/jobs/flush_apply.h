@@ -3,7 +3,10 @@
  * inserts the flush id into system.flushledger, adds the counts to core.comic/core.chapter viewcount and commits.
  * The counts arrive a page at a time: each page is one set-based statement (an UPDATE … FROM unnest per table, ids
  * ascending), sent asynchronously, so Postgres updates page k while Redis moves page k+1. Nothing is visible before
- * the COMMIT, which also makes the ledger row visible: applied and recorded together, or neither.
+ * the COMMIT, which also makes the ledger row visible: applied and recorded together, or neither. The transaction
+ * waits at most JOB_LOCK_TIMEOUT for a row lock (lock_timeout, below deadlock_timeout): in a lock cycle with a
+ * platform transaction that updates view counts too, it is the flush that gives up, rolls back whole (releasing
+ * every row it locked) and is applied again from its staging list (analytics_flush.c) — never the platform's.
  */
 #ifndef COMICBATCH_FLUSH_APPLY_H
 #define COMICBATCH_FLUSH_APPLY_H
@@ -29,6 +32,7 @@ struct flush_tx {
     struct job_ctx *ctx; /* errors go to the run (job_fail); without a run, to `err` */
     char err[512];
     bool open, inflight;
+    bool lock_timeout; /* the last failure was a row lock wait past JOB_LOCK_TIMEOUT: rolled back whole (yielded) */
     int64_t pend_comics, pend_comic_views, pend_chapters, pend_chapter_views; /* the page in flight */
     int64_t wait_ms; /* time spent waiting for Postgres to finish a page (the rest overlapped with Redis) */
     struct flush_result res;

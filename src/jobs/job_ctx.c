@@ -118,28 +118,38 @@ static PGresult *yielding_try(struct job_ctx *ctx, const char *what, const char 
     return r;
 }
 
+bool job_lock_pause(struct job_ctx *ctx, const char *what, int *pause_ms, int *waited_ms)
+{
+    if (job_cancelled(ctx))
+        return false;
+    if (*waited_ms >= JOB_LOCK_RETRY_MS) {
+        job_fail(ctx,
+                 "%s: rows it writes stayed locked by other transactions for %d s (it gives up its own "
+                 "locks after " JOB_LOCK_TIMEOUT " each time, so theirs can finish)",
+                 what, *waited_ms / 1000);
+        return false;
+    }
+    struct timespec ts = {*pause_ms / 1000, (long)(*pause_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    *waited_ms += *pause_ms;
+    *pause_ms = *pause_ms < 1000 ? *pause_ms * 2 : 1000;
+    return true;
+}
+
 PGresult *job_query_yielding(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params)
 {
     if (PQtransactionStatus(ctx->db) != PQTRANS_IDLE) /* inside the caller's transaction (a dry run) */
         return job_query(ctx, what, sql, n, params);
-    int waited_ms = 0;
-    for (int pause_ms = 100;; pause_ms = pause_ms < 1000 ? pause_ms * 2 : 1000) {
+    int waited_ms = 0, pause_ms = JOB_LOCK_FIRST_PAUSE_MS;
+    for (;;) {
         char state[6] = "", message[512];
         PGresult *r = yielding_try(ctx, what, sql, n, params, state, message, sizeof message);
         if (r)
             return r;
         if (strcmp(state, "55P03") || job_cancelled(ctx))
             return statement_failed(ctx, what, state, message);
-        if (waited_ms >= JOB_LOCK_RETRY_MS) {
-            job_fail(ctx,
-                     "%s: rows it writes stayed locked by other transactions for %d s (it gives up its own "
-                     "locks after " JOB_LOCK_TIMEOUT " each time, so theirs can finish)",
-                     what, waited_ms / 1000);
+        if (!job_lock_pause(ctx, what, &pause_ms, &waited_ms))
             return NULL;
-        }
-        struct timespec ts = {pause_ms / 1000, (long)(pause_ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        waited_ms += pause_ms;
     }
 }
 

@@ -88,6 +88,16 @@ PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int 
  */
 PGresult *job_query_yielding(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
 
+/** The first pause after a lock wait gave up (job_lock_pause doubles it up to 1 s). */
+#define JOB_LOCK_FIRST_PAUSE_MS 100
+
+/**
+ * The pause between two tries of work that yielded on a lock (SQLSTATE 55P03, after JOB_LOCK_TIMEOUT): sleeps
+ * `*pause_ms` (start with JOB_LOCK_FIRST_PAUSE_MS; it doubles up to 1 s) and adds it to `*waited_ms`. Returns false
+ * instead once JOB_LOCK_RETRY_MS were waited (after job_fail naming `what`) or when the run was cancelled.
+ */
+bool job_lock_pause(struct job_ctx *ctx, const char *what, int *pause_ms, int *waited_ms);
+
 /** job_query for statements without rows: affected row count or -1. */
 int64_t job_exec(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
 

@@ -4,7 +4,8 @@
 // drops its staging list; views INCRBY'd while a flush runs are neither lost nor counted twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { newDatabase, startDaemon, api, sql, sqlValue, waitRun } from './lib.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { newDatabase, startDaemon, api, psqlSession, sql, sqlValue, waitRun } from './lib.mjs';
 import { redisConnect, redisUrlFor, scanKeys } from './redis_resp.mjs';
 
 const DB = 11; // this file's Redis database
@@ -169,4 +170,46 @@ test('bad params and the generic endpoint', async () => {
   const entry = sched.body.data.find((e) => e.jobkey === 'analytics.flush_counters');
   assert.equal(entry.cron, '0 * * * *');
   assert.equal(entry.isenabled, true);
+});
+
+test('in a lock cycle with a platform transaction the flush yields: the platform commits, the flush applies once', async () => {
+  // P (the platform) holds chapter C, Q holds comic MID. The flush's page locks comic LOW and waits on MID; P then
+  // updates LOW (waits on the flush) and Q commits; the flush would wait on C (P's). P began to wait first, so P's
+  // deadlock check (deadlock_timeout, 1 s) would abort the platform's transaction. The flush waits at most 200 ms
+  // for a lock, rolls back whole (its locks released) and applies its staging list again until it gets through.
+  await r.cmd('FLUSHDB');
+  const [LOW, MID, C] = [1001, 1002, 15001];
+  const views = () => sql(dbUrl, `SELECT (SELECT viewcount FROM core.comic WHERE id = ${LOW}),
+    (SELECT viewcount FROM core.comic WHERE id = ${MID}), (SELECT viewcount FROM core.chapter WHERE id = ${C})`)[0].map(Number);
+  const before = views();
+  await r.cmd('INCRBY', `comic:${LOW}:views`, 7);
+  await r.cmd('INCRBY', `comic:${MID}:views`, 11);
+  await r.cmd('INCRBY', `chapter:${C}:views`, 13);
+  const P = psqlSession(dbUrl);
+  const Q = psqlSession(dbUrl);
+  try {
+    await P.step(`BEGIN; UPDATE core.chapter SET viewcount = viewcount WHERE id = ${C}`);
+    await Q.step(`BEGIN; UPDATE core.comic SET viewcount = viewcount WHERE id = ${MID}`);
+    const res = await api(d, 'POST', '/api/v1/admin/batch/analytics/flush-counters', { body: {} });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    await sleep(600); // the flush has locked LOW and waits on MID (or is between two tries)
+    P.send(`UPDATE core.comic SET viewcount = viewcount WHERE id = ${LOW}`);
+    await sleep(300);
+    await Q.step('COMMIT');
+    await sleep(1500); // past deadlock_timeout after P began to wait
+    await P.step('COMMIT');
+    assert.doesNotMatch(P.err, /deadlock/, 'the platform transaction was not aborted');
+    assert.equal(await P.end(), 0, P.err);
+    assert.equal(await Q.end(), 0, Q.err);
+    const run = await waitRun(d, 'analytics.flush_counters', res.body.data.id, 60000);
+    assert.equal(run.status, 'done', run.lasterror);
+    assert.equal(run.meta.totalViewsWritten, 31);
+    assert.ok(run.meta.flushId);
+  } finally {
+    await P.end().catch(() => {});
+    await Q.end().catch(() => {});
+  }
+  assert.deepEqual(views(), [before[0] + 7, before[1] + 11, before[2] + 13], 'applied exactly once');
+  assert.equal(sqlValue(dbUrl, `SELECT count(*) FROM system.flushledger WHERE views = 31`), '1');
+  assert.deepEqual(await scanKeys(r, '*'), []);
 });

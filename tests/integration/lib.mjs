@@ -144,6 +144,27 @@ export async function waitFor(fn, ms = 10000, what = 'condition') {
   }
 }
 
+// A psql session kept open across steps: step(sql) sends statements and resolves once they ran (or psql failed).
+export function psqlSession(url) {
+  const p = spawn('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', url], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const s = { out: '', err: '', n: 0 };
+  p.stdout.on('data', (b) => { s.out += b; });
+  p.stderr.on('data', (b) => { s.err += b; });
+  s.step = async (query, ms = 15000) => {
+    const mark = `step-${++s.n}`;
+    p.stdin.write(`${query};\nSELECT '${mark}';\n`);
+    await waitFor(() => s.out.includes(mark) || p.exitCode !== null, ms, `psql step ${mark}`);
+    if (!s.out.includes(mark)) throw new Error(`psql failed: ${s.err}`);
+  };
+  s.send = (query) => p.stdin.write(`${query};\n`); // without waiting (the statement may block)
+  s.end = async () => {
+    p.stdin.end();
+    await waitFor(() => p.exitCode !== null, 15000, 'psql to exit');
+    return p.exitCode;
+  };
+  return s;
+}
+
 /** Waits until run `id` of `jobkey` reaches a final status; returns the run. */
 export async function waitRun(d, jobkey, id, ms = 20000) {
   return waitFor(async () => {

@@ -8,8 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn } from 'node:child_process';
-import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, waitFor } from './lib.mjs';
+import { newDatabase, startDaemon, api, psqlSession, sql, sqlValue, waitRun, waitFor } from './lib.mjs';
 import { fillLibrary, driftLibrary, hasnewTruth, hasnewStored, uid } from './library-data.mjs';
 
 // No leader: a cron slot of these jobs firing mid-test would take the queue or the lock from the run under test.
@@ -257,27 +256,6 @@ test('events: a new chapter and a read flip the followers within seconds, with n
     assert.deepEqual(await d2.stop(), { code: 0, sig: null }, 'clean exit');
   }
 });
-
-// A psql session kept open across steps: step(sql) sends statements and resolves once they ran (or psql failed).
-function psqlSession(url) {
-  const p = spawn('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', url], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const s = { out: '', err: '', n: 0 };
-  p.stdout.on('data', (b) => { s.out += b; });
-  p.stderr.on('data', (b) => { s.err += b; });
-  s.step = async (query, ms = 15000) => {
-    const mark = `step-${++s.n}`;
-    p.stdin.write(`${query};\nSELECT '${mark}';\n`);
-    await waitFor(() => s.out.includes(mark) || p.exitCode !== null, ms, `psql step ${mark}`);
-    assert.ok(s.out.includes(mark), `psql failed: ${s.err}`);
-  };
-  s.send = (query) => p.stdin.write(`${query};\n`); // without waiting (the statement may block)
-  s.end = async () => {
-    p.stdin.end();
-    await waitFor(() => p.exitCode !== null, 15000, 'psql to exit');
-    return p.exitCode;
-  };
-  return s;
-}
 
 /**
  * A lock cycle between a platform transaction P and the hasnew drain, in which P waits first. P holds entry HIGH, a
