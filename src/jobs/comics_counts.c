@@ -43,6 +43,7 @@ static const struct stats_pass comics_accel = {
     " WHERE c.id = n.id AND (c.chaptercount, c.followcount) IS DISTINCT FROM (n.ch, n.fo)",
     0,
     NULL,
+    0,
     0};
 
 static const struct stats_pass groups_accel = {
@@ -55,6 +56,7 @@ static const struct stats_pass groups_accel = {
     " WHERE g.id = n.id AND g.followcount IS DISTINCT FROM n.fo",
     0,
     NULL,
+    0,
     0};
 
 /* ---- direct: count from the platform tables ---------------------------------------------------------------- */
@@ -75,6 +77,7 @@ static const struct stats_pass comics_direct = {
     " WHERE c.id = n.id AND (c.chaptercount, c.followcount) IS DISTINCT FROM (n.ch, n.fo)",
     0,
     NULL,
+    0,
     0};
 
 static const struct stats_pass groups_direct = {
@@ -89,6 +92,7 @@ static const struct stats_pass groups_direct = {
     " WHERE g.id = n.id AND g.followcount IS DISTINCT FROM n.fo",
     0,
     NULL,
+    0,
     0};
 
 static int counts_run(struct job_ctx *ctx)

@@ -66,7 +66,7 @@ static const struct stats_pass accel_pass = {
     " FROM (SELECT x.id, " RATING_NEW " FROM unnest($1::{comic}[]) x (id) " RATING_JOIN("x.id")
     ") n (id, avg, bayes, cnt)"
     " WHERE c.id = n.id AND (c.ratingavg, c.ratingbayesian, c.ratingcount) IS DISTINCT FROM (n.avg, n.bayes, n.cnt)",
-    0, NULL, 0};
+    0, NULL, 0, 0};
 /* clang-format on */
 
 /* Direct mode: what core.comic should hold, from per-comic sums `s` (ratingsum, ratingcount), C and m. */
@@ -171,10 +171,9 @@ static int run_direct(struct job_ctx *ctx, const char *m, int64_t *updated, int6
     int n = pg_val(d, 0, 0) ? PQntuples(d) : 0;
     *updated += first;
     *would += differing - n;
-    struct stats_pass pass = {"ratings.comics", direct_diff_sql, direct_apply_sql, 0, NULL, 4};
+    /* The first statement wrote the first differing - n rows; progress goes on from there up to differing. */
+    struct stats_pass pass = {"ratings.comics", direct_diff_sql, direct_apply_sql, 0, NULL, 4, differing - n};
     int rc = stats_apply_rows(ctx, &pass, d, n, updated, would);
-    if (rc == 0)
-        job_progress(ctx, differing, differing);
     PQclear(d);
     return rc;
 }

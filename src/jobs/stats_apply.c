@@ -70,7 +70,8 @@ int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const P
         return job_fail(ctx, "%s: a stats pass takes at most %d columns and %d params", pass->what, STATS_MAX_COLS,
                         STATS_MAX_PARAMS);
     *would += n;
-    job_progress(ctx, 0, n);
+    int64_t base = pass->done_before;
+    job_progress(ctx, base, base + n);
     for (int from = 0; !ctx->dryrun && from < n; from += batch) {
         int to = from + batch < n ? from + batch : n, np = 0;
         char *arr[STATS_MAX_COLS];
@@ -87,7 +88,7 @@ int stats_apply_rows(struct job_ctx *ctx, const struct stats_pass *pass, const P
             break;
         }
         *updated += w;
-        job_progress(ctx, to, n);
+        job_progress(ctx, base + to, base + n);
         if (job_cancelled(ctx)) {
             rc = -1;
             break;

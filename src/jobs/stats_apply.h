@@ -33,7 +33,8 @@ struct stats_pass {
                               differs; one row updated per row */
     int nparams;
     const char *const *params;
-    int ncols; /* diff columns passed to apply as arrays, from column 0 (the ids); 0 means 1 */
+    int ncols;           /* diff columns passed to apply as arrays, from column 0 (the ids); 0 means 1 */
+    int64_t done_before; /* rows of this pass written before its diff's rows (progress counts on from there) */
 };
 
 /**
