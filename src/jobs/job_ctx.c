@@ -98,14 +98,14 @@ PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int 
     return r ? r : statement_failed(ctx, what, state, PQerrorMessage(ctx->db));
 }
 
-/* One try of a yielding statement in a transaction of its own with SET LOCAL lock_timeout; the session is idle
- * again when it returns. NULL with `state` and `message` (the failure, kept from before the ROLLBACK) set when it
+/* One try of a yielding statement in a transaction of its own with SET LOCAL lock_timeout (and an asynchronous
+ * commit: job_ctx.h says why that is safe); the session is idle again when it returns. NULL with `state` and `message` (the failure, kept from before the ROLLBACK) set when it
  * failed. */
 static PGresult *yielding_try(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params,
                               char state[6], char *message, size_t msglen)
 {
     PGresult *r = NULL;
-    if (!pg_cmd(ctx->db, "BEGIN") && !pg_cmd(ctx->db, "SET LOCAL lock_timeout = '" JOB_LOCK_TIMEOUT "'"))
+    if (!pg_cmd(ctx->db, "BEGIN; SET LOCAL lock_timeout = '" JOB_LOCK_TIMEOUT "'; SET LOCAL synchronous_commit = off"))
         r = run_statement(ctx, what, sql, n, params, state);
     if (r && pg_cmd(ctx->db, "COMMIT")) {
         PQclear(r);

@@ -85,6 +85,11 @@ PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int 
  * default, passes first) and the platform's goes on. A statement that timed out on a lock (SQLSTATE 55P03) was
  * rolled back whole and runs again after a growing pause (0.1 → 1 s), for up to JOB_LOCK_RETRY_MS in all; then it
  * fails naming the wait. Inside the caller's transaction (a dry run) it is job_query. Other failures as job_query.
+ * Only for writes the next run would redo (derived values, deletes of what is past its limit): the transaction
+ * commits with synchronous_commit off — a run of many batches does not wait for the disk at every one. A PostgreSQL
+ * crash can lose the last ones (never tear one: the database stays consistent, the rows are simply stale again);
+ * the run's end record, an ordinary durable commit made afterwards, flushes the WAL before it, so a
+ * run recorded `done` has every batch on disk.
  */
 PGresult *job_query_yielding(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params);
 

@@ -183,8 +183,10 @@ int runstore_list(PGconn *c, const struct run_filter *f, char **items, int64_t *
     snprintf(limit, sizeof limit, "%d", f->limit);
     const char *p[] = {f->jobkey, f->status, f->triggeredby, from, f->to < 0 ? NULL : to, offset, limit};
     bool all = !f->jobkey && !f->status && !f->triggeredby;
-    PGresult *r = all ? pg_query_prepared(c, "runstore.list", "runstore_list_all", list_all_sql, 7, p)
-                      : pg_query_prepared(c, "runstore.list", "runstore_list_streams", list_streams_sql, 7, p);
+    /* The names carry the result's version (2: columns, not JSON): a server session that a pooler shares with a
+     * daemon of another version may hold that one's statement of the old name. */
+    PGresult *r = all ? pg_query_prepared(c, "runstore.list", "runstore_list_all_2", list_all_sql, 7, p)
+                      : pg_query_prepared(c, "runstore.list", "runstore_list_streams_2", list_streams_sql, 7, p);
     if (!r)
         return -1;
     int rc = PQntuples(r) >= 1 && PQnfields(r) == 1 + RUNJSON_NCOLS ? 0 : -1;
