@@ -100,57 +100,11 @@ row() { # row LABEL  (uses S_* and O_*)
 }
 vacuum() { q -c "VACUUM (ANALYZE) $*" >/dev/null; }
 
-# ---- the seed's statements, verbatim -----------------------------------------------------------------------------
-SEED_HASNEW="UPDATE library.entry SET hasnew = (
-    EXISTS (
-        SELECT 1 FROM core.chapter ch
-        WHERE ch.comicid = library.entry.comicid
-          AND ch.deletedat IS NULL
-          AND NOT EXISTS (
-              SELECT 1 FROM library.chapterread cr
-              WHERE cr.userid = library.entry.userid
-                AND cr.chapterid = ch.id
-          )
-    )
-);"
-SEED_CAP="DELETE FROM library.viewhistory
-WHERE id IN (
-    SELECT id FROM (
-        SELECT id,
-               ROW_NUMBER() OVER (PARTITION BY userid ORDER BY viewedat DESC) AS rn
-        FROM library.viewhistory
-    ) ranked
-    WHERE ranked.rn > 500
-);"
-SEED_RATINGS='UPDATE core.comic c SET
-    ratingavg      = stats.avg_score,
-    ratingbayesian = (
-        -- Wilson / Bayesian: (C * m + sum_score) / (C + count)
-        -- where C = global avg, m = minimum votes threshold (e.g. 100)
-        ($C * $m + stats.sum_score) / ($m + stats.count)
-    ),
-    ratingcount    = stats.count
-FROM (
-    SELECT comicid,
-           AVG(score)::NUMERIC(4,2) AS avg_score,
-           SUM(score)               AS sum_score,
-           COUNT(*)                 AS count
-    FROM social.comicrating
-    GROUP BY comicid
-) stats
-WHERE c.id = stats.comicid;'
-SEED_COUNTS="UPDATE core.comic c SET chaptercount = (
-    SELECT COUNT(*) FROM core.chapter ch
-    WHERE ch.comicid = c.id AND ch.deletedat IS NULL
-);
-UPDATE core.comic c SET followcount = (
-    SELECT COUNT(*) FROM library.entry e
-    WHERE e.comicid = c.id
-);
-UPDATE core.scanlationgroup sg SET followcount = (
-    SELECT COUNT(*) FROM core.scanlationgroupfollow sgf
-    WHERE sgf.groupid = sg.id
-);"
+# ---- the seed's statements, verbatim (tests/seed/: the same files the tests compare the jobs with) ----------------
+SEED_HASNEW=$(cat tests/seed/hasnew.sql)
+SEED_CAP=$(cat tests/seed/viewhistory_cap.sql)
+SEED_RATINGS=$(cat tests/seed/ratings.sql)
+SEED_COUNTS=$(cat tests/seed/counts.sql)
 seed_ratings_sql() { # the seed's C is the global mean (exact, as ours), m = 100
     # The seed's job reads C first (its UPDATE takes it as $C): that query is timed with it, as ours is part of our
     # run. Its value is substituted here from an untimed read of the same data.

@@ -8,50 +8,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, cli } from './lib.mjs';
 import { fillLibrary, driftLibrary } from './library-data.mjs';
+import { SEED_COUNTS, seedRatingsSql } from './seed-sql.mjs';
 
 // No leader: a cron slot of these jobs firing mid-test would take the queue or the lock from the run under test.
 const NO_SCHEDULER = { runs: { scheduler: 0 } };
 
-// The seed's statements (batch-jobs-api.md §3), verbatim; $C and $m are what the job reports in meta.
-const SEED_RATINGS = `
-UPDATE core.comic c SET
-    ratingavg      = stats.avg_score,
-    ratingbayesian = (
-        -- Wilson / Bayesian: (C * m + sum_score) / (C + count)
-        -- where C = global avg, m = minimum votes threshold (e.g. 100)
-        ($C * $m + stats.sum_score) / ($m + stats.count)
-    ),
-    ratingcount    = stats.count
-FROM (
-    SELECT comicid,
-           AVG(score)::NUMERIC(4,2) AS avg_score,
-           SUM(score)               AS sum_score,
-           COUNT(*)                 AS count
-    FROM social.comicrating
-    GROUP BY comicid
-) stats
-WHERE c.id = stats.comicid;`;
-
-const SEED_COUNTS = `
--- chapter count
-UPDATE core.comic c SET chaptercount = (
-    SELECT COUNT(*) FROM core.chapter ch
-    WHERE ch.comicid = c.id AND ch.deletedat IS NULL
-);
-
--- follow count (library.entry = comic follow)
-UPDATE core.comic c SET followcount = (
-    SELECT COUNT(*) FROM library.entry e
-    WHERE e.comicid = c.id
-);
-
--- scanlation group follow count
-UPDATE core.scanlationgroup sg SET followcount = (
-    SELECT COUNT(*) FROM core.scanlationgroupfollow sgf
-    WHERE sgf.groupid = sg.id
-);`;
-
-const seedRatings = (url, C, m) => sql(url, SEED_RATINGS.replaceAll('$C', C).replaceAll('$m', String(m)));
+// The seed's statements (tests/seed/, verbatim); C and m are what the job reports in meta.
+const seedRatings = (url, C, m) => sql(url, seedRatingsSql(C, m));
 const ratings = (url, where = 'true') =>
   sql(url, `SELECT id, ratingavg, ratingbayesian, ratingcount FROM core.comic WHERE ${where} ORDER BY id`);
 const counts = (url) => [sql(url, 'SELECT id, chaptercount, followcount FROM core.comic ORDER BY id'),

@@ -10,26 +10,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newDatabase, startDaemon, api, psqlSession, sql, sqlValue, waitRun, waitFor } from './lib.mjs';
 import { fillLibrary, driftLibrary, hasnewTruth, hasnewStored, uid } from './library-data.mjs';
+import { seedHasnew } from './seed-sql.mjs'; // the seed's statement, verbatim, scoped by a WHERE
 
 // No leader: a cron slot of these jobs firing mid-test would take the queue or the lock from the run under test.
 const NO_SCHEDULER = { runs: { scheduler: 0 } };
-
-// The seed's statement (batch-jobs-api.md §2), verbatim; `WHERE userid = $userid AND comicid = $comicid` is the
-// scope the caller passes: all rows for the sweep, or one user's / one comic's entries.
-const SEED_HASNEW = (where) => `
-UPDATE library.entry SET hasnew = (
-    EXISTS (
-        SELECT 1 FROM core.chapter ch
-        WHERE ch.comicid = library.entry.comicid
-          AND ch.deletedat IS NULL
-          AND NOT EXISTS (
-              SELECT 1 FROM library.chapterread cr
-              WHERE cr.userid = library.entry.userid
-                AND cr.chapterid = ch.id
-          )
-    )
-)
-WHERE ${where};`;
 
 const entries = (url) => sql(url, 'SELECT id, userid, comicid, hasnew FROM library.entry ORDER BY id');
 
@@ -72,7 +56,7 @@ test('full sweep: dry run reports the flips and changes nothing', async () => {
 
 test('full sweep equals the seed UPDATE and writes only the flipped rows', async () => {
   const before = entries(ours);
-  sql(ref, SEED_HASNEW('true'));
+  sql(ref, seedHasnew('true'));
   const run = await trigger(d, 'library/hasnew', { full: true });
   assert.equal(run.status, 'done', run.lasterror);
   const after = entries(ours);
@@ -92,14 +76,14 @@ test('one user and one comic: equal to the seed UPDATE with that scope, nothing 
   for (const url of [ref, ours]) driftLibrary(url, { pct: 30, salt: 11 });
   const user = sqlValue(ours, `SELECT userid FROM library.entry GROUP BY userid ORDER BY count(*) DESC, userid LIMIT 1`);
   const comic = sqlValue(ours, `SELECT comicid FROM library.entry GROUP BY comicid ORDER BY count(*) DESC LIMIT 1`);
-  sql(ref, SEED_HASNEW(`userid = '${user}'`));
+  sql(ref, seedHasnew(`userid = '${user}'`));
   const r1 = await trigger(d, 'library/hasnew', { userid: user });
   assert.equal(r1.status, 'done', r1.lasterror);
   assert.equal(r1.meta.mode, 'user');
   assert.equal(r1.lockkey, `library.hasnew:user:${user}`);
   assert.deepEqual(entries(ours), entries(ref));
 
-  sql(ref, SEED_HASNEW(`comicid = ${comic}`));
+  sql(ref, seedHasnew(`comicid = ${comic}`));
   const r2 = await trigger(d, `library/hasnew/${comic}`);
   assert.equal(r2.status, 'done', r2.lasterror);
   assert.equal(r2.meta.mode, 'comic');
@@ -224,7 +208,7 @@ test('a new install owes one full sweep: the first scheduled-style run is full',
 function settledLibrary() {
   const url = newDatabase();
   fillLibrary(url, { users: 300, comics: 100 });
-  sql(url, SEED_HASNEW('true'));
+  sql(url, seedHasnew('true'));
   sql(url, 'UPDATE jobstate.hasnew_state SET fullneeded = false; DELETE FROM jobstate.hasnew_queue');
   return url;
 }
@@ -327,7 +311,7 @@ test('a run in a lock cycle with a platform transaction yields to it, retries, a
 test('a cancelled full sweep keeps its committed batches (correct) and leaves the rest untouched', async () => {
   const url = newDatabase();
   fillLibrary(url, { users: 1200, comics: 500, salt: 3 });
-  sql(url, SEED_HASNEW('true'));
+  sql(url, seedHasnew('true'));
   sql(url, 'UPDATE library.entry SET hasnew = NOT hasnew'); // every entry wrong: one write per entry
   const before = new Map(hasnewStored(url));
   const total = before.size;

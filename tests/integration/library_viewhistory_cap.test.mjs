@@ -4,22 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { newDatabase, startDaemon, api, sql, sqlValue, waitRun } from './lib.mjs';
+import { seedCap } from './seed-sql.mjs'; // the seed's statement, verbatim
 import { fillLibrary } from './library-data.mjs';
 
 // No leader: a cron slot of these jobs firing mid-test would take the queue or the lock from the run under test.
 const NO_SCHEDULER = { runs: { scheduler: 0 } };
-
-// The seed's statement (batch-jobs-api.md §2), verbatim.
-const SEED_CAP = `
-DELETE FROM library.viewhistory
-WHERE id IN (
-    SELECT id FROM (
-        SELECT id,
-               ROW_NUMBER() OVER (PARTITION BY userid ORDER BY viewedat DESC) AS rn
-        FROM library.viewhistory
-    ) ranked
-    WHERE ranked.rn > 500
-);`;
 
 const ids = (url) => sql(url, 'SELECT id FROM library.viewhistory ORDER BY id').map((r) => r[0]);
 const countsMatch = (url) => sqlValue(url, `SELECT count(*) FROM (
@@ -86,8 +75,7 @@ test('one user: only that user\'s oldest rows go', async () => {
   assert.deepEqual(run.meta, { cap: 500, usersCapped: 1, rowsDeleted: Number(n) - 500 });
   assert.deepEqual(sql(ours, `SELECT id FROM library.viewhistory WHERE userid = '${user}' ORDER BY id`).map((r) => r[0]), keep);
   assert.equal(sqlValue(ours, `SELECT count(*) FROM library.viewhistory WHERE userid <> '${user}'`), others);
-  sql(ref, SEED_CAP.replace('FROM library.viewhistory\n    ) ranked',
-    `FROM library.viewhistory WHERE userid = '${user}'\n    ) ranked`));
+  sql(ref, seedCap(`userid = '${user}'`));
   assert.deepEqual(ids(ours), ids(ref));
 });
 
@@ -95,7 +83,7 @@ test('every user: equal to the seed DELETE; then nothing over the cap deletes no
   const usersOver = Number(sqlValue(ours, `SELECT count(*) FROM (SELECT userid FROM library.viewhistory GROUP BY userid
                                             HAVING count(*) > 500) t`));
   const before = Number(sqlValue(ours, 'SELECT count(*) FROM library.viewhistory'));
-  sql(ref, SEED_CAP);
+  sql(ref, seedCap());
   const run = await trigger(d);
   assert.equal(run.status, 'done', run.lasterror);
   const after = ids(ours);

@@ -4,6 +4,7 @@
 // generate_series data of realistic shapes (thousands of rows). Also the seed's SQL (batch-jobs-api.md, verbatim
 // where the spec gives SQL) to run on a copy, and the comparisons of what each job leaves behind.
 import { sql, sqlValue } from './lib.mjs';
+import { SEED_COUNTS, seedCap, seedHasnew, seedRatingsSql } from './seed-sql.mjs';
 
 /** The platform's DDL, run as its owner role. */
 export const FOREIGN_DDL = `
@@ -237,55 +238,7 @@ export function seedSql(url) {
   const month = sqlValue(url, `SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month', 'YYYY_MM')`);
   const lo = sqlValue(url, `SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month')::date`);
   const hi = sqlValue(url, `SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '2 months')::date`);
-  return `
-UPDATE library.entry SET hasnew = (
-    EXISTS (
-        SELECT 1 FROM core.chapter ch
-        WHERE ch.comicid = library.entry.comicid
-          AND ch.deletedat IS NULL
-          AND NOT EXISTS (
-              SELECT 1 FROM library.chapterread cr
-              WHERE cr.userid = library.entry.userid
-                AND cr.chapterid = ch.id
-          )
-    )
-);
-DELETE FROM library.viewhistory
-WHERE id IN (
-    SELECT id FROM (
-        SELECT id,
-               ROW_NUMBER() OVER (PARTITION BY userid ORDER BY viewedat DESC) AS rn
-        FROM library.viewhistory
-    ) ranked
-    WHERE ranked.rn > 500
-);
-UPDATE core.comic c SET
-    ratingavg      = stats.avg_score,
-    ratingbayesian = (
-        (${c} * 100 + stats.sum_score) / (100 + stats.count)
-    ),
-    ratingcount    = stats.count
-FROM (
-    SELECT comicid,
-           AVG(score)::NUMERIC(4,2) AS avg_score,
-           SUM(score)               AS sum_score,
-           COUNT(*)                 AS count
-    FROM social.comicrating
-    GROUP BY comicid
-) stats
-WHERE c.id = stats.comicid;
-UPDATE core.comic c SET chaptercount = (
-    SELECT COUNT(*) FROM core.chapter ch
-    WHERE ch.comicid = c.id AND ch.deletedat IS NULL
-);
-UPDATE core.comic c SET followcount = (
-    SELECT COUNT(*) FROM library.entry e
-    WHERE e.comicid = c.id
-);
-UPDATE core.scanlationgroup sg SET followcount = (
-    SELECT COUNT(*) FROM core.scanlationgroupfollow sgf
-    WHERE sgf.groupid = sg.id
-);
+  return `${seedHasnew('true')}${seedCap()}${seedRatingsSql(c, 100)}${SEED_COUNTS}
 UPDATE system.announcement
 SET ispublished = FALSE
 WHERE ispublished = TRUE
