@@ -80,6 +80,7 @@ static int apply_again(struct flush_tx *t, redisContext *rc, const char *key, co
 {
     int pause_ms = JOB_LOCK_FIRST_PAUSE_MS, waited_ms = 0;
     while (t->ctx && t->lock_timeout && job_lock_pause(t->ctx, "flush.apply", &pause_ms, &waited_ms)) {
+        t->lock_timeout = false; /* only this try's failure may ask for another (a Redis error does not) */
         int rc2 = apply_staged(t, rc, key, id, recovered);
         if (rc2 >= 0)
             return rc2;
@@ -203,7 +204,7 @@ static int flush_new(struct job_ctx *ctx, struct flush_tx *t, redisContext *rc)
     /* Yielded to a platform transaction: what was moved so far is in the staging list; apply that. */
     bool applied = ok == 0 && s.begun == 1;
     if (ok && t->lock_timeout) {
-        memset(&t->res, 0, sizeof t->res);
+        memset(&t->res, 0, sizeof t->res); /* the rolled-back try counted for nothing, even if no new try begins */
         applied = apply_again(t, rc, key, id, false) == 1;
         ok = applied ? 0 : -1;
     }

@@ -99,8 +99,8 @@ PGresult *job_query(struct job_ctx *ctx, const char *what, const char *sql, int 
 }
 
 /* One try of a yielding statement in a transaction of its own with SET LOCAL lock_timeout (and an asynchronous
- * commit: job_ctx.h says why that is safe); the session is idle again when it returns. NULL with `state` and `message` (the failure, kept from before the ROLLBACK) set when it
- * failed. */
+ * commit: job_ctx.h says why that is safe); the session is idle again when it returns. NULL with `state` and
+ * `message` (the failure, kept from before the ROLLBACK) set when it failed. */
 static PGresult *yielding_try(struct job_ctx *ctx, const char *what, const char *sql, int n, const char *const *params,
                               char state[6], char *message, size_t msglen)
 {

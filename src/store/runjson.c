@@ -29,15 +29,12 @@ static void append_value(struct jsontext *out, const PGresult *r, int row, int c
         jsontext_raw(out, v, n);
 }
 
-int runjson_append(struct jsontext *out, const PGresult *r, int row, int col0)
+void runjson_append(struct jsontext *out, const PGresult *r, int row, int col0)
 {
-    if (PQnfields(r) < col0 + RUNJSON_NCOLS)
-        return -1;
     for (int i = 0; i < RUNJSON_NCOLS; i++) {
         jsontext_raw(out, i ? "," : "{", 1);
         jsontext_lit(out, fields[i].key);
         append_value(out, r, row, col0 + i, fields[i].kind);
     }
     jsontext_raw(out, "}", 1);
-    return 0;
 }

@@ -49,9 +49,9 @@ enum runjson_kind { RJ_STR, RJ_RAW, RJ_BOOL };
 #define RUNJSON_NCOLS 25
 
 /**
- * Appends the JSON object of the run whose RUN_COLS_SQL columns start at column `col0` of row `row` of `r`.
- * Returns -1 (appending nothing) when `r` has fewer columns than that, else 0.
+ * Appends the JSON object of the run whose RUN_COLS_SQL columns start at column `col0` of row `row` of `r`. The
+ * caller has checked that `r` has those RUNJSON_NCOLS columns.
  */
-int runjson_append(struct jsontext *out, const PGresult *r, int row, int col0);
+void runjson_append(struct jsontext *out, const PGresult *r, int row, int col0);
 
 #endif
