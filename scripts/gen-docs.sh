@@ -1,7 +1,7 @@
 #!/bin/sh
 # gen-docs.sh — rewrites the README's generated blocks (between `<!-- BEGIN GENERATED x -->` and
 # `<!-- END GENERATED x -->`) from the tables in the code, through the build's comicbatch-docgen: `readme-cli` (the
-# CLI synopsis, src/cli/usage.c) and `readme-config` (the settings table, src/config.c).
+# CLI synopsis, src/cli/usage.c) and `readme-config` (the settings table, src/config_keys.c).
 # Usage: scripts/gen-docs.sh [--check]   (--check changes nothing and exits 1 with a diff when the README is stale)
 # BUILD=dir picks the build directory (default build).
 set -eu

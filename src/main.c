@@ -361,21 +361,26 @@ static int cmd_serve(const char *config_path)
     return 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * The global options before the command (--config, --log-format; --help and --version answer at once). Returns the
+ * index of the command, or -1 with *exit_rc set when main should return now.
+ */
+static int parse_options(int argc, char **argv, const char **config_path, int *exit_rc)
 {
-    const char *config_path = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             cli_usage_print(stdout);
-            return 0;
+            *exit_rc = 0;
+            return -1;
         }
         if (!strcmp(argv[i], "--version")) {
             printf("comicbatch %s\n", COMICBATCH_VERSION);
-            return 0;
+            *exit_rc = 0;
+            return -1;
         }
         if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            config_path = argv[++i];
+            *config_path = argv[++i];
             continue;
         }
         if (!strcmp(argv[i], "--log-format") && i + 1 < argc) { /* the same as COMICBATCH_LOG_FORMAT */
@@ -384,41 +389,55 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "comicbatch: unknown option \"%s\"\n\n", argv[i]);
         cli_usage_print(stderr);
-        return 2;
+        *exit_rc = 2;
+        return -1;
     }
     if (i >= argc || !cli_command_find(argv[i])) { /* a command without a row in cli/usage.c does not exist */
         if (i < argc)
             fprintf(stderr, "comicbatch: unknown command \"%s\"\n\n", argv[i]);
         cli_usage_print(stderr);
-        return 2;
+        *exit_rc = 2;
+        return -1;
     }
+    return i;
+}
+
+/* Runs command `cmd` with its own arguments (argc, argv after it). */
+static int dispatch(const char *cmd, int argc, char **argv, const char *config_path)
+{
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(config_path);
+    if (!strcmp(cmd, "migrate"))
+        return cmd_migrate(config_path);
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc, argv, config_path);
+    if (!strcmp(cmd, "jobs"))
+        return cmd_jobs(config_path);
+    if (!strcmp(cmd, "cron-next"))
+        return sched_cli_cron_next(argc, argv, (time_t)(time_now_ms() / 1000), stdout, stderr);
+    if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
+        return cmd_pause(cmd, argc, argv, config_path);
+    if (!strcmp(cmd, "doctor"))
+        return cmd_doctor(config_path);
+    if (!strcmp(cmd, "grants"))
+        return cmd_grants(argc, argv, config_path);
+    if (!strcmp(cmd, "accelerators"))
+        return cmd_accelerators(argc, argv, config_path);
+    fprintf(stderr, "comicbatch: command \"%s\" has a row in cli/usage.c but no branch here\n", cmd);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    int rc = 0;
+    int i = parse_options(argc, argv, &config_path, &rc);
+    if (i < 0)
+        return rc;
     if (getenv("COMICBATCH_LOG") && !strcmp(getenv("COMICBATCH_LOG"), "debug"))
         log_set_level(LOG_DEBUG);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    const char *cmd = argv[i++];
-    int rc;
-    if (!strcmp(cmd, "serve"))
-        rc = cmd_serve(config_path);
-    else if (!strcmp(cmd, "migrate"))
-        rc = cmd_migrate(config_path);
-    else if (!strcmp(cmd, "run"))
-        rc = cmd_run(argc - i, argv + i, config_path);
-    else if (!strcmp(cmd, "jobs"))
-        rc = cmd_jobs(config_path);
-    else if (!strcmp(cmd, "cron-next"))
-        rc = sched_cli_cron_next(argc - i, argv + i, (time_t)(time_now_ms() / 1000), stdout, stderr);
-    else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
-        rc = cmd_pause(cmd, argc - i, argv + i, config_path);
-    else if (!strcmp(cmd, "doctor"))
-        rc = cmd_doctor(config_path);
-    else if (!strcmp(cmd, "grants"))
-        rc = cmd_grants(argc - i, argv + i, config_path);
-    else if (!strcmp(cmd, "accelerators"))
-        rc = cmd_accelerators(argc - i, argv + i, config_path);
-    else {
-        fprintf(stderr, "comicbatch: command \"%s\" has a row in cli/usage.c but no branch here\n", cmd);
-        rc = 2;
-    }
+    rc = dispatch(argv[i], argc - i - 1, argv + i + 1, config_path);
     curl_global_cleanup();
     return rc;
 }

@@ -1,5 +1,5 @@
 // ship_docs.test.mjs — one source for the CLI and settings text (issue 10): the README's generated blocks equal
-// what the build generates from src/cli/usage.c and src/config.c; --help, the man page and the README list the
+// what the build generates from src/cli/usage.c and src/config_keys.c; --help, the man page and the README list the
 // same commands and every listed command is implemented; the man pages are clean ASCII roff; the example file
 // lists every setting of the table under its section and is accepted, uncommented, by the daemon's parser.
 import { test } from 'node:test';
@@ -67,7 +67,7 @@ test('the man pages are ASCII roff that groff formats without a warning', () => 
 test('the example file lists every setting with its default and loads when uncommented', () => {
   const example = readFileSync(join(BUILD_DIR, 'docs', 'comicbatch.ini.example'), 'utf8');
   assert.equal(example, docgen('ini'));
-  // Settings of the README table (one row per key of the table in src/config.c).
+  // Settings of the README table (one row per key of the table in src/config_keys.c).
   const rows = [...docgen('readme-config').matchAll(/^\| `\[([^\]]+)\] ([a-z_]+)` \|[^|]*\| ([^|]*) \|/gm)];
   assert.ok(rows.length > 40, `${rows.length} settings`);
   const listed = new Map();
