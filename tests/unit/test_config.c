@@ -363,6 +363,24 @@ Test(config, validate_admin_token)
                  "commands that serve nothing need no token: %s", err);
 }
 
+/* The example configuration's placeholder (the table row's example) is long enough but must not open the API. */
+Test(config, validate_admin_token_refuses_the_example_placeholder)
+{
+    size_t n;
+    const struct config_key *keys = config_keys(&n);
+    const char *placeholder = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(keys[i].section, "admin") && !strcmp(keys[i].name, "token"))
+            placeholder = keys[i].example;
+    cr_assert_not_null(placeholder);
+    cr_assert_geq(strlen(placeholder), 16, "long enough that only the placeholder rule can refuse it");
+    char text[256], err[512];
+    snprintf(text, sizeof text, "[database]\nurl = postgresql:///x\n[admin]\ntoken = %s\n", placeholder);
+    cr_assert_eq(validate_text(text, true, err, sizeof err), -1);
+    assert_contains(err, "admin.token");
+    assert_contains(err, "placeholder");
+}
+
 Test(config, validate_listen)
 {
     char err[512];
