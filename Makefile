@@ -41,4 +41,4 @@ fuzz:
 	@scripts/fuzz.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-release
