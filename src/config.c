@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -383,8 +384,16 @@ static int split_hostport(const char *name, const char *text, char **host, int *
         snprintf(err, errlen, "%s: expected host:port like 127.0.0.1:8080, got \"%s\"", name, text);
         return -1;
     }
+    size_t hlen = (size_t)(colon - text);
     free(*host);
-    *host = xcheck(strndup(text, (size_t)(colon - text)));
+    /* "localhost" is what people type; the server binds IPv4 addresses, so it means 127.0.0.1. */
+    *host = hlen == 9 && !strncmp(text, "localhost", 9) ? xstrdup("127.0.0.1") : xcheck(strndup(text, hlen));
+    struct in_addr a;
+    if (inet_pton(AF_INET, *host, &a) != 1) {
+        snprintf(err, errlen, "%s: \"%s\" is not an IPv4 address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)",
+                 name, *host);
+        return -1;
+    }
     *port = (int)p;
     return 0;
 }
