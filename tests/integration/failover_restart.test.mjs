@@ -5,7 +5,8 @@
 // within 8 s of the server's return the run is `failed` with a lasterror about the lost connection and the restart,
 // written by its own instance; the job can be triggered at once; the listener has re-registered the instance and
 // re-taken its lock and LISTENs again (a new run is claimed on its NOTIFY, not by the 10 s fallback timer); the
-// leadership is back under a new epoch.
+// leadership is back under a new epoch. Then, with the server down, the API pool answers 503 without a connection
+// attempt per request (one per backoff step) and serves again once the server is back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,7 +68,26 @@ test('PostgreSQL restarted mid-run: the run ends failed (connection lost, databa
 
     await waitFor(async () => metricValue(await metrics(d), 'comicbatch_leader') === 1, 10000, 'leadership back');
     assert.ok(leaderRow(url).epoch > epoch0, 'leadership taken again under a new epoch');
-    t.diagnostic(`run ended ${endedAfter} ms after the server was back; NOTIFY wake-up ${waitedMs} ms`);
+
+    // The API pool while the server is down: each request answers 503 at once, and the pool tries a new
+    // connection once per backoff step (0.1 s doubling to 1 s), not once per request (it used to be 40 of them).
+    script('pg-replica.sh', 'crash', C);
+    const mark = d.logs().length;
+    const down = [];
+    for (let i = 0; i < 40; i++) {
+      down.push((await api(d, 'GET', '/api/v1/admin/batch/schedule')).status);
+      await sleep(50);
+    }
+    assert.ok(down.every((s) => s === 503), down.join(','));
+    await sleep(200); // the last log lines reach d.logs() on a turn of the event loop
+    const attempts = (d.logs().slice(mark).match(/pool=api retry_in_ms=/g) || []).length;
+    assert.ok(attempts >= 1 && attempts <= 15, `${attempts} pool connection attempts for 40 requests over ~2 s`);
+    process.env.PGPORT_SCRATCH = '5443';
+    try { script('pg-scratch.sh', 'start', C); } finally { delete process.env.PGPORT_SCRATCH; }
+    await waitFor(async () => (await api(d, 'GET', '/api/v1/admin/batch/schedule')).status === 200, 10000,
+      'the API served again once the server is back');
+    t.diagnostic(`run ended ${endedAfter} ms after the server was back; NOTIFY wake-up ${waitedMs} ms; `
+      + `${attempts} pool connection attempts during the outage`);
   } finally {
     if (d && !d.exited()) await stopClean(d);
     cleanupRoot(root, ['c']);
