@@ -99,15 +99,22 @@ static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, ti
     return res;
 }
 
-/* A rescued run failed like any other: it is retried when its job allows, then the alert path decides. */
-static void rescued(void *arg, PGconn *db, const struct rescued_run *run)
+/* A rescued run failed like any other: it is retried when its job allows (in the rescue's transaction)… */
+static int rescued_retry(void *arg, PGconn *db, const struct rescued_run *run)
 {
     struct runs_env *env = arg;
     int64_t delay = 0;
-    if (retry_queue(db, env->cfg, run->jobkey, run->id, run->attempt, &delay, NULL) == 1)
+    int rc = retry_queue(db, env->cfg, run->jobkey, run->id, run->attempt, &delay, NULL);
+    if (rc == 1)
         log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", run->id, run->jobkey, run->attempt + 1,
                  (long long)delay);
-    alerts_after_failure(env, db, run->jobkey);
+    return rc < 0 ? -1 : 0;
+}
+
+/* …then, once the rescue committed, the alert path decides. */
+static void rescued(void *arg, PGconn *db, const struct rescued_run *run)
+{
+    alerts_after_failure(arg, db, run->jobkey);
 }
 
 static void check_deadlines(void *arg, PGconn *db, time_t now)
@@ -122,6 +129,7 @@ void scheduling_host_init(struct sched_host *h, struct runs_env *env)
                              .job = job,
                              .available = available,
                              .enqueue = enqueue,
+                             .rescued_retry = rescued_retry,
                              .rescued = rescued,
                              .check_deadlines = check_deadlines};
 }

@@ -104,7 +104,19 @@ static int leader_begin(void *arg, PGconn *db)
     return -1;
 }
 
-/* Fails runs whose instance is gone (DESIGN §3 heartbeat and rescue); each goes through the host's alert path. */
+/* Queues the retries of the rescued runs in the rescue's transaction. 0 or -1. */
+static int rescue_retries(struct leader *l, const struct rescued_run *runs, int n)
+{
+    for (int i = 0; i < n && i < RESCUE_MAX; i++)
+        if (l->o.host->rescued_retry(l->o.host->arg, l->db, &runs[i]))
+            return -1;
+    return 0;
+}
+
+/*
+ * Fails runs whose instance is gone (DESIGN §3 heartbeat and rescue) and queues their retries in one fenced
+ * transaction; then each goes through the host's alert path.
+ */
 static void rescue(struct leader *l)
 {
     struct rescued_run runs[RESCUE_MAX];
@@ -112,7 +124,7 @@ static void rescue(struct leader *l)
     if (leader_begin(l, l->db))
         return;
     int n = runstore_rescue(l->db, cfg->lease_seconds, cfg->heartbeat_seconds * 2 + 1, runs, RESCUE_MAX);
-    if (n < 0 || pg_cmd(l->db, "COMMIT")) {
+    if (n < 0 || rescue_retries(l, runs, n) || pg_cmd(l->db, "COMMIT")) {
         pg_cmd(l->db, "ROLLBACK");
         return;
     }

@@ -64,7 +64,13 @@ struct sched_host {
      */
     enum enqueue_result (*enqueue)(void *arg, PGconn *db, const char *jobkey, time_t slot, const char *params,
                                    char *why, size_t whylen);
-    /** Told about each run the leader's rescue failed (the retry and alert paths). */
+    /**
+     * Queues the retry of a run the leader's rescue failed, when its job allows one, inside the rescue's fenced
+     * transaction on `db` (so a deposed leader writes neither). 0 (queued or none due) or -1 (the rescue is rolled
+     * back and tried again on the next sweep).
+     */
+    int (*rescued_retry)(void *arg, PGconn *db, const struct rescued_run *run);
+    /** Told about each run the leader's rescue failed, after the rescue committed (the alert path). */
     void (*rescued)(void *arg, PGconn *db, const struct rescued_run *run);
     /** A leader duty every few seconds: checks every job's deadline at `now` (alerts once per breach). */
     void (*check_deadlines)(void *arg, PGconn *db, time_t now);
