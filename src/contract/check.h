@@ -24,7 +24,7 @@ struct contract_finding {
     bool fatal;   /* the job cannot run; otherwise it runs, slower or with a feature missing */
     bool setting; /* a missing setting (contract_setting), not something of the database's */
     char *what;   /* plain words: "column library.entry.hasnew is missing" */
-    char *fix;    /* the DDL or GRANT that would fix it, or NULL */
+    char *fix;    /* the DDL, GRANT or INI lines that would fix it, or NULL */
 };
 
 struct contract_result {

@@ -59,7 +59,7 @@ static void ini_fix(const struct config_key *k, const char *section, bool provid
 
 void contract_check_settings(const struct contract *c, const struct config *cfg, struct contract_result *res)
 {
-    char section[160], fix[600], active[200] = "", what[700];
+    char section[160], fix[600], active[200] = "", absent[200] = "", what[900];
     for (const struct contract_setting *s = c->settings; s && s->section; s++) {
         const struct config_key *k = find_key(s->section, s->key);
         const void *base;
@@ -74,8 +74,9 @@ void contract_check_settings(const struct contract *c, const struct config *cfg,
             contract_result_add(res, true, NULL, what);
         } else {
             ini_fix(k, section, provider, fix, sizeof fix);
-            snprintf(what, sizeof what, "[%s] %s is not set%s: %s%s", section, s->key, base ? "" : " (no such section)",
-                     s->why, active);
+            if (!base)
+                snprintf(absent, sizeof absent, " (no [%s] section)", section);
+            snprintf(what, sizeof what, "[%s] %s is not set%s: %s%s", section, s->key, absent, s->why, active);
             contract_result_add(res, true, fix, what)->setting = true;
         }
         res->configured = false;

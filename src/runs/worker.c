@@ -307,7 +307,7 @@ static void recheck_schema(struct worker_pool *p, struct job_ctx *ctx, struct cl
     run->no_retry = true;
     size_t len = strlen(ctx->error);
     snprintf(ctx->error + len, sizeof ctx->error - len,
-             "; the job is now unavailable until this is fixed: %s (comicbatch doctor prints the fix)", reason);
+             "\nthe job is now unavailable until this is fixed: %s (comicbatch doctor prints the fix)", reason);
 }
 
 json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *run)

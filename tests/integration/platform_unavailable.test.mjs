@@ -30,7 +30,7 @@ test('doctor: a job without its provider section is "not configured", with the I
   const doc = cli(dbUrl, ['doctor']);
   assert.equal(doc.status, 0, doc.out + doc.err);
   assert.match(doc.out, /^\s+not configured\s+metadata\.dump_refresh$/m);
-  assert.match(doc.out, /\[provider\.dump\] dump is not set \(no such section\)/);
+  assert.match(doc.out, /\[provider\.dump\] dump is not set \(no \[provider\.dump\] section\)/);
   assert.match(doc.out, /13 of 14 enabled jobs can run; 1 not configured/);
   assert.doesNotMatch(doc.out, /UNAVAILABLE|fix the findings above/);
 
@@ -64,7 +64,7 @@ test('serve without [provider.dump]: unavailable with the reason, not scheduled,
   const schedule = (await api(d, 'GET', `${B}/schedule`)).body.data;
   assert.deepEqual(schedule.filter((e) => !e.available).map((e) => e.jobkey), [JOB]);
   const e = schedule.find((x) => x.jobkey === JOB);
-  assert.match(e.unavailableReason, /^\[provider\.dump\] dump is not set \(no such section\)/);
+  assert.match(e.unavailableReason, /^\[provider\.dump\] dump is not set \(no \[provider\.dump\] section\)/);
   assert.equal(e.isenabled, true, 'still enabled: it runs once configured');
   assert.equal(e.deadline, null, 'no default deadline for a job that is not configured');
   assert.notEqual(schedule.find((x) => x.jobkey === 'sessions.cleanup').deadline, null, 'the others keep theirs');

@@ -226,10 +226,11 @@ Test(contract, a_missing_setting_makes_the_job_not_configured_with_the_ini_lines
 {
     const char *cases[][3] = {
         /* config, what, the INI lines of the fix */
-        {"", "[provider.dump] dump is not set (no such section): the dump it imports; dump is the active provider",
+        {"",
+         "[provider.dump] dump is not set (no [provider.dump] section): the dump it imports; dump is the active provider",
          "[provider.dump]\ndump = "},
         {"[metadata]\nprovider = acme\n[provider.dump]\ndump = /x.jsonl\n",
-         "[provider.acme] dump is not set (no such section)", "[provider.acme]\ndump = "},
+         "[provider.acme] dump is not set (no [provider.acme] section)", "[provider.acme]\ndump = "},
         {"[provider.dump]\nallow_insecure_loopback = true\n", "[provider.dump] dump is not set: the dump it imports",
          "[provider.dump]\ndump = "},
     };
