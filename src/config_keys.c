@@ -40,7 +40,8 @@ static const struct config_key keys[] = {
      .help = "Redis address: `redis://host:port/db` or `unix:/path[?db=N]` (no AUTH: keep Redis on a private socket "
              "or network)."},
     {STR("server", "listen", listen), .dflt = "127.0.0.1:8080", .env = "COMICBATCH_LISTEN",
-     .help = "HTTP address, IPv4 `host:port` (port 0 = any free port): the admin API and pages, metrics and health, "
+     .help = "HTTP address, IPv4 `host:port` (`localhost` = 127.0.0.1; port 0 = any free port): the admin API and "
+             "pages, metrics and health, "
              "and the cover routes too unless `public_listen` is set."},
     {STR("server", "public_listen", public_listen), .dflt = "", .shown = "— (covers on `listen`)",
      .env = "COMICBATCH_PUBLIC_LISTEN", .example = "0.0.0.0:8081",

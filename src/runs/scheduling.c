@@ -79,14 +79,18 @@ static json_t *scheduled_params(const struct job_def *j, const char *text, char 
     return params;
 }
 
+/* A slot whose params do not validate (or whose job this build does not know) is ENQUEUE_REFUSED before anything
+ * reaches the database: the tick records it as missed and moves on, since the next try would be refused too. */
 static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, time_t slot, const char *params_text,
                                    char *why, size_t whylen)
 {
     struct runs_env *env = arg;
     const struct job_def *j = registry_find(jobkey);
+    if (!j)
+        snprintf(why, whylen, "this build does not know job %s", jobkey);
     json_t *params = j ? scheduled_params(j, params_text, why, whylen) : NULL;
     if (!params)
-        return ENQUEUE_ERROR;
+        return ENQUEUE_REFUSED;
     struct run_request q = {.job = j, .params = params, .triggeredby = "scheduler", .scheduledfor = slot};
     enum enqueue_result res = runs_enqueue(db, env->cfg, &q, NULL);
     if (res == ENQUEUE_CONFLICT)
