@@ -19,10 +19,12 @@
 #include "contract/doctor.h"
 #include "contract/grants.h"
 #include "jobs/registry.h"
+#include "runs/alerts.h"
 #include "runs/listener.h"
 #include "runs/params.h"
 #include "runs/runs.h"
 #include "runs/schedule.h"
+#include "runs/webhook.h"
 #include "runs/worker.h"
 #include "sched/cron.h"
 #include "store/migrate.h"
@@ -308,6 +310,8 @@ static int cmd_run(int argc, char **argv, const char *config_path)
     if (!(a.api.listener = listener_create(&a.run, err, sizeof err)) ||
         !(a.run.workers = worker_pool_create(&a.run, 0, err, sizeof err))) {
         fprintf(stderr, "comicbatch: %s\n", err);
+    } else if (alerts_start(&a.run)) {
+        fprintf(stderr, "comicbatch: cannot start the alert webhook thread\n");
     } else {
         pthread_t sigthr;
         pthread_create(&sigthr, NULL, cli_signal_main, &cr);
@@ -316,6 +320,7 @@ static int cmd_run(int argc, char **argv, const char *config_path)
         pthread_join(sigthr, NULL);
     }
     worker_pool_destroy(a.run.workers);
+    alerts_stop(&a.run, WEBHOOK_TIMEOUT_MS); /* the run's alert, if any: one post's time, as when it was inline */
     listener_destroy(a.api.listener);
     json_decref(params);
     app_finish(&a);

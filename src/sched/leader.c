@@ -173,8 +173,9 @@ static void duties(struct leader *l, int64_t now)
         retention(l);
         l->last_retention_ms = now;
     }
-    /* Deadline alerts are not inside the fence: they post webhooks, which must not hold the epoch row. Each breach
-     * is marked once by compare-and-set, so a deposed leader can at most send the one alert its successor would. */
+    /* Deadline alerts are not inside the fence: each breach is marked once by compare-and-set, so a deposed leader
+     * can at most send the one alert its successor would. The host only queues their webhook posts (and the rescue's)
+     * for a thread of its own: a slow endpoint must not hold this thread past the lease. */
     if (!l->deposed && now - l->last_deadlines_ms >= DEADLINES_EVERY_MS && l->o.host->check_deadlines) {
         l->o.host->check_deadlines(l->o.host->arg, l->db, wall);
         l->last_deadlines_ms = now;
