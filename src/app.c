@@ -122,7 +122,7 @@ int app_start(struct app *a, char *err, size_t errlen)
 {
     a->api.pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
     /* Every job's schema contract, checked before anything schedules or runs one (unavailable jobs are logged). */
-    a->run.availability = availability_create(a->cfg.database_url, registry_contract_jobs());
+    a->run.availability = availability_create(a->cfg.database_url, registry_contract_jobs(), &a->cfg);
     char cerr[512];
     if (availability_refresh(a->run.availability, cerr, sizeof cerr))
         log_warn("msg=\"cannot check the jobs schema contracts at start\" error=\"%s\"", cerr);

@@ -66,7 +66,7 @@ static int cmd_migrate(const char *config_path)
             printf("migrations applied: %d\n", n);
         rc = n < 0;
         struct contract_report rep;
-        if (n >= 0 && contract_check_all(db, registry_contract_jobs(), &rep, err, sizeof err) == 0) {
+        if (n >= 0 && contract_check_all(db, registry_contract_jobs(), &c, &rep, err, sizeof err) == 0) {
             doctor_print_unavailable(&rep, stdout); /* the platform's tables are not ours to create: say what's off */
             contract_report_free(&rep);
         } else if (n >= 0) {
@@ -134,7 +134,7 @@ static int cmd_doctor(const char *config_path)
     PGconn *db = cli_connect(config_path, &c);
     if (!db)
         return 2;
-    int bad = doctor_run(db, registry_contract_jobs(), stdout);
+    int bad = doctor_run(db, registry_contract_jobs(), &c, stdout);
     PQfinish(db);
     config_finish(&c);
     return bad < 0 ? 2 : bad > 0;
