@@ -1,11 +1,12 @@
 /*
- * config_keys — the table of every setting (config.h: struct config_key): section, name, type, bounds, default,
+ * config_keys — the table of every setting (config_keys.h: struct config_key): section, name, type, bounds, default,
  * environment variable, flags and the help text that --help, the man page and comicbatch.ini.example are made of.
  * Adding a setting is adding a row here (and its field in struct config).
  */
 #include <stddef.h>
 
-#include "config.h"
+#include "config_keys.h"
+
 #define OFF(field) offsetof(struct config, field)
 #define STR(sec, nm, field) .section = sec, .name = nm, .type = CONFIG_STR, .offset = OFF(field)
 #define INT(sec, nm, field, lo, hi) \

@@ -80,16 +80,6 @@ bool contract_type_fits(const char *cls, const struct cat_column *col, const str
     return true;
 }
 
-struct contract_finding *contract_result_add(struct contract_result *res, bool fatal, const char *fix, const char *what)
-{
-    res->f = xrealloc(res->f, (res->n + 1) * sizeof *res->f);
-    res->f[res->n] = (struct contract_finding){fatal, false, xstrdup(what), fix ? xstrdup(fix) : NULL};
-    if (fatal && res->available)
-        snprintf(res->reason, sizeof res->reason, "%.500s", what);
-    res->available = res->available && !fatal;
-    return &res->f[res->n++];
-}
-
 static void add(struct contract_result *res, bool fatal, const char *fix, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -369,17 +359,6 @@ void contract_each_table(const struct contract *c, void (*fn)(const struct contr
 {
     for (const struct contract_table *t = c ? c->tables : NULL; t && t->table; t++)
         fn(t, arg);
-}
-
-void contract_result_finish(struct contract_result *res)
-{
-    for (size_t i = 0; i < res->n; i++) {
-        free(res->f[i].what);
-        free(res->f[i].fix);
-    }
-    free(res->f);
-    res->f = NULL;
-    res->n = 0;
 }
 
 struct names {
