@@ -115,8 +115,10 @@ describe('retries', () => {
     const first = await trigger(d, 'system.canary', { seconds: 0, fail: true });
     assert.equal(first.attempt, 1);
     assert.equal(first.retryof, null);
-    const runs = await waitFor(() => { const c = chain(first.id); return c.length === 3 && c[2].status === 'failed' && c; },
-      20000, `${label}: three attempts`);
+    const runs = await waitFor(() => {
+      const c = chain(first.id);
+      return c.length === 3 && c[2].status === 'failed' && c;
+    }, 20000, `${label}: three attempts`);
     assert.deepEqual(runs.map((r) => [r.attempt, r.status]), [[1, 'failed'], [2, 'failed'], [3, 'failed']]);
     assert.equal(runs[1].retryof, runs[0].id);
     assert.equal(runs[2].retryof, runs[1].id);
@@ -131,7 +133,7 @@ describe('retries', () => {
       assert.ok(r.late >= 0 && r.late <= 4000, `${label}: attempt ${r.attempt} started ${r.late} ms after notbefore`);
       const gap = r.started - runs[r.attempt - 2].finished;
       assert.ok(gap >= r.delay - 50 && gap <= r.delay + 4000,
-        `${label}: attempt ${r.attempt} started ${gap} ms after attempt ${r.attempt - 1} ended (backoff ${r.delay} ms)`);
+        `${label}: attempt ${r.attempt} began ${gap} ms after attempt ${r.attempt - 1} ended (backoff ${r.delay} ms)`);
     }
     return runs;
   }
