@@ -14,7 +14,11 @@ build:
 	@if [ ! -f $(BUILD)/build.ninja ]; then meson setup $(BUILD); fi
 	@ninja -C $(BUILD)
 
-install: build
+# A service host gets the build toolchain only (no PostgreSQL, Redis, Node or test packages) and no unit tests.
+install:
+	@DEPS=build WITH_BROWSER=0 WITH_TEST_TOOLS=0 WITH_BENCH=0 scripts/install-deps.sh
+	@if [ ! -f $(BUILD)/build.ninja ]; then meson setup $(BUILD) -Dtests=disabled; fi
+	@ninja -C $(BUILD) comicbatch docs/comicbatch.1 docs/comicbatch.ini.5 docs/comicbatch.ini.example
 	@PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" DESTDIR="$(DESTDIR)" BUILD="$(BUILD)" scripts/install.sh install
 
 uninstall:
@@ -37,4 +41,4 @@ fuzz:
 	@scripts/fuzz.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-release

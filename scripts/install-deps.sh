@@ -1,10 +1,13 @@
 #!/bin/sh
 # install-deps.sh — installs the Debian 12 packages comicbatch builds, runs and tests with, if any is missing,
 # and the pinned npm packages of the test harness (tests/package-lock.json). Idempotent; quiet when all is there.
+# DEPS=build (what `make install` uses): only the compiler and the -dev libraries the daemon links with — no
+# PostgreSQL or Redis server, no Node, no test harness — so installing on a service host adds nothing else to it.
 set -eu
-pkgs="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev
-libcurl4-openssl-dev libinih-dev libcriterion-dev libssl-dev zlib1g-dev libsystemd-dev postgresql-15 postgresql-client-15
-redis-server redis-tools nodejs npm tzdata"
+build_pkgs="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev libpq-dev libhiredis-dev
+libcurl4-openssl-dev libinih-dev libssl-dev zlib1g-dev libsystemd-dev tzdata"
+pkgs="$build_pkgs libcriterion-dev postgresql-15 postgresql-client-15 redis-server redis-tools nodejs npm"
+[ "${DEPS:-all}" = build ] && pkgs=$build_pkgs
 [ "${WITH_BROWSER:-0}" = 1 ] && pkgs="$pkgs chromium"
 # make test: systemd-analyze (unit checks), promtool + prometheus (alert rules, dashboard queries), groff (man pages),
 # pgbouncer (the failover tests put one in transaction mode in front of PostgreSQL), clang-format (the style check)
@@ -24,7 +27,7 @@ if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-if [ -d tests ] && [ -f tests/package.json ]; then
+if [ "${DEPS:-all}" != build ] && [ -d tests ] && [ -f tests/package.json ]; then
     # npm ci writes node_modules/.package-lock.json last: its absence means an empty or half-written tree.
     stamp=tests/node_modules/.package-lock.json
     if [ ! -f "$stamp" ] || [ tests/package-lock.json -nt "$stamp" ]; then

@@ -39,6 +39,7 @@ manifest() {
 0644 docs/openapi.json $DOCDIR/openapi.json
 0644 deploy/grafana-dashboard.json $DOCDIR/grafana-dashboard.json
 0644 deploy/prometheus-alerts.yml $DOCDIR/prometheus-alerts.yml
+0644 deploy/prometheus-scrape.yml $DOCDIR/prometheus-scrape.yml
 LIST
 }
 

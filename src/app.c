@@ -13,10 +13,12 @@
 #include "http/server.h"
 #include "jobs/analytics_flush.h"
 #include "jobs/registry.h"
+#include "runs/alerts.h"
 #include "runs/crawler_events.h"
 #include "runs/hasnew_events.h"
 #include "runs/listener.h"
 #include "runs/scheduling.h"
+#include "runs/webhook.h"
 #include "runs/worker.h"
 #include "sched/leader.h"
 #include "store/pg.h"
@@ -120,7 +122,7 @@ int app_start(struct app *a, char *err, size_t errlen)
 {
     a->api.pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
     /* Every job's schema contract, checked before anything schedules or runs one (unavailable jobs are logged). */
-    a->run.availability = availability_create(a->cfg.database_url, registry_contract_jobs());
+    a->run.availability = availability_create(a->cfg.database_url, registry_contract_jobs(), &a->cfg);
     char cerr[512];
     if (availability_refresh(a->run.availability, cerr, sizeof cerr))
         log_warn("msg=\"cannot check the jobs schema contracts at start\" error=\"%s\"", cerr);
@@ -130,6 +132,10 @@ int app_start(struct app *a, char *err, size_t errlen)
     if (!(a->crawler_events = crawler_events_create(&a->cfg, &a->metrics)) ||
         listener_subscribe(a->api.listener, CRAWLER_EVENTS_CHANNEL, crawler_events_on_notify, a->crawler_events)) {
         snprintf(err, errlen, "cannot start the crawler event thread or subscribe it to %s", CRAWLER_EVENTS_CHANNEL);
+        goto fail;
+    }
+    if (alerts_start(&a->run)) { /* before anything that raises alerts: the workers, the leader */
+        snprintf(err, errlen, "cannot start the alert webhook thread");
         goto fail;
     }
     if (!(a->run.workers = worker_pool_create(&a->run, a->cfg.workers, err, errlen)))
@@ -184,6 +190,7 @@ void app_stop(struct app *a)
     a->run.leader = NULL;
     worker_pool_destroy(a->run.workers);
     a->run.workers = NULL;
+    alerts_stop(&a->run, WEBHOOK_STOP_DRAIN_MS); /* after the leader and the workers, which raise alerts; bounded */
     listener_destroy(a->api.listener);
     a->api.listener = NULL;
     hasnew_events_destroy(a->hasnew_events); /* after the listener: its callback signals it */

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -383,8 +384,16 @@ static int split_hostport(const char *name, const char *text, char **host, int *
         snprintf(err, errlen, "%s: expected host:port like 127.0.0.1:8080, got \"%s\"", name, text);
         return -1;
     }
+    size_t hlen = (size_t)(colon - text);
     free(*host);
-    *host = xcheck(strndup(text, (size_t)(colon - text)));
+    /* "localhost" is what people type; the server binds IPv4 addresses, so it means 127.0.0.1. */
+    *host = hlen == 9 && !strncmp(text, "localhost", 9) ? xstrdup("127.0.0.1") : xcheck(strndup(text, hlen));
+    struct in_addr a;
+    if (inet_pton(AF_INET, *host, &a) != 1) {
+        snprintf(err, errlen, "%s: \"%s\" is not an IPv4 address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)",
+                 name, *host);
+        return -1;
+    }
     *port = (int)p;
     return 0;
 }
@@ -415,6 +424,25 @@ static void derive_dir(char **slot, const char *data_dir, const char *suffix)
     *slot = xstrdup(buf);
 }
 
+/* The admin token: at least 16 characters, and not the placeholder the example configuration shows. */
+static int check_admin_token(const char *token, char *err, size_t errlen)
+{
+    if (!token || strlen(token) < 16) {
+        snprintf(err, errlen,
+                 "admin.token: missing or shorter than 16 characters (set [admin] token or "
+                 "COMICBATCH_ADMIN_TOKEN)");
+        return -1;
+    }
+    const struct config_key *k = find_key("admin", "token");
+    if (k && k->example && !strcmp(token, k->example)) {
+        snprintf(err, errlen,
+                 "admin.token: still the example's placeholder; set a secret of your own, e.g. the output of "
+                 "`openssl rand -hex 32`");
+        return -1;
+    }
+    return 0;
+}
+
 int config_validate(struct config *c, bool need_admin_token, const struct config_checks *checks, char *err,
                     size_t errlen)
 {
@@ -428,12 +456,8 @@ int config_validate(struct config *c, bool need_admin_token, const struct config
         snprintf(err, errlen, "metadata.series_refresh.cron: %s", cerr);
         return -1;
     }
-    if (need_admin_token && (!c->admin_token || strlen(c->admin_token) < 16)) {
-        snprintf(err, errlen,
-                 "admin.token: missing or shorter than 16 characters (set [admin] token or "
-                 "COMICBATCH_ADMIN_TOKEN)");
+    if (need_admin_token && check_admin_token(c->admin_token, err, errlen))
         return -1;
-    }
     if (strcmp(c->storage_backend, "fs") && strcmp(c->storage_backend, "s3")) {
         snprintf(err, errlen, "storage.backend: expected fs or s3, got \"%s\"", c->storage_backend);
         return -1;

@@ -40,7 +40,8 @@ static const struct config_key keys[] = {
      .help = "Redis address: `redis://host:port/db` or `unix:/path[?db=N]` (no AUTH: keep Redis on a private socket "
              "or network)."},
     {STR("server", "listen", listen), .dflt = "127.0.0.1:8080", .env = "COMICBATCH_LISTEN",
-     .help = "HTTP address, IPv4 `host:port` (port 0 = any free port): the admin API and pages, metrics and health, "
+     .help = "HTTP address, IPv4 `host:port` (`localhost` = 127.0.0.1; port 0 = any free port): the admin API and "
+             "pages, metrics and health, "
              "and the cover routes too unless `public_listen` is set."},
     {STR("server", "public_listen", public_listen), .dflt = "", .shown = "— (covers on `listen`)",
      .env = "COMICBATCH_PUBLIC_LISTEN", .example = "0.0.0.0:8081",
@@ -104,7 +105,8 @@ static const struct config_key keys[] = {
      .help = "Consecutive failures of a job before an alert (notification row, error log line, webhook)."},
     {STR("runs", "alert_webhook_url", alert_webhook_url), .flags = CONFIG_SECRET,
      .example = "https://hooks.example.com/comicbatch",
-     .help = "POST each alert here as JSON `{level, message, details}`; empty: no webhook."},
+     .help = "POST each alert here as JSON `{level, message, details}`, from a thread of its own (5 s per post, no "
+             "retry; at most 64 waiting, the oldest dropped first); empty: no webhook."},
     {INT("runs", "misfire_grace_seconds", misfire_grace_seconds, 1, 86400), .dflt = "60", .flags = CONFIG_RELOAD,
      .help = "A cron slot noticed later than this is a misfire, handled by the job's misfire policy."},
     {INT("runs", "leader_lease_seconds", leader_lease_seconds, 2, 3600), .dflt = "15",

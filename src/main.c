@@ -19,10 +19,12 @@
 #include "contract/doctor.h"
 #include "contract/grants.h"
 #include "jobs/registry.h"
+#include "runs/alerts.h"
 #include "runs/listener.h"
 #include "runs/params.h"
 #include "runs/runs.h"
 #include "runs/schedule.h"
+#include "runs/webhook.h"
 #include "runs/worker.h"
 #include "sched/cron.h"
 #include "store/migrate.h"
@@ -64,7 +66,7 @@ static int cmd_migrate(const char *config_path)
             printf("migrations applied: %d\n", n);
         rc = n < 0;
         struct contract_report rep;
-        if (n >= 0 && contract_check_all(db, registry_contract_jobs(), &rep, err, sizeof err) == 0) {
+        if (n >= 0 && contract_check_all(db, registry_contract_jobs(), &c, &rep, err, sizeof err) == 0) {
             doctor_print_unavailable(&rep, stdout); /* the platform's tables are not ours to create: say what's off */
             contract_report_free(&rep);
         } else if (n >= 0) {
@@ -132,7 +134,7 @@ static int cmd_doctor(const char *config_path)
     PGconn *db = cli_connect(config_path, &c);
     if (!db)
         return 2;
-    int bad = doctor_run(db, registry_contract_jobs(), stdout);
+    int bad = doctor_run(db, registry_contract_jobs(), &c, stdout);
     PQfinish(db);
     config_finish(&c);
     return bad < 0 ? 2 : bad > 0;
@@ -308,6 +310,8 @@ static int cmd_run(int argc, char **argv, const char *config_path)
     if (!(a.api.listener = listener_create(&a.run, err, sizeof err)) ||
         !(a.run.workers = worker_pool_create(&a.run, 0, err, sizeof err))) {
         fprintf(stderr, "comicbatch: %s\n", err);
+    } else if (alerts_start(&a.run)) {
+        fprintf(stderr, "comicbatch: cannot start the alert webhook thread\n");
     } else {
         pthread_t sigthr;
         pthread_create(&sigthr, NULL, cli_signal_main, &cr);
@@ -316,6 +320,7 @@ static int cmd_run(int argc, char **argv, const char *config_path)
         pthread_join(sigthr, NULL);
     }
     worker_pool_destroy(a.run.workers);
+    alerts_stop(&a.run, WEBHOOK_TIMEOUT_MS); /* the run's alert, if any: one post's time, as when it was inline */
     listener_destroy(a.api.listener);
     json_decref(params);
     app_finish(&a);

@@ -150,8 +150,10 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
     }
     char field[128], err[600];
     if (!availability_job(r->env->run->availability, jobkey, true, err, sizeof err)) {
-        reply_error(r, 503, ERR_UNAVAILABLE, availability_details(r->env->run->availability, jobkey),
-                    "Job %s cannot run on this database: %s", jobkey, err);
+        json_t *details = availability_details(r->env->run->availability, jobkey);
+        bool unset = json_is_false(json_object_get(details, "configured"));
+        reply_error(r, 503, ERR_UNAVAILABLE, details, "Job %s %s: %s", jobkey,
+                    unset ? "is not configured" : "cannot run on this database", err);
         return;
     }
     struct id_types ids;

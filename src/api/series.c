@@ -107,8 +107,10 @@ void api_series_refresh_all(struct http_req *r)
     const char *provider = provider_active_name(cfg);
     char field[64], err[600];
     if (!availability_job(r->env->run->availability, REFRESH_JOB, true, err, sizeof err)) {
-        reply_error(r, 503, ERR_UNAVAILABLE, availability_details(r->env->run->availability, REFRESH_JOB),
-                    "Job %s cannot run on this database: %s", REFRESH_JOB, err);
+        json_t *details = availability_details(r->env->run->availability, REFRESH_JOB);
+        bool unset = json_is_false(json_object_get(details, "configured"));
+        reply_error(r, 503, ERR_UNAVAILABLE, details, "Job %s %s: %s", REFRESH_JOB,
+                    unset ? "is not configured" : "cannot run on this database", err);
         return;
     }
     json_t *in = json_pack("{s:s,s:i,s:i}", "provider", provider, "batchsize", cfg->series_refresh_batch_size,

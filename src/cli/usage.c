@@ -46,13 +46,18 @@ static const struct cli_command commands[] = {
     {"resume", "[JOBKEY]", true, "end a pause early (of every job, or of JOBKEY)",
      "Ends the pause of JOBKEY, or without it the pause of every job, now. Exit status 1 when no such pause is in "
      "force. Audit-logged like `pause`."},
-    {"doctor", "", true, "check the database against every job's schema contract; exit 1 if an enabled job cannot run",
+    {"doctor", "", true,
+     "check the database (and the settings) against every job's contract; exit 1 if an enabled job cannot run on "
+     "the database",
      "Checks the connected database, as the connected role, against what every job and daemon feature declares it "
      "needs (tables, columns and compatible types, privileges, the indexes that keep it fast) and prints, in plain "
      "words, what is missing or mismatched with the DDL or GRANT that would fix it, the id types found (uuid or "
-     "bigint), the migrations still pending and the accelerators installed. `serve` runs the same check at start: "
-     "a job that fails it is shown unavailable and is not scheduled. Exit status 1 when an enabled job cannot run "
-     "or migrations are pending."},
+     "bigint), the migrations still pending and the accelerators installed. It also checks the settings a job "
+     "needs in the configuration it was given (`--config`): a job without them (`metadata.dump_refresh` without "
+     "the active provider's `[provider.NAME] dump`) is listed as `not configured` with the INI lines to add. "
+     "`serve` runs the same check at start: a job that fails it, or is not configured, is shown unavailable and is "
+     "not scheduled. Exit status 1 when an enabled job cannot run on the database or migrations are pending; a job "
+     "that is only not configured does not change it."},
     {"grants", "ROLE [--accelerators]", true,
      "print the statements ROLE needs (run them as an administrator, before migrate)",
      "Prints, as a psql script, what role ROLE needs on this database for the enabled jobs and the daemon: the "

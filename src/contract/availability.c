@@ -14,18 +14,22 @@
 struct availability {
     const char *url;
     struct contract_jobs jobs;
+    const struct config *cfg;
     pthread_mutex_t mu;         /* guards everything below */
+    pthread_cond_t idle;        /* signalled when a refresh ends */
     struct contract_report rep; /* valid when `checked` */
     bool checked, refreshing;
     int64_t checked_ms; /* monotonic time of the last successful check */
 };
 
-struct availability *availability_create(const char *url, struct contract_jobs jobs)
+struct availability *availability_create(const char *url, struct contract_jobs jobs, const struct config *cfg)
 {
     struct availability *av = xcalloc(1, sizeof *av);
     av->url = url;
     av->jobs = jobs;
+    av->cfg = cfg;
     pthread_mutex_init(&av->mu, NULL);
+    pthread_cond_init(&av->idle, NULL);
     idtypes_default(&av->rep.ids);
     return av;
 }
@@ -37,25 +41,21 @@ static void log_changes(const struct contract_report *old, const struct contract
         const struct contract_result *was = old ? contract_report_job(old, now->jobs[i].name) : NULL;
         bool before = was ? was->available : true;
         if (!now->jobs[i].available && (before || !old))
-            log_warn("msg=\"job unavailable on this database (comicbatch doctor says why and how to fix it)\" "
-                     "job=%s reason=\"%s\"",
+            log_warn("msg=\"%s (comicbatch doctor says why and how to fix it)\" job=%s reason=\"%s\"",
+                     now->jobs[i].configured ? "job unavailable on this database"
+                                             : "job not configured: unavailable until its settings are added",
                      now->jobs[i].name, now->jobs[i].reason);
         else if (now->jobs[i].available && !before)
             log_info("msg=\"job available again\" job=%s", now->jobs[i].name);
     }
 }
 
-int availability_refresh(struct availability *av, char *err, size_t errlen)
+/* The check itself, by the thread that set av->refreshing (it clears it and wakes the waiters). */
+static int check_now(struct availability *av, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&av->mu);
-    bool busy = av->refreshing;
-    av->refreshing = true;
-    pthread_mutex_unlock(&av->mu);
-    if (busy)
-        return 0; /* another thread is at it; its answer will do */
     PGconn *db = pg_connect(av->url, "comicbatch-contract", err, errlen);
     struct contract_report rep;
-    int rc = db ? contract_check_all(db, av->jobs, &rep, err, errlen) : -1;
+    int rc = db ? contract_check_all(db, av->jobs, av->cfg, &rep, err, errlen) : -1;
     PQfinish(db);
     pthread_mutex_lock(&av->mu);
     if (rc == 0) {
@@ -67,8 +67,39 @@ int availability_refresh(struct availability *av, char *err, size_t errlen)
         av->checked_ms = time_mono_ms();
     }
     av->refreshing = false;
+    pthread_cond_broadcast(&av->idle);
     pthread_mutex_unlock(&av->mu);
     return rc;
+}
+
+int availability_refresh(struct availability *av, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&av->mu);
+    bool busy = av->refreshing;
+    av->refreshing = true;
+    pthread_mutex_unlock(&av->mu);
+    if (busy)
+        return 0; /* another thread is at it; its answer will do */
+    return check_now(av, err, errlen);
+}
+
+int availability_recheck(struct availability *av, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&av->mu);
+    while (av->refreshing)
+        pthread_cond_wait(&av->idle, &av->mu);
+    av->refreshing = true;
+    pthread_mutex_unlock(&av->mu);
+    return check_now(av, err, errlen);
+}
+
+bool availability_schema_state(const char *state)
+{
+    static const char *const states[] = {"42P01", "42703", "42883", "42809", "42501"};
+    for (size_t i = 0; state && i < sizeof states / sizeof states[0]; i++)
+        if (!strcmp(state, states[i]))
+            return true;
+    return false;
 }
 
 /* Re-checks when the last answer is older than `max_age_s` (errors are logged; the old answer stays). */
@@ -135,8 +166,10 @@ json_t *availability_details(struct availability *av, const char *jobkey)
                                                      r->f[i].fix ? json_string(r->f[i].fix) : json_null()));
     if (r)
         snprintf(reason, sizeof reason, "%s", r->reason);
+    bool configured = !r || r->configured;
     pthread_mutex_unlock(&av->mu);
-    return json_pack("{s:s,s:s,s:o}", "jobkey", jobkey, "reason", reason, "missing", missing);
+    return json_pack("{s:s,s:s,s:b,s:o}", "jobkey", jobkey, "reason", reason, "configured", configured, "missing",
+                     missing);
 }
 
 void availability_destroy(struct availability *av)
@@ -145,6 +178,7 @@ void availability_destroy(struct availability *av)
         return;
     if (av->checked)
         contract_report_free(&av->rep);
+    pthread_cond_destroy(&av->idle);
     pthread_mutex_destroy(&av->mu);
     free(av);
 }

@@ -4,8 +4,12 @@
  * next (the scheduler's tick asks every few seconds), and sooner when a trigger asks about a job that was
  * unavailable, so an administrator's fix (a GRANT, a column) counts within seconds, without a restart. A job that
  * is unavailable is shown with its reason in the schedule, is not scheduled, and its triggers answer 503
- * UNAVAILABLE naming what is missing; every other job runs. Thread-safe; one refresh at a time (callers meanwhile
- * get the previous answer). Before the first successful check every job counts as available.
+ * UNAVAILABLE naming what is missing; every other job runs. The same holds for a job that is not configured (a setting
+ * it needs is not set, contract/check.h): it is unavailable until the setting is added (and comicbatch restarted).
+ * A run that fails with a SQLSTATE saying the schema moved under it (availability_schema_state) re-checks at once
+ * (availability_recheck), so a column dropped while `serve` runs stops the next trigger, not the one a minute later.
+ * Thread-safe; one refresh at a time (callers meanwhile get the previous answer). Before the first successful check
+ * every job counts as available.
  */
 #ifndef COMICBATCH_AVAILABILITY_H
 #define COMICBATCH_AVAILABILITY_H
@@ -22,11 +26,28 @@
 
 struct availability;
 
-/** Creates the cache of `jobs` for the database at `url` (both borrowed for the cache's lifetime). Checks nothing. */
-struct availability *availability_create(const char *url, struct contract_jobs jobs);
+struct config;
+
+/**
+ * Creates the cache of `jobs` for the database at `url` and the settings in `cfg` (all borrowed for the cache's
+ * lifetime). Checks nothing.
+ */
+struct availability *availability_create(const char *url, struct contract_jobs jobs, const struct config *cfg);
 
 /** Checks now, on a connection of its own; logs each job that cannot run. Returns 0, or -1 with `err`. */
 int availability_refresh(struct availability *av, char *err, size_t errlen);
+
+/**
+ * Checks now even when a check is under way (it waits for that one, whose answer may predate what the caller saw,
+ * then checks again): for a caller that has just seen a job fail on the schema. Returns 0, or -1 with `err`.
+ */
+int availability_recheck(struct availability *av, char *err, size_t errlen);
+
+/**
+ * True when SQLSTATE `state` says a statement met a schema other than its job's contract promised: undefined_table
+ * 42P01, undefined_column 42703, undefined_function 42883, wrong_object_type 42809, insufficient_privilege 42501.
+ */
+bool availability_schema_state(const char *state);
 
 /**
  * True when job `jobkey` can run (or nothing is known yet). Re-checks first when the answer is older than
@@ -41,7 +62,10 @@ void availability_ids(struct availability *av, struct id_types *out);
 /** Adds `available` (bool) and `unavailableReason` (string or null) to each ScheduleEntry of array `entries`. */
 void availability_annotate(struct availability *av, json_t *entries);
 
-/** The error details for a refused trigger: {jobkey, reason, missing: [{what, fix}]} (new reference). */
+/**
+ * The error details for a refused trigger: {jobkey, reason, configured, missing: [{what, fix}]} (new reference);
+ * `configured` is false when what is missing is a setting (then `fix` holds the INI lines).
+ */
 json_t *availability_details(struct availability *av, const char *jobkey);
 
 /** Frees the cache. NULL is a no-op. */

@@ -80,6 +80,16 @@ bool contract_type_fits(const char *cls, const struct cat_column *col, const str
     return true;
 }
 
+struct contract_finding *contract_result_add(struct contract_result *res, bool fatal, const char *fix, const char *what)
+{
+    res->f = xrealloc(res->f, (res->n + 1) * sizeof *res->f);
+    res->f[res->n] = (struct contract_finding){fatal, false, xstrdup(what), fix ? xstrdup(fix) : NULL};
+    if (fatal && res->available)
+        snprintf(res->reason, sizeof res->reason, "%.500s", what);
+    res->available = res->available && !fatal;
+    return &res->f[res->n++];
+}
+
 static void add(struct contract_result *res, bool fatal, const char *fix, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -90,13 +100,7 @@ static void add(struct contract_result *res, bool fatal, const char *fix, const 
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    res->f = xrealloc(res->f, (res->n + 1) * sizeof *res->f);
-    res->f[res->n++] = (struct contract_finding){fatal, xstrdup(what), fix ? xstrdup(fix) : NULL};
-    if (!fatal)
-        return;
-    if (res->available)
-        snprintf(res->reason, sizeof res->reason, "%.500s", what);
-    res->available = false;
+    contract_result_add(res, fatal, fix, what);
 }
 
 /* The schema part of "schema.table". */
@@ -418,12 +422,15 @@ static int accel_index(const char *name)
     return -1;
 }
 
-static void evaluate_one(const struct contract *c, const struct catalog *cat, struct contract_report *rep,
-                         struct contract_result *res)
+static void evaluate_one(const struct contract *c, const struct catalog *cat, const struct config *cfg,
+                         struct contract_report *rep, struct contract_result *res)
 {
     int ai = c ? accel_index(c->accelerator) : -1;
     res->available = true;
+    res->configured = true;
     res->accel = ai < 0 ? -1 : rep->accel[ai] == ACCEL_INSTALLED;
+    if (c && cfg)
+        contract_check_settings(c, cfg, res); /* first: the reason names what the operator must do first */
     if (c)
         contract_evaluate(c, cat, &rep->ids, res->accel == 1, res);
     size_t fatal = 0;
@@ -456,7 +463,8 @@ static int load_all(PGconn *db, const struct contract_job *jobs, size_t njobs, s
     return catalog_load_privs(db, cat, err, errlen);
 }
 
-int contract_check_all(PGconn *db, struct contract_jobs js, struct contract_report *rep, char *err, size_t errlen)
+int contract_check_all(PGconn *db, struct contract_jobs js, const struct config *cfg, struct contract_report *rep,
+                       char *err, size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
     size_t njobs = js.n;
@@ -474,7 +482,7 @@ int contract_check_all(PGconn *db, struct contract_jobs js, struct contract_repo
     rep->jobs = xcalloc(njobs, sizeof *rep->jobs);
     for (size_t i = 0; i < njobs; i++) {
         rep->jobs[i].name = jobs[i].key;
-        evaluate_one(jobs[i].contract, &cat, rep, &rep->jobs[i]);
+        evaluate_one(jobs[i].contract, &cat, cfg, rep, &rep->jobs[i]);
     }
     bool *enabled = xcalloc(njobs, sizeof *enabled);
     contract_enabled_jobs(db, js, enabled);
@@ -489,7 +497,7 @@ int contract_check_all(PGconn *db, struct contract_jobs js, struct contract_repo
         res->name = contract_features[i].name;
         res->consequence = contract_features[i].consequence;
         res->enabled = true;
-        evaluate_one(&contract_features[i].contract, &cat, rep, res);
+        evaluate_one(&contract_features[i].contract, &cat, cfg, rep, res);
     }
     catalog_free(&cat);
     return 0;

@@ -1,8 +1,10 @@
 /*
- * check — a database against the contracts (contract/contract.h): which jobs and daemon features can run on it, and
- * in plain words what is missing or mismatched with the DDL or GRANT that would fix it. `comicbatch doctor` prints
- * the report (contract/doctor.h); `serve` keeps the availability (contract_check_all at start: five catalog
- * queries, milliseconds), shows an unavailable job with its reason, does not schedule it and refuses its triggers.
+ * check — a database (and the configuration) against the contracts (contract/contract.h): which jobs and daemon
+ * features can run, and in plain words what is missing or mismatched with the DDL, GRANT or INI lines that would fix
+ * it. `comicbatch doctor` prints the report (contract/doctor.h); `serve` keeps the availability (contract_check_all at
+ * start: five catalog queries, milliseconds), shows an unavailable job with its reason, does not schedule it and
+ * refuses its triggers. A job whose only fatal findings are settings is "not configured" (contract_result.configured
+ * false): unavailable all the same, but doctor does not count it as a failure.
  */
 #ifndef COMICBATCH_CHECK_H
 #define COMICBATCH_CHECK_H
@@ -16,10 +18,13 @@
 #include "contract/contract.h"
 #include "contract/idtypes.h"
 
+struct config;
+
 struct contract_finding {
-    bool fatal; /* the job cannot run; otherwise it runs, slower or with a feature missing */
-    char *what; /* plain words: "column library.entry.hasnew is missing" */
-    char *fix;  /* the DDL or GRANT that would fix it, or NULL */
+    bool fatal;   /* the job cannot run; otherwise it runs, slower or with a feature missing */
+    bool setting; /* a missing setting (contract_setting), not something of the database's */
+    char *what;   /* plain words: "column library.entry.hasnew is missing" */
+    char *fix;    /* the DDL, GRANT or INI lines that would fix it, or NULL */
 };
 
 struct contract_result {
@@ -27,6 +32,7 @@ struct contract_result {
     const char *consequence; /* features: what stops working (static), NULL for jobs */
     bool enabled;            /* jobs: scheduled or event-driven; features: always */
     bool available;          /* no fatal finding */
+    bool configured;         /* every setting the contract names is set (else a fatal `setting` finding says which) */
     int accel;               /* the job's accelerator: -1 none, 0 not installed, 1 installed */
     char reason[600];        /* unavailable: the first fatal finding (and how many more); "" otherwise */
     struct contract_finding *f;
@@ -46,11 +52,13 @@ struct contract_report {
 };
 
 /**
- * Checks every job of `jobs` (the registry's, registry_contract_jobs) and every daemon feature against the connected database, for the connected
- * role. Returns 0 with `rep` filled (free with contract_report_free), or -1 with `err` when the catalog cannot be
+ * Checks every job of `jobs` (the registry's, registry_contract_jobs) and every daemon feature against the connected
+ * database, for the connected role, and the settings the jobs need against `cfg` (borrowed; NULL: settings are not
+ * checked). Returns 0 with `rep` filled (free with contract_report_free), or -1 with `err` when the catalog cannot be
  * read.
  */
-int contract_check_all(PGconn *db, struct contract_jobs jobs, struct contract_report *rep, char *err, size_t errlen);
+int contract_check_all(PGconn *db, struct contract_jobs jobs, const struct config *cfg, struct contract_report *rep,
+                       char *err, size_t errlen);
 
 /**
  * Fills enabled[i] for jobs.v[i]: scheduled (system.batchschedule's isenabled once migrated, else the
@@ -71,6 +79,23 @@ void contract_report_free(struct contract_report *rep);
  */
 void contract_evaluate(const struct contract *c, const struct catalog *cat, const struct id_types *ids,
                        bool accel_installed, struct contract_result *res);
+
+/**
+ * Evaluates the settings `c` names against `cfg` (pure: unit-tested with hand-built configs): each one that is not
+ * set appends a fatal `setting` finding naming the section and key, with the INI lines to add as its fix, and clears
+ * res->configured.
+ */
+void contract_check_settings(const struct contract *c, const struct config *cfg, struct contract_result *res);
+
+/** True when every setting `c` (may be NULL) names is set in `cfg`. */
+bool contract_configured(const struct contract *c, const struct config *cfg);
+
+/**
+ * Appends the finding `what` to `res` (`fix` may be NULL; both are copied). A fatal one makes the result
+ * unavailable; the first fatal one becomes its reason. Returns the finding (valid until the next append).
+ */
+struct contract_finding *contract_result_add(struct contract_result *res, bool fatal, const char *fix,
+                                             const char *what);
 
 /** Queues on `cat` the privilege questions contract_evaluate will ask about `c`. */
 void contract_want_privs(const struct contract *c, struct catalog *cat);

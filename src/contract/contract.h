@@ -13,6 +13,9 @@
  *                 `text`, `time` (timestamptz or timestamp), `inet` (inet or text), `text[]`, `jsonb`, `any`.
  *   recommended — an index whose absence makes the job slow, never wrong: reported, not fatal.
  *   fatal       — a missing table, column, privilege or an incompatible type: the job cannot run ("unavailable").
+ *   setting     — a configuration setting the job cannot run without (`[provider.NAME] dump`): when it is not set the
+ *                 job is "not configured", unavailable like a job whose contract fails, but `doctor` does not count
+ *                 it as a failure (an optional feature nobody set up is not a broken database).
  * A job declares no comicbatch-owned object (system.batch*, jobstate, metadata): `comicbatch migrate` makes those,
  * owned by the role that runs it.
  */
@@ -45,13 +48,21 @@ struct contract_index {
     const char *method; /* index method to suggest ("brin"); NULL: btree */
 };
 
+/** One setting a job needs. Arrays of these end with an entry whose `section` is NULL. */
+struct contract_setting {
+    const char *section; /* "metadata", …, or "provider.NAME": the active provider's section ([metadata] provider) */
+    const char *key;     /* "dump": a key of that section in src/config_keys.c */
+    const char *why;     /* what the job does with it: "the JSON-lines dump it imports" */
+};
+
 /** What one job (or one daemon feature) needs. */
 struct contract {
     const struct contract_table *tables;
-    const struct contract_index *indexes; /* may be NULL */
-    const char *accelerator;              /* the accelerator that speeds this job up (contract/accel.h), or NULL */
-    bool temp;                            /* creates temporary tables (TEMPORARY on the database) */
-    bool partitions;                      /* creates partitions of its CONTRACT_PARTITIONED tables */
+    const struct contract_setting *settings; /* may be NULL */
+    const struct contract_index *indexes;    /* may be NULL */
+    const char *accelerator;                 /* the accelerator that speeds this job up (contract/accel.h), or NULL */
+    bool temp;                               /* creates temporary tables (TEMPORARY on the database) */
+    bool partitions;                         /* creates partitions of its CONTRACT_PARTITIONED tables */
 };
 
 /** The daemon's own needs outside any job (sign-in by session, audit log, alerts, covers by comic id). */

@@ -16,13 +16,24 @@ static void print_finding(const struct contract_finding *f, FILE *out)
     }
 }
 
+/* True when something of the database's stops `r` (not only a missing setting). */
+static bool database_fails(const struct contract_result *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->f[i].fatal && !r->f[i].setting)
+            return true;
+    return false;
+}
+
 static void print_result(const struct contract_result *r, bool job, FILE *out)
 {
     size_t notes = 0;
     for (size_t i = 0; i < r->n; i++)
         notes += !r->f[i].fatal;
     char label[64];
-    if (!r->available)
+    if (!r->available && !database_fails(r))
+        snprintf(label, sizeof label, "not configured");
+    else if (!r->available)
         snprintf(label, sizeof label, "%s", job && r->enabled ? "UNAVAILABLE" : "unavailable");
     else if (notes)
         snprintf(label, sizeof label, "ok, %zu note%s", notes, notes > 1 ? "s" : "");
@@ -57,18 +68,24 @@ static void print_header(const struct contract_report *rep, FILE *out)
 int doctor_print(const struct contract_report *rep, FILE *out)
 {
     print_header(rep, out);
-    int bad = 0, enabled = 0;
+    int bad = 0, unset = 0, enabled = 0;
     fprintf(out, "\njobs:\n");
     for (size_t i = 0; i < rep->njobs; i++) {
-        print_result(&rep->jobs[i], true, out);
-        enabled += rep->jobs[i].enabled;
-        bad += rep->jobs[i].enabled && !rep->jobs[i].available;
+        const struct contract_result *r = &rep->jobs[i];
+        print_result(r, true, out);
+        enabled += r->enabled;
+        bad += r->enabled && database_fails(r);
+        unset += r->enabled && !r->available && !database_fails(r);
     }
     fprintf(out, "\ndaemon features:\n");
     for (size_t i = 0; i < rep->nfeatures; i++)
         print_result(&rep->features[i], false, out);
-    fprintf(out, "\n%d of %d enabled jobs can run%s", enabled - bad, enabled, bad ? "; fix the findings above" : "");
-    fprintf(out, "%s\n", rep->pending_migrations > 0 ? "; migrations are pending" : "");
+    fprintf(out, "\n%d of %d enabled jobs can run", enabled - bad - unset, enabled);
+    if (unset) /* an optional job nobody set up: unavailable (not scheduled, no alerts), but not a failure */
+        fprintf(out, "; %d not configured (unavailable until the settings above are added, or disable %s)", unset,
+                unset > 1 ? "them" : "it");
+    fprintf(out, "%s%s\n", bad ? "; fix the findings above" : "",
+            rep->pending_migrations > 0 ? "; migrations are pending" : "");
     return bad + (rep->pending_migrations > 0);
 }
 
@@ -76,14 +93,16 @@ void doctor_print_unavailable(const struct contract_report *rep, FILE *out)
 {
     for (size_t i = 0; i < rep->njobs; i++)
         if (rep->jobs[i].enabled && !rep->jobs[i].available)
-            fprintf(out, "unavailable on this database: %s: %s\n", rep->jobs[i].name, rep->jobs[i].reason);
+            fprintf(out, "%s: %s: %s\n",
+                    database_fails(&rep->jobs[i]) ? "unavailable on this database" : "not configured",
+                    rep->jobs[i].name, rep->jobs[i].reason);
 }
 
-int doctor_run(PGconn *db, struct contract_jobs jobs, FILE *out)
+int doctor_run(PGconn *db, struct contract_jobs jobs, const struct config *cfg, FILE *out)
 {
     struct contract_report rep;
     char err[1024];
-    if (contract_check_all(db, jobs, &rep, err, sizeof err)) {
+    if (contract_check_all(db, jobs, cfg, &rep, err, sizeof err)) {
         fprintf(stderr, "comicbatch: %s\n", err);
         return -1;
     }

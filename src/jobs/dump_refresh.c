@@ -10,6 +10,9 @@
  * meta: {provider, location (credentials hidden), linesRead, bytesRead, gzip, inserted, updated, unchanged,
  * duplicates, malformed, malformedSamples: [{line, reason}]}. Progress is bytes read of the dump's size.
  * Lock key: metadata.dump_refresh:<provider>. Dry run: counts what would be inserted/updated, writes nothing.
+ *
+ * Its contract needs nothing of the platform's, only the active provider's `dump` setting: without it the job is
+ * "not configured" (contract/check.h) — unavailable, so neither scheduled nor failing daily into the alerts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,6 +270,11 @@ static const struct param_def params[] = {
     {"provider", PARAM_STRING, NULL, 0, 64, "provider name ([provider.NAME]); default: [metadata] provider"},
 };
 
+static const struct contract dump_contract = {
+    .settings = (const struct contract_setting[]){{"provider.NAME", "dump", "the JSON-lines dump this job imports"},
+                                                  {0}},
+};
+
 const struct job_def job_metadata_dump_refresh = {
     .key = "metadata.dump_refresh",
     .description = "Import the metadata provider's dump into the provider-records table",
@@ -279,4 +287,5 @@ const struct job_def job_metadata_dump_refresh = {
     .run = dump_refresh_run,
     .lock_scope = provider_lock_scope,
     .resolve_params = provider_fill_param,
+    .contract = &dump_contract,
 };

@@ -84,6 +84,8 @@ static PGresult *statement_failed(struct job_ctx *ctx, const char *what, const c
 {
     if (!strcmp(state, "57014") || job_cancelled(ctx))
         return NULL;
+    if (!ctx->error[0]) /* the state that goes with the error job_fail keeps (the first) */
+        snprintf(ctx->error_sqlstate, sizeof ctx->error_sqlstate, "%s", state);
     job_fail(ctx, "%s failed: %s", what, message);
     size_t len = strlen(ctx->error);
     while (len && ctx->error[len - 1] == '\n')

@@ -34,7 +34,8 @@ struct job_ctx {
     PGconn *db;   /* the worker's own connection; leave it outside any transaction on return */
     json_t *meta; /* owned by the worker; the job adds its counters */
     int64_t rowsaffected;
-    char error[1024]; /* why the job failed (first error wins) */
+    char error[1024];       /* why the job failed (first error wins) */
+    char error_sqlstate[6]; /* the SQLSTATE of the statement that set `error` through job_query*, else "" */
     struct run_control *ctl;
     struct redisContext *redis; /* opened lazily by job_redis(), closed by the worker */
     struct id_types ids;        /* the platform's id types, read on first use by job_ids() */

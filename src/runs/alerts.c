@@ -1,7 +1,6 @@
 /* alerts — see alerts.h. */
 #include "runs/alerts.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include "config.h"
 #include "runs/runs_env.h"
+#include "runs/webhook.h"
 #include "store/notifications.h"
 #include "store/pg.h"
 #include "store/runstore.h"
@@ -17,28 +17,8 @@
 #include "util/metrics.h"
 #include "util/timefmt.h"
 
-static void post_webhook(const char *url, const char *body)
-{
-    CURL *h = curl_easy_init();
-    if (!h)
-        return;
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    CURLcode rc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK || status >= 300)
-        log_warn("msg=\"alert webhook failed\" status=%ld error=\"%s\"", status, curl_easy_strerror(rc));
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-}
-
-/* Writes the notification, logs it, counts it in `metric` and posts the webhook. Takes `details`. */
+/* Writes the notification, logs it, counts it in `metric` and queues the webhook's post (sent by runs/webhook.c's
+ * thread: the caller, the leader or a worker, never waits for the endpoint). Takes `details`. */
 static void raise_alert(struct runs_env *env, PGconn *db, const char *metric, const char *jobkey, const char *title,
                         const char *msg, json_t *details)
 {
@@ -49,15 +29,30 @@ static void raise_alert(struct runs_env *env, PGconn *db, const char *metric, co
     char l[160];
     snprintf(l, sizeof l, "job=\"%.120s\"", jobkey);
     metrics_add(env->metrics, metric, l, 1);
-    if (env->cfg->alert_webhook_url && *env->cfg->alert_webhook_url) {
+    if (env->webhook) {
         json_t *body = json_pack("{s:s,s:s,s:o}", "level", "critical", "message", msg, "details", details);
         char *b = json_dumps(body, JSON_COMPACT);
-        post_webhook(env->cfg->alert_webhook_url, b);
-        free(b);
+        if (b)
+            webhook_post_take(env->webhook, b);
         json_decref(body);
     } else {
         json_decref(details);
     }
+}
+
+int alerts_start(struct runs_env *env)
+{
+    const char *url = env->cfg->alert_webhook_url;
+    if (!url || !*url)
+        return 0;
+    env->webhook = webhook_create(url, WEBHOOK_QUEUE_MAX, env->metrics);
+    return env->webhook ? 0 : -1;
+}
+
+void alerts_stop(struct runs_env *env, int drain_ms)
+{
+    webhook_destroy(env->webhook, drain_ms);
+    env->webhook = NULL;
 }
 
 void alerts_after_failure(struct runs_env *env, PGconn *db, const char *jobkey)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "contract/check.h"
 #include "jobs/registry.h"
 #include "runs/alerts.h"
 #include "runs/runs_env.h"
@@ -32,11 +33,13 @@ static bool window(const struct config *cfg, const struct job_def *job, const st
         *source = "config";
         return true;
     }
+    /* The default expects runs only of a job that can be scheduled: enabled, and configured (a job that lacks a
+     * setting is unavailable, never scheduled: it has no runs to be late with). */
     bool enabled = row ? row->isenabled : job->enabled;
     struct cron_schedule s;
     char err[256];
     const char *expr = row && row->has_cron ? row->cron : registry_default_cron(cfg, job);
-    if (!enabled || cron_parse(expr, &s, err, sizeof err))
+    if (!enabled || !contract_configured(job->contract, cfg) || cron_parse(expr, &s, err, sizeof err))
         return false;
     *seconds = slots_default_deadline(&s, now);
     *source = "default";

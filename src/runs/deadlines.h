@@ -1,7 +1,8 @@
 /*
  * deadlines — "did it run at all?": each job may have to have succeeded within a window (its deadline). The window
  * is the schedule row's `deadline` (API; 0 = off), else `[job.KEY] deadline`, else the default: twice the cron's
- * longest interval (sched/slots.h), which applies only while the job is enabled. An explicit deadline is a promise
+ * longest interval (sched/slots.h), which applies only while the job is enabled and configured (a job lacking a
+ * setting it needs is unavailable, never scheduled: contract/check.h). An explicit deadline is a promise
  * that holds even while the job is disabled (a job switched off by mistake alerts). It is measured from the job's
  * last success (a run `done`, not a dry run, however triggered) or, when later, from when the job became expected
  * to run (its schedule row's creation, its last enabling, its deadline's change). Past it the job is overdue: the

@@ -39,7 +39,10 @@ void runs_lockkey(const struct job_def *job, const json_t *params, char *buf, si
  */
 json_t *runs_stored_params(const struct config *cfg, const struct job_def *job, const json_t *params);
 
-/** Enqueues `q`. On ENQUEUE_OK `*run` gets the run's JSON (new reference) when `run` is not NULL. */
+/**
+ * Enqueues `q` (its params already validated by the caller: never ENQUEUE_REFUSED). On ENQUEUE_OK `*run` gets the
+ * run's JSON (new reference) when `run` is not NULL.
+ */
 enum enqueue_result runs_enqueue(PGconn *c, const struct config *cfg, const struct run_request *q, json_t **run);
 
 /**

@@ -79,14 +79,18 @@ static json_t *scheduled_params(const struct job_def *j, const char *text, char 
     return params;
 }
 
+/* A slot whose params do not validate (or whose job this build does not know) is ENQUEUE_REFUSED before anything
+ * reaches the database: the tick records it as missed and moves on, since the next try would be refused too. */
 static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, time_t slot, const char *params_text,
                                    char *why, size_t whylen)
 {
     struct runs_env *env = arg;
     const struct job_def *j = registry_find(jobkey);
+    if (!j)
+        snprintf(why, whylen, "this build does not know job %s", jobkey);
     json_t *params = j ? scheduled_params(j, params_text, why, whylen) : NULL;
     if (!params)
-        return ENQUEUE_ERROR;
+        return ENQUEUE_REFUSED;
     struct run_request q = {.job = j, .params = params, .triggeredby = "scheduler", .scheduledfor = slot};
     enum enqueue_result res = runs_enqueue(db, env->cfg, &q, NULL);
     if (res == ENQUEUE_CONFLICT)
@@ -95,15 +99,22 @@ static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, ti
     return res;
 }
 
-/* A rescued run failed like any other: it is retried when its job allows, then the alert path decides. */
-static void rescued(void *arg, PGconn *db, const struct rescued_run *run)
+/* A rescued run failed like any other: it is retried when its job allows (in the rescue's transaction)… */
+static int rescued_retry(void *arg, PGconn *db, const struct rescued_run *run)
 {
     struct runs_env *env = arg;
     int64_t delay = 0;
-    if (retry_queue(db, env->cfg, run->jobkey, run->id, run->attempt, &delay, NULL) == 1)
+    int rc = retry_queue(db, env->cfg, run->jobkey, run->id, run->attempt, &delay, NULL);
+    if (rc == 1)
         log_info("msg=\"retry queued\" run=%s job=%s attempt=%d delay_ms=%lld", run->id, run->jobkey, run->attempt + 1,
                  (long long)delay);
-    alerts_after_failure(env, db, run->jobkey);
+    return rc < 0 ? -1 : 0;
+}
+
+/* …then, once the rescue committed, the alert path decides. */
+static void rescued(void *arg, PGconn *db, const struct rescued_run *run)
+{
+    alerts_after_failure(arg, db, run->jobkey);
 }
 
 static void check_deadlines(void *arg, PGconn *db, time_t now)
@@ -118,6 +129,7 @@ void scheduling_host_init(struct sched_host *h, struct runs_env *env)
                              .job = job,
                              .available = available,
                              .enqueue = enqueue,
+                             .rescued_retry = rescued_retry,
                              .rescued = rescued,
                              .check_deadlines = check_deadlines};
 }

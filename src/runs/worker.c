@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "contract/availability.h"
 #include "jobs/job_ctx.h"
 #include "runs/alerts.h"
 #include "runs/conn_loss.h"
@@ -283,6 +284,32 @@ static void detach_cancel(struct worker_pool *p, struct run_control *ctl)
     pthread_mutex_unlock(&p->workers.mu);
 }
 
+/*
+ * A run that failed on the schema (a table, column, function or privilege its SQL needs is gone: the contract no
+ * longer holds) re-checks the jobs' availability before its end is recorded, so by the time anyone sees it failed,
+ * the next trigger answers 503 UNAVAILABLE naming what is missing and the scheduler skips the job: one failure, not
+ * a minute of them. When the check confirms it, the run's error says so and no retry is queued (it would fail the
+ * same way). The failure itself still counts toward the consecutive-failure alert: it is how an operator learns.
+ */
+static void recheck_schema(struct worker_pool *p, struct job_ctx *ctx, struct claimed_run *run, int rc)
+{
+    struct availability *av = p->env->availability;
+    if (rc == 0 || !av || !ctx->job || job_cancelled(ctx) || !availability_schema_state(ctx->error_sqlstate))
+        return;
+    char err[512], reason[600];
+    if (availability_recheck(av, err, sizeof err)) {
+        log_warn("msg=\"cannot re-check the job's schema contract after its failure\" job=%s error=\"%s\"",
+                 ctx->job->key, err);
+        return;
+    }
+    if (availability_job(av, ctx->job->key, false, reason, sizeof reason))
+        return; /* the contract still holds: something it does not cover failed */
+    run->no_retry = true;
+    size_t len = strlen(ctx->error);
+    snprintf(ctx->error + len, sizeof ctx->error - len,
+             "\nthe job is now unavailable until this is fixed: %s (comicbatch doctor prints the fix)", reason);
+}
+
 json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *run)
 {
     const struct job_def *job = registry_find(run->jobkey);
@@ -315,6 +342,7 @@ json_t *worker_execute(struct worker_pool *p, PGconn *db, struct claimed_run *ru
     else
         rc = job->run(&ctx);
     detach_cancel(p, &ctl);
+    recheck_schema(p, &ctx, run, rc);
     char lost[1024] = "";
     if (!pg_usable(db))
         explain_loss(p, db, run->id, started, lost, sizeof lost);

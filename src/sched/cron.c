@@ -267,7 +267,7 @@ static bool macro_is(struct token t, const char *name)
 
 static int parse_macro(const char *p, struct cron_schedule *out, struct errbuf *e)
 {
-    struct token tok[1];
+    struct token tok[1] = {{p, 0}}; /* split_fields fills it; initialised for -O3's flow analysis */
     char q[CRON_QUOTE_MAX + 4];
     int n = split_fields(p, tok, 1);
     if (macro_is(tok[0], "@reboot"))

@@ -104,7 +104,19 @@ static int leader_begin(void *arg, PGconn *db)
     return -1;
 }
 
-/* Fails runs whose instance is gone (DESIGN §3 heartbeat and rescue); each goes through the host's alert path. */
+/* Queues the retries of the rescued runs in the rescue's transaction. 0 or -1. */
+static int rescue_retries(struct leader *l, const struct rescued_run *runs, int n)
+{
+    for (int i = 0; i < n && i < RESCUE_MAX; i++)
+        if (l->o.host->rescued_retry(l->o.host->arg, l->db, &runs[i]))
+            return -1;
+    return 0;
+}
+
+/*
+ * Fails runs whose instance is gone (DESIGN §3 heartbeat and rescue) and queues their retries in one fenced
+ * transaction; then each goes through the host's alert path.
+ */
 static void rescue(struct leader *l)
 {
     struct rescued_run runs[RESCUE_MAX];
@@ -112,7 +124,7 @@ static void rescue(struct leader *l)
     if (leader_begin(l, l->db))
         return;
     int n = runstore_rescue(l->db, cfg->lease_seconds, cfg->heartbeat_seconds * 2 + 1, runs, RESCUE_MAX);
-    if (n < 0 || pg_cmd(l->db, "COMMIT")) {
+    if (n < 0 || rescue_retries(l, runs, n) || pg_cmd(l->db, "COMMIT")) {
         pg_cmd(l->db, "ROLLBACK");
         return;
     }
@@ -173,8 +185,9 @@ static void duties(struct leader *l, int64_t now)
         retention(l);
         l->last_retention_ms = now;
     }
-    /* Deadline alerts are not inside the fence: they post webhooks, which must not hold the epoch row. Each breach
-     * is marked once by compare-and-set, so a deposed leader can at most send the one alert its successor would. */
+    /* Deadline alerts are not inside the fence: each breach is marked once by compare-and-set, so a deposed leader
+     * can at most send the one alert its successor would. The host only queues their webhook posts (and the rescue's)
+     * for a thread of its own: a slow endpoint must not hold this thread past the lease. */
     if (!l->deposed && now - l->last_deadlines_ms >= DEADLINES_EVERY_MS && l->o.host->check_deadlines) {
         l->o.host->check_deadlines(l->o.host->arg, l->db, wall);
         l->last_deadlines_ms = now;

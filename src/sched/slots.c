@@ -5,8 +5,8 @@
 
 const char *slots_reason_name(enum missed_reason r)
 {
-    static const char *const names[] = {"overlap",     "misfire-skipped", "disabled",        "paused",
-                                        "unavailable", "no-leader",       "invalid-schedule"};
+    static const char *const names[] = {"overlap",     "misfire-skipped", "disabled",         "paused",
+                                        "unavailable", "no-leader",       "invalid-schedule", "invalid-params"};
     return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
 }
 

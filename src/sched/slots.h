@@ -18,13 +18,14 @@
 
 /** Why a slot produced no run. Names (slots_reason_name) are system.batchmissed.reason. */
 enum missed_reason {
-    MISSED_OVERLAP = 0, /* the job was still queued or running (its lock key was held) */
-    MISSED_MISFIRE,     /* noticed later than the misfire grace while a leader ran; the policy skipped it */
-    MISSED_DISABLED,    /* an operator had disabled the job */
-    MISSED_PAUSED,      /* a pause (maintenance window) covered it */
-    MISSED_UNAVAILABLE, /* the job could not run on this database (its schema contract failed) */
-    MISSED_NO_LEADER,   /* no instance led the scheduler when it was due */
-    MISSED_INVALID,     /* the stored expression did not parse or its time zone could not be loaded */
+    MISSED_OVERLAP = 0,    /* the job was still queued or running (its lock key was held) */
+    MISSED_MISFIRE,        /* noticed later than the misfire grace while a leader ran; the policy skipped it */
+    MISSED_DISABLED,       /* an operator had disabled the job */
+    MISSED_PAUSED,         /* a pause (maintenance window) covered it */
+    MISSED_UNAVAILABLE,    /* the job could not run on this database (its schema contract failed) */
+    MISSED_NO_LEADER,      /* no instance led the scheduler when it was due */
+    MISSED_INVALID,        /* the stored expression did not parse or its time zone could not be loaded */
+    MISSED_INVALID_PARAMS, /* the run model refused the slot's run: the schedule's params no longer validate */
 };
 
 /** The reason's name in the ledger and the API ("overlap", "misfire-skipped", …). Static string. */

@@ -109,6 +109,14 @@ static int tail_read(const struct tick *t, const char *jobkey, struct tail *tail
     return got < 0 ? -1 : 0;
 }
 
+/* How loud a missed slot is logged: an operator's choice is news, a refused slot needs an operator. */
+static enum log_level missed_level(enum missed_reason why)
+{
+    if (why == MISSED_PAUSED || why == MISSED_DISABLED)
+        return LOG_INFO;
+    return why == MISSED_INVALID_PARAMS ? LOG_ERROR : LOG_WARN;
+}
+
 /* Writes `sp` of `jobkey` to the ledger: extends the latest row when it is the same reason and no slot lies in
  * between, else a new row. Counts and logs what was new. */
 static int record_span(const struct tick *t, const char *jobkey, const struct plan *p, struct tail *tail,
@@ -128,7 +136,7 @@ static int record_span(const struct tick *t, const char *jobkey, const struct pl
     tail->row.lastslot = sp->last;
     count(t->env, "comicbatch_schedule_missed_total", jobkey, "reason", name, sp->count);
     char first[32], last[32];
-    log_write(why == MISSED_PAUSED || why == MISSED_DISABLED ? LOG_INFO : LOG_WARN,
+    log_write(missed_level(why),
               "msg=\"scheduled slot missed\" job=%s reason=%s slots=%d%s first=%s last=%s detail=\"%s\"", jobkey, name,
               sp->count, sp->capped ? "+" : "", time_format_iso(sp->first, first, sizeof first),
               time_format_iso(sp->last, last, sizeof last), detail);
@@ -176,6 +184,18 @@ static int record_misfire(const struct tick *t, const char *jobkey, const struct
     return record_span(t, jobkey, p, tail, MISSED_MISFIRE, &sp, detail);
 }
 
+/* A due slot the host did not enqueue, recorded in the step's transaction: the job's active run held it (overlap),
+ * or the host refused it (invalid-params: retrying would be refused again, so nextrunat moves on all the same).
+ * Returns `res`, or ENQUEUE_ERROR when the ledger write failed. */
+static enum enqueue_result record_unenqueued(const struct tick *t, const char *jobkey, const struct plan *p,
+                                             struct tail *tail, time_t slot, enum enqueue_result res, const char *why)
+{
+    enum missed_reason reason = res == ENQUEUE_CONFLICT ? MISSED_OVERLAP : MISSED_INVALID_PARAMS;
+    if (res == ENQUEUE_CONFLICT)
+        count(t->env, "comicbatch_schedule_overlaps_total", jobkey, NULL, NULL, 1);
+    return record_range(t, jobkey, p, tail, reason, slot, slot, why) ? ENQUEUE_ERROR : res;
+}
+
 /* Moves nextrunat from the row's slot to `d->next` (compare-and-set), records what it skips and enqueues, in one
  * transaction. Returns 1 enqueued, 0 not, -1 error. */
 static int apply_decision(const struct tick *t, const struct sched_job *job, const struct sched_row *row,
@@ -199,10 +219,8 @@ static int apply_decision(const struct tick *t, const struct sched_job *job, con
     enum enqueue_result res = ENQUEUE_OK;
     if (d->enqueue)
         res = t->env->host->enqueue(t->env->host->arg, db, job->key, d->slot, row->params, why, sizeof why);
-    if (res == ENQUEUE_CONFLICT) {
-        count(t->env, "comicbatch_schedule_overlaps_total", job->key, NULL, NULL, 1);
-        res = record_range(t, job->key, p, &tail, MISSED_OVERLAP, d->slot, d->slot, why) ? ENQUEUE_ERROR : res;
-    }
+    if (res == ENQUEUE_CONFLICT || res == ENQUEUE_REFUSED)
+        res = record_unenqueued(t, job->key, p, &tail, d->slot, res, why);
     if (res == ENQUEUE_ERROR) {
         log_error("msg=\"cannot enqueue a scheduled slot\" job=%s error=\"%s\"", job->key, why);
         pg_cmd(db, "ROLLBACK");

@@ -19,6 +19,10 @@
  *  - disabled: an operator disabled the job; its would-be slots are tracked in `disablednext`.
  *  - invalid-schedule: the stored expression does not parse or its zone cannot be loaded: the due slot is
  *    recorded (and the error logged once for it) instead of the job silently never firing again.
+ *  - invalid-params: the host refused to enqueue the slot (ENQUEUE_REFUSED: the schedule's params no longer
+ *    validate against the job's declared params); nextrunat moves on like after an overlap and the refusal is
+ *    logged once per slot. Only a refusal is recorded: a database error (ENQUEUE_ERROR) rolls the whole step back,
+ *    nextrunat included, and the next tick tries the slot again.
  */
 #ifndef COMICBATCH_TICK_H
 #define COMICBATCH_TICK_H
@@ -54,11 +58,19 @@ struct sched_host {
     /**
      * Enqueues a scheduled run of `jobkey` for `slot` on `db`, inside the caller's transaction, with `params` (the
      * schedule row's JSON object text; NULL or "" = the job's defaults). On ENQUEUE_CONFLICT `why` says which run
-     * holds the job; on ENQUEUE_ERROR, what went wrong.
+     * holds the job; on ENQUEUE_REFUSED (nothing sent to `db`: the slot is recorded as `invalid-params`), why the
+     * request is refused; on ENQUEUE_ERROR (a database failure: the step is rolled back and tried again), what
+     * went wrong.
      */
     enum enqueue_result (*enqueue)(void *arg, PGconn *db, const char *jobkey, time_t slot, const char *params,
                                    char *why, size_t whylen);
-    /** Told about each run the leader's rescue failed (the retry and alert paths). */
+    /**
+     * Queues the retry of a run the leader's rescue failed, when its job allows one, inside the rescue's fenced
+     * transaction on `db` (so a deposed leader writes neither). 0 (queued or none due) or -1 (the rescue is rolled
+     * back and tried again on the next sweep).
+     */
+    int (*rescued_retry)(void *arg, PGconn *db, const struct rescued_run *run);
+    /** Told about each run the leader's rescue failed, after the rescue committed (the alert path). */
     void (*rescued)(void *arg, PGconn *db, const struct rescued_run *run);
     /** A leader duty every few seconds: checks every job's deadline at `now` (alerts once per breach). */
     void (*check_deadlines)(void *arg, PGconn *db, time_t now);

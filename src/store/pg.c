@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "util/backoff.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 struct pgpool {
@@ -21,7 +23,13 @@ struct pgpool {
     int size;
     PGconn **conns; /* slot i: connection or NULL */
     bool *busy;
+    struct backoff bo;   /* after a failed connect: no new one before retry_at_ms (monotonic) */
+    int64_t retry_at_ms; /* 0 while the database answers */
 };
+
+/* The API pool's reconnect backoff while the database is unreachable (a restart, a failover). */
+#define POOL_RETRY_MIN_MS 100
+#define POOL_RETRY_MAX_MS 1000
 
 static void notice_quiet(void *arg, const PGresult *res)
 {
@@ -126,6 +134,7 @@ struct pgpool *pgpool_create(const char *url, int size)
     p->size = size;
     p->conns = xcalloc((size_t)size, sizeof *p->conns);
     p->busy = xcalloc((size_t)size, sizeof *p->busy);
+    backoff_init(&p->bo, POOL_RETRY_MIN_MS, POOL_RETRY_MAX_MS, (uint32_t)time_now_ms() ^ (uint32_t)(uintptr_t)p);
     return p;
 }
 
@@ -193,6 +202,35 @@ static bool idle_conn_alive(PGconn *c)
     return PQstatus(c) == CONNECTION_OK;
 }
 
+/*
+ * A new API connection. After one failed, none is tried again for a backoff step (0.1 s doubling to 1 s, jittered):
+ * while the database is down a request answers 503 at once instead of each making (and logging) its own connect,
+ * and a database that comes back is not met by every waiting request in the same millisecond. NULL: none now.
+ */
+static PGconn *pool_connect(struct pgpool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool wait = p->retry_at_ms && time_mono_ms() < p->retry_at_ms;
+    pthread_mutex_unlock(&p->mu);
+    if (wait)
+        return NULL;
+    char err[512];
+    PGconn *c = pg_connect(p->url, "comicbatch-api", err, sizeof err);
+    int delay = 0;
+    pthread_mutex_lock(&p->mu);
+    if (c) {
+        backoff_reset(&p->bo);
+        p->retry_at_ms = 0;
+    } else {
+        delay = backoff_next(&p->bo);
+        p->retry_at_ms = time_mono_ms() + delay;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!c)
+        log_error("msg=\"%s\" pool=api retry_in_ms=%d", err, delay);
+    return c;
+}
+
 PGconn *pgpool_acquire(struct pgpool *p, int wait_ms)
 {
     int i = take_slot(p, wait_ms);
@@ -205,14 +243,9 @@ PGconn *pgpool_acquire(struct pgpool *p, int wait_ms)
         PQfinish(c);
         c = NULL;
     }
-    if (!c) {
-        char err[512];
-        c = pg_connect(p->url, "comicbatch-api", err, sizeof err);
-        if (!c) {
-            log_error("msg=\"%s\"", err);
-            give_slot(p, i, NULL);
-            return NULL;
-        }
+    if (!c && !(c = pool_connect(p))) {
+        give_slot(p, i, NULL);
+        return NULL;
     }
     set_slot_conn(p, i, c);
     return c;

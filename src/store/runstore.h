@@ -19,7 +19,13 @@
 #include "store/pg.h"
 #include "store/runjson.h"
 
-enum enqueue_result { ENQUEUE_OK = 0, ENQUEUE_CONFLICT = 1, ENQUEUE_ERROR = -1 };
+/**
+ * What an enqueue did. ENQUEUE_ERROR: the database failed (the statement, the connection): the caller's transaction
+ * is lost and the same request may succeed when tried again. ENQUEUE_REFUSED: the request itself cannot be enqueued
+ * (its params do not validate, the job is unknown) and nothing was sent to the database, so the transaction is
+ * intact; trying the same request again is refused again. The store never returns it; the run model above does.
+ */
+enum enqueue_result { ENQUEUE_OK = 0, ENQUEUE_CONFLICT = 1, ENQUEUE_ERROR = -1, ENQUEUE_REFUSED = 2 };
 
 /** A new run's row, as decided by the run service. */
 struct run_new {

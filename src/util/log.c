@@ -37,6 +37,31 @@ static void write_json(const struct tm *tm, long ms, enum log_level level, const
     (void)w;
 }
 
+/*
+ * Writes a logfmt line: control characters in `line` (a multi-line PostgreSQL error inside error="…") become
+ * \n, \r, \t or \xHH, so one event stays one line for journald and shippers.
+ */
+static void write_logfmt(const char *line, size_t len)
+{
+    char out[4096 * 2 + 2];
+    size_t o = 0;
+    for (size_t i = 0; i < len && o < sizeof out - 6; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c >= 0x20 && c != 0x7f) {
+            out[o++] = (char)c;
+            continue;
+        }
+        out[o++] = '\\';
+        if (c == '\n' || c == '\r' || c == '\t')
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        else
+            o += (size_t)snprintf(out + o, 4, "x%02x", c);
+    }
+    out[o++] = '\n';
+    ssize_t w = write(STDERR_FILENO, out, o);
+    (void)w;
+}
+
 void log_write(enum log_level level, const char *fmt, ...)
 {
     if ((int)level < atomic_load(&min_level))
@@ -61,7 +86,5 @@ void log_write(enum log_level level, const char *fmt, ...)
         write_json(&tm, (long)(tv.tv_usec / 1000), level, line + n);
         return;
     }
-    line[len++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, len);
-    (void)w;
+    write_logfmt(line, len);
 }

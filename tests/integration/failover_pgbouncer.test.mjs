@@ -6,7 +6,8 @@
 // (LISTEN, the leader's and the instance's advisory locks, the workers' job connections). The whole run model works:
 // trigger, 409 on a second trigger, cancel of a running statement, LISTEN wake-ups (a run claimed within 3 s of
 // its trigger with every worker idle, not by the 10 s fallback poll), a leader, a full library.hasnew (temporary
-// tables), and the rescue of a killed instance's run (within 15 s of the kill); PgBouncer's own client list shows
+// tables), the run list's prepared statements on pooled sessions, and the rescue of a killed instance's run
+// (within 15 s of the kill); PgBouncer's own client list shows
 // the API pool and the monitor on it and no session-scoped connection. (Without direct_url the canary stays queued.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +55,18 @@ test('behind PgBouncer in transaction mode with direct_url: trigger, 409, cancel
     const hnDone = await waitRun(A, 'library.hasnew', hn.id, 30000);
     assert.equal(hnDone.status, 'done', JSON.stringify(hnDone));
     assert.equal(hnDone.meta.mode, 'full');
+
+    // The run list runs named prepared statements (store/runstore.c, pg_query_prepared) on the API pool, which is
+    // on PgBouncer: 4 server sessions shared by both instances, so a client's next statement often lands on a
+    // session that never prepared it (26000: prepared again there, or run plain). Every answer must be a correct
+    // page, none an error.
+    const lists = await Promise.all(Array.from({ length: 24 }, (_, i) => api(i % 2 ? A : B, 'GET',
+      `/api/v1/admin/batch/jobs?limit=1&page=${1 + (i % 2)}`)));
+    for (const l of lists) {
+      assert.equal(l.status, 200, JSON.stringify(l.body));
+      assert.equal(l.body.data.length, 1, JSON.stringify(l.body));
+      assert.ok(l.body.meta.total >= 2, JSON.stringify(l.body.meta));
+    }
 
     // Who is on PgBouncer: the API pool and the monitors; never a session-scoped connection.
     const apps = new Set(bouncerClients(bouncer).map((r) => r.application_name));

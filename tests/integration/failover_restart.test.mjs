@@ -5,12 +5,16 @@
 // within 8 s of the server's return the run is `failed` with a lasterror about the lost connection and the restart,
 // written by its own instance; the job can be triggered at once; the listener has re-registered the instance and
 // re-taken its lock and LISTENs again (a new run is claimed on its NOTIFY, not by the 10 s fallback timer); the
-// leadership is back under a new epoch.
+// leadership is back under a new epoch; the hasnew events thread flags a new chapter's followers (it reconnects on
+// that event). Then, with the server down, the API pool answers 503 without a connection
+// attempt per request (one per backoff step) and serves again once the server is back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, api, sql, waitFor, waitRun } from './lib.mjs';
 import { getRun, trigger, waitStatus, stopClean, metrics, metricValue } from './foundation-util.mjs';
+import { fillLibrary } from './library-data.mjs';
+import { seedHasnew } from './seed-sql.mjs';
 import { script, clusterRoot, startClusterWithTemplate, cleanupRoot, leaderRow, since, sqlValue } from './failover-util.mjs';
 
 const BACK_BOUND_MS = 8000;
@@ -22,6 +26,9 @@ test('PostgreSQL restarted mid-run: the run ends failed (connection lost, databa
   let d;
   try {
     const url = startClusterWithTemplate(C, 5443, 'cbrs');
+    fillLibrary(url, { users: 80, comics: 24 }); // for the hasnew events thread after the restart
+    sql(url, seedHasnew('true'));
+    sql(url, 'UPDATE jobstate.hasnew_state SET fullneeded = false; DELETE FROM jobstate.hasnew_queue');
     d = await startDaemon(url, { runs: { lease_seconds: 30, heartbeat_seconds: 1, workers: 2 } });
     await waitFor(async () => metricValue(await metrics(d), 'comicbatch_leader') === 1, 15000, 'leadership');
     const epoch0 = leaderRow(url).epoch;
@@ -65,9 +72,38 @@ test('PostgreSQL restarted mid-run: the run ends failed (connection lost, databa
     const waitedMs = Date.parse(done.startedat) - Date.parse(done.createdat);
     assert.ok(waitedMs < 3000, `claimed ${waitedMs} ms after the trigger: the NOTIFY arrived`);
 
+    // The hasnew events thread lost its connection too and makes a new one on the next event: a new chapter flips
+    // the comic's followers with no run.
+    const comic = sqlValue(url, `SELECT comicid FROM library.entry GROUP BY comicid
+                                 ORDER BY count(*) FILTER (WHERE NOT hasnew) DESC LIMIT 1`);
+    const notFlagged = () => sqlValue(url, `SELECT count(*) FROM library.entry WHERE comicid = ${comic} AND NOT hasnew`);
+    assert.ok(Number(notFlagged()) > 0);
+    sql(url, `INSERT INTO core.chapter (comicid, number) VALUES (${comic}, 999)`);
+    await waitFor(() => notFlagged() === '0', 10000, 'the followers flagged by the hasnew events thread');
+    assert.equal(sqlValue(url, `SELECT count(*) FROM system.batchrun WHERE jobkey = 'library.hasnew'`), '0');
+
     await waitFor(async () => metricValue(await metrics(d), 'comicbatch_leader') === 1, 10000, 'leadership back');
     assert.ok(leaderRow(url).epoch > epoch0, 'leadership taken again under a new epoch');
-    t.diagnostic(`run ended ${endedAfter} ms after the server was back; NOTIFY wake-up ${waitedMs} ms`);
+
+    // The API pool while the server is down: each request answers 503 at once, and the pool tries a new
+    // connection once per backoff step (0.1 s doubling to 1 s), not once per request (it used to be 40 of them).
+    script('pg-replica.sh', 'crash', C);
+    const mark = d.logs().length;
+    const down = [];
+    for (let i = 0; i < 40; i++) {
+      down.push((await api(d, 'GET', '/api/v1/admin/batch/schedule')).status);
+      await sleep(50);
+    }
+    assert.ok(down.every((s) => s === 503), down.join(','));
+    await sleep(200); // the last log lines reach d.logs() on a turn of the event loop
+    const attempts = (d.logs().slice(mark).match(/pool=api retry_in_ms=/g) || []).length;
+    assert.ok(attempts >= 1 && attempts <= 15, `${attempts} pool connection attempts for 40 requests over ~2 s`);
+    process.env.PGPORT_SCRATCH = '5443';
+    try { script('pg-scratch.sh', 'start', C); } finally { delete process.env.PGPORT_SCRATCH; }
+    await waitFor(async () => (await api(d, 'GET', '/api/v1/admin/batch/schedule')).status === 200, 10000,
+      'the API served again once the server is back');
+    t.diagnostic(`run ended ${endedAfter} ms after the server was back; NOTIFY wake-up ${waitedMs} ms; `
+      + `${attempts} pool connection attempts during the outage`);
   } finally {
     if (d && !d.exited()) await stopClean(d);
     cleanupRoot(root, ['c']);

@@ -1,6 +1,7 @@
 // foundation-crash.test.mjs — durability of the run model across process death (DESIGN §3): a daemon killed with
 // SIGKILL mid-run → after a restart the run is `failed` with a lasterror saying its instance died, the job's lock
-// is free again, and a run that was still queued is picked up by the new process; a SIGTERM mid-run stops cleanly
+// is free again, and a run that was still queued is picked up by the new process; a rescued run is retried (when its
+// job allows) in the rescue's own transaction; a SIGTERM mid-run stops cleanly
 // and says so in the run; a run failed behind its live owner's back is stopped by that owner; and a daemon whose
 // database connections are all killed recovers without leaving a run stuck `running`.
 import { test } from 'node:test';
@@ -9,6 +10,7 @@ import { newDatabase, startDaemon, api, sql, sqlValue, waitRun, waitFor } from '
 import {
   getRun, trigger, waitStatus, waitWorkerSleeping, workerSleeps, metrics, metricValue, stopClean,
 } from './foundation-util.mjs';
+import { B, patch } from './sched-util.mjs';
 
 test('SIGKILL mid-run → after restart the run is failed ("instance … died"), and the job runs again', async () => {
   const db = newDatabase();
@@ -43,6 +45,39 @@ test('SIGKILL mid-run → after restart the run is failed ("instance … died"),
     const again = await api(b, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { body: { params: { seconds: 0 } } });
     assert.equal(again.status, 202, `the lock is free again: ${JSON.stringify(again.body)}`);
     assert.equal((await waitRun(b, 'system.canary', again.body.data.id)).status, 'done');
+  } finally {
+    if (!a.exited()) await a.kill();
+    await stopClean(b);
+  }
+});
+
+test('a run the rescue fails is retried when its job allows: attempt 2 linked to it, written in the rescue\'s '
+  + 'transaction', async () => {
+  const db = newDatabase();
+  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false' } });
+  let b;
+  try {
+    await patch(a, 'system.canary', { maxattempts: 2, retrydelay: '60s' }); // the retry waits >= 30 s: still queued
+    const running = await trigger(a, 'system.canary', { seconds: 120 });
+    await waitStatus(a, 'system.canary', running.id, 'running');
+    await waitWorkerSleeping(db);
+    await a.kill();
+
+    b = await startDaemon(db, { runs: { workers: 1 } }); // the leader: rescues a's run
+    const failed = await waitStatus(b, 'system.canary', running.id, 'failed', 20000);
+    assert.match(failed.lasterror, /died/);
+    const [retry] = sql(db, `SELECT id, attempt, status, params::text, notbefore > now() FROM system.batchrun
+                              WHERE retryof = '${running.id}'`);
+    assert.ok(retry, 'a retry linked to the rescued run');
+    assert.deepEqual([retry[1], retry[2], retry[4]], ['2', 'queued', 't']);
+    assert.equal(JSON.parse(retry[3]).seconds, 120, 'the failed run\'s params');
+    // One transaction: the rescue's UPDATE and the retry's INSERT carry the same transaction id (neither row has
+    // been written since: the retry is still waiting for its notbefore).
+    const xmins = sql(db, `SELECT xmin::text FROM system.batchrun WHERE id IN ('${running.id}', '${retry[0]}')`);
+    assert.equal(xmins.length, 2);
+    assert.equal(xmins[0][0], xmins[1][0], 'the rescue and its retry were committed together');
+    const c = await api(b, 'POST', `${B}/jobs/system.canary/cancel`, { body: { id: retry[0] } });
+    assert.equal(c.status, 200, JSON.stringify(c.body));
   } finally {
     if (!a.exited()) await a.kill();
     await stopClean(b);

@@ -3,8 +3,10 @@
 // would-be slots recorded as `disabled` (one row however many slots), a job disabled by default has none; a
 // leaderless gap (the daemon stopped while slots passed) is recorded as `no-leader` with how long the slot waited;
 // a slot noticed late while a leader ran is `misfire-skipped`; a stored cron whose zone cannot be loaded is recorded
-// as `invalid-schedule` instead of never firing; each reason is counted in /metrics; the entry shows the last day's
-// count and latest row; the endpoint pages and refuses bad input.
+// as `invalid-schedule` instead of never firing; a slot whose stored params no longer validate is `invalid-params`
+// (logged once, the schedule moves on, other jobs keep running, fixed params run again) while a database error
+// during the enqueue is no missed slot (the step rolls back and is tried again); each reason is counted in /metrics;
+// the entry shows the last day's count and latest row; the endpoint pages and refuses bad input.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -121,6 +123,78 @@ describe('reasons', () => {
     assert.equal(stored(db, 'nextrunat', 'comics.counts_recalc'), slot, 'the slot stays: nothing fires silently');
     await patch(d, 'comics.counts_recalc', { cron: '*/30 * * * *' });
   });
+});
+
+describe('a slot whose enqueue is refused or fails', () => {
+  const J = 'analytics.anonymize';
+  const logged = (what) => d.logs().split('\n').filter((l) => l.includes(what) && l.includes(`job=${J} `)).length;
+  const schedulerRuns = (jobkey, fromMs) => runRows(db, jobkey,
+    `triggeredby = 'scheduler' AND scheduledfor >= to_timestamp(${fromMs / 1000})`);
+
+  test('invalid-params: stored params that no longer validate are recorded once per slot and the schedule moves on; '
+    + 'other jobs keep running; fixed, the next slot runs', async () => {
+    const other = 'sessions.cleanup';
+    await patch(d, J, { cron: '* * * * *', isenabled: true, scheduledparams: { olderthan: '30d' } });
+    await patch(d, other, { cron: '* * * * *', isenabled: true });
+    // Valid when stored; then an upgrade narrowing the param's range (or a manual edit) leaves a value the job now
+    // refuses: olderthan must be at least 1h.
+    sql(db, `UPDATE system.batchschedule SET params = '{"olderthan": "5m"}' WHERE jobkey = '${J}'`);
+    const slot = dueSince(db, J, 0);
+    const otherSlot = dueSince(db, other, 0);
+    const row = await waitMissed(d, J, 'invalid-params', () => true, 20000);
+    // Its misfire policy is `once`: a tick late past the grace still tries the latest slot, so that one is recorded.
+    assert.ok(Date.parse(row.firstslot) >= slot && Date.parse(row.firstslot) <= Date.now(), JSON.stringify(row));
+    assert.match(row.detail, /^the schedule's params do not validate: params\.olderthan: .*1h/, row.detail);
+    assert.ok(stored(db, 'nextrunat', J) > Date.parse(row.lastslot), 'nextrunat moved past the refused slot');
+    assert.equal(stored(db, 'nextrunat', J) % 60000, 0, 'to a slot of the cron');
+    await waitFor(() => schedulerRuns(other, otherSlot).length > 0, 20000, `a scheduled run of ${other}`);
+    await sleep(3000); // more ticks: no retry of the refused slot, no error loop
+    assert.equal(schedulerRuns(J, slot).length, 0, 'nothing enqueued with the refused params');
+    const rows = (await missed(d, J)).filter((m) => m.reason === 'invalid-params');
+    const slots = rows.reduce((n, m) => n + m.slots, 0);
+    assert.ok(slots >= 1 && slots <= 2, JSON.stringify(rows)); // a minute boundary may have passed meanwhile
+    assert.equal(logged('reason=invalid-params'), slots, 'one error line per refused slot');
+    assert.equal(logged('cannot enqueue a scheduled slot'), 0);
+    assert.equal(metricValue(await metrics(d), 'comicbatch_schedule_missed_total',
+      `job="${J}",reason="invalid-params"`), slots);
+    assert.equal((await entry(d, J)).missed.latest.reason, 'invalid-params');
+    // Fixed through the API, the next slot runs with the fixed params.
+    await patch(d, J, { scheduledparams: { olderthan: '30d' } });
+    const fixed = dueSince(db, J, 0);
+    await waitFor(() => schedulerRuns(J, fixed).length > 0, 20000, `a scheduled run of ${J} after the fix`);
+    const [run] = schedulerRuns(J, fixed);
+    await waitStatus(d, J, run.id, ['done', 'failed'], 60000); // the next test's slot must not overlap it
+    const params = JSON.parse(sqlValue(db, `SELECT params::text FROM system.batchrun WHERE id = '${run.id}'`));
+    assert.equal(params.olderthan, 30 * 86400000, JSON.stringify(params));
+    assert.equal((await missed(d, J)).filter((m) => m.reason === 'invalid-params')
+      .reduce((n, m) => n + m.slots, 0), slots, 'no further refusal');
+    await patch(d, J, { cron: '0 0 1 1 *' }); // quiet for the rest of the file
+    await patch(d, other, { cron: '0 0 1 1 *' });
+  });
+
+  test('a database error while enqueueing is not a missed slot: the step rolls back and the slot is tried again',
+    async () => {
+      await patch(d, J, { cron: '* * * * *' });
+      // The insert of J's run fails in the database (as a statement error on a lost connection would): a failure
+      // of the attempt, not of the slot.
+      sql(db, `CREATE FUNCTION public.test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'test: insert refused'; END $$`);
+      sql(db, `CREATE TRIGGER test_refuse BEFORE INSERT ON system.batchrun FOR EACH ROW
+        WHEN (NEW.jobkey = '${J}') EXECUTE FUNCTION public.test_refuse()`);
+      const before = (await missed(d, J)).length;
+      const slot = dueSince(db, J, 0);
+      try {
+        await waitFor(() => logged('cannot enqueue a scheduled slot') >= 2, 20000, 'the slot to be tried again');
+        assert.equal(stored(db, 'nextrunat', J), slot, 'nextrunat rolled back with the step');
+        assert.equal((await missed(d, J)).length, before, 'nothing recorded');
+      } finally {
+        sql(db, 'DROP TRIGGER test_refuse ON system.batchrun; DROP FUNCTION public.test_refuse()');
+      }
+      // Back: the slot (under `once`, the latest one due) runs.
+      await waitFor(() => schedulerRuns(J, slot).length > 0, 20000, `a scheduled run of ${J}`);
+      assert.ok(!(await missed(d, J)).some((m) => m.reason === 'invalid-params' && Date.parse(m.lastslot) >= slot));
+      await patch(d, J, { cron: '0 0 1 1 *' }); // quiet for the rest of the file
+    });
 });
 
 describe('a leaderless gap', () => {

@@ -35,6 +35,7 @@ const LAYOUT_LOCAL = [
   'usr/local/share/doc/comicbatch/grafana-dashboard.json',
   'usr/local/share/doc/comicbatch/openapi.json',
   'usr/local/share/doc/comicbatch/prometheus-alerts.yml',
+  'usr/local/share/doc/comicbatch/prometheus-scrape.yml',
   'usr/local/share/man/man1/comicbatch.1',
   'usr/local/share/man/man5/comicbatch.ini.5',
 ];

@@ -363,10 +363,29 @@ Test(config, validate_admin_token)
                  "commands that serve nothing need no token: %s", err);
 }
 
+/* The example configuration's placeholder (the table row's example) is long enough but must not open the API. */
+Test(config, validate_admin_token_refuses_the_example_placeholder)
+{
+    size_t n;
+    const struct config_key *keys = config_keys(&n);
+    const char *placeholder = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(keys[i].section, "admin") && !strcmp(keys[i].name, "token"))
+            placeholder = keys[i].example;
+    cr_assert_not_null(placeholder);
+    cr_assert_geq(strlen(placeholder), 16, "long enough that only the placeholder rule can refuse it");
+    char text[256], err[512];
+    snprintf(text, sizeof text, "[database]\nurl = postgresql:///x\n[admin]\ntoken = %s\n", placeholder);
+    cr_assert_eq(validate_text(text, true, err, sizeof err), -1);
+    assert_contains(err, "admin.token");
+    assert_contains(err, "placeholder");
+}
+
 Test(config, validate_listen)
 {
     char err[512];
-    const char *bad[] = {"127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:http", "127.0.0.1:70000", "127.0.0.1:-1"};
+    const char *bad[] = {"127.0.0.1",    "127.0.0.1:",     ":8080",      "127.0.0.1:http", "127.0.0.1:70000",
+                         "127.0.0.1:-1", "db.internal:80", "[::1]:8080", "localhost.:80",  "127.0.0.256:8080"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[256];
         snprintf(text, sizeof text, "[database]\nurl = postgresql:///x\n[server]\nlisten = %s\n", bad[i]);
@@ -376,6 +395,20 @@ Test(config, validate_listen)
     cr_assert_eq(
         validate_text("[database]\nurl = postgresql:///x\n[server]\nlisten = 127.0.0.1:0\n", false, err, sizeof err), 0,
         "port 0 (pick a free port) is allowed: %s", err);
+    cr_assert_eq(
+        validate_text("[database]\nurl = postgresql:///x\n[server]\nlisten = db.internal:80\n", false, err, sizeof err),
+        -1);
+    assert_contains(err, "not an IPv4 address");
+    struct config c;
+    config_init(&c);
+    const char *path = ini("[database]\nurl = postgresql:///x\n[server]\nlisten = localhost:8080\n");
+    cr_assert_eq(config_load(&c, path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(config_validate(&c, false, &(struct config_checks){cron_check}, err, sizeof err), 0,
+                 "localhost is what people type: %s", err);
+    cr_assert_str_eq(c.listen_host, "127.0.0.1");
+    cr_assert_eq(c.listen_port, 8080);
+    config_finish(&c);
+    unlink(path);
 }
 
 Test(config, validate_storage_backend)

@@ -2,14 +2,19 @@
  * Unit tests for src/contract: the id-type placeholders of job SQL (idtypes_sql) and id normalisation, the column
  * list syntax, type classes, and contract_evaluate on hand-built catalog snapshots: a missing table, column,
  * privilege (column-level), a type of another id family, an optional column only without the accelerator, a
- * missing recommended index (a note, not fatal), partitions without the owner's rights, and the fixes printed.
+ * missing recommended index (a note, not fatal), partitions without the owner's rights, and the fixes printed; and
+ * contract_check_settings on loaded configs: a job whose setting is not set is "not configured", with the INI lines.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "contract/catalog.h"
 #include "contract/check.h"
 #include "contract/idtypes.h"
+#include "jobs/registry.h"
 
 Test(idtypes, placeholders_become_the_platforms_types)
 {
@@ -197,4 +202,84 @@ Test(contract, missing_table_and_column_and_partitions)
     cr_expect(r.available, "the owner's definer function is enough");
     contract_result_finish(&r);
     catalog_free(&cat);
+}
+
+/* A config loaded from `text` (an INI file written to a temp path). */
+static void config_from(struct config *c, const char *text)
+{
+    char path[] = "/tmp/cb-contract-test-XXXXXX", err[512];
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    config_init(c);
+    int rc = config_load(c, path, err, sizeof err);
+    unlink(path);
+    cr_assert_eq(rc, 0, "%s", err);
+}
+
+static const struct contract dump_like = {
+    .settings = (const struct contract_setting[]){{"provider.NAME", "dump", "the dump it imports"}, {0}},
+};
+
+Test(contract, a_missing_setting_makes_the_job_not_configured_with_the_ini_lines)
+{
+    const char *cases[][3] = {
+        /* config, what, the INI lines of the fix */
+        {"",
+         "[provider.dump] dump is not set (no [provider.dump] section): the dump it imports; dump is the active provider",
+         "[provider.dump]\ndump = "},
+        {"[metadata]\nprovider = acme\n[provider.dump]\ndump = /x.jsonl\n",
+         "[provider.acme] dump is not set (no [provider.acme] section)", "[provider.acme]\ndump = "},
+        {"[provider.dump]\nallow_insecure_loopback = true\n", "[provider.dump] dump is not set: the dump it imports",
+         "[provider.dump]\ndump = "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct config cfg;
+        config_from(&cfg, cases[i][0]);
+        struct contract_result r = {.available = true, .configured = true};
+        contract_check_settings(&dump_like, &cfg, &r);
+        dump(&r);
+        cr_expect(!r.available && !r.configured, "case %zu", i);
+        cr_expect(has_finding(&r, true, cases[i][1], cases[i][2]), "case %zu", i);
+        cr_expect(r.n == 1 && r.f[0].setting, "case %zu: one finding, a setting", i);
+        cr_expect(strstr(r.reason, cases[i][1]), "case %zu: the reason names the section and key", i);
+        cr_expect(strstr(r.f[0].fix, "restart"), "case %zu: provider sections are read at start", i);
+        cr_expect(!contract_configured(&dump_like, &cfg), "case %zu", i);
+        contract_result_finish(&r);
+        config_finish(&cfg);
+    }
+}
+
+Test(contract, a_set_setting_adds_nothing)
+{
+    struct config cfg;
+    config_from(&cfg, "[metadata]\nprovider = acme\n[provider.acme]\ndump = /srv/acme.jsonl.gz\n");
+    struct contract_result r = {.available = true, .configured = true};
+    contract_check_settings(&dump_like, &cfg, &r);
+    cr_expect(r.available && r.configured && r.n == 0);
+    cr_expect(contract_configured(&dump_like, &cfg));
+    cr_expect(contract_configured(NULL, &cfg), "no contract, nothing to set");
+    config_finish(&cfg);
+}
+
+Test(contract, every_setting_a_job_declares_is_a_setting_of_this_build)
+{
+    struct config cfg;
+    config_from(&cfg, "");
+    struct contract_jobs jobs = registry_contract_jobs();
+    size_t declared = 0;
+    for (size_t i = 0; i < jobs.n; i++) {
+        if (!jobs.v[i].contract)
+            continue;
+        struct contract_result r = {.available = true, .configured = true};
+        contract_check_settings(jobs.v[i].contract, &cfg, &r);
+        for (size_t k = 0; k < r.n; k++) {
+            cr_expect(r.f[k].setting, "%s: %s", jobs.v[i].key, r.f[k].what);
+            declared++;
+        }
+        contract_result_finish(&r);
+    }
+    cr_expect_geq(declared, 1, "metadata.dump_refresh declares the provider's dump");
+    config_finish(&cfg);
 }

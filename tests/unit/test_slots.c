@@ -29,6 +29,7 @@ Test(slots, reason_names_are_the_ledger_vocabulary)
     cr_assert_str_eq(slots_reason_name(MISSED_UNAVAILABLE), "unavailable");
     cr_assert_str_eq(slots_reason_name(MISSED_NO_LEADER), "no-leader");
     cr_assert_str_eq(slots_reason_name(MISSED_INVALID), "invalid-schedule");
+    cr_assert_str_eq(slots_reason_name(MISSED_INVALID_PARAMS), "invalid-params");
     cr_assert_str_eq(slots_reason_name((enum missed_reason)99), "unknown");
 }
 

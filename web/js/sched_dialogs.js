@@ -9,10 +9,11 @@ import { fmt, h, modal, pill, timeEl, toast } from './ui.js';
 const REASON_TEXT = {
   overlap: 'still running', 'misfire-skipped': 'misfire skipped', disabled: 'disabled', paused: 'paused',
   unavailable: 'unavailable', 'no-leader': 'no leader', 'invalid-schedule': 'invalid schedule',
+  'invalid-params': 'invalid params',
 };
 const REASON_TONE = {
   overlap: 'cancelled', 'misfire-skipped': 'cancelled', disabled: 'idle', paused: 'paused', unavailable: 'failed',
-  'no-leader': 'failed', 'invalid-schedule': 'failed',
+  'no-leader': 'failed', 'invalid-schedule': 'failed', 'invalid-params': 'failed',
 };
 
 /** A ledger reason as a pill (colour plus the words). */
