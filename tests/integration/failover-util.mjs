@@ -120,6 +120,17 @@ export async function waitSecondOfMinute(from, to) {
 
 export { sqlValue };
 
+/**
+ * The log lines of daemon `d` that tell of a slot of `jobkey` enqueued twice or not at all: an enqueue that failed
+ * (tick.c "cannot enqueue a scheduled slot"), a slot recorded as missed for any reason (an `overlap` is what a second
+ * enqueue of an enqueued slot becomes), a misfire; and any unique violation, whatever the job.
+ */
+export function slotTrouble(d, jobkey) {
+  return d.logs().split('\n').filter((l) => /duplicate key|unique constraint/.test(l)
+    || (l.includes(`job=${jobkey} `)
+      && /cannot enqueue a scheduled slot|scheduled slot missed|missed scheduled slot/.test(l)));
+}
+
 /** `url` as the daemon's role (COMICBATCH_APP_ROLE when the suite runs it least-privileged; else unchanged). */
 export function asAppRole(url) {
   const role = process.env.COMICBATCH_APP_ROLE;

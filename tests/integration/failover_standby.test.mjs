@@ -2,24 +2,31 @@
 // streaming standby (`pg_basebackup -R`, synchronous replication) on unix sockets, two comicbatch instances on a
 // libpq multi-host URL (`target_session_attrs=read-write`), a job scheduled every minute. Mid-run the primary is
 // stopped hard (`pg_ctl stop -m immediate`); /readyz must report the outage while it lasts; then the standby is
-// promoted. Stated bounds, each asserted: within 15 s of the promotion both instances are ready and connected to the
+// promoted — after a minute's slot has fallen due, so that one slot belongs to nobody while the cluster has no
+// primary. Stated bounds, each asserted: within 15 s of the promotion both instances are ready and connected to the
 // new primary (listener, leader, monitor sessions there), exactly one of them leads under a new epoch, and the
-// interrupted run is terminal with a lasterror that names the failover; a manual trigger works; the next minute's
-// slot is enqueued exactly once. Waits for a good second of the minute and for the next slot: up to ~2.5 minutes.
+// interrupted run is terminal with a lasterror that names the failover; a manual trigger works. No slot is lost and
+// none is enqueued twice: every minute from the first slot after the job was scheduled through the first slot after
+// the promotion has exactly one run (consecutive scheduledfor values; the outage's slot run late by the new leader,
+// within the misfire grace), the job's missed-slot ledger is empty (a second enqueue of a slot would land there as
+// an `overlap`: the unique index turns it into ON CONFLICT DO NOTHING, not into a second run), and neither instance
+// logged a failed, missed or conflicting enqueue. Waits for a good second of the minute and for the slot after the
+// promotion's minute: up to ~2.5 minutes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, api, waitFor, waitRun } from './lib.mjs';
-import { getRun, trigger, waitStatus, runRows, stopClean } from './foundation-util.mjs';
+import { getRun, trigger, waitStatus, runRows, stopClean, metrics, metricValue } from './foundation-util.mjs';
 import {
   script, clusterRoot, startClusterWithTemplate, multiHostUrl, withDatabase, cleanupRoot, leaderFlags, leaderRow,
-  sessions, readyz, since, waitSecondOfMinute, sqlValue,
+  sessions, readyz, since, waitSecondOfMinute, sqlValue, slotTrouble,
 } from './failover-util.mjs';
+import { missed } from './sched-util.mjs';
 
 const BOUND_MS = 15000;
 
 test('primary stopped hard mid-run, standby promoted: both instances back on the new primary, one leader, the run '
-  + 'ended with a clear lasterror, the next slot once', { timeout: 300000 }, async (t) => {
+  + 'ended with a clear lasterror, no slot lost or doubled across the outage', { timeout: 300000 }, async (t) => {
   const root = clusterRoot();
   const P = `${root}/p`, S = `${root}/s`;
   let ds = [];
@@ -38,8 +45,9 @@ test('primary stopped hard mid-run, standby promoted: both instances back on the
     const p = await api(ds[0], 'PATCH', '/api/v1/admin/batch/schedule/sessions.cleanup',
       { body: { cron: '* * * * *', isenabled: true } });
     assert.equal(p.status, 200, JSON.stringify(p.body));
-    // Stop between :05 and :30, so the slot after the failover is at least 30 s away from the stop.
-    await waitSecondOfMinute(5, 28);
+    const firstSlot = Date.parse(p.body.data.nextrunat);
+    // Stop at about :50, so that the next minute's slot falls due while no primary exists.
+    await waitSecondOfMinute(46, 49);
     const long = await trigger(ds[0], 'system.canary', { seconds: 300 });
     await waitStatus(ds[0], 'system.canary', long.id, 'running', 10000);
     await waitFor(() => Number(sqlValue(primaryUrl, `SELECT count(*) FROM pg_stat_activity WHERE state = 'active'
@@ -52,8 +60,11 @@ test('primary stopped hard mid-run, standby promoted: both instances back on the
     await waitFor(async () => (await readyz(ds[0])) === 503 && (await readyz(ds[1])) === 503, 10000,
       '/readyz to report the outage on both instances');
     const outageReported = since(tStop);
-    await sleep(1000); // an outage of a couple of seconds, as a failover manager's detection would take
+    // An outage of a few seconds, as a failover manager's detection would take, spanning the next minute's slot.
+    const outageSlot = Math.floor(tStop / 60000) * 60000 + 60000;
+    await sleep(Math.max(1000, outageSlot + 1500 - Date.now()));
 
+    const tPromoting = Date.now();
     script('pg-replica.sh', 'promote', S);
     const tPromote = Date.now();
     await waitFor(async () => (await readyz(ds[0])) === 200 && (await readyz(ds[1])) === 200, BOUND_MS,
@@ -83,16 +94,30 @@ test('primary stopped hard mid-run, standby promoted: both instances back on the
     const again = await trigger(ds[1 - flags.indexOf(1)], 'system.canary', { seconds: 0 });
     assert.equal((await waitRun(ds[0], 'system.canary', again.id, 15000)).status, 'done');
 
-    // The first slot after the promotion: enqueued once (by whichever instance leads), and it runs.
+    // The slot that fell due during the outage: not lost, run late by the new leader (enqueued after the promotion).
+    const isoOf = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
+    assert.ok(tPromoting > outageSlot, 'the promotion came after the outage\'s slot');
+    const late = await waitFor(() => runRows(standbyUrl, 'sessions.cleanup', `scheduledfor = '${isoOf(outageSlot)}'`
+      + ` AND createdat >= to_timestamp(${tPromoting / 1000})`)[0], BOUND_MS, `the outage's slot ${isoOf(outageSlot)}`);
+    assert.equal((await waitRun(ds[0], 'sessions.cleanup', late.id, 20000)).status, 'done');
+    // The first slot after the promotion's minute: it runs too.
     const slot = Math.floor(tPromote / 60000) * 60000 + 60000;
-    const iso = new Date(slot).toISOString().replace('.000Z', 'Z');
     const rows = await waitFor(() => {
-      const r = runRows(standbyUrl, 'sessions.cleanup', `scheduledfor = '${iso}'`);
+      const r = runRows(standbyUrl, 'sessions.cleanup', `scheduledfor = '${isoOf(slot)}'`);
       return r.length >= 1 && r;
-    }, slot - Date.now() + 20000, `the slot ${iso}`);
+    }, slot - Date.now() + 20000, `the slot ${isoOf(slot)}`);
     assert.equal((await waitRun(ds[0], 'sessions.cleanup', rows[0].id, 20000)).status, 'done');
     await sleep(2000);
-    assert.equal(runRows(standbyUrl, 'sessions.cleanup', `scheduledfor = '${iso}'`).length, 1, 'enqueued once');
+    // Every minute from the first slot through `slot`: exactly one run each, nothing else scheduled.
+    const want = [];
+    for (let m = firstSlot; m <= slot; m += 60000) want.push(isoOf(m));
+    const got = runRows(standbyUrl, 'sessions.cleanup', `scheduledfor <= '${isoOf(slot)}'`).map((r) => r.scheduledfor);
+    assert.deepEqual(got, want, 'one run per minute: no slot lost, none twice');
+    assert.deepEqual(await missed(ds[0], 'sessions.cleanup'), [], 'no slot missed, none conflicting (`overlap`)');
+    for (const d of ds) {
+      assert.deepEqual(slotTrouble(d, 'sessions.cleanup'), [], 'no failed, missed or conflicting enqueue logged');
+      assert.ok(!metricValue(await metrics(d), 'comicbatch_schedule_overlaps_total', 'job="sessions.cleanup"'));
+    }
     assert.equal((await leaderFlags(ds)).filter((x) => x === 1).length, 1, 'still exactly one leader');
     t.diagnostic(`outage reported ${outageReported} ms after the stop; after the promotion: ready ${ready} ms, `
       + `one leader ${leaderUp} ms, interrupted run ended ${runEnded} ms; epoch ${epoch0} -> ${row.epoch}`);

@@ -3,8 +3,11 @@
 // and the next breach alerts again; the schedule entry shows the window, its source (API, `[job.KEY] deadline`,
 // or 2× the cron's longest interval) and whether the job is overdue; /metrics exports the two gauges the shipped
 // Prometheus rule reads. A failing job is retried as new runs linked to the failed ones (`attempt`, `retryof`),
-// each held back by a growing backoff, until its attempts are spent — and only that last failure reaches the
-// failure-streak alert. A cancelled run is never retried; the schedule API's `maxattempts` wins over the config.
+// each held back by a growing backoff (the waits between attempts are measured), until its attempts are spent —
+// and only that last failure counts toward the failure-streak alert: with alert_after = 2 and 3 attempts, one
+// exhausted trigger (three failed runs) raises nothing and the second one's last failure raises the alert (counting
+// every attempt would alert after the first trigger's second attempt instead). A cancelled run is never retried;
+// the schedule API's `maxattempts` wins over the config.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,7 +23,7 @@ before(async () => {
   db = newDatabase();
   hook = await webhook();
   d = await startDaemon(db, {
-    runs: { alert_webhook_url: hook.url, alert_after: 1 },
+    runs: { alert_webhook_url: hook.url, alert_after: 2 },
     'job.system.canary': { max_attempts: 3, retry_delay: '1s' },
     'job.announcements.expire': { deadline: '2h' },
   });
@@ -31,8 +34,9 @@ after(async () => {
   hook.close();
 });
 
-const notes = (title) => sql(db, `SELECT message, details::text FROM system.notification WHERE title = '${title}'
-  ORDER BY id`).map(([message, details]) => ({ message, details: JSON.parse(details) }));
+const notes = (title) => sql(db, `SELECT message, details::text, round(extract(epoch FROM createdat) * 1000)
+  FROM system.notification WHERE title = '${title}' ORDER BY id`)
+  .map(([message, details, at]) => ({ message, details: JSON.parse(details), at: Number(at) }));
 
 describe('deadlines', () => {
   test('the entry shows each deadline and where it comes from', async () => {
@@ -94,38 +98,79 @@ describe('deadlines', () => {
 });
 
 describe('retries', () => {
+  const ms = (col) => `round(extract(epoch FROM ${col}) * 1000)`;
   const chain = (first) => sql(db, `WITH RECURSIVE c AS (SELECT * FROM system.batchrun WHERE id = '${first}'
       UNION ALL SELECT r.* FROM system.batchrun r JOIN c ON r.retryof = c.id)
-    SELECT id, status, attempt, retryof, round(extract(epoch FROM notbefore - createdat) * 1000),
-      round(extract(epoch FROM startedat - notbefore) * 1000) FROM c ORDER BY attempt`)
-    .map(([id, status, attempt, retryof, delay, late]) =>
-      ({ id, status, attempt: Number(attempt), retryof, delay: Number(delay), late: Number(late) }));
+    SELECT id, status, attempt, retryof, ${ms('notbefore - createdat')}, ${ms('startedat - notbefore')},
+      ${ms('startedat')}, ${ms('finishedat')} FROM c ORDER BY attempt`)
+    .map(([id, status, attempt, retryof, delay, late, started, finished]) => ({
+      id, status, attempt: Number(attempt), retryof, delay: Number(delay), late: Number(late), started: Number(started),
+      finished: finished === null ? null : Number(finished),
+    }));
+  const failing = () => notes('Batch job failing');
+  const failingHooks = () => hook.got.filter((b) => b.details?.kind === 'failures');
 
-  test('a failing run is retried with growing delays, then the last failure alerts, once', async () => {
-    const before = notes('Batch job failing').length;
+  /** Triggers a failing canary run and waits for its three attempts to fail; checks the chain and its waits. */
+  async function exhaust(label) {
     const first = await trigger(d, 'system.canary', { seconds: 0, fail: true });
     assert.equal(first.attempt, 1);
     assert.equal(first.retryof, null);
-    const runs = await waitFor(() => { const c = chain(first.id); return c.length === 3 && c[2].status === 'failed' && c; },
-      20000, 'three attempts');
-    await sleep(2500);
-    assert.equal(chain(first.id).length, 3, 'max_attempts = 3: no fourth run');
+    const runs = await waitFor(() => {
+      const c = chain(first.id);
+      return c.length === 3 && c[2].status === 'failed' && c;
+    }, 20000, `${label}: three attempts`);
     assert.deepEqual(runs.map((r) => [r.attempt, r.status]), [[1, 'failed'], [2, 'failed'], [3, 'failed']]);
     assert.equal(runs[1].retryof, runs[0].id);
     assert.equal(runs[2].retryof, runs[1].id);
-    // retry_delay 1s: the first wait is in [0.5 s, 1 s], the second in [1 s, 2 s] — never shorter.
-    assert.ok(runs[1].delay >= 500 && runs[1].delay <= 1000, `first backoff ${runs[1].delay} ms`);
-    assert.ok(runs[2].delay >= 1000 && runs[2].delay <= 2000, `second backoff ${runs[2].delay} ms`);
-    assert.ok(runs[2].delay >= runs[1].delay);
-    for (const r of runs.slice(1)) assert.ok(r.late >= 0, 'no retry starts before its notbefore');
-    const failing = notes('Batch job failing').slice(before);
-    assert.equal(failing.length, 1, 'alert_after = 1 counts final failures only: one alert, not three');
-    assert.equal(failing[0].details.kind, 'failures');
-    const shown = (await api(d, 'GET', `${B}/runs/${runs[2].id}`)).body.data;
+    // retry_delay 1s: the first backoff is in [0.5 s, 1 s], the second in [1 s, 2 s] (both database timestamps of
+    // the transaction that failed the previous attempt, so exact).
+    assert.ok(runs[1].delay >= 500 && runs[1].delay <= 1000, `${label}: first backoff ${runs[1].delay} ms`);
+    assert.ok(runs[2].delay >= 1000 && runs[2].delay <= 2000, `${label}: second backoff ${runs[2].delay} ms`);
+    assert.ok(runs[2].delay >= runs[1].delay, `${label}: the backoff grows`);
+    // What really happened between the attempts: each retry started no earlier than its backoff after the previous
+    // attempt ended (a few ms of that transaction aside), and was picked up within 4 s of its notbefore.
+    for (const r of runs.slice(1)) {
+      assert.ok(r.late >= 0 && r.late <= 4000, `${label}: attempt ${r.attempt} started ${r.late} ms after notbefore`);
+      const gap = r.started - runs[r.attempt - 2].finished;
+      assert.ok(gap >= r.delay - 50 && gap <= r.delay + 4000,
+        `${label}: attempt ${r.attempt} began ${gap} ms after attempt ${r.attempt - 1} ended (backoff ${r.delay} ms)`);
+    }
+    return runs;
+  }
+
+  test('a failing run is retried with growing delays; only final failures count toward alert_after (2)', async () => {
+    // A success first: the failure streak starts at 0 whatever ran before.
+    const ok = await trigger(d, 'system.canary', { seconds: 0 });
+    await waitStatus(d, 'system.canary', ok.id, 'done');
+    const notesBefore = failing().length;
+    const hooksBefore = failingHooks().length;
+
+    const a = await exhaust('first trigger');
+    await sleep(2500); // the alert check after the last attempt has long run; no fourth attempt comes
+    assert.equal(chain(a[0].id).length, 3, 'max_attempts = 3: no fourth run');
+    // Three failed attempts, one final failure: counting every attempt would have alerted after the second.
+    assert.deepEqual(failing().slice(notesBefore), [], 'one final failure of alert_after = 2: no alert yet');
+    assert.equal(failingHooks().length, hooksBefore, 'no webhook post yet');
+
+    const b = await exhaust('second trigger');
+    const raised = await waitFor(() => { const n = failing().slice(notesBefore); return n.length > 0 && n; }, 10000,
+      'the alert after the second final failure');
+    await sleep(1500);
+    assert.equal(failing().length - notesBefore, 1, 'one alert for the streak of two final failures');
+    assert.equal(raised[0].details.kind, 'failures');
+    assert.equal(raised[0].details.failures, 2);
+    assert.equal(raised[0].details.lasterror,
+      sqlValue(db, `SELECT lasterror FROM system.batchrun WHERE id = '${b[2].id}'`), 'the last attempt\'s error');
+    assert.ok(raised[0].at >= b[2].finished,
+      `raised by the second trigger's last attempt (alert ${raised[0].at}, attempt 3 ended ${b[2].finished})`);
+    await waitFor(() => failingHooks().length === hooksBefore + 1, 5000, 'the webhook post');
+    assert.equal(failingHooks().at(-1).details.failures, 2);
+
+    const shown = (await api(d, 'GET', `${B}/runs/${b[2].id}`)).body.data;
     assert.equal(shown.attempt, 3);
-    assert.equal(shown.retryof, runs[1].id);
+    assert.equal(shown.retryof, b[1].id);
     assert.ok(shown.notbefore);
-    assert.equal(metricValue(await metrics(d), 'comicbatch_retries_total', 'job="system.canary"'), 2);
+    assert.equal(metricValue(await metrics(d), 'comicbatch_retries_total', 'job="system.canary"'), 4);
   });
 
   test('a cancelled run is never retried', async () => {

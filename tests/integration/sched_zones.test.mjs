@@ -4,13 +4,17 @@
 // 400s naming `timezone` that change nothing, the leader enqueues a zoned slot and moves on to the zone's next
 // midnight; the cron preview shows fire times in the zone and UTC with the DST note at a pinned spring-forward;
 // `comicbatch cron-next` prints both clocks; and a schedule's params are validated like a trigger's, audited and
-// used by its scheduled runs.
+// used by its scheduled runs. Every expectation that depends on today's date is worked out from the moment the test
+// runs with Intl and cron.h's DST policy (sched-util.mjs dailyFire: a 02:30 swallowed by a spring-forward fires at
+// the transition, a repeated one only the first time), so the test holds on any date, DST transitions included.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { BIN, api, newDatabase, sql, sqlValue, startDaemon, waitFor } from './lib.mjs';
 import { assertError, runRows, stopClean } from './foundation-util.mjs';
-import { B, audits, dueSince, entry, nextWall, patch, stored } from './sched-util.mjs';
+import {
+  B, audits, dueSince, entry, localIso, nextDaily, nextDailyFire, nextGapFire, patch, stored, wall,
+} from './sched-util.mjs';
 
 let db;
 let d;
@@ -32,7 +36,7 @@ describe('time zones', () => {
     assert.equal(e.cron, 'CRON_TZ=Asia/Tokyo 0 0 * * *');
     assert.equal(e.timezone, 'Asia/Tokyo');
     assert.match(e.crondescription, /Asia\/Tokyo/);
-    const want = [nextWall(t0, 'Asia/Tokyo', 0, 0), nextWall(t1, 'Asia/Tokyo', 0, 0)];
+    const want = [nextDaily(t0, 'Asia/Tokyo', 0, 0), nextDaily(t1, 'Asia/Tokyo', 0, 0)];
     assert.ok(want.includes(Date.parse(e.nextrunat)), `${e.nextrunat} is the next Tokyo midnight`);
     assert.equal(new Date(e.nextrunat).getUTCHours(), 15, 'JST is UTC+9 all year');
     assert.equal(sqlValue(db, "SELECT cron FROM system.batchschedule WHERE jobkey = 'system.canary'"),
@@ -43,17 +47,22 @@ describe('time zones', () => {
 
   test('a job at 02:30 in America/New_York, given as a prefix: nextrunat is the next 02:30 on New York clocks',
     async () => {
+      // The next 02:30 — or, on a spring-forward day, the transition that swallows it (03:00 EDT).
       const t0 = Date.now();
       const e = await patch(d, 'sessions.cleanup', { cron: 'CRON_TZ=America/New_York 30 2 * * *' });
       const t1 = Date.now();
       assert.equal(e.timezone, 'America/New_York');
-      const want = [nextWall(t0, 'America/New_York', 2, 30), nextWall(t1, 'America/New_York', 2, 30)];
-      assert.ok(want.includes(Date.parse(e.nextrunat)), `${e.nextrunat} is the next 02:30 in New York`);
+      const want = [nextDaily(t0, 'America/New_York', 2, 30), nextDaily(t1, 'America/New_York', 2, 30)];
+      assert.ok(want.includes(Date.parse(e.nextrunat)), `${e.nextrunat} is the next 02:30 in New York `
+        + `(${want.map((t) => localIso(t, 'America/New_York')).join(' or ')})`);
       // Changing only the zone keeps the fields and moves the slot to the new zone's clock.
       const t2 = Date.now();
       const moved = await patch(d, 'sessions.cleanup', { timezone: 'Europe/Berlin' });
+      const t3 = Date.now();
       assert.equal(moved.cron, 'CRON_TZ=Europe/Berlin 30 2 * * *');
-      assert.equal(Date.parse(moved.nextrunat), nextWall(t2, 'Europe/Berlin', 2, 30));
+      const berlin = [nextDaily(t2, 'Europe/Berlin', 2, 30), nextDaily(t3, 'Europe/Berlin', 2, 30)];
+      assert.ok(berlin.includes(Date.parse(moved.nextrunat)), `${moved.nextrunat} is the next 02:30 in Berlin `
+        + `(${berlin.map((t) => localIso(t, 'Europe/Berlin')).join(' or ')})`);
       const utc = await patch(d, 'sessions.cleanup', { timezone: null });
       assert.equal(utc.cron, '30 2 * * *', 'null is UTC: the prefix goes');
       assert.equal(utc.timezone, 'UTC');
@@ -86,7 +95,7 @@ describe('time zones', () => {
     assert.ok(run);
     const next = await waitFor(() => { const v = stored(db, 'nextrunat', 'system.canary'); return v > Date.now() && v; },
       10000, 'nextrunat to move');
-    assert.equal(next, nextWall(Date.now(), 'Asia/Tokyo', 0, 0));
+    assert.equal(next, nextDaily(Date.now(), 'Asia/Tokyo', 0, 0));
   });
 });
 
@@ -135,23 +144,40 @@ describe('comicbatch cron-next', () => {
     () => {
       const plain = execFileSync(BIN, ['cron-next', '0 0 * * *', '2'], { encoding: 'utf8' });
       assert.match(plain, /^\d{4}-\d\d-\d\dT00:00:00Z\n\d{4}-\d\d-\d\dT00:00:00Z\n$/);
-      const out = execFileSync(BIN, ['cron-next', 'CRON_TZ=America/New_York 30 2 * * *', '3'],
+      const NY = 'America/New_York';
+      // The next three fires from the moment it runs (from t0 or t1), each as UTC, New York clock and abbreviation;
+      // within three days of a spring-forward one of them is the transition, 03:00 EDT, with the DST note.
+      const lines3 = (t) => {
+        const out = [];
+        for (let i = 0; i < 3; i++) {
+          const f = nextDailyFire(t, NY, 2, 30);
+          t = f.t;
+          const line = `${new Date(t).toISOString().replace('.000Z', 'Z')}  ${localIso(t, NY)} ${wall(t, NY).abbr}`;
+          out.push(f.gap ? `${line}  DST: 02:30 does not exist on ${localIso(t, NY).slice(0, 10)} in ${NY}` : line);
+        }
+        return out;
+      };
+      const matches = (got, want) => got.length === want.length
+        && got.every((l, i) => (want[i].includes('  DST: ') ? l.startsWith(want[i]) : l === want[i]));
+      const t0 = Date.now();
+      const out = execFileSync(BIN, ['cron-next', `CRON_TZ=${NY} 30 2 * * *`, '3'],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const t1 = Date.now();
       const lines = out.trim().split('\n');
-      assert.equal(lines.length, 3);
-      for (const l of lines) assert.match(l, /^\S+Z {2}\d{4}-\d\d-\d\dT02:30:00-0[45]:00 E[SD]T$/, l);
+      assert.ok(matches(lines, lines3(t0)) || matches(lines, lines3(t1)), `${out}expected:\n${lines3(t0).join('\n')}`);
       for (const l of lines) {
         const [utc, local] = l.split(/\s+/);
         assert.equal(Date.parse(utc), Date.parse(local), 'both name the same instant');
       }
-      const err = execFileSync('sh', ['-c', `'${BIN}' cron-next 'CRON_TZ=America/New_York 30 2 * * *' 1 2>&1 >/dev/null`],
+      // The next spring-forward (second Sunday of March) after now swallows 02:30 (New York's clocks go from 02:00
+      // EST to 03:00 EDT, 07:00Z; 02:30 is never in its repeated hour, 01:00-02:00, so no other fire moves).
+      const t2 = Date.now();
+      const err = execFileSync('sh', ['-c', `'${BIN}' cron-next 'CRON_TZ=${NY} 30 2 * * *' 1 2>&1 >/dev/null`],
         { encoding: 'utf8' });
-      // The next spring-forward Sunday (second Sunday of March) after now, 02:30 → 03:00 EDT (07:00Z).
-      const y = new Date().getUTCMonth() >= 2 ? new Date().getUTCFullYear() + 1 : new Date().getUTCFullYear();
-      const march1 = new Date(Date.UTC(y, 2, 1)).getUTCDay();
-      const day = 1 + ((7 - march1) % 7) + 7;
-      const want = `${y}-03-${String(day).padStart(2, '0')}T07:00:00Z`;
-      assert.match(err, new RegExp(`next fire a DST change moves: ${want}: 02:30 does not exist`), err);
+      const t3 = Date.now();
+      const want = [t2, t3].map((t) => new Date(nextGapFire(t, NY, 2, 30)).toISOString().replace('.000Z', 'Z'));
+      assert.ok(want.some((w) => err.includes(`next fire a DST change moves: ${w}: 02:30 does not exist`)),
+        `${err}expected the note at ${want.join(' or ')}`);
     });
 });
 
