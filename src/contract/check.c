@@ -126,7 +126,10 @@ static void check_columns(const struct contract_table *t, const struct cat_table
         const char *want = contract_ddl_type(cls, ids);
         int k = id_kind_of(cls);
         if (!col) {
-            snprintf(fix, sizeof fix, "ALTER TABLE %s ADD COLUMN %s %s;", t->table, name, want);
+            snprintf(fix, sizeof fix,
+                     "ALTER TABLE %s ADD COLUMN %s %s;  -- then apply `comicbatch grants ROLE` again: a new column has "
+                     "none of the column privileges the old one had",
+                     t->table, name, want);
             snprintf(note, sizeof note, " (without the accelerator, %s)", t->why ? t->why : "the job is slower");
             add(res, fatal && !opt, fix, "column %s.%s is missing%s", t->table, name, opt ? note : "");
         } else if (!contract_type_fits(cls, col, ids)) {
