@@ -2,6 +2,8 @@
 #include "contract/idtypes.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,22 +106,29 @@ static int normalise_uuid(const char *in, char *out, size_t outlen)
     return 0;
 }
 
-/* A positive integer no larger than the type allows (`max`). */
+/* A positive integer no larger than the type allows (`max`): digits only (leading zeros dropped), checked for
+ * overflow by strtoll (ERANGE past 9223372036854775807, bigint's max) and then against `max`. */
 static int normalise_int(const char *in, long long max, char *out, size_t outlen)
 {
     while (*in == '0' && in[1])
         in++;
     size_t n = strlen(in);
-    if (n == 0 || n > 18 || outlen <= n)
+    if (n == 0 || outlen <= n)
         return -1;
     for (size_t i = 0; i < n; i++)
         if (!isdigit((unsigned char)in[i]))
             return -1;
+    errno = 0;
     long long v = strtoll(in, NULL, 10);
-    if (v < 1 || v > max)
+    if (errno == ERANGE || v < 1 || v > max)
         return -1;
     memcpy(out, in, n + 1);
     return 0;
+}
+
+long long idtypes_int_max(const char *type)
+{
+    return !strcmp(type, "smallint") ? 32767 : !strcmp(type, "integer") ? 2147483647LL : LLONG_MAX;
 }
 
 int idtypes_normalise(const struct id_types *t, enum id_kind k, const char *in, char *out, size_t outlen)
@@ -129,6 +138,5 @@ int idtypes_normalise(const struct id_types *t, enum id_kind k, const char *in, 
     const char *ty = t->name[k];
     if (!strcmp(ty, "uuid"))
         return normalise_uuid(in, out, outlen);
-    long long max = !strcmp(ty, "smallint") ? 32767 : !strcmp(ty, "integer") ? 2147483647LL : 999999999999999999LL;
-    return normalise_int(in, max, out, outlen);
+    return normalise_int(in, idtypes_int_max(ty), out, outlen);
 }

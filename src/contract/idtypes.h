@@ -46,6 +46,9 @@ int idtypes_detect(PGconn *db, struct id_types *t, char *err, size_t errlen);
 /** `tmpl` with {comic}, {chapter}, {group} and {user} replaced by the types of `t`; malloc'd, free() it. */
 char *idtypes_sql(const struct id_types *t, const char *tmpl);
 
+/** The largest id of an integer id type: smallint 32767, integer 2147483647, bigint 9223372036854775807. */
+long long idtypes_int_max(const char *type);
+
 /**
  * Checks an id given by a client (a run's param) against the kind's type: an integer type takes a positive
  * integer, uuid a canonical UUID (any case). Writes the normalised text (digits without leading zeros; lowercase

@@ -73,10 +73,12 @@ static json_t *check_ref(const struct param_def *p, const json_t *v, const struc
         return json_integer(strtoll(norm, NULL, 10));
     if (!ids && idtypes_normalise(&as_uuid, kind, text, norm, sizeof norm) == 0)
         return json_string(norm);
-    if (ids)
-        snprintf(err, errlen, "%s must be a %s id (this platform's %s ids are %s)", p->name,
-                 !strcmp(ids->name[kind], "uuid") ? "UUID" : "positive integer", idtypes_kind_name(kind),
-                 ids->name[kind]);
+    if (ids && !strcmp(ids->name[kind], "uuid"))
+        snprintf(err, errlen, "%s must be a UUID id (this platform's %s ids are uuid)", p->name,
+                 idtypes_kind_name(kind));
+    else if (ids)
+        snprintf(err, errlen, "%s must be a positive integer id of at most %lld (this platform's %s ids are %s)",
+                 p->name, idtypes_int_max(ids->name[kind]), idtypes_kind_name(kind), ids->name[kind]);
     else
         snprintf(err, errlen, "%s must be a positive integer or a UUID", p->name);
     return NULL;

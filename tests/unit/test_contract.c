@@ -42,6 +42,36 @@ Test(idtypes, families_and_normalisation)
     cr_expect_eq(idtypes_normalise(&t, ID_USER, "0b7c5e6a1f0e4c6e9d3c7a1b2c3d4e5f", out, sizeof out), -1);
 }
 
+Test(idtypes, bigint_edges)
+{
+    struct id_types t;
+    idtypes_default(&t); /* bigint comics */
+    char out[40];
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "9223372036854775807", out, sizeof out), 0, "bigint's max, 19 digits");
+    cr_expect_str_eq(out, "9223372036854775807");
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "1000000000000000000", out, sizeof out), 0, "the smallest 19 digits");
+    cr_expect_str_eq(out, "1000000000000000000");
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "9223372036854775808", out, sizeof out), -1, "one past the max");
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "99999999999999999999", out, sizeof out), -1, "20 digits");
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "000009223372036854775807", out, sizeof out), 0, "leading zeros");
+    cr_expect_str_eq(out, "9223372036854775807");
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "00000", out, sizeof out), -1, "zero, however written");
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "-1", out, sizeof out), -1);
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "-9223372036854775807", out, sizeof out), -1);
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "+5", out, sizeof out), -1);
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "", out, sizeof out), -1);
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "12 ", out, sizeof out), -1);
+    char small[8];
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "9223372036854775807", small, sizeof small), -1, "no room: refused");
+    snprintf(t.name[ID_COMIC], sizeof t.name[ID_COMIC], "integer");
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "2147483647", out, sizeof out), 0);
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "2147483648", out, sizeof out), -1);
+    snprintf(t.name[ID_COMIC], sizeof t.name[ID_COMIC], "smallint");
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "32767", out, sizeof out), 0);
+    cr_expect_eq(idtypes_normalise(&t, ID_COMIC, "32768", out, sizeof out), -1);
+    cr_expect_eq(idtypes_int_max("bigint"), 9223372036854775807LL);
+}
+
 Test(contract, column_list_syntax)
 {
     char name[64], type[16];

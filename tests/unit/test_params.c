@@ -259,6 +259,29 @@ Test(params, ids_take_either_form_when_the_platform_is_unknown)
     cr_expect_str_eq(field, "params.userid");
 }
 
+Test(params, bigint_ids_to_the_types_max)
+{
+    struct id_types t;
+    idtypes_default(&t);
+    snprintf(t.name[ID_USER], sizeof t.name[ID_USER], "bigint");
+    json_t *out = validate_ids("{\"comicid\": \"9223372036854775807\", \"userid\": 9223372036854775807}", &t);
+    cr_assert_not_null(out, "%s: %s", field, err);
+    cr_expect_eq(json_integer_value(json_object_get(out, "comicid")), 9223372036854775807LL);
+    cr_expect_eq(json_integer_value(json_object_get(out, "userid")), 9223372036854775807LL);
+    json_decref(out);
+    cr_expect_null(validate_ids("{\"userid\": \"9223372036854775808\"}", &t));
+    cr_expect_str_eq(field, "params.userid");
+    cr_expect_str_eq(err, "userid must be a positive integer id of at most 9223372036854775807 (this platform's user "
+                          "ids are bigint)");
+    cr_expect_null(validate_ids("{\"comicid\": -9223372036854775807}", &t));
+    cr_expect_str_eq(field, "params.comicid");
+    out = validate_ids("{\"comicid\": \"0009223372036854775807\"}", NULL);
+    cr_assert_not_null(out, "either form, leading zeros: %s", err);
+    cr_expect_eq(json_integer_value(json_object_get(out, "comicid")), 9223372036854775807LL);
+    json_decref(out);
+    cr_expect_null(validate_ids("{\"comicid\": \"9223372036854775808\"}", NULL));
+}
+
 Test(params, ids_take_the_platforms_form_when_known)
 {
     struct id_types t;
