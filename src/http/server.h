@@ -62,6 +62,13 @@ struct http_server_opts {
 /** Starts listening. Returns the server (stop with http_server_destroy) or NULL with `err`. */
 struct http_server *http_server_create(const struct http_server_opts *o, char *err, size_t errlen);
 
+/**
+ * The part of this listener stuck longest at `now_ms` (monotonic) and for how long, in ms: an event-loop thread
+ * inside one callback, or the handler pool with every thread busy and no job moving. 0 when nothing is stuck;
+ * otherwise `what` (of `len` bytes) names the part, e.g. `listener=public part=event_loop thread=1`.
+ */
+int64_t http_server_stuck_ms(struct http_server *s, int64_t now_ms, char *what, size_t len);
+
 /** The port actually bound (useful when configured as 0). */
 int http_server_port(const struct http_server *s);
 
