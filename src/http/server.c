@@ -1,7 +1,8 @@
 /*
  * server — see server.h. libmicrohttpd calls `on_request` several times per request: once when the head is
- * complete (state is created, the head deadline cleared, an oversized Content-Length refused at once), once per
- * body chunk (appended up to the cap, the rest discarded and remembered), then with no data to dispatch. A
+ * complete (state is created, the head deadline replaced by the body's, an oversized Content-Length refused at
+ * once, and so is any body of a GET/HEAD on the public listener), once per body chunk (appended up to the cap, the
+ * rest discarded and remembered), then with no data: the request is complete (no deadline now) and is dispatched. A
  * non-blocking route runs right there; a blocking one reserves a place on the handler pool, suspends the
  * connection and is submitted; the pool thread prepares the reply and resumes the connection, and libmicrohttpd
  * calls `on_request` once more, on the event loop, where the prepared reply is queued. Every response is queued
