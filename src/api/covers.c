@@ -26,6 +26,7 @@
 #include "api/api.h"
 #include "api/api_env.h"
 #include "covers/covers.h"
+#include "covers/keymemo.h"
 #include "http/respcache.h"
 #include "store/audit.h"
 #include "store/pg.h"
@@ -196,14 +197,29 @@ static void cover_by_url_blocking(struct http_req *r)
         serve(r, &u);
 }
 
-void api_cover_by_url(struct http_req *r)
+/*
+ * The cache key of the by-url request's URL: remembered from an earlier request on this thread (covers/keymemo.h),
+ * else checked against the policy and hashed (then remembered). False after answering the refusal.
+ */
+static bool by_url_key_or_reply(struct http_req *r, char key[COVER_KEY_LEN + 1])
 {
+    const char *url = req_query(r, "url");
+    if (url && keymemo_get(url, key))
+        return true;
     struct url_parts u;
     if (!by_url_or_reply(r, &u))
-        return;
+        return false;
+    covers_key(&u, key);
+    keymemo_put(url, key);
+    return true;
+}
+
+void api_cover_by_url(struct http_req *r)
+{
     /* A hit never leaves the event loop: from a prepared reply, else from the cache file (then prepared). */
     char key[COVER_KEY_LEN + 1];
-    covers_key(&u, key);
+    if (!by_url_key_or_reply(r, key))
+        return;
     uint64_t gen = covers_generation(r->env->covers); /* read before the file is opened (see covers.h) */
     if (serve_prepared(r, key, gen))
         return;

@@ -21,6 +21,11 @@ const counts = (url) => [sql(url, 'SELECT id, chaptercount, followcount FROM cor
   sql(url, 'SELECT id, followcount FROM core.scanlationgroup ORDER BY id')];
 const RATED = 'id IN (SELECT comicid FROM social.comicrating)';
 // C as the seed means it, the global average score, exact (numeric's AVG, not rounded).
+// Row versions (xmin) of the tables a job writes: a run that writes nothing leaves every one as it was, whatever
+// the job's own counters say.
+const versions = (url) => [sql(url, 'SELECT id, xmin::text FROM core.comic ORDER BY id'),
+  sql(url, 'SELECT id, xmin::text FROM core.scanlationgroup ORDER BY id')];
+const rewritten = (before, after) => after.filter((row, i) => row[1] !== before[i][1]).length;
 const globalC = (url) => sqlValue(url, 'SELECT avg(score) FROM social.comicrating');
 const sameC = (reported, C) => assert.ok(Math.abs(reported - Number(C)) < 1e-12, `meta.C ${reported} vs ${C}`);
 // Rated comics whose stored Bayesian value would differ if C were first rounded to 4 decimals (as it once was).
@@ -73,8 +78,10 @@ test('ratings: equal to the seed UPDATE for every rated comic; a second run writ
   assert.deepEqual(ratings(ours, RATED), ratings(ref, RATED));
   assert.ok(ratings(ours, RATED).length > 300);
   assert.equal(run.rowsaffected, run.meta.comicsUpdated);
+  const v = versions(ours);
   const again = await trigger(d, 'ratings');
   assert.equal(again.status, 'done', again.lasterror);
+  assert.deepEqual(versions(ours), v, 'the second run rewrote no row');
   assert.equal(again.meta.comicsUpdated, 0);
   assert.equal(again.rowsaffected, 0);
   assert.equal(again.meta.C, run.meta.C);
@@ -134,14 +141,18 @@ test('ratings: C is exact — on data where C rounded to 4 decimals gives other 
   const differ = Number(sqlValue(ref, oldRoundingDiffers(C)));
   assert.ok(differ >= 10, `comics the old rounding of C would get wrong: ${differ}`);
   const before = ratings(ours);
+  const v0 = versions(ours);
   const run = await trigger(d, 'ratings');
   assert.equal(run.status, 'done', run.lasterror);
   sameC(run.meta.C, C);
   seedRatings(ref, C, 100);
   assert.deepEqual(ratings(ours, RATED), ratings(ref, RATED));
   const changed = ratings(ours).filter((row, i) => JSON.stringify(row) !== JSON.stringify(before[i])).length;
-  assert.equal(run.meta.comicsUpdated, changed, 'only the rows whose stored value changed were written');
+  assert.equal(rewritten(v0[0], versions(ours)[0]), changed, 'only the rows whose stored value changed were written');
+  assert.equal(run.meta.comicsUpdated, changed);
+  const v1 = versions(ours);
   const again = await trigger(d, 'ratings');
+  assert.deepEqual(versions(ours), v1, 'the rerun rewrote no row');
   assert.equal(again.status, 'done', again.lasterror);
   assert.deepEqual([again.meta.comicsUpdated, again.rowsaffected], [0, 0]);
   assert.equal(again.meta.C, run.meta.C);
@@ -165,9 +176,11 @@ test('ratings (deliberate difference): a comic that lost every rating is reset; 
 
 test('counts: dry run changes nothing; the run equals the seed statements; a second run writes nothing', async () => {
   const before = counts(ours);
+  const v0 = versions(ours);
   const dry = await trigger(d, 'counts', { dryrun: true });
   assert.equal(dry.status, 'done', dry.lasterror);
   assert.deepEqual(counts(ours), before);
+  assert.deepEqual(versions(ours), v0, 'the dry run rewrote no row');
   const run = await trigger(d, 'counts');
   assert.equal(run.status, 'done', run.lasterror);
   sql(ref, SEED_COUNTS);
@@ -177,9 +190,14 @@ test('counts: dry run changes nothing; the run equals the seed statements; a sec
   const groups = after[1].filter((row, i) => JSON.stringify(row) !== JSON.stringify(before[1][i])).length;
   assert.ok(comics > 100 && groups > 5);
   assert.deepEqual([run.meta.comicsUpdated, run.meta.groupsUpdated], [comics, groups]);
+  const v1 = versions(ours);
+  assert.deepEqual([rewritten(v0[0], v1[0]), rewritten(v0[1], v1[1])], [comics, groups],
+    'exactly the rows whose counts changed were rewritten');
   assert.deepEqual([dry.meta.wouldUpdateComics, dry.meta.wouldUpdateGroups], [comics, groups]);
   assert.equal(run.rowsaffected, comics + groups);
+  const v = versions(ours);
   const again = await trigger(d, 'counts');
+  assert.deepEqual(versions(ours), v, 'the rerun rewrote no row');
   assert.deepEqual([again.meta.comicsUpdated, again.meta.groupsUpdated, again.rowsaffected], [0, 0, 0]);
 });
 
@@ -264,6 +282,8 @@ test('ratings without the accelerator (direct): C moves, comics lose every ratin
   const changed = ratings(ours).filter((row, i) => JSON.stringify(row) !== JSON.stringify(before[i])).length;
   assert.deepEqual([run.meta.comicsUpdated, run.rowsaffected, dry.meta.wouldUpdate], [changed, changed, changed]);
   assert.deepEqual([run.progressdone, run.progresstotal], [changed, changed]);
+  const v = versions(ours);
   const again = await trigger(d, 'ratings');
   assert.deepEqual([again.status, again.meta.comicsUpdated], ['done', 0]);
+  assert.deepEqual(versions(ours), v, 'the rerun rewrote no row');
 });

@@ -23,6 +23,7 @@ const B = '/api/v1/admin/batch';
 let db;
 let d; // the daemon under test
 let noRedis; // a second daemon whose Redis is unreachable (readiness 503)
+let oneThread; // a third with one handler thread and no queue (busy 503 on blocking routes)
 let up; // the HTTPS upstream of the cover proxy
 let userToken; // a live session of a non-admin user
 const seen = new Map(); // "GET /path/{x}" → Set of statuses validated
@@ -108,11 +109,13 @@ before(async () => {
   d = await startDaemon(db, { storage, 'provider.dump': { dump }, server: { max_body: '2k' }, runs: { workers: 1 } });
   // Its own database: its workers must not claim the runs of the daemon under test.
   noRedis = await startDaemon(newDatabase(), { runs: { scheduler: false } }, { COMICBATCH_REDIS_URL: 'redis://127.0.0.1:1/0' });
+  oneThread = await startDaemon(newDatabase(), { storage, server: { handler_threads: 1, handler_queue: 0 },
+    runs: { scheduler: false } });
   userToken = makeUserSession(db, 'user').token;
 });
 
 after(async () => {
-  for (const x of [d, noRedis]) if (x) await x.stop();
+  for (const x of [d, noRedis, oneThread]) if (x) await x.stop();
   if (up) up.close();
 });
 
@@ -181,6 +184,16 @@ test('health, readiness, metrics', async () => {
   assert.equal(nr.json.details.redis, 'unreachable');
   const m = await check('GET', '/metrics', '/metrics', 200, { token: null });
   assert.match(m.text, /^comicbatch_leader \d$/m);
+  // /metrics runs on the handler pool (it reads the cluster's gauges from Postgres): with the only handler thread
+  // held by a cover fetch from a silent upstream (cover_timeout 2 s), it answers 503 busy with Retry-After.
+  const seenSlow = up.hits('/slow.png');
+  const held = call(oneThread, 'GET', `/api/v1/covers/by-url?url=${encodeURIComponent(`https://localhost:${up.port}/slow.png`)}`,
+    { token: null }).catch(() => null);
+  await waitFor(() => up.hits('/slow.png') > seenSlow, 5000, 'the slow cover fetch to hold the handler thread');
+  const busy = await check('GET', '/metrics', '/metrics', 503, { token: null, daemon: oneThread });
+  assert.match(busy.json.error, /busy/);
+  assert.ok(busy.headers.get('retry-after'), 'Retry-After');
+  await held;
 });
 
 test('covers: by URL and by comic, cache validators, every refusal class', async () => {
