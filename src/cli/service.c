@@ -125,30 +125,37 @@ int64_t service_stuck_bound_ms(uint64_t watchdog_usec)
     return half > SERVICE_STUCK_MIN_MS ? half : SERVICE_STUCK_MIN_MS;
 }
 
-/* The HTTP part stuck longest (named in `what`) and for how long in ms; 0 when none. */
-static int64_t stuck_part(struct app *a, char *what, size_t len)
+/*
+ * Whether an HTTP part is stuck past its bound; names it in `what`, with how long in `*ms`. A handler may hold its
+ * pool thread for a whole upstream fetch (cover_timeout) legitimately, so the pool gets that much more.
+ */
+static bool stuck_part(struct app *a, int64_t bound, char *what, size_t len, int64_t *ms)
 {
     struct http_server *s[] = {a->http, a->http_public};
-    int64_t worst = 0, now = time_mono_ms();
-    char w[96];
+    int64_t now = time_mono_ms(), pool_bound = bound + a->cfg.cover_timeout_ms;
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
-        int64_t ms = s[i] ? http_server_stuck_ms(s[i], now, w, sizeof w) : 0;
-        if (ms > worst) {
-            worst = ms;
-            snprintf(what, len, "%s", w);
+        struct http_stuck st;
+        if (!s[i])
+            continue;
+        http_server_stuck(s[i], now, &st);
+        if (st.loop_ms > bound || st.pool_ms > pool_bound) {
+            bool loop = st.loop_ms > bound;
+            *ms = loop ? st.loop_ms : st.pool_ms;
+            snprintf(what, len, "%s", loop ? st.loop : st.pool);
+            return true;
         }
     }
-    return worst;
+    return false;
 }
 
-/* WATCHDOG=1 only while no HTTP part has been stuck past the bound; logs once when that changes. */
+/* WATCHDOG=1 only while no HTTP part is stuck past the bound; logs once when that changes. */
 static void feed_watchdog(struct app *a, const struct sdnotify *n, bool *starving)
 {
     if (!n->watchdog_usec)
         return;
     char what[96] = "";
-    int64_t ms = stuck_part(a, what, sizeof what), bound = service_stuck_bound_ms(n->watchdog_usec);
-    if (ms > bound) {
+    int64_t ms = 0;
+    if (stuck_part(a, service_stuck_bound_ms(n->watchdog_usec), what, sizeof what, &ms)) {
         if (!*starving)
             log_error("msg=\"watchdog: not pinging, a part is stuck (the service manager will restart the "
                       "service)\" %s stuck_ms=%lld",

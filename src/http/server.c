@@ -66,7 +66,7 @@ struct http_server {
      * response is ever shared between two threads, so a thread preempted on a busy machine stalls no other. */
     struct http_respcache *respcache[RESPCACHE_THREADS];
     /* Per event-loop thread (same slot as its cache): when its current on_request call began, 0 = not in one. The
-     * watchdog reads it (http_server_stuck_ms): a callback that never returns is a hung event loop. */
+     * watchdog reads it (http_server_stuck): a callback that never returns is a hung event loop. */
     atomic_llong busy_since[MAX_EVENT_THREADS];
     atomic_int next_slot;
     struct http_conns *conns;
@@ -617,23 +617,19 @@ struct http_server *http_server_create(const struct http_server_opts *o, char *e
     return s;
 }
 
-int64_t http_server_stuck_ms(struct http_server *s, int64_t now_ms, char *what, size_t len)
+void http_server_stuck(struct http_server *s, int64_t now_ms, struct http_stuck *out)
 {
-    int64_t worst = 0;
+    *out = (struct http_stuck){0};
     int n = atomic_load(&s->next_slot);
     for (int i = 0; i < n && i < MAX_EVENT_THREADS; i++) {
         long long since = atomic_load_explicit(&s->busy_since[i], memory_order_relaxed);
-        if (since && now_ms - since > worst) {
-            worst = now_ms - since;
-            snprintf(what, len, "listener=%s part=event_loop thread=%d", s->name, i);
+        if (since && now_ms - since > out->loop_ms) {
+            out->loop_ms = now_ms - since;
+            snprintf(out->loop, sizeof out->loop, "listener=%s part=event_loop thread=%d", s->name, i);
         }
     }
-    int64_t pool = s->pool ? http_pool_stuck_ms(s->pool, now_ms) : 0;
-    if (pool > worst) {
-        worst = pool;
-        snprintf(what, len, "listener=%s part=handler_pool", s->name);
-    }
-    return worst;
+    out->pool_ms = s->pool ? http_pool_stuck_ms(s->pool, now_ms) : 0;
+    snprintf(out->pool, sizeof out->pool, "listener=%s part=handler_pool", s->name);
 }
 
 int http_server_port(const struct http_server *s)

@@ -62,12 +62,16 @@ struct http_server_opts {
 /** Starts listening. Returns the server (stop with http_server_destroy) or NULL with `err`. */
 struct http_server *http_server_create(const struct http_server_opts *o, char *err, size_t errlen);
 
-/**
- * The part of this listener stuck longest at `now_ms` (monotonic) and for how long, in ms: an event-loop thread
- * inside one callback, or the handler pool with every thread busy and no job moving. 0 when nothing is stuck;
- * otherwise `what` (of `len` bytes) names the part, e.g. `listener=public part=event_loop thread=1`.
- */
-int64_t http_server_stuck_ms(struct http_server *s, int64_t now_ms, char *what, size_t len);
+/** How long the parts of a listener have been stuck (the watchdog's input); names for the log. */
+struct http_stuck {
+    int64_t loop_ms; /* the event-loop thread longest inside one callback; 0 = none is in one */
+    char loop[80];   /* e.g. "listener=public part=event_loop thread=1" */
+    int64_t pool_ms; /* the handler pool: every thread busy and no job started or finished for this long */
+    char pool[80];   /* "listener=public part=handler_pool" */
+};
+
+/** Fills `out` for `s` at `now_ms` (monotonic). Cheap: a few atomic loads and one lock of the pool. */
+void http_server_stuck(struct http_server *s, int64_t now_ms, struct http_stuck *out);
 
 /** The port actually bound (useful when configured as 0). */
 int http_server_port(const struct http_server *s);

@@ -78,7 +78,9 @@ for (const [fault, path, part] of [
     const db = newDatabase();
     const dir = tempDir();
     const n = await notifySocket(join(dir, 'port'));
-    const d = spawnDaemon(db, { runs: { scheduler: false }, server: { handler_threads: 1 } }, {
+    // The pool's bound is WatchdogSec/2 (at least 2 s) plus cover_timeout: 0.5 s here, so 2.5 s < the 8 s stall.
+    const ini = { runs: { scheduler: false }, server: { handler_threads: 1 }, storage: { cover_timeout: '500ms' } };
+    const d = spawnDaemon(db, ini, {
       dir, env: { NOTIFY_SOCKET: n.socket, WATCHDOG_USEC: '400000', COMICBATCH_FAULT: fault },
     });
     try {
