@@ -184,17 +184,6 @@ void config_init(struct config *c)
             abort(); /* a default that does not parse is a bug in the table (tests/unit/test_config.c) */
 }
 
-/* The table row for `name` in `section` (a template section matches "job.<anything>" etc.), or NULL. */
-static const struct config_key *find_key(const char *section, const char *name)
-{
-    size_t nkeys;
-    const struct config_key *keys = config_keys(&nkeys);
-    for (size_t i = 0; i < nkeys; i++)
-        if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
-            return &keys[i];
-    return NULL;
-}
-
 /* "a, b" — the names a template section accepts, for its error message. */
 static const char *template_names(const char *section, char *buf, size_t len)
 {
@@ -264,7 +253,7 @@ static int template_setting(struct config *c, const char *tmpl, const char *inst
                             char *err, size_t errlen)
 {
     char known[128];
-    const struct config_key *k = find_key(tmpl, name);
+    const struct config_key *k = config_key_find(tmpl, name);
     size_t prefix = strcspn(tmpl, ".");
     if (!k) {
         snprintf(err, errlen, "%.*s.%s.%s: unknown setting (known: %s)", (int)prefix, tmpl, inst, name,
@@ -287,7 +276,7 @@ static int apply_setting(struct config *c, const char *section, const char *name
         return template_setting(c, "job.KEY", section + 4, name, v, err, errlen);
     if (!strncmp(section, "provider.", 9) && section[9])
         return template_setting(c, "provider.NAME", section + 9, name, v, err, errlen);
-    const struct config_key *k = find_key(section, name);
+    const struct config_key *k = config_key_find(section, name);
     if (k && !(k->flags & CONFIG_TEMPLATE))
         return apply_key(c, k, NULL, v, err, errlen);
     snprintf(err, errlen, "%s%s%s: unknown setting", section, *section ? "." : "", name);
@@ -433,7 +422,7 @@ static int check_admin_token(const char *token, char *err, size_t errlen)
                  "COMICBATCH_ADMIN_TOKEN)");
         return -1;
     }
-    const struct config_key *k = find_key("admin", "token");
+    const struct config_key *k = config_key_find("admin", "token");
     if (k && k->example && !strcmp(token, k->example)) {
         snprintf(err, errlen,
                  "admin.token: still the example's placeholder; set a secret of your own, e.g. the output of "

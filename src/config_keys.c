@@ -4,6 +4,7 @@
  * Adding a setting is adding a row here (and its field in struct config).
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "config_keys.h"
 
@@ -192,4 +193,12 @@ const struct config_key *config_keys(size_t *n)
 {
     *n = sizeof keys / sizeof keys[0];
     return keys;
+}
+
+const struct config_key *config_key_find(const char *section, const char *name)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+            return &keys[i];
+    return NULL;
 }

@@ -140,4 +140,7 @@ struct config_key {
 /** The settings table (static storage, in documentation order); `*n` gets its length. */
 const struct config_key *config_keys(size_t *n);
 
+/** The table row for `name` in `section` (template sections by their template name, "job.KEY"), or NULL. */
+const struct config_key *config_key_find(const char *section, const char *name);
+
 #endif

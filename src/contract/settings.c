@@ -15,16 +15,6 @@
 /* The template section naming the active provider's settings. */
 #define PROVIDER_SECTION "provider.NAME"
 
-static const struct config_key *find_key(const char *section, const char *name)
-{
-    size_t n;
-    const struct config_key *k = config_keys(&n);
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(k[i].section, section) && !strcmp(k[i].name, name))
-            return &k[i];
-    return NULL;
-}
-
 /* Where the keys of `section` are read from (NULL: the section is absent), and its name as an operator writes it. */
 static const void *section_base(const struct config *cfg, const char *section, char *name, size_t namelen)
 {
@@ -61,7 +51,7 @@ void contract_check_settings(const struct contract *c, const struct config *cfg,
 {
     char section[160], fix[600], active[200] = "", absent[200] = "", what[900];
     for (const struct contract_setting *s = c->settings; s && s->section; s++) {
-        const struct config_key *k = find_key(s->section, s->key);
+        const struct config_key *k = config_key_find(s->section, s->key);
         const void *base;
         if (is_set(cfg, s, k, &base, section, sizeof section))
             continue;
@@ -88,7 +78,7 @@ bool contract_configured(const struct contract *c, const struct config *cfg)
     char section[160];
     for (const struct contract_setting *s = c ? c->settings : NULL; s && s->section; s++) {
         const void *base;
-        if (!is_set(cfg, s, find_key(s->section, s->key), &base, section, sizeof section))
+        if (!is_set(cfg, s, config_key_find(s->section, s->key), &base, section, sizeof section))
             return false;
     }
     return true;
