@@ -71,7 +71,8 @@ static const struct config_key keys[] = {
              "proxy or CDN, where every request comes from its address)."},
     {DUR("server", "head_timeout", head_timeout_ms, 100, 300000), .dflt = "10s",
      .help = "A new connection must send a complete request head within this long, however slowly bytes trickle "
-             "in (slowloris)."},
+             "in (slowloris). A request body must then be complete within this plus one second per 64 KiB of "
+             "`max_body`."},
     {DUR("server", "keepalive_timeout", keepalive_timeout_ms, 100, 3600000), .dflt = "75s",
      .help = "An idle kept-alive connection is closed after this long (nginx's default too: a client may reuse a "
              "connection the moment the server closes it, so shorter means more failed reuses); its next request head "

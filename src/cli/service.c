@@ -1,12 +1,15 @@
 /*
  * service — see service.h. The loop waits for a signal with a timeout (sigtimedwait): a timeout is a tick (watchdog
  * ping, STATUS= refresh), SIGHUP a reload, anything else the end. The tick is half the watchdog interval, so one
- * late tick never trips it.
+ * late tick never trips it. WATCHDOG=1 vouches for more than this loop: it is sent only while no HTTP event-loop
+ * thread has sat in one callback, and no handler pool has gone without moving, for longer than
+ * service_stuck_bound_ms; so a hung event loop or a wedged pool gets the service restarted.
  */
 #include "cli/service.h"
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 
 #include "app.h"
 #include "config_reload.h"
+#include "http/server.h"
 #include "jobs/registry.h"
 #include "runs/reschedule.h"
 #include "runs/worker.h"
@@ -115,8 +119,59 @@ static int64_t tick_ms(const struct sdnotify *n)
     return n->watchdog_usec && half < SERVICE_TICK_MS ? (half > 10 ? half : 10) : SERVICE_TICK_MS;
 }
 
+int64_t service_stuck_bound_ms(uint64_t watchdog_usec)
+{
+    int64_t half = (int64_t)(watchdog_usec / 2000);
+    return half > SERVICE_STUCK_MIN_MS ? half : SERVICE_STUCK_MIN_MS;
+}
+
+/*
+ * Whether an HTTP part is stuck past its bound; names it in `what`, with how long in `*ms`. A handler may hold its
+ * pool thread for a whole upstream fetch (cover_timeout) legitimately, so the pool gets that much more.
+ */
+static bool stuck_part(struct app *a, int64_t bound, char *what, size_t len, int64_t *ms)
+{
+    struct http_server *s[] = {a->http, a->http_public};
+    int64_t now = time_mono_ms(), pool_bound = bound + a->cfg.cover_timeout_ms;
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        struct http_stuck st;
+        if (!s[i])
+            continue;
+        http_server_stuck(s[i], now, &st);
+        if (st.loop_ms > bound || st.pool_ms > pool_bound) {
+            bool loop = st.loop_ms > bound;
+            *ms = loop ? st.loop_ms : st.pool_ms;
+            snprintf(what, len, "%s", loop ? st.loop : st.pool);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* WATCHDOG=1 only while no HTTP part is stuck past the bound; logs once when that changes. */
+static void feed_watchdog(struct app *a, const struct sdnotify *n, bool *starving)
+{
+    if (!n->watchdog_usec)
+        return;
+    char what[96] = "";
+    int64_t ms = 0;
+    if (stuck_part(a, service_stuck_bound_ms(n->watchdog_usec), what, sizeof what, &ms)) {
+        if (!*starving)
+            log_error("msg=\"watchdog: not pinging, a part is stuck (the service manager will restart the "
+                      "service)\" %s stuck_ms=%lld",
+                      what, (long long)ms);
+        *starving = true;
+        return;
+    }
+    if (*starving)
+        log_warn("msg=\"watchdog: every part moves again, pinging\"");
+    *starving = false;
+    sdnotify_watchdog(n);
+}
+
 int service_run(struct app *a, const sigset_t *sigs, const char *config_path)
 {
+    bool starving = false;
     struct sdnotify n;
     char status[128], last[128];
     sdnotify_init(&n);
@@ -135,7 +190,7 @@ int service_run(struct app *a, const sigset_t *sigs, const char *config_path)
         } else if (errno != EAGAIN && errno != EINTR) {
             log_error("msg=\"sigtimedwait failed\" error=\"%s\"", strerror(errno));
         }
-        sdnotify_watchdog(&n);
+        feed_watchdog(a, &n, &starving);
         if (strcmp(status_now(a, status, sizeof status), last)) {
             sdnotify_status(&n, status);
             memcpy(last, status, sizeof last);

@@ -9,8 +9,19 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct app;
+
+/** The shortest time an HTTP part must be stuck before the watchdog stops being pinged. */
+#define SERVICE_STUCK_MIN_MS 2000
+
+/**
+ * How long an HTTP event-loop thread may sit in one callback, or the handler pool go without moving while all its
+ * threads are busy, before WATCHDOG=1 stops: half of WatchdogSec= (`watchdog_usec`), at least
+ * SERVICE_STUCK_MIN_MS. The pool gets `[storage] cover_timeout` more (a handler may wait that long for an upstream).
+ */
+int64_t service_stuck_bound_ms(uint64_t watchdog_usec);
 
 /** How often STATUS= is refreshed when no watchdog asks for more. */
 #define SERVICE_TICK_MS 2000

@@ -95,8 +95,15 @@ void http_conns_close(struct http_conns *cs, struct http_conn *c)
     free(c);
 }
 
-void http_conn_head_received(struct http_conn *c)
+void http_conn_head_received(struct http_conns *cs, struct http_conn *c, int64_t now_ms)
 {
+    atomic_store(&c->in_body, cs->o.body_timeout_ms > 0);
+    atomic_store(&c->deadline_ms, cs->o.body_timeout_ms > 0 ? now_ms + cs->o.body_timeout_ms : 0);
+}
+
+void http_conn_request_received(struct http_conn *c)
+{
+    atomic_store(&c->in_body, false);
     atomic_store(&c->deadline_ms, 0);
 }
 
@@ -105,18 +112,20 @@ void http_conn_response_done(struct http_conns *cs, struct http_conn *c, int64_t
     if (c->refused)
         return;
     atomic_store(&c->kept_alive, true);
+    atomic_store(&c->in_body, false);
     atomic_store(&c->deadline_ms, now_ms + cs->o.keepalive_timeout_ms);
 }
 
-/* Caller holds bg.mu. Shuts `c` down if its deadline passed and no head completed meanwhile. */
+/* Caller holds bg.mu. Shuts `c` down if its deadline passed and no head (or body) completed meanwhile. */
 static bool expire(struct http_conns *cs, struct http_conn *c, int64_t now_ms)
 {
     long long d = atomic_load(&c->deadline_ms);
     if (!d || d > now_ms || !atomic_compare_exchange_strong(&c->deadline_ms, &d, 0))
         return false;
     shutdown(c->fd, SHUT_RDWR);
-    /* A first-request deadline is accept + head_timeout; later ones were set by http_conn_response_done. */
-    if (atomic_load(&c->kept_alive))
+    /* A first-request deadline is accept + head_timeout; later ones were set by http_conn_response_done, body
+     * deadlines by http_conn_head_received. A request not complete in time counts as a head timeout. */
+    if (atomic_load(&c->kept_alive) && !atomic_load(&c->in_body))
         cs->stats.keepalive_timeouts++;
     else
         cs->stats.head_timeouts++;

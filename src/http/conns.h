@@ -31,6 +31,7 @@ struct http_conn {
     int fd;
     atomic_llong deadline_ms; /* monotonic ms; 0 = not awaiting a head (a request is in progress) */
     atomic_bool kept_alive;   /* a response has ended: the deadline is a keep-alive one */
+    atomic_bool in_body;      /* a head is complete: the deadline is the body's (request not yet complete) */
     bool counted;             /* holds a per-client slot */
     bool refused;             /* over the per-client limit: shut down at once */
     unsigned char key[16];    /* client key (limits.h) when counted */
@@ -42,6 +43,7 @@ struct http_conns_opts {
     const char *name;             /* listener name for logs and metrics ("public", "private", "http") */
     int64_t head_timeout_ms;      /* first request head complete within this of accept */
     int64_t keepalive_timeout_ms; /* next request head complete within this of the previous response's end */
+    int64_t body_timeout_ms;      /* a request's body complete within this of its head; 0 = no deadline */
     uint32_t per_client;          /* connections per client address; 0 = no limit */
     int max_connections;          /* the listener's connection limit (sizes the client table) */
     void (*on_tick)(void *arg);   /* optional: called by the timer thread after each sweep (metrics) */
@@ -71,8 +73,14 @@ struct http_conn *http_conns_open(struct http_conns *cs, int fd, const struct so
 /** Removes and frees `c` (libmicrohttpd's "closed" notification, before the descriptor is closed). */
 void http_conns_close(struct http_conns *cs, struct http_conn *c);
 
-/** A request head is complete: no deadline while the request is handled. */
-void http_conn_head_received(struct http_conn *c);
+/**
+ * A request head is complete at `now_ms`: its body (if any) must be complete by now + body_timeout_ms, however
+ * slowly it trickles in (a deadline, not an idle timeout).
+ */
+void http_conn_head_received(struct http_conns *cs, struct http_conn *c, int64_t now_ms);
+
+/** A request is complete (head and body): no deadline while it is handled. */
+void http_conn_request_received(struct http_conn *c);
 
 /** A response ended at `now_ms`: the connection awaits its next head (keep-alive deadline). */
 void http_conn_response_done(struct http_conns *cs, struct http_conn *c, int64_t now_ms);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "util/bgthread.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 struct http_pool {
@@ -19,6 +20,7 @@ struct http_pool {
     int queued, running;
     int finishing; /* jobs in their `after` step: no longer in flight, but drain still waits for them */
     long long refused;
+    int64_t progress_ms; /* monotonic: the last time a job started or finished */
     bool closing;
 };
 
@@ -32,6 +34,7 @@ static struct http_job *pop(struct http_pool *p)
             p->tail = NULL;
         p->queued--;
         p->running++;
+        p->progress_ms = time_mono_ms();
     }
     return j;
 }
@@ -53,6 +56,7 @@ static void *pool_main(void *arg)
         pthread_mutex_lock(&p->bg.mu);
         p->running--;
         p->inflight--;
+        p->progress_ms = time_mono_ms();
         if (j->after) {
             p->finishing++;
             pthread_mutex_unlock(&p->bg.mu);
@@ -112,6 +116,14 @@ struct http_pool_stats http_pool_stats(struct http_pool *p)
     struct http_pool_stats s = {.running = p->running, .queued = p->queued, .refused = p->refused};
     pthread_mutex_unlock(&p->bg.mu);
     return s;
+}
+
+int64_t http_pool_stuck_ms(struct http_pool *p, int64_t now_ms)
+{
+    pthread_mutex_lock(&p->bg.mu);
+    int64_t ms = p->running >= p->bg.n && p->running > 0 ? now_ms - p->progress_ms : 0;
+    pthread_mutex_unlock(&p->bg.mu);
+    return ms > 0 ? ms : 0;
 }
 
 void http_pool_drain(struct http_pool *p)

@@ -11,6 +11,8 @@
 #ifndef COMICBATCH_HTTP_POOL_H
 #define COMICBATCH_HTTP_POOL_H
 
+#include <stdint.h>
+
 struct http_pool;
 
 /**
@@ -41,6 +43,12 @@ void http_pool_submit(struct http_pool *p, struct http_job *j);
 
 /** A snapshot of the counters. */
 struct http_pool_stats http_pool_stats(struct http_pool *p);
+
+/**
+ * How long the pool has made no progress (no job started or finished) while every thread was busy, at `now_ms`
+ * (monotonic); 0 when a thread is free or a job moved recently. A wedged pool is one where this keeps growing.
+ */
+int64_t http_pool_stuck_ms(struct http_pool *p, int64_t now_ms);
 
 /**
  * Refuses new reservations from now on and waits until every job in flight has run (jobs already queued still run:

@@ -1,7 +1,8 @@
 /*
  * server — see server.h. libmicrohttpd calls `on_request` several times per request: once when the head is
- * complete (state is created, the head deadline cleared, an oversized Content-Length refused at once), once per
- * body chunk (appended up to the cap, the rest discarded and remembered), then with no data to dispatch. A
+ * complete (state is created, the head deadline replaced by the body's, an oversized Content-Length refused at
+ * once, and so is any body of a GET/HEAD on the public listener), once per body chunk (appended up to the cap, the
+ * rest discarded and remembered), then with no data: the request is complete (no deadline now) and is dispatched. A
  * non-blocking route runs right there; a blocking one reserves a place on the handler pool, suspends the
  * connection and is submitted; the pool thread prepares the reply and resumes the connection, and libmicrohttpd
  * calls `on_request` once more, on the event loop, where the prepared reply is queued. Every response is queued
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/auth.h"
@@ -32,6 +34,7 @@
 #include "http/respcache.h"
 #include "http/sse.h"
 #include "http/static.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/timefmt.h"
@@ -47,6 +50,8 @@
 #define REPORT_EVERY_MS 10000 /* refusals: at most one line per listener per 10 s */
 
 #define MAX_EVENT_THREADS 64
+/* The body of a request must arrive within head_timeout plus one second per this many bytes of max_body. */
+#define BODY_BYTES_PER_SECOND (64 * 1024)
 
 struct http_server {
     struct MHD_Daemon *daemons[MAX_EVENT_THREADS]; /* one per event-loop thread, all on one address */
@@ -60,7 +65,10 @@ struct http_server {
     /* Prepared replies shared by requests (cover cache hits), one cache per event-loop thread: no lock or
      * response is ever shared between two threads, so a thread preempted on a busy machine stalls no other. */
     struct http_respcache *respcache[RESPCACHE_THREADS];
-    atomic_int next_cache;
+    /* Per event-loop thread (same slot as its cache): when its current on_request call began, 0 = not in one. The
+     * watchdog reads it (http_server_stuck): a callback that never returns is a hung event loop. */
+    atomic_llong busy_since[MAX_EVENT_THREADS];
+    atomic_int next_slot;
     struct http_conns *conns;
     struct http_pool *pool;
     int port;
@@ -84,12 +92,21 @@ struct req_state {
     char *body;
     size_t len, cap;
     bool too_large;
+    bool body_refused; /* a GET or HEAD with a body on the public listener: 400 before reading it */
 };
 
 static bool declared_too_large(struct MHD_Connection *conn, size_t max)
 {
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     return cl && strtoull(cl, NULL, 10) > max;
+}
+
+/* Whether the head announces a body (a non-zero Content-Length or any Transfer-Encoding). */
+static bool declares_body(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    return (cl && strtoull(cl, NULL, 10) > 0) ||
+           MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
 }
 
 static void append_body(struct req_state *st, const char *data, size_t n, size_t max)
@@ -110,10 +127,32 @@ static void append_body(struct req_state *st, const char *data, size_t n, size_t
     st->body[st->len] = '\0';
 }
 
+/*
+ * Fault injection (fault.h): `name=MS` in COMICBATCH_FAULT makes the first call stall MS ms, once per process (the
+ * tests wedge an event-loop thread or the handler pool with it). `*ms` caches the setting: -1 = not read yet.
+ */
+static void stall_once(atomic_int *ms, const char *name)
+{
+    int v = atomic_load(ms);
+    if (v < 0) {
+        int want = fault_stall_ms(name);
+        atomic_compare_exchange_strong(ms, &v, want);
+        v = atomic_load(ms);
+    }
+    if (v > 0 && atomic_compare_exchange_strong(ms, &v, 0)) {
+        log_warn("msg=\"fault injection: stalling\" point=%s ms=%d", name, v);
+        struct timespec ts = {.tv_sec = v / 1000, .tv_nsec = (long)(v % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static atomic_int loop_stall = -1, handler_stall = -1;
+
 /* ---- the handler pool ---- */
 
 static void run_job(struct http_job *j)
 {
+    stall_once(&handler_stall, "http:stall_handler");
     struct req_state *st = (struct req_state *)((char *)j - offsetof(struct req_state, job));
     struct http_req *r = &st->r;
     r->body = st->body ? st->body : "";
@@ -174,6 +213,10 @@ static void dispatch_route(struct http_server *s, struct req_state *st, const st
 static void dispatch(struct http_server *s, struct req_state *st)
 {
     struct http_req *r = &st->r;
+    if (st->body_refused) {
+        reply_error(r, 400, ERR_VALIDATION, NULL, "A %s request takes no body", r->method);
+        return;
+    }
     if (st->too_large) {
         reply_error(r, 413, ERR_TOO_LARGE, NULL, "Request body is larger than %lld bytes", (long long)s->o.max_body);
         return;
@@ -244,15 +287,22 @@ static struct http_conn *conn_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-/* The prepared-reply cache of the calling event-loop thread (each serves one listener for its life), or NULL. */
-static struct http_respcache *thread_cache(struct http_server *s)
+/* The calling event-loop thread's slot in `s` (each thread serves one listener for its life). */
+static int thread_slot(struct http_server *s)
 {
     static _Thread_local const struct http_server *owner;
     static _Thread_local int slot;
     if (owner != s) {
         owner = s;
-        slot = atomic_fetch_add(&s->next_cache, 1);
+        slot = atomic_fetch_add(&s->next_slot, 1);
     }
+    return slot;
+}
+
+/* The prepared-reply cache of the calling event-loop thread, or NULL. */
+static struct http_respcache *thread_cache(struct http_server *s)
+{
+    int slot = thread_slot(s);
     return slot < RESPCACHE_THREADS ? s->respcache[slot] : NULL;
 }
 
@@ -264,7 +314,7 @@ static struct req_state *begin_request(struct http_server *s, struct MHD_Connect
     if (c && c->refused)
         return NULL;
     if (c)
-        http_conn_head_received(c);
+        http_conn_head_received(s->conns, c, time_mono_ms());
     struct req_state *st = xcalloc(1, sizeof *st);
     st->s = s;
     st->corked_fd = -1;
@@ -278,22 +328,25 @@ static struct req_state *begin_request(struct http_server *s, struct MHD_Connect
                               .route = "unmatched",
                               .cache = thread_cache(s)};
     st->too_large = declared_too_large(conn, (size_t)s->o.max_body);
+    /* The cover routes never take a body: on the public listener one is refused before a byte of it is read, so
+     * a GET cannot hold a connection open with a slow body either. */
+    st->body_refused = s->o.surface == HTTP_SERVE_PUBLIC && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
+                       declares_body(conn);
     return st;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+static enum MHD_Result handle_request(struct http_server *s, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
 {
-    struct http_server *s = cls;
     struct req_state *st = *con_cls;
     if (!st) {
         if (!(st = begin_request(s, conn, url, method)))
             return MHD_NO;
         *con_cls = st;
-        if (!st->too_large)
+        if (!st->too_large && !st->body_refused)
             return MHD_YES;
-        /* Refuse before reading a byte of an announced oversized body. */
+        /* Refuse before reading a byte of an announced oversized (or unwanted) body. */
     } else if (*upload_data_size) {
         append_body(st, upload_data, *upload_data_size, (size_t)s->o.max_body);
         *upload_data_size = 0;
@@ -301,10 +354,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (st->dispatched) /* resumed: the pool prepared the reply */
         return queue_reply(s, st);
+    struct http_conn *c = conn_of(conn);
+    if (c) /* the request is complete: no deadline while it is handled */
+        http_conn_request_received(c);
     st->r.body = st->body ? st->body : "";
     st->r.body_len = st->len;
     dispatch(s, st);
     return st->dispatched ? MHD_YES : queue_reply(s, st);
+}
+
+/* libmicrohttpd's request callback: handle_request, with the thread's busy stamp set around it (the watchdog). */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct http_server *s = cls;
+    int slot = thread_slot(s);
+    atomic_llong *busy = slot < MAX_EVENT_THREADS ? &s->busy_since[slot] : NULL;
+    if (busy)
+        atomic_store_explicit(busy, time_mono_ms(), memory_order_relaxed);
+    stall_once(&loop_stall, "http:stall_event_loop");
+    enum MHD_Result r = handle_request(s, conn, url, method, upload_data, upload_data_size, con_cls);
+    if (busy)
+        atomic_store_explicit(busy, 0, memory_order_relaxed);
+    return r;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t)
@@ -444,6 +517,7 @@ static int start_parts(struct http_server *s, char *err, size_t errlen)
     struct http_conns_opts co = {.name = s->name,
                                  .head_timeout_ms = s->o.head_timeout_ms,
                                  .keepalive_timeout_ms = s->o.keepalive_timeout_ms,
+                                 .body_timeout_ms = s->o.head_timeout_ms + s->o.max_body * 1000 / BODY_BYTES_PER_SECOND,
                                  .per_client = (uint32_t)s->o.max_per_client,
                                  .max_connections = s->o.max_connections,
                                  .on_tick = publish_metrics,
@@ -541,6 +615,21 @@ struct http_server *http_server_create(const struct http_server_opts *o, char *e
         return NULL;
     }
     return s;
+}
+
+void http_server_stuck(struct http_server *s, int64_t now_ms, struct http_stuck *out)
+{
+    *out = (struct http_stuck){0};
+    int n = atomic_load(&s->next_slot);
+    for (int i = 0; i < n && i < MAX_EVENT_THREADS; i++) {
+        long long since = atomic_load_explicit(&s->busy_since[i], memory_order_relaxed);
+        if (since && now_ms - since > out->loop_ms) {
+            out->loop_ms = now_ms - since;
+            snprintf(out->loop, sizeof out->loop, "listener=%s part=event_loop thread=%d", s->name, i);
+        }
+    }
+    out->pool_ms = s->pool ? http_pool_stuck_ms(s->pool, now_ms) : 0;
+    snprintf(out->pool, sizeof out->pool, "listener=%s part=handler_pool", s->name);
 }
 
 int http_server_port(const struct http_server *s)

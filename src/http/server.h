@@ -62,6 +62,17 @@ struct http_server_opts {
 /** Starts listening. Returns the server (stop with http_server_destroy) or NULL with `err`. */
 struct http_server *http_server_create(const struct http_server_opts *o, char *err, size_t errlen);
 
+/** How long the parts of a listener have been stuck (the watchdog's input); names for the log. */
+struct http_stuck {
+    int64_t loop_ms; /* the event-loop thread longest inside one callback; 0 = none is in one */
+    char loop[80];   /* e.g. "listener=public part=event_loop thread=1" */
+    int64_t pool_ms; /* the handler pool: every thread busy and no job started or finished for this long */
+    char pool[80];   /* "listener=public part=handler_pool" */
+};
+
+/** Fills `out` for `s` at `now_ms` (monotonic). Cheap: a few atomic loads and one lock of the pool. */
+void http_server_stuck(struct http_server *s, int64_t now_ms, struct http_stuck *out);
+
 /** The port actually bound (useful when configured as 0). */
 int http_server_port(const struct http_server *s);
 

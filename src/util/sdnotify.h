@@ -30,7 +30,7 @@ int sdnotify_reloading(const struct sdnotify *n);
 /** STOPPING=1: shutdown has begun. */
 int sdnotify_stopping(const struct sdnotify *n);
 
-/** WATCHDOG=1: the main loop is alive. A no-op when the watchdog is off. */
+/** Sends WATCHDOG=1 (the caller decides the process is healthy: cli/service.c). A no-op when the watchdog is off. */
 int sdnotify_watchdog(const struct sdnotify *n);
 
 /** STATUS=`status`: one line shown by `systemctl status`. */

@@ -58,6 +58,8 @@ function connect(port, localAddress = '127.0.0.1') {
           sock.write(`GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`);
         });
       },
+      // Resolves with the next response; the caller writes the request (possibly in pieces) with send().
+      response: () => new Promise((ok, fail) => { waiter = { ok, fail }; tryParse(); }),
       close: () => sock.destroy(),
     }));
     sock.once('error', reject);
@@ -74,7 +76,8 @@ describe('per-client connection limit and deadlines', () => {
   let d;
   before(async () => {
     d = await startDaemon(newDatabase(), {
-      server: { max_connections_per_client: 3, head_timeout: '1s', keepalive_timeout: '2s', event_threads: 2 },
+      // max_body 1k: a body must be complete 1 s + 1024 B / 64 KiB/s (about 1.02 s) after its head.
+      server: { max_connections_per_client: 3, head_timeout: '1s', keepalive_timeout: '2s', event_threads: 2, max_body: '1k' },
     });
   });
   after(async () => { await stopClean(d); });
@@ -126,6 +129,43 @@ describe('per-client connection limit and deadlines', () => {
       5000, 'the head timeout to be counted');
   });
 
+  const canary = '/api/v1/admin/batch/jobs/system.canary/run';
+  const postHead = (len) => `POST ${canary} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n`
+    + `Content-Type: application/json\r\nContent-Length: ${len}\r\n\r\n`;
+
+  test('a request body trickled byte by byte is cut off at the body deadline', async () => {
+    const before = await metric(d.base, 'comicbatch_http_refused_total{listener="http",reason="head_timeout"}');
+    const body = JSON.stringify({ params: { seconds: 0 } }).padEnd(100, ' '); // 10 s at one byte per 100 ms
+    const c = await connect(d.port, '127.0.0.5');
+    c.send(postHead(body.length));
+    let sent = 0;
+    while (!c.isClosed() && sent < body.length) {
+      c.send(body[sent]);
+      sent++;
+      await sleep(100);
+    }
+    assert.ok(c.isClosed(), `the connection was closed (after ${sent} of ${body.length} body bytes)`);
+    assert.equal(c.received(), 0, 'no answer: the body never completed');
+    assert.ok(sent >= 3, 'it was open and receiving bytes for a while first');
+    await waitFor(async () => (await metric(d.base, 'comicbatch_http_refused_total{listener="http",reason="head_timeout"}')) > before,
+      5000, 'the incomplete request to be counted');
+  });
+
+  test('a slow body that completes within the deadline is served', async () => {
+    const body = JSON.stringify({ params: { seconds: 0 } });
+    const c = await connect(d.port, '127.0.0.6');
+    const res = c.response();
+    c.send(postHead(body.length));
+    for (let i = 0; i < body.length; i += 8) { // three pieces over about 200 ms
+      c.send(body.slice(i, i + 8));
+      await sleep(100);
+    }
+    const r = await res;
+    assert.equal(r.status, 202, r.body);
+    assert.ok(JSON.parse(r.body).data.id, r.body);
+    c.close();
+  });
+
   test('a second daemon on the same address fails to start instead of sharing the port', async () => {
     // The event-loop threads bind with SO_REUSEPORT; without the check another server could join the port.
     let second = null;
@@ -143,8 +183,8 @@ describe('per-client connection limit and deadlines', () => {
     const c = await connect(d.port, '127.0.0.4');
     assert.equal((await c.get('/healthz')).status, 200);
     assert.equal((await c.get('/healthz')).status, 200, 'requests sent promptly on a kept-alive connection are served');
-    await c.closed; // the server closes it: nothing else would end this wait
-    assert.ok(c.isClosed());
+    // The server closes it: nothing else would end this wait, so it is bounded.
+    await waitFor(() => c.isClosed(), 10000, 'the idle kept-alive connection to be closed');
   });
 });
 
@@ -184,6 +224,20 @@ describe('a full handler pool and a saturated public listener', () => {
     assert.equal((await fetch(d.base + img)).status, 404, 'and only public');
     assert.equal((await fetch(`${d.base}/healthz`)).status, 200);
     assert.equal((await fetch(`${d.base}/admin/jobs`)).status, 200);
+  });
+
+  test('a GET with a body on the public listener is refused before the body is read', async () => {
+    const c = await connect(Number(new URL(pub).port), '127.0.0.7');
+    const res = c.response();
+    const img = `/api/v1/covers/by-url?url=${encodeURIComponent(`https://localhost:${P}/a.png`)}`;
+    c.send(`GET ${img} HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc`); // the rest never comes
+    const r = await res;
+    assert.equal(r.status, 400);
+    const body = JSON.parse(r.body);
+    assert.equal(body.code, 'VALIDATION_ERROR');
+    assert.match(body.error, /GET request takes no body/);
+    await waitFor(() => c.isClosed(), 10000, 'the connection to be closed (its body was never read)');
+    assert.equal((await fetch(pub + img)).status, 200, 'the same GET without a body is served');
   });
 
   test('a full handler pool answers 503 with Retry-After at once; cache hits keep being served', async () => {

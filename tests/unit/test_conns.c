@@ -16,6 +16,7 @@ static struct http_conns *make(uint32_t per_client)
     struct http_conns_opts o = {.name = "test",
                                 .head_timeout_ms = 1000,
                                 .keepalive_timeout_ms = 5000,
+                                .body_timeout_ms = 3000,
                                 .per_client = per_client,
                                 .max_connections = 64};
     return http_conns_create(&o);
@@ -51,7 +52,8 @@ Test(conns, head_deadline_is_absolute_and_cleared_by_a_complete_head)
     struct http_conn *a = http_conns_open(cs, slow[0], NULL, 10000);
     struct http_conn *b = http_conns_open(cs, fast[0], NULL, 10000);
     cr_expect_eq(http_conns_sweep(cs, 10999), 0, "before the deadline nothing happens");
-    http_conn_head_received(b);
+    http_conn_head_received(cs, b, 10000);
+    http_conn_request_received(b);
     /* bytes arriving on `a` do not matter: nothing resets the deadline but a complete head */
     cr_expect_eq(http_conns_sweep(cs, 11000), 1, "the slow head is cut at accept + head_timeout");
     cr_expect(peer_closed(slow[1]));
@@ -71,10 +73,12 @@ Test(conns, keepalive_deadline_starts_when_a_response_ends)
     int sv[2];
     pair(sv);
     struct http_conn *c = http_conns_open(cs, sv[0], NULL, 0);
-    http_conn_head_received(c);
+    http_conn_head_received(cs, c, 0);
+    http_conn_request_received(c);
     http_conn_response_done(cs, c, 50000);
     cr_expect_eq(http_conns_sweep(cs, 54999), 0);
-    http_conn_head_received(c); /* the next request arrived in time */
+    http_conn_head_received(cs, c, 54000); /* the next request arrived in time */
+    http_conn_request_received(c);
     http_conn_response_done(cs, c, 60000);
     cr_expect_eq(http_conns_sweep(cs, 65000), 1, "idle (or trickling) past keepalive_timeout: shut down");
     cr_expect(peer_closed(sv[1]));
@@ -84,6 +88,33 @@ Test(conns, keepalive_deadline_starts_when_a_response_ends)
     http_conns_close(cs, c);
     http_conns_destroy(cs);
     close(sv[0]), close(sv[1]);
+}
+
+Test(conns, body_deadline_runs_from_the_head_until_the_request_is_complete)
+{
+    struct http_conns *cs = make(0);
+    int slow[2], done[2];
+    pair(slow);
+    pair(done);
+    struct http_conn *a = http_conns_open(cs, slow[0], NULL, 0);
+    struct http_conn *b = http_conns_open(cs, done[0], NULL, 0);
+    /* a kept-alive connection whose next head arrives: its body must follow within body_timeout */
+    http_conn_response_done(cs, a, 100);
+    http_conn_head_received(cs, a, 500);
+    http_conn_head_received(cs, b, 500);
+    cr_expect_eq(http_conns_sweep(cs, 3499), 0, "before head + body_timeout nothing happens");
+    http_conn_request_received(b); /* its body completed in time: handled without a deadline */
+    cr_expect_eq(http_conns_sweep(cs, 3500), 1, "the trickling body is cut at head + body_timeout");
+    cr_expect(peer_closed(slow[1]));
+    cr_expect_not(peer_closed(done[1]));
+    cr_expect_eq(http_conns_sweep(cs, 60000), 0, "a complete request has no deadline while it is handled");
+    struct http_conns_stats st = http_conns_stats(cs);
+    cr_expect_eq(st.head_timeouts, 1, "an incomplete request counts as a head timeout, even on a kept-alive one");
+    cr_expect_eq(st.keepalive_timeouts, 0);
+    http_conns_close(cs, a);
+    http_conns_close(cs, b);
+    http_conns_destroy(cs);
+    close(slow[0]), close(slow[1]), close(done[0]), close(done[1]);
 }
 
 Test(conns, per_client_limit_refuses_at_once_and_close_frees_the_place)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "http/pool.h"
+#include "util/timefmt.h"
 
 struct gate {
     pthread_mutex_t mu;
@@ -129,4 +130,29 @@ Test(pool, a_jobs_place_is_free_before_its_after_step)
         sched_yield();
     http_pool_destroy(after_pool); /* waits for the job it submitted too */
     cr_expect_eq(after_reserved, 0, "a client answered in `after` can never see 503 from its own finished job");
+}
+
+Test(pool, stuck_only_while_every_thread_is_busy_and_nothing_moves)
+{
+    reset_gate();
+    struct http_pool *p = http_pool_create(2, 2);
+    static struct tjob jobs[2];
+    cr_expect_eq(http_pool_stuck_ms(p, time_mono_ms() + 60000), 0, "an idle pool is never stuck");
+    cr_assert_eq(http_pool_reserve(p), 0);
+    jobs[0] = (struct tjob){{blocking_run, NULL, NULL}, 0};
+    http_pool_submit(p, &jobs[0].job);
+    wait_for(&g.started, 1);
+    cr_expect_eq(http_pool_stuck_ms(p, time_mono_ms() + 60000), 0, "one thread of two still free");
+    cr_assert_eq(http_pool_reserve(p), 0);
+    jobs[1] = (struct tjob){{blocking_run, NULL, NULL}, 1};
+    http_pool_submit(p, &jobs[1].job);
+    wait_for(&g.started, 2);
+    int64_t now = time_mono_ms();
+    cr_expect_geq(http_pool_stuck_ms(p, now + 60000), 60000, "both busy, nothing moved: stuck since the last start");
+    cr_expect_leq(http_pool_stuck_ms(p, now + 60000), 60000 + (time_mono_ms() - now) + 10000);
+    open_gate();
+    wait_for(&g.finished, 2);
+    http_pool_drain(p);
+    cr_expect_eq(http_pool_stuck_ms(p, time_mono_ms() + 60000), 0, "moving again");
+    http_pool_destroy(p);
 }
