@@ -74,8 +74,10 @@ static json_t *scheduled_params(const struct job_def *j, const char *text, char 
     }
     json_t *params = params_validate(j, in, field, sizeof field, err, sizeof err);
     json_decref(in);
+    /* Named as the schedule API names them (`scheduledparams.olderthan`), where an operator fixes them. */
+    bool nested = !strncmp(field, "params.", 7);
     if (!params)
-        snprintf(why, whylen, "the schedule's params do not validate: %s: %s", field, err);
+        snprintf(why, whylen, "the schedule's params do not validate: %s%s: %s", nested ? "scheduled" : "", field, err);
     return params;
 }
 

@@ -144,7 +144,7 @@ describe('a slot whose enqueue is refused or fails', () => {
     const row = await waitMissed(d, J, 'invalid-params', () => true, 20000);
     // Its misfire policy is `once`: a tick late past the grace still tries the latest slot, so that one is recorded.
     assert.ok(Date.parse(row.firstslot) >= slot && Date.parse(row.firstslot) <= Date.now(), JSON.stringify(row));
-    assert.match(row.detail, /^the schedule's params do not validate: params\.olderthan: .*1h/, row.detail);
+    assert.match(row.detail, /^the schedule's params do not validate: scheduledparams\.olderthan: .*1h/, row.detail);
     assert.ok(stored(db, 'nextrunat', J) > Date.parse(row.lastslot), 'nextrunat moved past the refused slot');
     assert.equal(stored(db, 'nextrunat', J) % 60000, 0, 'to a slot of the cron');
     await waitFor(() => schedulerRuns(other, otherSlot).length > 0, 20000, `a scheduled run of ${other}`);
