@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "http/auth.h"
@@ -127,32 +126,14 @@ static void append_body(struct req_state *st, const char *data, size_t n, size_t
     st->body[st->len] = '\0';
 }
 
-/*
- * Fault injection (fault.h): `name=MS` in COMICBATCH_FAULT makes the first call stall MS ms, once per process (the
- * tests wedge an event-loop thread or the handler pool with it). `*ms` caches the setting: -1 = not read yet.
- */
-static void stall_once(atomic_int *ms, const char *name)
-{
-    int v = atomic_load(ms);
-    if (v < 0) {
-        int want = fault_stall_ms(name);
-        atomic_compare_exchange_strong(ms, &v, want);
-        v = atomic_load(ms);
-    }
-    if (v > 0 && atomic_compare_exchange_strong(ms, &v, 0)) {
-        log_warn("msg=\"fault injection: stalling\" point=%s ms=%d", name, v);
-        struct timespec ts = {.tv_sec = v / 1000, .tv_nsec = (long)(v % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
+/* Fault injection (util/fault.h): the tests wedge an event-loop thread or the handler pool once with these. */
 static atomic_int loop_stall = -1, handler_stall = -1;
 
 /* ---- the handler pool ---- */
 
 static void run_job(struct http_job *j)
 {
-    stall_once(&handler_stall, "http:stall_handler");
+    fault_stall_once(&handler_stall, "http:stall_handler");
     struct req_state *st = (struct req_state *)((char *)j - offsetof(struct req_state, job));
     struct http_req *r = &st->r;
     r->body = st->body ? st->body : "";
@@ -373,7 +354,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     atomic_llong *busy = slot < MAX_EVENT_THREADS ? &s->busy_since[slot] : NULL;
     if (busy)
         atomic_store_explicit(busy, time_mono_ms(), memory_order_relaxed);
-    stall_once(&loop_stall, "http:stall_event_loop");
+    fault_stall_once(&loop_stall, "http:stall_event_loop");
     enum MHD_Result r = handle_request(s, conn, url, method, upload_data, upload_data_size, con_cls);
     if (busy)
         atomic_store_explicit(busy, 0, memory_order_relaxed);

@@ -60,7 +60,6 @@ struct leader {
     int64_t leading_since_ms, last_beat_ms, next_try_ms, last_rescue_ms, last_retention_ms, last_deadlines_ms;
     bool retention_more; /* the last retention batch was full */
     bool deposed;        /* a fenced write found another epoch (or failed) during this tick */
-    bool stalled;        /* fault injection leader:stall_in_write happened (once per process) */
 };
 
 static int64_t lease_ms(const struct leader *l)
@@ -89,12 +88,8 @@ static int leader_begin(void *arg, PGconn *db)
     }
     int hold = leaderstore_hold(db, l->epoch);
     if (hold == 1) {
-        int stall = l->stalled ? 0 : fault_stall_ms("leader:stall_in_write");
-        if (stall) { /* tests: a wedged scheduler thread, inside its write, holding the epoch (util/fault.h) */
-            l->stalled = true;
-            log_warn("msg=\"fault injection: leader thread stalls inside a write\" ms=%d", stall);
-            time_sleep_ms(stall);
-        }
+        static atomic_int stall = -1; /* tests: a wedged scheduler thread, inside its write, holding the epoch */
+        fault_stall_once(&stall, "leader:stall_in_write");
         return 0;
     }
     pg_cmd(db, "ROLLBACK");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/timefmt.h"
 
 void fault_point(const char *name)
 {
@@ -41,4 +42,17 @@ int fault_spec_stall_ms(const char *spec, const char *name)
 int fault_stall_ms(const char *name)
 {
     return fault_spec_stall_ms(getenv("COMICBATCH_FAULT"), name);
+}
+
+void fault_stall_once(atomic_int *once, const char *name)
+{
+    int v = atomic_load(once);
+    if (v < 0) {
+        atomic_compare_exchange_strong(once, &v, fault_stall_ms(name));
+        v = atomic_load(once);
+    }
+    if (v > 0 && atomic_compare_exchange_strong(once, &v, 0)) {
+        log_warn("msg=\"fault injection: stalling\" point=%s ms=%d", name, v);
+        time_sleep_ms(v);
+    }
 }

@@ -10,11 +10,20 @@
 #ifndef COMICBATCH_FAULT_H
 #define COMICBATCH_FAULT_H
 
+#include <stdatomic.h>
+
 /** Raises SIGKILL when COMICBATCH_FAULT selects `name`; otherwise returns at once. */
 void fault_point(const char *name);
 
 /** The stall configured for `name` in COMICBATCH_FAULT (`name=MS`), in milliseconds; 0 when none. */
 int fault_stall_ms(const char *name);
+
+/**
+ * Stalls the calling thread for the stall configured for `name`, the first time any thread gets here; later calls
+ * return at once. `*once` is the point's own state, a static initialised to -1 (the setting is read once); logs
+ * `fault injection: stalling point=NAME ms=MS` before sleeping.
+ */
+void fault_stall_once(atomic_int *once, const char *name);
 
 /** fault_stall_ms on an explicit spec string (pure, for tests). */
 int fault_spec_stall_ms(const char *spec, const char *name);

@@ -98,7 +98,7 @@ test('a leader thread wedged inside a write is fenced and replaced; the slot due
   try {
     await waitFor(async () => (await leaderFlags([A]))[0] === 1, 15000, 'A to lead');
     B = await startDaemon(db, INI);
-    await waitFor(() => /fault injection: leader thread stalls inside a write/.test(A.logs()), 15000, 'A to wedge');
+    await waitFor(() => /fault injection: stalling" point=leader:stall_in_write/.test(A.logs()), 15000, 'A to wedge');
     const tStall = Date.now();
     const before = leaderRow(db);
     // A slot falls due while A is wedged holding its epoch: the canary's next run, 2 s from now. Its cron fires once

@@ -183,3 +183,16 @@ export function makeUserSession(dbUrl, role) {
     encode(sha256('${token}'::bytea), 'hex'), now() + interval '1 hour')`);
   return { userid, token };
 }
+
+/**
+ * A query for what of comicbatch sits on the platform's tables: triggers (by name, by function schema, or a function
+ * `role` owns) and trigger functions `role` owns. Empty once the accelerators are removed.
+ */
+export const comicbatchOnPlatform = (role) => `SELECT t.tgname || ' on ' || c.oid::regclass FROM pg_trigger t
+  JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+  WHERE NOT t.tgisinternal AND n.nspname IN ('core', 'library', 'social', 'users', 'analytics', 'crawler', 'system')
+    AND c.relname NOT LIKE 'batch%'
+    AND (t.tgname LIKE 'comicbatch%' OR pn.nspname IN ('jobstate', 'metadata') OR p.proowner = '${role}'::regrole)
+  UNION ALL SELECT 'function ' || p.oid::regprocedure FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace
+  WHERE p.proowner = '${role}'::regrole AND p.prorettype = 'trigger'::regtype AND p.proname NOT LIKE 'batch%'`;

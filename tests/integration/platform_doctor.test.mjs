@@ -7,7 +7,7 @@
 // stay right; `grants` works before `migrate`, and `migrate` on a database without the platform creates none of it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { APP_ROLE, api, cli, databaseUrl, newDatabase, roleUrl, sql, sqlValue, startDaemon, waitFor, waitRun } from './lib.mjs';
+import { APP_ROLE, api, cli, comicbatchOnPlatform, databaseUrl, newDatabase, roleUrl, sql, sqlValue, startDaemon, waitFor, waitRun } from './lib.mjs';
 import { fillLibrary } from './library-data.mjs';
 import { dueSince, missed, stored, waitMissed } from './sched-util.mjs';
 
@@ -119,21 +119,13 @@ test('a job whose table is missing is unavailable, not run, refused with 503 nam
   d = null;
 });
 
-const COMICBATCH_ON_PLATFORM = `SELECT t.tgname || ' on ' || c.oid::regclass FROM pg_trigger t
-  JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
-  WHERE NOT t.tgisinternal AND n.nspname IN ('core', 'library', 'social', 'users', 'analytics', 'crawler', 'system')
-    AND c.relname NOT LIKE 'batch%'
-    AND (t.tgname LIKE 'comicbatch%' OR pn.nspname IN ('jobstate', 'metadata') OR p.proowner = '${APP_ROLE}'::regrole)
-  UNION ALL SELECT 'function ' || p.oid::regprocedure FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace
-  WHERE p.proowner = '${APP_ROLE}'::regrole AND p.prorettype = 'trigger'::regtype AND p.proname NOT LIKE 'batch%'`;
 
 test('accelerators: remove leaves nothing of comicbatch on the platform tables; jobs stay right either way', () => {
   fillLibrary(dbUrl, { users: 300, comics: 120, groups: 10 });
   const truth = () => sql(dbUrl, `SELECT c.id, (SELECT count(*) FROM core.chapter ch WHERE ch.comicid = c.id
     AND ch.deletedat IS NULL), (SELECT count(*) FROM library.entry e WHERE e.comicid = c.id) FROM core.comic c ORDER BY c.id`);
   const stored = () => sql(dbUrl, 'SELECT id, chaptercount, followcount FROM core.comic ORDER BY id');
-  assert.ok(sql(dbUrl, COMICBATCH_ON_PLATFORM).length > 20, 'the template has the trigger accelerators');
+  assert.ok(sql(dbUrl, comicbatchOnPlatform(APP_ROLE)).length > 20, 'the template has the trigger accelerators');
   const st = cli(dbUrl, ['accelerators', 'status']);
   assert.equal(st.status, 0);
   assert.match(st.out, /hasnew\s+installed/);
@@ -141,7 +133,7 @@ test('accelerators: remove leaves nothing of comicbatch on the platform tables; 
 
   const rm = cli(dbUrl, ['accelerators', 'remove']);
   assert.equal(rm.status, 0, rm.out + rm.err);
-  assert.deepEqual(sql(dbUrl, COMICBATCH_ON_PLATFORM), []);
+  assert.deepEqual(sql(dbUrl, comicbatchOnPlatform(APP_ROLE)), []);
   assert.equal(sqlValue(dbUrl, `SELECT count(*) FROM pg_class WHERE relnamespace = 'jobstate'::regnamespace
     AND relname IN ('hasnew_queue', 'comic_counts', 'comic_ratings', 'viewhistory_users')`), '0');
   assert.doesNotMatch(cli(dbUrl, ['accelerators', 'status']).out, /^\w+\s+installed\b/m);

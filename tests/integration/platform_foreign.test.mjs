@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { api, cli, databaseUrl, roleUrl, sql, sqlValue, startDaemon, waitFor, waitRun } from './lib.mjs';
+import { api, cli, comicbatchOnPlatform, databaseUrl, roleUrl, sql, sqlValue, startDaemon, waitFor, waitRun } from './lib.mjs';
 import { redisConnect, redisUrlFor } from './redis_resp.mjs';
 import {
   FOREIGN_DDL, IDS, crawlerModel, crawlerOutcomes, crawlerState, fillForeign, foreignDdl, mutate, outcome, seedSql,
@@ -242,15 +242,6 @@ for (const accel of [false, true]) {
   });
 }
 
-/** Triggers of comicbatch on the platform's tables (by name, by function schema or owner) and its trigger functions. */
-const COMICBATCH_ON_PLATFORM = `SELECT t.tgname || ' on ' || c.oid::regclass FROM pg_trigger t
-  JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
-  WHERE NOT t.tgisinternal AND n.nspname IN ('core', 'library', 'social', 'users', 'analytics', 'crawler', 'system')
-    AND c.relname NOT LIKE 'batch%'
-    AND (t.tgname LIKE 'comicbatch%' OR pn.nspname IN ('jobstate', 'metadata') OR p.proowner = '${APP}'::regrole)
-  UNION ALL SELECT 'function ' || p.oid::regprocedure FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace
-  WHERE p.proowner = '${APP}'::regrole AND p.prorettype = 'trigger'::regtype AND p.proname NOT LIKE 'batch%'`;
 
 test('uuid group ids and 19-digit bigint user ids: every seed job with accelerators, then removed, then installed again', async () => {
   redis = redis || await redisConnect(REDIS_DB);
@@ -264,7 +255,7 @@ test('uuid group ids and 19-digit bigint user ids: every seed job with accelerat
   grantsMigrateDoctor(x, VARIANT);
   let r = cli(x, ['accelerators', 'install', ...ACCELERATORS], asApp(x));
   assert.equal(r.status, 0, r.out + r.err);
-  const installed = sql(x, COMICBATCH_ON_PLATFORM).length;
+  const installed = sql(x, comicbatchOnPlatform(APP)).length;
   assert.equal(sqlValue(x, `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'comicbatch\\_%'`), '25');
   await round(x, name, 1, true, VARIANT, VARIANT_USERS);
   await round(x, name, 2, true, VARIANT, VARIANT_USERS);
@@ -272,11 +263,11 @@ test('uuid group ids and 19-digit bigint user ids: every seed job with accelerat
   r = cli(x, ['accelerators', 'remove'], asApp(x));
   assert.equal(r.status, 0, r.out + r.err);
   assert.ok(installed >= 25, `the query sees the installed accelerators (${installed})`);
-  assert.deepEqual(sql(x, COMICBATCH_ON_PLATFORM), [], 'nothing of comicbatch left on the platform tables');
+  assert.deepEqual(sql(x, comicbatchOnPlatform(APP)), [], 'nothing of comicbatch left on the platform tables');
   await round(x, name, 3, false, VARIANT, VARIANT_USERS);
 
   r = cli(x, ['accelerators', 'install', ...ACCELERATORS], asApp(x));
   assert.equal(r.status, 0, r.out + r.err);
-  assert.equal(sql(x, COMICBATCH_ON_PLATFORM).length, installed);
+  assert.equal(sql(x, comicbatchOnPlatform(APP)).length, installed);
   await round(x, name, 4, true, VARIANT, VARIANT_USERS);
 });
