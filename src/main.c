@@ -296,6 +296,13 @@ static int cmd_run(int argc, char **argv, const char *config_path)
         json_decref(params);
         return 1;
     }
+    char field[128], err[1024];
+    if (params_check_settings(&c, job, params, field, sizeof field, err, sizeof err)) {
+        fprintf(stderr, "comicbatch: %s: %s\n", field, err);
+        json_decref(params);
+        config_finish(&c);
+        return 2;
+    }
     struct app a;
     app_init(&a, &c);
     struct cli_run cr = {.app = &a};
@@ -304,7 +311,6 @@ static int cmd_run(int argc, char **argv, const char *config_path)
     sigaddset(&cr.sigs, SIGTERM);
     sigaddset(&cr.sigs, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &cr.sigs, NULL);
-    char err[1024];
     rc = 1;
     /* The listener registers this process as an instance and holds its lock: a crash here is rescued like any. */
     if (!(a.api.listener = listener_create(&a.run, err, sizeof err)) ||

@@ -159,6 +159,10 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
     struct id_types ids;
     availability_ids(r->env->run->availability, &ids);
     json_t *valid = params_validate_ids(job, params, &ids, field, sizeof field, err, sizeof err);
+    if (valid && params_check_settings(r->env->cfg, job, valid, field, sizeof field, err, sizeof err)) {
+        json_decref(valid);
+        valid = NULL;
+    }
     if (!valid) {
         reply_invalid(r, field, "%s", err);
         return;

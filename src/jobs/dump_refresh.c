@@ -286,6 +286,7 @@ const struct job_def job_metadata_dump_refresh = {
     .nparams = sizeof params / sizeof params[0],
     .run = dump_refresh_run,
     .lock_scope = provider_lock_scope,
+    .check_params = provider_check_dump_param,
     .resolve_params = provider_fill_param,
     .contract = &dump_contract,
 };

@@ -61,6 +61,13 @@ struct job_def {
      * before the run is stored and its lock key made — so a scheduled run and a manual one share one lock key.
      */
     void (*resolve_params)(const struct config *cfg, json_t *params);
+    /**
+     * Optional: checks validated params against the settings (e.g. that a named provider is configured), so a bad
+     * one is refused before a run is stored. 0, or -1 with the param's name in `field` ("params.provider") and a
+     * sentence in `err`.
+     */
+    int (*check_params)(const struct config *cfg, const json_t *params, char *field, size_t fieldlen, char *err,
+                        size_t errlen);
     /** What the job needs from the platform's database (contract/contract.h); NULL: nothing of the platform's. */
     const struct contract *contract;
     /** Runs on events whatever its schedule says (crawler.source_health): counted as enabled by doctor/grants. */

@@ -228,6 +228,7 @@ const struct job_def job_metadata_series_refresh = {
     .run = series_refresh_run,
     .contract = &series_contract,
     .lock_scope = provider_lock_scope,
+    .check_params = provider_check_param,
     .config_cron = series_cron,
     .resolve_params = fill_params,
 };

@@ -49,6 +49,53 @@ void provider_fill_param(const struct config *cfg, json_t *params)
         json_object_set_new(params, "provider", json_string(provider_active_name(cfg)));
 }
 
+/* The provider named in `params` (NULL when the param is null or empty: the active one). */
+static const char *named_provider(const json_t *params)
+{
+    const char *p = json_string_value(json_object_get(params, "provider"));
+    return p && *p ? p : NULL;
+}
+
+/* "a, b" (or "none") into buf: the configured providers, for an error that says what would have been accepted. */
+static void configured_names(const struct config *cfg, char *buf, size_t buflen)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < cfg->nproviders && o < buflen; i++) {
+        int n = snprintf(buf + o, buflen - o, "%s%s", i ? ", " : "", cfg->providers[i].name);
+        o += n > 0 ? (size_t)n : 0;
+    }
+    if (!cfg->nproviders)
+        snprintf(buf, buflen, "none");
+}
+
+int provider_check_param(const struct config *cfg, const json_t *params, char *field, size_t fieldlen, char *err,
+                         size_t errlen)
+{
+    const char *name = named_provider(params);
+    if (!name || config_provider(cfg, name))
+        return 0;
+    char names[256];
+    configured_names(cfg, names, sizeof names);
+    snprintf(field, fieldlen, "params.provider");
+    snprintf(err, errlen, "provider %s is not configured (no [provider.%s] section; configured: %s)", name, name,
+             names);
+    return -1;
+}
+
+int provider_check_dump_param(const struct config *cfg, const json_t *params, char *field, size_t fieldlen, char *err,
+                              size_t errlen)
+{
+    if (provider_check_param(cfg, params, field, fieldlen, err, errlen))
+        return -1;
+    const char *name = named_provider(params);
+    struct provider p;
+    if (!name || !provider_resolve(cfg, name, &p, err, errlen))
+        return 0;
+    snprintf(field, fieldlen, "params.provider");
+    return -1;
+}
+
 /* Rewrites every query value of `q` as "***" into buf ("a=***&b=***"). */
 static void redact_query(const char *q, char *buf, size_t buflen)
 {

@@ -80,6 +80,16 @@ int provider_lock_scope(const json_t *params, char *buf, size_t buflen);
 /** Job resolve_params hook: a null/empty `provider` param becomes the active provider's name. */
 void provider_fill_param(const struct config *cfg, json_t *params);
 
+/**
+ * Job check_params hooks for jobs with a `provider` param: a provider named in the params must have its
+ * `[provider.NAME]` section (provider_check_param), and for an import also its `dump` (provider_check_dump_param).
+ * A null param (the active provider) passes: availability covers that one. 0, or -1 with field and err.
+ */
+int provider_check_param(const struct config *cfg, const json_t *params, char *field, size_t fieldlen, char *err,
+                         size_t errlen);
+int provider_check_dump_param(const struct config *cfg, const json_t *params, char *field, size_t fieldlen, char *err,
+                              size_t errlen);
+
 /** The dump provider's stream (providers/dump.c). */
 enum provider_result dump_stream(const struct provider *p, const struct provider_sink *sink,
                                  struct provider_stats *stats, char *err, size_t errlen);

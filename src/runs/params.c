@@ -198,3 +198,9 @@ json_t *params_validate_ids(const struct job_def *job, const json_t *in, const s
     }
     return out;
 }
+
+int params_check_settings(const struct config *cfg, const struct job_def *job, const json_t *params, char *field,
+                          size_t fieldlen, char *err, size_t errlen)
+{
+    return job->check_params ? job->check_params(cfg, params, field, fieldlen, err, errlen) : 0;
+}

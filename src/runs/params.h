@@ -27,4 +27,14 @@ json_t *params_validate(const struct job_def *job, const json_t *in, char *field
 json_t *params_validate_ids(const struct job_def *job, const json_t *in, const struct id_types *ids, char *field,
                             size_t fieldlen, char *err, size_t errlen);
 
+struct config;
+
+/**
+ * The job's check of validated `params` against the settings (its check_params hook; 0 when it has none): 0, or -1
+ * with the param's name in `field` and a sentence in `err`. Every path that stores a run calls it after
+ * params_validate: the API, the schedule, the CLI.
+ */
+int params_check_settings(const struct config *cfg, const struct job_def *job, const json_t *params, char *field,
+                          size_t fieldlen, char *err, size_t errlen);
+
 #endif

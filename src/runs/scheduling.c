@@ -64,7 +64,8 @@ static bool available(void *arg, const char *jobkey, char *reason, size_t reason
 
 /* The params a scheduled run uses: the schedule row's (`text`, validated when they were set and again now: the
  * job's declared params may have changed since), else the job's defaults. New reference, or NULL with `why`. */
-static json_t *scheduled_params(const struct job_def *j, const char *text, char *why, size_t whylen)
+static json_t *scheduled_params(const struct config *cfg, const struct job_def *j, const char *text, char *why,
+                                size_t whylen)
 {
     json_t *in = text && *text ? json_loads(text, 0, NULL) : NULL;
     char field[64], err[256];
@@ -74,6 +75,10 @@ static json_t *scheduled_params(const struct job_def *j, const char *text, char 
     }
     json_t *params = params_validate(j, in, field, sizeof field, err, sizeof err);
     json_decref(in);
+    if (params && params_check_settings(cfg, j, params, field, sizeof field, err, sizeof err)) {
+        json_decref(params);
+        params = NULL;
+    }
     /* Named as the schedule API names them (`scheduledparams.olderthan`), where an operator fixes them. */
     bool nested = !strncmp(field, "params.", 7);
     if (!params)
@@ -90,7 +95,7 @@ static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, ti
     const struct job_def *j = registry_find(jobkey);
     if (!j)
         snprintf(why, whylen, "this build does not know job %s", jobkey);
-    json_t *params = j ? scheduled_params(j, params_text, why, whylen) : NULL;
+    json_t *params = j ? scheduled_params(env->cfg, j, params_text, why, whylen) : NULL;
     if (!params)
         return ENQUEUE_REFUSED;
     struct run_request q = {.job = j, .params = params, .triggeredby = "scheduler", .scheduledfor = slot};

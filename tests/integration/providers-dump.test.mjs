@@ -3,7 +3,8 @@
 // id/title, wrong types, a line over 1 MiB, blank lines) reports each count, samples the malformed line numbers, and
 // rewrites only the changed records; a gzip dump and a dump served over http on loopback (allowed only by the
 // provider's explicit test switch) import the same way; a plain-http dump without the switch, and an upstream 404,
-// fail the run with a clear error; GET /api/v1/providers shows the counts and hides credentials in a dump URL.
+// fail the run with a clear error; a provider that is not configured (or, for an import, has no dump) is refused
+// with 400 on the API, the schedule and before anything is stored; GET /api/v1/providers shows the counts and hides credentials in a dump URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -50,6 +51,7 @@ before(async () => {
     'provider.web': { dump: `http://127.0.0.1:${port}/dump.jsonl.gz`, allow_insecure_loopback: 'true' },
     'provider.web404': { dump: `http://127.0.0.1:${port}/missing.jsonl`, allow_insecure_loopback: 'true' },
     'provider.strict': { dump: `http://127.0.0.1:${port}/dump.jsonl.gz` },
+    'provider.nodump': { allow_insecure_loopback: 'false' },
     'provider.secret': { dump: 'https://reader:hunter2@dumps.example.invalid/all.jsonl.gz?token=abc123&v=2' },
   });
   // The daily import must not fire in the middle of the test.
@@ -207,10 +209,32 @@ test('plain http without the switch, and an upstream error, fail the run with a 
   run = await runJob(d, 'metadata.dump_refresh', { provider: 'web404' });
   assert.equal(run.status, 'failed');
   assert.match(run.lasterror, /404/);
-  run = await runJob(d, 'metadata.dump_refresh', { provider: 'nosuch' });
-  assert.equal(run.status, 'failed');
-  assert.match(run.lasterror, /not configured/);
   assert.equal(Number(sqlValue(dbUrl, "SELECT count(*) FROM metadata.providerrecord WHERE provider = 'strict'")), 0);
+});
+
+test('a provider that is not configured, or has no dump, is refused with 400 before a run is stored', async () => {
+  const before = sqlValue(dbUrl, "SELECT count(*) FROM system.batchrun");
+  const cases = [
+    ['metadata.dump_refresh', 'nosuch', /provider nosuch is not configured \(no \[provider\.nosuch\] section; configured: .*acme.*\)/],
+    ['metadata.series_refresh', 'nosuch', /provider nosuch is not configured/],
+    ['metadata.dump_refresh', 'nodump', /provider\.nodump\.dump is not set/],
+  ];
+  for (const [job, provider, message] of cases) {
+    const res = await api(d, 'POST', `/api/v1/admin/batch/jobs/${job}/run`, { body: { params: { provider } } });
+    assert.equal(res.status, 400, `${job} ${provider}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.code, 'VALIDATION_ERROR');
+    assert.equal(res.body.details.field, 'params.provider');
+    assert.match(res.body.error, message);
+  }
+  // A configured provider without a dump is fine for the series tick (it refreshes from records already imported).
+  const ok = await runJob(d, 'metadata.series_refresh', { provider: 'nodump' });
+  assert.equal(ok.status, 'done', ok.lasterror);
+  // The schedule refuses the same params, named where the operator sets them.
+  const res = await api(d, 'PATCH', '/api/v1/admin/batch/schedule/metadata.dump_refresh',
+    { body: { scheduledparams: { provider: 'nosuch' } } });
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.body.details.field, 'scheduledparams.provider');
+  assert.equal(sqlValue(dbUrl, "SELECT count(*) FROM system.batchrun"), String(Number(before) + 1));
 });
 
 test('GET /api/v1/providers shows the active provider, its counts and last refresh, and hides credentials', async () => {
