@@ -47,7 +47,7 @@ static int tx_fail(struct flush_tx *t, const char *what, const char *state)
     if (!t->ctx || t->lock_timeout)
         snprintf(t->err, sizeof t->err, "%s", msg);
     else if (!job_cancelled(t->ctx))
-        job_fail(t->ctx, "%s", msg);
+        job_fail_state(t->ctx, state, "%s", msg);
     flush_tx_abort(t);
     return -1;
 }

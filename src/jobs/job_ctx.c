@@ -24,13 +24,30 @@ void job_progress(struct job_ctx *ctx, int64_t done, int64_t total)
     atomic_store(&ctx->ctl->progress_dirty, true);
 }
 
-int job_fail(struct job_ctx *ctx, const char *fmt, ...)
+/* Keeps the first failure: its sentence and the SQLSTATE that goes with it ("" for none). -1. */
+static int fail_v(struct job_ctx *ctx, const char *sqlstate, const char *fmt, va_list ap)
 {
     if (ctx->error[0])
         return -1;
+    snprintf(ctx->error_sqlstate, sizeof ctx->error_sqlstate, "%s", sqlstate ? sqlstate : "");
+    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+    return -1;
+}
+
+int job_fail(struct job_ctx *ctx, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+    fail_v(ctx, NULL, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int job_fail_state(struct job_ctx *ctx, const char *sqlstate, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(ctx, sqlstate, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -84,9 +101,7 @@ static PGresult *statement_failed(struct job_ctx *ctx, const char *what, const c
 {
     if (!strcmp(state, "57014") || job_cancelled(ctx))
         return NULL;
-    if (!ctx->error[0]) /* the state that goes with the error job_fail keeps (the first) */
-        snprintf(ctx->error_sqlstate, sizeof ctx->error_sqlstate, "%s", state);
-    job_fail(ctx, "%s failed: %s", what, message);
+    job_fail_state(ctx, state, "%s failed: %s", what, message);
     size_t len = strlen(ctx->error);
     while (len && ctx->error[len - 1] == '\n')
         ctx->error[--len] = '\0';

@@ -35,7 +35,7 @@ struct job_ctx {
     json_t *meta; /* owned by the worker; the job adds its counters */
     int64_t rowsaffected;
     char error[1024];       /* why the job failed (first error wins) */
-    char error_sqlstate[6]; /* the SQLSTATE of the statement that set `error` through job_query*, else "" */
+    char error_sqlstate[6]; /* the SQLSTATE of the statement that set `error` (job_query*, job_fail_state), else "" */
     struct run_control *ctl;
     struct redisContext *redis; /* opened lazily by job_redis(), closed by the worker */
     struct id_types ids;        /* the platform's id types, read on first use by job_ids() */
@@ -65,6 +65,14 @@ void job_progress(struct job_ctx *ctx, int64_t done, int64_t total);
 
 /** Records why the job failed (first call wins) and returns -1 for `return job_fail(...)`. */
 int job_fail(struct job_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
+ * job_fail for a failed statement: also keeps its SQLSTATE (error_sqlstate), by which the worker tells a schema
+ * failure (a dropped column, a revoked grant) that makes the job unavailable at once. For statements a job runs
+ * itself rather than through job_query*.
+ */
+int job_fail_state(struct job_ctx *ctx, const char *sqlstate, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /**
  * Runs a statement on ctx->db. Returns the result (PQclear it) or NULL: when cancelled (no error recorded; check

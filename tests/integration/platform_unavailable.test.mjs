@@ -5,7 +5,8 @@
 //    ledger), gives it no default deadline, and refuses its triggers with 503 UNAVAILABLE; configured, it runs;
 //  - a column dropped while serve runs: the run that meets it fails once, and that failure re-checks the job's
 //    contract at once, so the very next trigger answers 503 UNAVAILABLE naming the column (not a minute later), and
-//    no retry is queued.
+//    no retry is queued; the view-counter flush (its own transaction code) does the same and keeps every view in
+//    Redis for the run after the fix.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { APP_ROLE, api, cli, newDatabase, sql, sqlValue, startDaemon, waitRun } from './lib.mjs';
 import { B, dueSince, entry, patch, stored, waitMissed } from './sched-util.mjs';
 import { jsonLines, providerRecord } from './providers-util.mjs';
+import { redisConnect, redisUrlFor, scanKeys } from './redis_resp.mjs';
 
 const JOB = 'metadata.dump_refresh';
 let dbUrl, d, dir;
@@ -129,4 +131,52 @@ test('a column dropped while serve runs: one run fails, the next trigger at once
   assert.match(e.unavailableReason, /column core\.comic\.ratingbayesian is missing/);
   assert.equal(runsOf(RJ), 1, 'no retry queued, nothing else ran');
   assert.match(d.logs(), /msg="job unavailable on this database[^"]*" job=comics\.ratings_recalc/);
+});
+
+test('the view-counter flush meets a dropped column the same way, and keeps the views it could not apply', async () => {
+  const FJ = 'analytics.flush_counters';
+  const REDIS_DB = 13; // this file's Redis database
+  const r = await redisConnect(REDIS_DB);
+  await r.cmd('FLUSHDB');
+  await d.stop();
+  d = await startDaemon(dbUrl, { runs: { scheduler: false } }, { COMICBATCH_REDIS_URL: redisUrlFor(REDIS_DB) });
+  try {
+    sql(dbUrl, `SET ROLE cbplatform;
+                INSERT INTO core.comic (id, title, slug) SELECT g, 'Flush ' || g, 'flush-' || g FROM generate_series(9001, 9100) g;
+                INSERT INTO core.chapter (comicid, number) SELECT 9001 + g % 100, g FROM generate_series(1, 1000) g`);
+    const chapters = sql(dbUrl, 'SELECT id FROM core.chapter WHERE comicid > 9000 ORDER BY id').map(([id]) => Number(id));
+    let total = 0;
+    for (const [i, id] of chapters.entries()) {
+      await r.cmd('INCRBY', `chapter:${id}:views`, 1 + (i % 7));
+      total += 1 + (i % 7);
+    }
+    assert.equal((await entry(d, FJ)).available, true);
+    sql(dbUrl, 'SET ROLE cbplatform; ALTER TABLE core.chapter DROP COLUMN viewcount');
+
+    const first = await api(d, 'POST', `${B}/jobs/${FJ}/run`, { body: {} });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const failed = await waitRun(d, FJ, first.body.data.id);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.lasterror, /column t\.viewcount does not exist/);
+    assert.match(failed.lasterror, /the job is now unavailable until this is fixed: column core\.chapter\.viewcount is missing/);
+
+    const next = await api(d, 'POST', `${B}/jobs/${FJ}/run`, { body: {} });
+    assert.equal(next.status, 503, JSON.stringify(next.body));
+    assert.match(next.body.error, /analytics\.flush_counters cannot run on this database: column core\.chapter\.viewcount is missing/);
+    assert.equal(runsOf(FJ), 1, 'no retry queued, nothing else ran');
+
+    // Nothing lost: every view is still in Redis, in the counters or in the staging list the next flush re-applies.
+    let kept = 0;
+    for (const k of await scanKeys(r, 'chapter:*:views')) kept += Number(await r.cmd('GET', k));
+    for (const list of await scanKeys(r, 'comicbatch:flush:*')) {
+      for (const page of await r.cmd('LRANGE', list, '0', '-1')) {
+        const f = String(page).split(' ');
+        for (let i = 1; i < f.length; i += 2) kept += Number(f[i]);
+      }
+    }
+    assert.equal(kept, total);
+  } finally {
+    await r.cmd('FLUSHDB');
+    r.close();
+  }
 });
