@@ -108,8 +108,9 @@ static const struct config_key keys[] = {
      .help = "Consecutive failures of a job before an alert (notification row, error log line, webhook)."},
     {STR("runs", "alert_webhook_url", alert_webhook_url), .flags = CONFIG_SECRET,
      .example = "https://hooks.example.com/comicbatch",
-     .help = "POST each alert here as JSON `{level, message, details}`, from a thread of its own (5 s per post, no "
-             "retry; at most 64 waiting, the oldest dropped first); empty: no webhook."},
+     .help = "POST each alert here as JSON `{level, message, details}`, from a thread of its own (5 s per try; "
+             "refused, reset, 5xx, 408 and 429 tried again after 1 s and 3 s; at most 64 waiting, the oldest "
+             "dropped first); empty: no webhook."},
     {INT("runs", "misfire_grace_seconds", misfire_grace_seconds, 1, 86400), .dflt = "60", .flags = CONFIG_RELOAD,
      .help = "A cron slot noticed later than this is a misfire, handled by the job's misfire policy."},
     {INT("runs", "leader_lease_seconds", leader_lease_seconds, 2, 3600), .dflt = "15",

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "util/bgthread.h"
 #include "util/log.h"
@@ -107,8 +108,26 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-/* POSTs `body`; true on a 2xx answer, else false with the reason logged. */
-static bool send_one(struct webhook *w, const char *body)
+/* What one try of a post came to. */
+enum attempt { SENT, RETRY, GIVE_UP };
+
+/*
+ * Whether a failed try is worth another: a refused or reset connection, nothing answered, or an answer that says
+ * "not now" (5xx, 408, 429) — an endpoint restarting. Not a timeout (a slow endpoint would only get slower, and the
+ * queue behind it waits), not any other answer (4xx: the request is wrong and stays wrong), not a stop.
+ */
+static enum attempt judge(CURLcode rc, long status)
+{
+    if (rc == CURLE_OK)
+        return status >= 200 && status < 300 ? SENT : status >= 500 || status == 408 || status == 429 ? RETRY : GIVE_UP;
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+                   rc == CURLE_COULDNT_RESOLVE_HOST
+               ? RETRY
+               : GIVE_UP;
+}
+
+/* POSTs `body` once; the outcome, with the reason logged when it is not SENT. */
+static enum attempt send_one(struct webhook *w, const char *body, int attempt)
 {
     CURL *h = xcheck(curl_easy_init());
     struct curl_slist *hdr = xcheck(curl_slist_append(NULL, "Content-Type: application/json"));
@@ -125,14 +144,44 @@ static bool send_one(struct webhook *w, const char *body)
     CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    bool ok = rc == CURLE_OK && status >= 200 && status < 300;
+    enum attempt a = judge(rc, status);
+    if (a == RETRY && attempt >= WEBHOOK_ATTEMPTS)
+        a = GIVE_UP;
     if (rc == CURLE_ABORTED_BY_CALLBACK)
         log_warn("msg=\"alert webhook abandoned: the daemon is stopping and the endpoint did not answer in time\"");
-    else if (!ok)
-        log_warn("msg=\"alert webhook failed\" status=%ld error=\"%s\"", status, curl_easy_strerror(rc));
+    else if (a != SENT)
+        log_warn("msg=\"alert webhook failed%s\" status=%ld error=\"%s\" attempt=%d of=%d",
+                 a == RETRY ? ", trying again" : "", status, rc == CURLE_OK ? "" : curl_easy_strerror(rc), attempt,
+                 WEBHOOK_ATTEMPTS);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
-    return ok;
+    return a;
+}
+
+/* Waits `ms` before the next try; false (at once) when the daemon stops past its drain time meanwhile. */
+static bool pause_before_retry(struct webhook *w, int ms)
+{
+    for (int64_t until = time_mono_ms() + ms; time_mono_ms() < until;) {
+        if (give_up(w))
+            return false;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return !give_up(w);
+}
+
+/* Delivers `body` in at most WEBHOOK_ATTEMPTS tries, WEBHOOK_RETRY_MS apart, then longer; true when delivered. */
+static bool deliver(struct webhook *w, const char *body)
+{
+    int wait_ms = WEBHOOK_RETRY_MS;
+    for (int attempt = 1;; attempt++) {
+        enum attempt a = send_one(w, body, attempt);
+        if (a != RETRY)
+            return a == SENT;
+        if (!pause_before_retry(w, wait_ms))
+            return false;
+        wait_ms *= 3;
+    }
 }
 
 static void *webhook_main(void *arg)
@@ -143,7 +192,7 @@ static void *webhook_main(void *arg)
         bool running = bgthread_begin(&w->thread, &seen);
         char *body = take(w);
         if (body) {
-            bool ok = send_one(w, body);
+            bool ok = deliver(w, body);
             free(body);
             pthread_mutex_lock(&w->thread.mu);
             count_locked(w, ok ? DELIVERED : FAILED, 1);

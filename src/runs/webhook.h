@@ -5,8 +5,11 @@
  * 11: a leader cannot hang the cluster; before, three hanging posts in one tick outlasted the 15 s leader lease).
  *
  * Words: a *post* is one alert's JSON body on its way to `[runs] alert_webhook_url`; it is *delivered* (a 2xx
- * answer), *failed* (an error, a non-2xx answer, the per-post timeout, or cut off at shutdown; not retried: the
- * notification row and the error log line are the durable record) or *dropped* (never sent).
+ * answer), *failed* (an error, a non-2xx answer, the per-post timeout, or cut off at shutdown; the notification row
+ * and the error log line are the durable record) or *dropped* (never sent). A try that failed the way an endpoint
+ * being restarted fails (connection refused or reset, 5xx, 408, 429) is tried again, WEBHOOK_ATTEMPTS tries in all,
+ * WEBHOOK_RETRY_MS and then three times as long apart; a timeout or any other answer is final at once (a slow
+ * endpoint would only get slower; a 4xx stays wrong).
  *
  * The queue is bounded. When it is full the OLDEST queued post is dropped to make room: the queue only fills while
  * the endpoint is failing or slow, and then a post that has waited behind the whole queue (minutes, at the per-post
@@ -28,6 +31,8 @@ struct webhook;
 #define WEBHOOK_QUEUE_MAX 64       /* posts waiting; past it the oldest is dropped */
 #define WEBHOOK_TIMEOUT_MS 5000    /* one post, connection included */
 #define WEBHOOK_STOP_DRAIN_MS 2000 /* what the daemon's stop gives the queue before cutting it off */
+#define WEBHOOK_ATTEMPTS 3         /* tries per post, when the failures are worth another (above) */
+#define WEBHOOK_RETRY_MS 1000      /* the pause before the second try; ×3 before each later one */
 
 /** What the queue has done so far (webhook_stats). */
 struct webhook_stats {

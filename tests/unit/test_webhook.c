@@ -4,7 +4,9 @@
  * for an answer that does not come; "answering" starts a thread that accepts, records each body and replies 204.
  * Checked: a full queue drops its oldest post (the one in flight and the newest are delivered; counted on /metrics);
  * stopping while the endpoint hangs aborts the post in flight after the drain time instead of waiting for its 5 s
- * timeout, and drops the rest; an endpoint that refuses the connection counts as failed.
+ * timeout, and drops the rest; an endpoint that refuses the connection, or answers 503 every time, is tried
+ * WEBHOOK_ATTEMPTS times and then counts as failed; one that answers 503 while it restarts gets the post on a later
+ * try; a 4xx is final at once.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -13,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,8 @@ struct endpoint {
     pthread_mutex_t mu;
     char bodies[8][128];
     int n;
+    int fail_first;  /* answer the first this many requests with fail_status instead of 204 */
+    int fail_status; /* e.g. 503 */
 };
 
 static void endpoint_open(struct endpoint *e)
@@ -66,11 +71,17 @@ static void serve_one(struct endpoint *e, int c)
             break;
     }
     pthread_mutex_lock(&e->mu);
+    bool fail = e->n < e->fail_first;
     if (body && e->n < 8)
         snprintf(e->bodies[e->n++], sizeof e->bodies[0], "%s", body);
     pthread_mutex_unlock(&e->mu);
-    const char *ok = "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
-    cr_assert_eq(write(c, ok, strlen(ok)), (ssize_t)strlen(ok));
+    char answer[128];
+    if (fail)
+        snprintf(answer, sizeof answer, "HTTP/1.1 %d Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                 e->fail_status);
+    else
+        snprintf(answer, sizeof answer, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    cr_assert_eq(write(c, answer, strlen(answer)), (ssize_t)strlen(answer));
     close(c);
 }
 
@@ -222,14 +233,61 @@ Test(webhook, a_refused_connection_counts_as_failed)
     struct webhook *w = webhook_create(url, 8, m);
     webhook_post_take(w, xstrdup("{}"));
     struct webhook_stats st;
-    for (int64_t until = time_mono_ms() + 5000; time_mono_ms() < until; usleep(5000)) {
+    int64_t t0 = time_mono_ms();
+    for (int64_t until = t0 + 15000; time_mono_ms() < until; usleep(5000)) {
         webhook_stats(w, &st);
         if (st.failed + st.delivered)
             break;
     }
+    /* Refused is how a restarting endpoint fails: tried WEBHOOK_ATTEMPTS times, 1 s and 3 s apart. */
+    cr_assert_geq(time_mono_ms() - t0, WEBHOOK_RETRY_MS * 4 - 100, "gave up after %lld ms",
+                  (long long)(time_mono_ms() - t0));
     cr_assert_eq(st.failed, 1);
     cr_assert_eq(st.delivered, 0);
     webhook_destroy(w, 0);
     metrics_finish(m);
     free(m);
+}
+
+/* Posts one body to an endpoint that answers its first `fail_first` requests with `status`; waits for the outcome.
+ * Returns how many requests the endpoint saw; *st gets the counts. */
+static int post_against(int fail_first, int status, struct webhook_stats *st)
+{
+    struct endpoint e;
+    endpoint_open(&e);
+    e.fail_first = fail_first;
+    e.fail_status = status;
+    endpoint_answer(&e);
+    struct metrics *m = new_metrics();
+    struct webhook *w = webhook_create(e.url, 8, m);
+    webhook_post_take(w, xstrdup("{\"alert\":1}"));
+    for (int64_t until = time_mono_ms() + 15000; time_mono_ms() < until; usleep(5000)) {
+        webhook_stats(w, st);
+        if (st->failed + st->delivered)
+            break;
+    }
+    webhook_destroy(w, 0);
+    endpoint_close(&e);
+    metrics_finish(m);
+    free(m);
+    return e.n;
+}
+
+Test(webhook, an_endpoint_that_answers_503_while_it_restarts_gets_the_post_on_a_later_try)
+{
+    struct webhook_stats st;
+    int seen = post_against(WEBHOOK_ATTEMPTS - 1, 503, &st);
+    cr_assert_eq(st.delivered, 1);
+    cr_assert_eq(st.failed, 0);
+    cr_assert_eq(seen, WEBHOOK_ATTEMPTS, "the same post, tried %d times", seen);
+}
+
+Test(webhook, a_4xx_answer_is_final_and_a_post_is_tried_at_most_WEBHOOK_ATTEMPTS_times)
+{
+    struct webhook_stats st;
+    cr_assert_eq(post_against(1, 400, &st), 1, "a 400 is not tried again");
+    cr_assert_eq(st.failed, 1);
+    cr_assert_eq(post_against(100, 503, &st), WEBHOOK_ATTEMPTS);
+    cr_assert_eq(st.failed, 1);
+    cr_assert_eq(st.delivered, 0);
 }
