@@ -124,8 +124,10 @@ static bool expire(struct http_conns *cs, struct http_conn *c, int64_t now_ms)
         return false;
     shutdown(c->fd, SHUT_RDWR);
     /* A first-request deadline is accept + head_timeout; later ones were set by http_conn_response_done, body
-     * deadlines by http_conn_head_received. A request not complete in time counts as a head timeout. */
-    if (atomic_load(&c->kept_alive) && !atomic_load(&c->in_body))
+     * deadlines by http_conn_head_received. */
+    if (atomic_load(&c->in_body))
+        cs->stats.body_timeouts++;
+    else if (atomic_load(&c->kept_alive))
         cs->stats.keepalive_timeouts++;
     else
         cs->stats.head_timeouts++;

@@ -56,6 +56,7 @@ struct http_conns_stats {
     int64_t refused_per_client; /* refused: over the per-client limit (cumulative) */
     int64_t head_timeouts;      /* shut down: first head not complete in time (cumulative) */
     int64_t keepalive_timeouts; /* shut down: idle or next head not complete in time (cumulative) */
+    int64_t body_timeouts;      /* shut down: a head arrived, its body not complete in time (cumulative) */
 };
 
 /** Creates an empty registry (no thread yet). Destroy with http_conns_destroy. */

@@ -75,7 +75,7 @@ struct http_server {
     atomic_int log_suppressed;
     int64_t last_metrics_ms; /* timer thread only */
     int64_t last_report_ms;  /* timer thread only: the last refusal report */
-    long long reported[4];   /* timer thread only: refusal counts at that report */
+    long long reported[5];   /* timer thread only: refusal counts at that report */
 };
 
 /* One request, from its complete head to libmicrohttpd's "completed" notification. */
@@ -422,16 +422,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
  * One log line, at most every REPORT_EVERY_MS, with what was refused since the last one: an attack shows in the
  * log without flooding it (the counters are in the metrics). Idle keep-alive closes are routine: not logged.
  */
-static void report_refusals(struct http_server *s, const long long n[4], int64_t now)
+static void report_refusals(struct http_server *s, const long long n[5], int64_t now)
 {
     if (now - s->last_report_ms < REPORT_EVERY_MS)
         return;
-    long long d[4];
-    for (int i = 0; i < 4; i++)
+    long long d[5];
+    for (int i = 0; i < 5; i++)
         d[i] = n[i] - s->reported[i];
-    if (d[0] || d[1] || d[3])
-        log_warn("msg=\"http: requests refused\" listener=%s per_client=%lld head_timeout=%lld busy=%lld", s->name,
-                 d[0], d[1], d[3]);
+    if (d[0] || d[1] || d[3] || d[4])
+        log_warn("msg=\"http: requests refused\" listener=%s per_client=%lld head_timeout=%lld busy=%lld "
+                 "body_timeout=%lld",
+                 s->name, d[0], d[1], d[3], d[4]);
     memcpy(s->reported, n, sizeof s->reported);
     s->last_report_ms = now;
 }
@@ -460,12 +461,13 @@ static void publish_metrics(void *arg)
     } refused[] = {{"per_client", c.refused_per_client},
                    {"head_timeout", c.head_timeouts},
                    {"keepalive_timeout", c.keepalive_timeouts},
-                   {"busy", p.refused}};
+                   {"busy", p.refused},
+                   {"body_timeout", c.body_timeouts}};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         snprintf(l, sizeof l, "listener=\"%s\",reason=\"%s\"", s->name, refused[i].reason);
         metrics_set(m, "comicbatch_http_refused_total", l, (double)refused[i].n);
     }
-    long long n[4] = {c.refused_per_client, c.head_timeouts, c.keepalive_timeouts, p.refused};
+    long long n[5] = {c.refused_per_client, c.head_timeouts, c.keepalive_timeouts, p.refused, c.body_timeouts};
     report_refusals(s, n, now);
 }
 

@@ -134,7 +134,8 @@ describe('per-client connection limit and deadlines', () => {
     + `Content-Type: application/json\r\nContent-Length: ${len}\r\n\r\n`;
 
   test('a request body trickled byte by byte is cut off at the body deadline', async () => {
-    const before = await metric(d.base, 'comicbatch_http_refused_total{listener="http",reason="head_timeout"}');
+    const before = await metric(d.base, 'comicbatch_http_refused_total{listener="http",reason="body_timeout"}');
+    const heads = await metric(d.base, 'comicbatch_http_refused_total{listener="http",reason="head_timeout"}');
     const body = JSON.stringify({ params: { seconds: 0 } }).padEnd(100, ' '); // 10 s at one byte per 100 ms
     const c = await connect(d.port, '127.0.0.5');
     c.send(postHead(body.length));
@@ -147,8 +148,10 @@ describe('per-client connection limit and deadlines', () => {
     assert.ok(c.isClosed(), `the connection was closed (after ${sent} of ${body.length} body bytes)`);
     assert.equal(c.received(), 0, 'no answer: the body never completed');
     assert.ok(sent >= 3, 'it was open and receiving bytes for a while first');
-    await waitFor(async () => (await metric(d.base, 'comicbatch_http_refused_total{listener="http",reason="head_timeout"}')) > before,
-      5000, 'the incomplete request to be counted');
+    await waitFor(async () => (await metric(d.base, 'comicbatch_http_refused_total{listener="http",reason="body_timeout"}')) > before,
+      5000, 'the incomplete body to be counted');
+    assert.equal(await metric(d.base, 'comicbatch_http_refused_total{listener="http",reason="head_timeout"}'), heads,
+      'as a body timeout, not a head timeout');
   });
 
   test('a slow body that completes within the deadline is served', async () => {
