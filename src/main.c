@@ -135,6 +135,13 @@ static int cmd_doctor(const char *config_path)
     if (!db)
         return 2;
     int bad = doctor_run(db, registry_contract_jobs(), &c, stdout);
+    char err[1024];
+    PGconn *session = bad < 0 ? NULL : pg_connect(config_session_url(&c), "comicbatch-cli", err, sizeof err);
+    if (bad >= 0 && (!session || listener_check_session(session, &c, err, sizeof err))) {
+        printf("\nsessions: %s\n(serve and run refuse to start until this is fixed)\n", err);
+        bad++;
+    }
+    PQfinish(session);
     PQfinish(db);
     config_finish(&c);
     return bad < 0 ? 2 : bad > 0;

@@ -112,6 +112,21 @@ static void on_run(const char *ch, const char *payload, void *arg)
     pthread_mutex_unlock(&l->mu);
 }
 
+int listener_check_session(PGconn *db, const struct config *cfg, char *err, size_t errlen)
+{
+    int64_t pid = 0;
+    int shared = pg_session_shared(db, config_session_url(cfg), &pid, err, errlen);
+    if (shared == 1)
+        snprintf(err, errlen,
+                 "%s is pooled per transaction (PgBouncer's transaction mode?): two of its connections ran on one "
+                 "PostgreSQL session (backend pid %lld). LISTEN and the leader's and the instance's advisory locks "
+                 "need sessions of their own: set [database] direct_url (COMICBATCH_DATABASE_DIRECT_URL) to "
+                 "PostgreSQL itself, or to a pool in session mode",
+                 cfg->database_direct_url && *cfg->database_direct_url ? "[database] direct_url" : "[database] url",
+                 (long long)pid);
+    return shared ? -1 : 0;
+}
+
 struct listener *listener_create(struct runs_env *env, char *err, size_t errlen)
 {
     struct listener *l = xcalloc(1, sizeof *l);
@@ -125,7 +140,7 @@ struct listener *listener_create(struct runs_env *env, char *err, size_t errlen)
     }
     backoff_init(&l->backoff, 100, 2000, (uint32_t)time_now_ms() ^ (uint32_t)getpid() * 2654435761u);
     l->db = pg_connect(config_session_url(env->cfg), "comicbatch-listener", err, errlen);
-    if (!l->db || register_instance(l, err, errlen)) {
+    if (!l->db || listener_check_session(l->db, env->cfg, err, errlen) || register_instance(l, err, errlen)) {
         listener_destroy(l);
         return NULL;
     }

@@ -9,14 +9,25 @@
 #ifndef COMICBATCH_LISTENER_H
 #define COMICBATCH_LISTENER_H
 
+#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
 struct runs_env;
 struct listener;
 
 /** Called on the listener thread for each notification of a subscribed channel: must not block or run SQL. */
 typedef void (*listener_fn)(const char *channel, const char *payload, void *arg);
+
+/**
+ * Behind a pool in transaction mode (PgBouncer's usual setup) a "session" connection is not one: LISTEN misses
+ * notifications, session advisory locks land on server sessions other clients then use, and two instances can both
+ * believe they lead. `db` (a connection to config_session_url) is checked with pg_session_shared: 0 when it has a
+ * session of its own, -1 with `err` naming the setting that fixes it (or why the check failed). listener_create
+ * refuses to start on it; doctor reports it.
+ */
+int listener_check_session(PGconn *db, const struct config *cfg, char *err, size_t errlen);
 
 /**
  * Connects, registers the instance (sets env->instance_no) and takes the instance lock. The thread starts with

@@ -78,6 +78,36 @@ PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errle
     return c;
 }
 
+/* pg_backend_pid() of the session that runs a statement on `c` now; -1 on error. */
+static int64_t backend_pid(PGconn *c)
+{
+    PGresult *r = pg_query(c, "pg.backend_pid", "SELECT pg_backend_pid()", 0, NULL, NULL);
+    int64_t pid = pg_int(r, 0, 0, -1);
+    PQclear(r);
+    return pid;
+}
+
+int pg_session_shared(PGconn *c, const char *url, int64_t *pid, char *err, size_t errlen)
+{
+    PGconn *other = pg_connect(url, "comicbatch-session-probe", err, errlen);
+    if (!other)
+        return -1;
+    int shared = 0;
+    for (int i = 0; i < 3 && !shared; i++) {
+        int64_t mine = backend_pid(c), theirs = backend_pid(other);
+        if (mine < 0 || theirs < 0) {
+            snprintf(err, errlen, "cannot ask PostgreSQL for the session's backend: %s",
+                     PQerrorMessage(mine < 0 ? c : other));
+            shared = -1;
+        } else if (mine == theirs) {
+            *pid = mine;
+            shared = 1;
+        }
+    }
+    PQfinish(other);
+    return shared;
+}
+
 int pg_reset(PGconn *c)
 {
     PQreset(c);

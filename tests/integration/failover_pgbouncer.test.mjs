@@ -8,11 +8,12 @@
 // its trigger with every worker idle, not by the 10 s fallback poll), a leader, a full library.hasnew (temporary
 // tables), the run list's prepared statements on pooled sessions, and the rescue of a killed instance's run
 // (within 15 s of the kill); PgBouncer's own client list shows
-// the API pool and the monitor on it and no session-scoped connection. (Without direct_url the canary stays queued.)
+// the API pool and the monitor on it and no session-scoped connection. Without direct_url, `serve` and `run` refuse
+// to start, naming the setting (before, the daemon came up and a canary stayed queued).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { newDatabase, startDaemon, api, waitFor, waitRun } from './lib.mjs';
+import { cli, newDatabase, startDaemon, api, waitFor, waitRun } from './lib.mjs';
 import { trigger, waitStatus, waitWorkerSleeping, workerSleeps, assertError, stopClean, getRun } from './foundation-util.mjs';
 import { script, clusterRoot, cleanupRoot, leaderFlags, asAppRole, bouncerClients, since } from './failover-util.mjs';
 
@@ -30,6 +31,19 @@ test('behind PgBouncer in transaction mode with direct_url: trigger, 409, cancel
   const ini = (scheduler) => ({ database: { direct_url: asAppRole(direct) }, runs: { scheduler, workers: 2 } });
   let A, B, C;
   try {
+    // Without direct_url every "session" connection is on PgBouncer too: refused at start, naming the fix (before,
+    // the daemon came up and its runs stayed queued).
+    await assert.rejects(startDaemon(pooled, { runs: { scheduler: 'true' } }),
+      /daemon exited early[\s\S]*\[database\] url is pooled per transaction[\s\S]*set \[database\] direct_url/);
+    const run = cli(pooled, ['run', 'system.canary', '--params', '{"seconds":0}']);
+    assert.equal(run.status, 1, run.out + run.err);
+    assert.match(run.err, /\[database\] url is pooled per transaction .*backend pid \d+/);
+    const doc = cli(pooled, ['doctor']);
+    assert.equal(doc.status, 1, doc.out + doc.err);
+    assert.match(doc.out, /^sessions: \[database\] url is pooled per transaction/m);
+    assert.equal(cli(pooled, ['doctor'], { COMICBATCH_DATABASE_DIRECT_URL: asAppRole(direct) }).status, 0,
+      'with direct_url, doctor is satisfied');
+
     A = await startDaemon(pooled, ini('true'));
     B = await startDaemon(pooled, ini('false'));
     await waitFor(async () => (await leaderFlags([A]))[0] === 1, 15000, 'A to lead (its lock on the direct session)');
