@@ -56,7 +56,7 @@ static int cmd_migrate(const char *config_path)
     char err[1024];
     PGconn *db = pg_connect(config_session_url(&c), "comicbatch-migrate", err, sizeof err); /* advisory lock */
     int rc = 1;
-    if (!db) {
+    if (!db || listener_check_session(db, &c, err, sizeof err)) { /* the lock needs a session of its own */
         fprintf(stderr, "comicbatch: %s\n", err);
     } else {
         int n = migrate_apply(db, err, sizeof err);

@@ -8,8 +8,8 @@
 // its trigger with every worker idle, not by the 10 s fallback poll), a leader, a full library.hasnew (temporary
 // tables), the run list's prepared statements on pooled sessions, and the rescue of a killed instance's run
 // (within 15 s of the kill); PgBouncer's own client list shows
-// the API pool and the monitor on it and no session-scoped connection. Without direct_url, `serve` and `run` refuse
-// to start, naming the setting (before, the daemon came up and a canary stayed queued).
+// the API pool and the monitor on it and no session-scoped connection. Without direct_url, `serve`, `run` and `migrate`
+// refuse to start, naming the setting, and doctor reports it (before, the daemon came up and a canary stayed queued).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +38,9 @@ test('behind PgBouncer in transaction mode with direct_url: trigger, 409, cancel
     const run = cli(pooled, ['run', 'system.canary', '--params', '{"seconds":0}']);
     assert.equal(run.status, 1, run.out + run.err);
     assert.match(run.err, /\[database\] url is pooled per transaction .*backend pid \d+/);
+    const mig = cli(pooled, ['migrate']);
+    assert.equal(mig.status, 1, mig.out + mig.err);
+    assert.match(mig.err, /\[database\] url is pooled per transaction/, 'migrate: its lock needs a session too');
     const doc = cli(pooled, ['doctor']);
     assert.equal(doc.status, 1, doc.out + doc.err);
     assert.match(doc.out, /^sessions: \[database\] url is pooled per transaction/m);
