@@ -78,13 +78,18 @@ PGconn *pg_connect(const char *url, const char *appname, char *err, size_t errle
     return c;
 }
 
-/* pg_backend_pid() of the session that runs a statement on `c` now; -1 on error. */
-static int64_t backend_pid(PGconn *c)
+/* The session that runs a statement on `c` now, as "pid@postmaster start" (the start time tells two servers'
+ * equal pids apart, e.g. a probe that landed on another node mid-failover) into `buf`; -1 on error. */
+static int session_of(PGconn *c, char *buf, size_t len, int64_t *pid)
 {
-    PGresult *r = pg_query(c, "pg.backend_pid", "SELECT pg_backend_pid()", 0, NULL, NULL);
-    int64_t pid = pg_int(r, 0, 0, -1);
+    PGresult *r = pg_query(c, "pg.session", "SELECT pg_backend_pid(), pg_postmaster_start_time()", 0, NULL, NULL);
+    const char *p = pg_val(r, 0, 0), *t = pg_val(r, 0, 1);
+    if (p && t) {
+        snprintf(buf, len, "%s@%s", p, t);
+        *pid = strtoll(p, NULL, 10);
+    }
     PQclear(r);
-    return pid;
+    return p && t ? 0 : -1;
 }
 
 int pg_session_shared(PGconn *c, const char *url, int64_t *pid, char *err, size_t errlen)
@@ -94,13 +99,15 @@ int pg_session_shared(PGconn *c, const char *url, int64_t *pid, char *err, size_
         return -1;
     int shared = 0;
     for (int i = 0; i < 3 && !shared; i++) {
-        int64_t mine = backend_pid(c), theirs = backend_pid(other);
-        if (mine < 0 || theirs < 0) {
+        char mine[96], theirs[96];
+        int64_t p1 = 0, p2 = 0;
+        int bad = session_of(c, mine, sizeof mine, &p1) ? 1 : session_of(other, theirs, sizeof theirs, &p2) ? 2 : 0;
+        if (bad) {
             snprintf(err, errlen, "cannot ask PostgreSQL for the session's backend: %s",
-                     PQerrorMessage(mine < 0 ? c : other));
+                     PQerrorMessage(bad == 1 ? c : other));
             shared = -1;
-        } else if (mine == theirs) {
-            *pid = mine;
+        } else if (!strcmp(mine, theirs)) {
+            *pid = p1;
             shared = 1;
         }
     }

@@ -54,10 +54,10 @@ const char *pg_server_name(const PGconn *c, char *buf, size_t len);
 
 /**
  * Whether `c` is pooled per transaction (PgBouncer's transaction mode): a second connection to `url` is opened and
- * both ask pg_backend_pid(), up to three times. 1 when they were served by the same PostgreSQL session (`*pid` gets
- * it): `c` has no session of its own, so LISTEN and session advisory locks on it are not what they seem. 0 when
- * they never were (a session of its own, or a pool that happened to hand out another session each time); -1 on
- * error with `err` filled.
+ * both ask pg_backend_pid() and pg_postmaster_start_time(), up to three times. 1 when they were served by the same
+ * PostgreSQL session (`*pid` gets its pid): `c` has no session of its own, so LISTEN and session advisory locks on it
+ * are not what they seem. 0 when they never were (a session of its own, or a pool that happened to hand out another
+ * session each time); -1 on error with `err` filled.
  */
 int pg_session_shared(PGconn *c, const char *url, int64_t *pid, char *err, size_t errlen);
 
