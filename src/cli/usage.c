@@ -56,8 +56,10 @@ static const struct cli_command commands[] = {
      "needs in the configuration it was given (`--config`): a job without them (`metadata.dump_refresh` without "
      "the active provider's `[provider.NAME] dump`) is listed as `not configured` with the INI lines to add. "
      "`serve` runs the same check at start: a job that fails it, or is not configured, is shown unavailable and is "
-     "not scheduled. Exit status 1 when an enabled job cannot run on the database or migrations are pending; a job "
-     "that is only not configured does not change it."},
+     "not scheduled. It also checks that the session connection (`direct_url`, else `url`) has a PostgreSQL "
+     "session of its own, not one pooled per transaction (`serve`, `run` and `migrate` refuse to start on such a "
+     "one). Exit status 1 when an enabled job cannot run on the database, migrations are pending or the session "
+     "connection is pooled; a job that is only not configured does not change it."},
     {"grants", "ROLE [--accelerators]", true,
      "print the statements ROLE needs (run them as an administrator, before migrate)",
      "Prints, as a psql script, what role ROLE needs on this database for the enabled jobs and the daemon: the "
