@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "store/pg.h"
+#include "util/log.h"
 #include "util/metrics.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 /* One fetch in flight. Freed by whoever drops the last reference (the leader or the last follower). */
@@ -37,6 +40,8 @@ struct covers {
     atomic_uint_fast64_t generation; /* bumped after each invalidation */
     atomic_uint_fast64_t answers[3]; /* by enum cover_outcome */
     atomic_uint_fast64_t bytes[2];   /* from the cache, from upstream */
+    atomic_uint_fast64_t uncached;   /* fetched covers served from memory: the cache could not take them */
+    atomic_int_fast64_t uncached_logged_ms;
 };
 
 static void attach_counters(struct covers *s, struct metrics *m)
@@ -53,6 +58,10 @@ static void attach_counters(struct covers *s, struct metrics *m)
         if (m)
             metrics_attach_counter(m, "comicbatch_cover_cache_bytes_total", source[i], &s->bytes[i]);
     }
+    atomic_init(&s->uncached, 0);
+    atomic_init(&s->uncached_logged_ms, 0);
+    if (m)
+        metrics_attach_counter(m, "comicbatch_cover_uncached_total", "", &s->uncached);
 }
 
 void covers_count(struct covers *s, enum cover_outcome o, int64_t bytes)
@@ -132,28 +141,69 @@ static enum cover_err io_error(struct fetch_result *res)
     return COVER_EIO;
 }
 
-/* The leader's work: stream into a temp file, commit it, keep its fd as the answer. */
+/* Counts a cover served without being cached and says so in the log, at most once a minute. */
+static void note_uncached(struct covers *s, const char *why)
+{
+    atomic_fetch_add_explicit(&s->uncached, 1, memory_order_relaxed);
+    int64_t now = time_mono_ms(), last = atomic_load(&s->uncached_logged_ms);
+    if ((last && now - last < 60000) || !atomic_compare_exchange_strong(&s->uncached_logged_ms, &last, now))
+        return;
+    log_error("msg=\"cover cache cannot be written: covers are served from memory, not cached, until it can (see "
+              "the error above; comicbatch_cover_uncached_total counts them)\" dir=%s step=\"%s\"",
+              s->cache.dir, why);
+}
+
+/* The answer `f` from a fetched body in `fd` (after COVER_HDR_BYTES, as in a cache file). */
+static enum cover_err answer(int fd, const struct fetch_result *res, struct cover_file *f)
+{
+    f->fd = fd;
+    f->size = res->size;
+    f->type = res->type;
+    memcpy(f->etag, res->sha256, sizeof f->etag);
+    return COVER_OK;
+}
+
+/*
+ * When the cache cannot take a file (disk full, read-only, a path in the way), the reader still gets the cover: the
+ * body goes to an anonymous memory file (memfd, the cache file's layout; at most cover_max_bytes) that is served
+ * like a cache file and is gone with its reply. The next request fetches it again.
+ */
+static enum cover_err fetch_uncached(struct covers *s, const struct url_parts *u, struct cover_file *f,
+                                     struct fetch_result *res, const char *why)
+{
+    int fd = memfd_create("comicbatch-cover", MFD_CLOEXEC);
+    if (fd < 0 || lseek(fd, COVER_HDR_BYTES, SEEK_SET) != COVER_HDR_BYTES) {
+        if (fd >= 0)
+            close(fd);
+        return io_error(res);
+    }
+    enum cover_err e = fetch_to_fd(&s->fetch, u, fd, res);
+    if (e != COVER_OK) {
+        close(fd);
+        return e;
+    }
+    note_uncached(s, why);
+    return answer(fd, res, f);
+}
+
+/* The leader's work: stream into a temp file, commit it, keep its fd as the answer (from memory when the cache
+ * cannot take it: fetch_uncached). */
 static enum cover_err fetch_into_cache(struct covers *s, const char *key, const struct url_parts *u,
                                        struct cover_file *f, struct fetch_result *res)
 {
     char tmp[4096];
     int fd = cover_cache_create_temp(&s->cache, key, tmp, sizeof tmp);
     if (fd < 0)
-        return io_error(res);
+        return fetch_uncached(s, u, f, res, "create a temp file");
     enum cover_err e = fetch_to_fd(&s->fetch, u, fd, res);
     if (e != COVER_OK) {
         cover_cache_discard(fd, tmp);
-        return e;
+        /* The body could not be written (the disk filled up under it): fetch it again, into memory. */
+        return e == COVER_EIO ? fetch_uncached(s, u, f, res, "write a temp file") : e;
     }
-    if (cover_cache_commit(&s->cache, key, fd, tmp, res->type, res->sha256)) {
-        close(fd);
-        return io_error(res);
-    }
-    f->fd = fd;
-    f->size = res->size;
-    f->type = res->type;
-    memcpy(f->etag, res->sha256, sizeof f->etag);
-    return COVER_OK;
+    if (cover_cache_commit(&s->cache, key, fd, tmp, res->type, res->sha256))
+        note_uncached(s, "commit"); /* the whole body is in the (now unlinked) temp file: serve it from there */
+    return answer(fd, res, f);
 }
 
 static enum cover_err lead(struct covers *s, struct inflight *in, const struct url_parts *u, struct cover_file *f,

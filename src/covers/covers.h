@@ -3,7 +3,9 @@
  * miss fetches the image once however many requests want it at the same moment (single flight: the first asker
  * of a key is its *leader* and fetches; later askers are *followers* that wait on the leader's result and then
  * read the file it committed). The number of distinct fetches in flight is capped (COVERS_MAX_INFLIGHT); past it
- * a miss is refused as busy rather than queued without bound. Built by app_start, used by api/covers.c.
+ * a miss is refused as busy rather than queued without bound. When the cache cannot take a file (disk full,
+ * read-only) the leader answers from memory instead (covers.c fetch_uncached) and its followers, finding no file,
+ * fetch in turn: degraded, never broken. Built by app_start, used by api/covers.c.
  */
 #ifndef COMICBATCH_COVERS_H
 #define COMICBATCH_COVERS_H

@@ -38,6 +38,8 @@ static const struct metric_help helps[] = {
     {"comicbatch_event_recalcs_total", "counter", "Event-driven recalculations (not written as runs), by kind"},
     {"comicbatch_cover_cache_total", "counter", "Cover proxy requests by result (hit, miss, error)"},
     {"comicbatch_cover_cache_bytes_total", "counter", "Cover bytes served, by source"},
+    {"comicbatch_cover_uncached_total", "counter",
+     "Fetched covers served from memory because the cover cache could not be written (disk full, read-only)"},
 };
 
 static const double buckets[] = {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600};

@@ -2,11 +2,12 @@
 // this file starts on loopback. Loopback upstreams are reachable only because daemon A sets the test switch
 // cover_allow_loopback (and trusts the test CA); daemon B leaves the switch off to show loopback is refused.
 // Names under c.test are pinned to chosen addresses with the test setting cover_resolve, so the connect-time
-// check sees 10.x, 169.254.169.254, ::1, ::ffff:127.0.0.1 … without touching /etc/hosts.
+// check sees 10.x, 169.254.169.254, ::1, ::ffff:127.0.0.1 … without touching /etc/hosts. A cache that cannot be
+// written (no temp file, or no commit) still serves every cover, from memory, and caches again once it can.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync, existsSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { newDatabase, startDaemon, api, sql, sqlValue } from './lib.mjs';
 import { stopClean } from './foundation-util.mjs';
@@ -300,5 +301,61 @@ describe('invalidation', () => {
     const hit = await get(A, byUrl(url));
     assert.ok(hit.buf.equals(images['/a.png'].body), 'the committed file is whole');
     assert.equal(up.hits('/trickle.png'), 1);
+  });
+});
+
+describe('a cover cache that cannot be written', () => {
+  test('covers are still served, from memory: counted, logged, fetched again next time; cached again once it can', async () => {
+    const dir = cacheDir(A);
+    const tmp = join(dir, 'tmp');
+    const img = images['/d.webp'];
+    const etag = `"${sha256(img.body)}"`;
+    const uncached = () => metric(A, 'comicbatch_cover_uncached_total{}');
+    const before = await uncached();
+    const hits0 = up.hits('/d.webp');
+
+    // No temp file can be created (disk full, read-only, …; here a file where tmp/ goes).
+    rmSync(tmp, { recursive: true, force: true });
+    writeFileSync(tmp, 'in the way');
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await get(A, byUrl(U('/d.webp?v=1')));
+        assert.equal(r.status, 200, r.buf.toString());
+        assert.ok(r.buf.equals(img.body), 'the same bytes as upstream');
+        assert.equal(r.headers.get('etag'), etag);
+        assert.equal(r.headers.get('content-type'), 'image/webp');
+      }
+      assert.equal(up.hits('/d.webp'), hits0 + 2, 'not cached: fetched each time');
+    } finally {
+      rmSync(tmp, { force: true });
+      mkdirSync(tmp);
+    }
+
+    // The body is written but cannot be committed (a file where its shard folder goes): served from the temp file.
+    const key = sha256(`https://localhost:${up.port}/d.webp?v=2`);
+    const shard = join(dir, key.slice(0, 2), key.slice(2, 4));
+    mkdirSync(join(dir, key.slice(0, 2)), { recursive: true });
+    assert.ok(!existsSync(shard), shard);
+    writeFileSync(shard, 'in the way');
+    try {
+      const r = await get(A, byUrl(U('/d.webp?v=2')));
+      assert.equal(r.status, 200, r.buf.toString());
+      assert.ok(r.buf.equals(img.body));
+      assert.equal(r.headers.get('etag'), etag);
+    } finally {
+      rmSync(shard, { force: true });
+    }
+    assert.equal(await uncached(), before + 3);
+    assert.match(A.logs(), /cover cache cannot be written: covers are served from memory/);
+    assert.deepEqual(readdirSync(tmp), [], 'no temp file left behind');
+
+    // Writable again: the next miss is cached and the one after it is a hit.
+    assert.equal((await get(A, byUrl(U('/d.webp?v=2')))).status, 200);
+    const hits = up.hits('/d.webp');
+    const r = await get(A, byUrl(U('/d.webp?v=2')));
+    assert.equal(r.status, 200);
+    assert.ok(r.buf.equals(img.body));
+    assert.equal(up.hits('/d.webp'), hits, 'cached again');
+    assert.equal(await uncached(), before + 3);
   });
 });
