@@ -102,6 +102,8 @@ static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, ti
     enum enqueue_result res = runs_enqueue(db, env->cfg, &q, NULL);
     if (res == ENQUEUE_CONFLICT)
         runs_describe_holder(db, env->cfg, j, params, why, whylen);
+    else if (res == ENQUEUE_ERROR) /* the statement's error, still on the connection (the step is rolled back) */
+        snprintf(why, whylen, "%s", PQerrorMessage(db));
     json_decref(params);
     return res;
 }

@@ -58,8 +58,9 @@ struct leader {
     int64_t epoch;       /* > 0 while this instance leads */
     time_t since;        /* when this instance last became the leader (wall clock: the tick's "no-leader") */
     int64_t leading_since_ms, last_beat_ms, next_try_ms, last_rescue_ms, last_retention_ms, last_deadlines_ms;
-    bool retention_more; /* the last retention batch was full */
-    bool deposed;        /* a fenced write found another epoch (or failed) during this tick */
+    bool retention_more;                    /* the last retention batch was full */
+    bool deposed;                           /* a fenced write found another epoch (or failed) during this tick */
+    struct sched_enqueue_failures failures; /* the tick's memory of failed enqueues */
 };
 
 static int64_t lease_ms(const struct leader *l)
@@ -169,6 +170,7 @@ static void duties(struct leader *l, int64_t now)
                             .metrics = l->o.metrics,
                             .leader_since = l->since,
                             .instance = l->o.instance,
+                            .failures = &l->failures,
                             .begin = leader_begin,
                             .begin_arg = l};
     sched_tick(l->db, wall, &env);

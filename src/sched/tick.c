@@ -161,13 +161,70 @@ static int record_range(const struct tick *t, const char *jobkey, const struct p
     return unrecorded(p, tail, first, hi, &sp) ? record_span(t, jobkey, p, tail, why, &sp, detail) : 0;
 }
 
+/* The index of the job's remembered enqueue failure (sched_enqueue_failures), or -1. */
+static int failure_of(const struct tick *t, const char *jobkey)
+{
+    const struct sched_enqueue_failures *f = t->env->failures;
+    for (int i = 0; f && i < f->n; i++)
+        if (!strcmp(f->e[i].jobkey, jobkey))
+            return i;
+    return -1;
+}
+
+/* Remembers that enqueueing `slot` of `jobkey` failed with `why` (counting the tries of that slot). */
+static void note_failure(const struct tick *t, const char *jobkey, time_t slot, const char *why)
+{
+    struct sched_enqueue_failures *f = t->env->failures;
+    int i = failure_of(t, jobkey);
+    if (!f || (i < 0 && f->n == SCHED_MAX_FAILING))
+        return;
+    if (i < 0) {
+        i = f->n++;
+        snprintf(f->e[i].jobkey, sizeof f->e[i].jobkey, "%s", jobkey);
+        f->e[i].slot = 0;
+    }
+    if (f->e[i].slot != slot)
+        f->e[i].tries = 0;
+    f->e[i].slot = slot;
+    f->e[i].tries++;
+    snprintf(f->e[i].why, sizeof f->e[i].why, "%s", why);
+    for (char *c = f->e[i].why; *c; c++) /* libpq's message has a line per field: the ledger keeps one line */
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
+    for (size_t n = strlen(f->e[i].why); n && f->e[i].why[n - 1] == ' ';)
+        f->e[i].why[--n] = '\0';
+}
+
+/* Forgets `jobkey`'s failures: its step went through. */
+static void forget_failure(const struct tick *t, const char *jobkey)
+{
+    struct sched_enqueue_failures *f = t->env->failures;
+    int i = failure_of(t, jobkey);
+    if (i >= 0)
+        f->e[i] = f->e[--f->n];
+}
+
+/* Appends to `detail` why the leader could not enqueue a slot of [first, hi], when it tried and failed. */
+static void add_failure(const struct tick *t, const char *jobkey, time_t first, time_t hi, char *detail, size_t len)
+{
+    int i = failure_of(t, jobkey);
+    if (i < 0)
+        return;
+    const struct sched_enqueue_failures *f = t->env->failures;
+    if (f->e[i].slot < first || f->e[i].slot > hi)
+        return;
+    size_t n = strlen(detail);
+    snprintf(detail + n, len - n, "; the leader tried to enqueue it %d time%s, and the database refused: %s",
+             f->e[i].tries, f->e[i].tries == 1 ? "" : "s", f->e[i].why);
+}
+
 /* Misfired slots from `first` through `hi`: those older than this leadership had no leader, the others were
  * skipped late. */
 static int record_misfire(const struct tick *t, const char *jobkey, const struct plan *p, struct tail *tail,
                           time_t first, time_t hi, enum misfire_policy pol)
 {
     time_t since = t->env->leader_since;
-    char detail[300], waited[32], at[32];
+    char detail[600], waited[32], at[32];
     struct slot_span sp;
     if (since > 0 && unrecorded(p, tail, first, hi < since - 1 ? hi : since - 1, &sp)) {
         snprintf(detail, sizeof detail, "no leader for %s after the slot: instance %s took over at %s",
@@ -181,6 +238,7 @@ static int record_misfire(const struct tick *t, const char *jobkey, const struct
     snprintf(detail, sizeof detail, "found %s late, past the misfire grace (%ds); policy %s",
              duration_format((int64_t)(t->now - sp.first) * 1000, waited, sizeof waited),
              t->env->cfg->misfire_grace_seconds, pol == MISFIRE_ONCE ? "once: the latest missed slot ran" : "skip");
+    add_failure(t, jobkey, sp.first, sp.last, detail, sizeof detail);
     return record_span(t, jobkey, p, tail, MISSED_MISFIRE, &sp, detail);
 }
 
@@ -224,9 +282,13 @@ static int apply_decision(const struct tick *t, const struct sched_job *job, con
     if (res == ENQUEUE_ERROR) {
         log_error("msg=\"cannot enqueue a scheduled slot\" job=%s error=\"%s\"", job->key, why);
         pg_cmd(db, "ROLLBACK");
+        note_failure(t, job->key, d->slot, why);
         return -1;
     }
-    return pg_cmd(db, "COMMIT") ? -1 : d->enqueue && res == ENQUEUE_OK;
+    if (pg_cmd(db, "COMMIT"))
+        return -1;
+    forget_failure(t, job->key);
+    return d->enqueue && res == ENQUEUE_OK;
 }
 
 static void note_misfire(const struct sched_env *env, const char *jobkey, time_t slot, enum misfire_policy pol)

@@ -76,6 +76,21 @@ struct sched_host {
     void (*check_deadlines)(void *arg, PGconn *db, time_t now);
 };
 
+/**
+ * The leader's memory of each job's failed enqueues of its current slot (a database error: the step rolls back and
+ * is tried again next tick), so that a slot they finally lose to the misfire grace says why in the ledger.
+ */
+#define SCHED_MAX_FAILING 32
+struct sched_enqueue_failures {
+    int n;
+    struct {
+        char jobkey[64];
+        time_t slot;
+        int tries;
+        char why[200];
+    } e[SCHED_MAX_FAILING];
+};
+
 /** Settings and sinks of a tick (borrowed). */
 struct sched_env {
     const struct sched_host *host;
@@ -83,6 +98,7 @@ struct sched_env {
     struct metrics *metrics;  /* misfires, overlaps, missed slots */
     time_t leader_since;      /* when this instance became the leader: older missed slots had no leader */
     const char *instance;     /* this instance's name, for the ledger's sentences */
+    struct sched_enqueue_failures *failures; /* kept across ticks by the leader; NULL: not kept */
     /**
      * Opens the transaction of a leader-only write on `db`: BEGIN, then the leader's epoch fence (sched/leader.c).
      * Returns 0 when this instance may write, -1 when not (no transaction is left open). NULL: a plain BEGIN.

@@ -5,7 +5,9 @@
 // a slot noticed late while a leader ran is `misfire-skipped`; a stored cron whose zone cannot be loaded is recorded
 // as `invalid-schedule` instead of never firing; a slot whose stored params no longer validate is `invalid-params`
 // (logged once, the schedule moves on, other jobs keep running, fixed params run again) while a database error
-// during the enqueue is no missed slot (the step rolls back and is tried again); each reason is counted in /metrics;
+// during the enqueue is no missed slot (the step rolls back and is tried again) until the misfire grace passes, and
+// then the `misfire-skipped` row says how often the leader tried and what the database said; each reason is counted
+// in /metrics;
 // the entry shows the last day's count and latest row; the endpoint pages and refuses bad input.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,6 +187,7 @@ describe('a slot whose enqueue is refused or fails', () => {
       const slot = dueSince(db, J, 0);
       try {
         await waitFor(() => logged('cannot enqueue a scheduled slot') >= 2, 20000, 'the slot to be tried again');
+        assert.ok(logged('test: insert refused') >= 2, 'each failure is logged with what the database said');
         assert.equal(stored(db, 'nextrunat', J), slot, 'nextrunat rolled back with the step');
         assert.equal((await missed(d, J)).length, before, 'nothing recorded');
       } finally {
@@ -195,6 +198,28 @@ describe('a slot whose enqueue is refused or fails', () => {
       assert.ok(!(await missed(d, J)).some((m) => m.reason === 'invalid-params' && Date.parse(m.lastslot) >= slot));
       await patch(d, J, { cron: '0 0 1 1 *' }); // quiet for the rest of the file
     });
+
+  test('a slot lost to database errors until the misfire grace passed says so in the ledger', async () => {
+    const S = 'announcements.expire'; // misfire: skip (INI)
+    await patch(d, S, { cron: '* * * * *' });
+    sql(db, `CREATE FUNCTION public.test_refuse_s() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'test: insert refused'; END $$`);
+    sql(db, `CREATE TRIGGER test_refuse_s BEFORE INSERT ON system.batchrun FOR EACH ROW
+      WHEN (NEW.jobkey = '${S}') EXECUTE FUNCTION public.test_refuse_s()`);
+    const slot = dueSince(db, S, 0);
+    let row;
+    try {
+      row = await waitMissed(d, S, 'misfire-skipped', (m) => Date.parse(m.firstslot) === slot, 20000);
+    } finally {
+      sql(db, 'DROP TRIGGER test_refuse_s ON system.batchrun; DROP FUNCTION public.test_refuse_s()');
+    }
+    const m = /^found \S+ late, past the misfire grace \(2s\); policy skip; the leader tried to enqueue it (\d+) times, and the database refused: .*test: insert refused/.exec(row.detail);
+    assert.ok(m, row.detail);
+    assert.ok(Number(m[1]) >= 2, `tried every tick until the grace passed: ${row.detail}`);
+    assert.ok(!row.detail.includes('\n'), 'one line');
+    assert.equal(runRows(db, S, `scheduledfor = to_timestamp(${slot / 1000})`).length, 0, 'the slot never ran');
+    await patch(d, S, { cron: '0 0 1 1 *' });
+  });
 });
 
 describe('a leaderless gap', () => {
