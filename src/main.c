@@ -138,7 +138,7 @@ static int cmd_doctor(const char *config_path)
     char err[1024];
     PGconn *session = bad < 0 ? NULL : pg_connect(config_session_url(&c), "comicbatch-cli", err, sizeof err);
     if (bad >= 0 && (!session || listener_check_session(session, &c, err, sizeof err))) {
-        printf("\nsessions: %s\n(serve and run refuse to start until this is fixed)\n", err);
+        printf("\nsessions: %s\n(serve, run and migrate refuse to start until this is fixed)\n", err);
         bad++;
     }
     PQfinish(session);

@@ -158,11 +158,7 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
     }
     struct id_types ids;
     availability_ids(r->env->run->availability, &ids);
-    json_t *valid = params_validate_ids(job, params, &ids, field, sizeof field, err, sizeof err);
-    if (valid && params_check_settings(r->env->cfg, job, valid, field, sizeof field, err, sizeof err)) {
-        json_decref(valid);
-        valid = NULL;
-    }
+    json_t *valid = params_validate_checked(r->env->cfg, job, params, &ids, field, sizeof field, err, sizeof err);
     if (!valid) {
         reply_invalid(r, field, "%s", err);
         return;

@@ -138,11 +138,7 @@ static int params_or_reply(struct http_req *r, const struct job_def *job, json_t
         reply_invalid(r, "scheduledparams", "scheduledparams must be an object of the job's params, or null");
         return -1;
     }
-    json_t *valid = params_validate(job, v, field, sizeof field, err, sizeof err);
-    if (valid && params_check_settings(r->env->cfg, job, valid, field, sizeof field, err, sizeof err)) {
-        json_decref(valid);
-        valid = NULL;
-    }
+    json_t *valid = params_validate_checked(r->env->cfg, job, v, NULL, field, sizeof field, err, sizeof err);
     char *text = valid ? json_dumps(v, JSON_COMPACT) : NULL;
     bool too_long = text && strlen(text) > SCHED_PARAMS_MAX;
     free(text);

@@ -204,3 +204,14 @@ int params_check_settings(const struct config *cfg, const struct job_def *job, c
 {
     return job->check_params ? job->check_params(cfg, params, field, fieldlen, err, errlen) : 0;
 }
+
+json_t *params_validate_checked(const struct config *cfg, const struct job_def *job, const json_t *in,
+                                const struct id_types *ids, char *field, size_t fieldlen, char *err, size_t errlen)
+{
+    json_t *out = params_validate_ids(job, in, ids, field, fieldlen, err, errlen);
+    if (out && params_check_settings(cfg, job, out, field, fieldlen, err, errlen)) {
+        json_decref(out);
+        out = NULL;
+    }
+    return out;
+}

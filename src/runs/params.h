@@ -31,10 +31,15 @@ struct config;
 
 /**
  * The job's check of validated `params` against the settings (its check_params hook; 0 when it has none): 0, or -1
- * with the param's name in `field` and a sentence in `err`. Every path that stores a run calls it after
- * params_validate: the API, the schedule, the CLI.
+ * with the param's name in `field` and a sentence in `err`. Every path that stores a run calls it after validating:
+ * the API and the schedule through params_validate_checked, the CLI (which validates before it reads the settings)
+ * directly.
  */
 int params_check_settings(const struct config *cfg, const struct job_def *job, const json_t *params, char *field,
                           size_t fieldlen, char *err, size_t errlen);
+
+/** params_validate_ids, then params_check_settings with `cfg`: the validated params, or NULL with field and err. */
+json_t *params_validate_checked(const struct config *cfg, const struct job_def *job, const json_t *in,
+                                const struct id_types *ids, char *field, size_t fieldlen, char *err, size_t errlen);
 
 #endif

@@ -73,12 +73,8 @@ static json_t *scheduled_params(const struct config *cfg, const struct job_def *
         snprintf(why, whylen, "the schedule's params are not valid JSON");
         return NULL;
     }
-    json_t *params = params_validate(j, in, field, sizeof field, err, sizeof err);
+    json_t *params = params_validate_checked(cfg, j, in, NULL, field, sizeof field, err, sizeof err);
     json_decref(in);
-    if (params && params_check_settings(cfg, j, params, field, sizeof field, err, sizeof err)) {
-        json_decref(params);
-        params = NULL;
-    }
     /* Named as the schedule API names them (`scheduledparams.olderthan`), where an operator fixes them. */
     bool nested = !strncmp(field, "params.", 7);
     if (!params)
@@ -103,7 +99,7 @@ static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, ti
     if (res == ENQUEUE_CONFLICT)
         runs_describe_holder(db, env->cfg, j, params, why, whylen);
     else if (res == ENQUEUE_ERROR) /* the statement's error, still on the connection (the step is rolled back) */
-        snprintf(why, whylen, "%s", PQerrorMessage(db));
+        pg_one_line(PQerrorMessage(db), why, whylen);
     json_decref(params);
     return res;
 }

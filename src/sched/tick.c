@@ -187,12 +187,7 @@ static void note_failure(const struct tick *t, const char *jobkey, time_t slot, 
         f->e[i].tries = 0;
     f->e[i].slot = slot;
     f->e[i].tries++;
-    snprintf(f->e[i].why, sizeof f->e[i].why, "%s", why);
-    for (char *c = f->e[i].why; *c; c++) /* libpq's message has a line per field: the ledger keeps one line */
-        if (*c == '\n' || *c == '\r' || *c == '\t')
-            *c = ' ';
-    for (size_t n = strlen(f->e[i].why); n && f->e[i].why[n - 1] == ' ';)
-        f->e[i].why[--n] = '\0';
+    snprintf(f->e[i].why, sizeof f->e[i].why, "%s", why); /* one line already (sched_host.enqueue) */
 }
 
 /* Forgets `jobkey`'s failures: its step went through. */

@@ -60,7 +60,7 @@ struct sched_host {
      * schedule row's JSON object text; NULL or "" = the job's defaults). On ENQUEUE_CONFLICT `why` says which run
      * holds the job; on ENQUEUE_REFUSED (nothing sent to `db`: the slot is recorded as `invalid-params`), why the
      * request is refused; on ENQUEUE_ERROR (a database failure: the step is rolled back and tried again), what
-     * went wrong.
+     * went wrong, as one line (it goes into the log and the ledger).
      */
     enum enqueue_result (*enqueue)(void *arg, PGconn *db, const char *jobkey, time_t slot, const char *params,
                                    char *why, size_t whylen);

@@ -324,8 +324,7 @@ void pgpool_destroy(struct pgpool *p)
     free(p);
 }
 
-/* libpq's messages span lines ("FATAL: …\nserver closed the connection…"): one log line per event. */
-static const char *one_line(const char *msg, char *buf, size_t len)
+const char *pg_one_line(const char *msg, char *buf, size_t len)
 {
     snprintf(buf, len, "%s", msg ? msg : "");
     size_t n = strlen(buf);
@@ -366,7 +365,7 @@ static PGresult *checked(PGconn *c, const char *what, PGresult *r, char sqlstate
     char line[1024];
     if (!state || (strcmp(state, "23505") && strcmp(state, "57014") && strcmp(state, "55P03")))
         log_error("msg=\"query failed\" what=%s sqlstate=%s error=\"%s\"", what, state ? state : "-",
-                  one_line(msg ? msg : PQerrorMessage(c), line, sizeof line));
+                  pg_one_line(msg ? msg : PQerrorMessage(c), line, sizeof line));
     drop_if_read_only(c, state);
     PQclear(r);
     return NULL;
@@ -419,10 +418,10 @@ int pg_cmd(PGconn *c, const char *sql)
     if (!ok) {
         char line[1024];
         log_error("msg=\"command failed\" sql=\"%s\" error=\"%s\"", sql,
-                  one_line(r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                               ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                               : PQerrorMessage(c),
-                           line, sizeof line));
+                  pg_one_line(r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                  ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                  : PQerrorMessage(c),
+                              line, sizeof line));
         drop_if_read_only(c, r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
     }
     PQclear(r);

@@ -61,6 +61,12 @@ const char *pg_server_name(const PGconn *c, char *buf, size_t len);
  */
 int pg_session_shared(PGconn *c, const char *url, int64_t *pid, char *err, size_t errlen);
 
+/**
+ * libpq's messages span lines ("FATAL: …\nserver closed the connection…"): `msg` (NULL: "") into `buf` as one line —
+ * trailing newlines cut, newlines and tabs as spaces, double quotes as single ones. Returns `buf`.
+ */
+const char *pg_one_line(const char *msg, char *buf, size_t len);
+
 /** When the server behind `c` last started (pg_postmaster_start_time(), Unix seconds), or -1 on error. */
 int64_t pg_server_started(PGconn *c);
 

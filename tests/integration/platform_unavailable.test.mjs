@@ -106,6 +106,33 @@ test('serve with [provider.dump]: available, with its deadline, and it runs', as
   assert.equal(run.meta.inserted, 2);
 });
 
+/**
+ * With `column` of `table` dropped under `job` (its availability checked before the drop): a trigger is accepted
+ * (the last check predates the drop), its run fails on the column (`lasterror` matching `error`) and re-checks the
+ * contract, so the next trigger answers 503 UNAVAILABLE naming the column and its fix; no retry is queued.
+ */
+async function failsOnceThenUnavailable(job, table, column, error) {
+  const first = await api(d, 'POST', `${B}/jobs/${job}/run`, { body: {} });
+  assert.equal(first.status, 202, 'the last check predates the drop (within its TTL): this one is accepted');
+  const failed = await waitRun(d, job, first.body.data.id);
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.lasterror, error);
+  const missing = `column ${table}.${column} is missing`;
+  assert.ok(failed.lasterror.includes(`the job is now unavailable until this is fixed: ${missing}`), failed.lasterror);
+
+  const next = await api(d, 'POST', `${B}/jobs/${job}/run`, { body: {} });
+  assert.equal(next.status, 503, JSON.stringify(next.body));
+  assert.equal(next.body.code, 'UNAVAILABLE');
+  assert.ok(next.body.error.includes(`${job} cannot run on this database: ${missing}`), next.body.error);
+  assert.equal(next.body.details.configured, true);
+  assert.ok(next.body.details.missing[0].fix.includes(`ALTER TABLE ${table} ADD COLUMN ${column}`),
+    JSON.stringify(next.body.details));
+  const e = await entry(d, job);
+  assert.equal(e.available, false);
+  assert.ok(e.unavailableReason.includes(missing), e.unavailableReason);
+  assert.equal(runsOf(job), 1, 'no retry queued, nothing else ran');
+}
+
 test('a column dropped while serve runs: one run fails, the next trigger at once answers 503 naming it', async () => {
   const RJ = 'comics.ratings_recalc';
   assert.equal((await entry(d, RJ)).available, true);
@@ -113,23 +140,7 @@ test('a column dropped while serve runs: one run fails, the next trigger at once
   await patch(d, RJ, { maxattempts: 3 });
   sql(dbUrl, 'SET ROLE cbplatform; ALTER TABLE core.comic DROP COLUMN ratingbayesian');
 
-  const first = await api(d, 'POST', `${B}/jobs/${RJ}/run`, { body: {} });
-  assert.equal(first.status, 202, 'the last check predates the drop (within its TTL): this one is accepted');
-  const failed = await waitRun(d, RJ, first.body.data.id);
-  assert.equal(failed.status, 'failed');
-  assert.match(failed.lasterror, /column c\.ratingbayesian does not exist/);
-  assert.match(failed.lasterror, /the job is now unavailable until this is fixed: column core\.comic\.ratingbayesian is missing/);
-
-  const next = await api(d, 'POST', `${B}/jobs/${RJ}/run`, { body: {} });
-  assert.equal(next.status, 503, JSON.stringify(next.body));
-  assert.equal(next.body.code, 'UNAVAILABLE');
-  assert.match(next.body.error, /comics\.ratings_recalc cannot run on this database: column core\.comic\.ratingbayesian is missing/);
-  assert.equal(next.body.details.configured, true);
-  assert.match(next.body.details.missing[0].fix, /ALTER TABLE core\.comic ADD COLUMN ratingbayesian/);
-  const e = await entry(d, RJ);
-  assert.equal(e.available, false);
-  assert.match(e.unavailableReason, /column core\.comic\.ratingbayesian is missing/);
-  assert.equal(runsOf(RJ), 1, 'no retry queued, nothing else ran');
+  await failsOnceThenUnavailable(RJ, 'core.comic', 'ratingbayesian', /column c\.ratingbayesian does not exist/);
   assert.match(d.logs(), /msg="job unavailable on this database[^"]*" job=comics\.ratings_recalc/);
 });
 
@@ -153,17 +164,8 @@ test('the view-counter flush meets a dropped column the same way, and keeps the 
     assert.equal((await entry(d, FJ)).available, true);
     sql(dbUrl, 'SET ROLE cbplatform; ALTER TABLE core.chapter DROP COLUMN viewcount');
 
-    const first = await api(d, 'POST', `${B}/jobs/${FJ}/run`, { body: {} });
-    assert.equal(first.status, 202, JSON.stringify(first.body));
-    const failed = await waitRun(d, FJ, first.body.data.id);
-    assert.equal(failed.status, 'failed');
-    assert.match(failed.lasterror, /column t\.viewcount does not exist/);
-    assert.match(failed.lasterror, /the job is now unavailable until this is fixed: column core\.chapter\.viewcount is missing/);
-
-    const next = await api(d, 'POST', `${B}/jobs/${FJ}/run`, { body: {} });
-    assert.equal(next.status, 503, JSON.stringify(next.body));
-    assert.match(next.body.error, /analytics\.flush_counters cannot run on this database: column core\.chapter\.viewcount is missing/);
-    assert.equal(runsOf(FJ), 1, 'no retry queued, nothing else ran');
+    await failsOnceThenUnavailable(FJ, 'core.chapter', 'viewcount', /column t\.viewcount does not exist/);
+    assert.match(d.logs(), /msg="job unavailable on this database[^"]*" job=analytics\.flush_counters/);
 
     // Nothing lost: every view is still in Redis, in the counters or in the staging list the next flush re-applies.
     let kept = 0;
