@@ -171,23 +171,38 @@ static int failure_of(const struct tick *t, const char *jobkey)
     return -1;
 }
 
-/* Remembers that enqueueing `slot` of `jobkey` failed with `why` (counting the tries of that slot). */
-static void note_failure(const struct tick *t, const char *jobkey, time_t slot, const char *why)
+/* Remembers that enqueueing `slot` of `jobkey` failed with `why` (counting the tries of that slot). Returns the
+ * tries so far (1 when nothing is kept); `*changed` is set when the error text differs from the last try's. */
+static int note_failure(const struct tick *t, const char *jobkey, time_t slot, const char *why, bool *changed)
 {
+    *changed = true;
     struct sched_enqueue_failures *f = t->env->failures;
     int i = failure_of(t, jobkey);
     if (!f || (i < 0 && f->n == SCHED_MAX_FAILING))
-        return;
+        return 1;
     if (i < 0) {
         i = f->n++;
         snprintf(f->e[i].jobkey, sizeof f->e[i].jobkey, "%s", jobkey);
         f->e[i].slot = 0;
+        f->e[i].why[0] = '\0';
     }
     if (f->e[i].slot != slot)
         f->e[i].tries = 0;
+    *changed = f->e[i].tries == 0 || strncmp(f->e[i].why, why, sizeof f->e[i].why - 1);
     f->e[i].slot = slot;
     f->e[i].tries++;
     snprintf(f->e[i].why, sizeof f->e[i].why, "%s", why); /* one line already (sched_host.enqueue) */
+    return f->e[i].tries;
+}
+
+/* Logs a failed enqueue of `jobkey`'s slot: the first try, a changed error, then tries 2, 4, 8, … of the same one
+ * (the leader retries every tick until the misfire grace; one line per tick would flood the log). */
+static void log_failure(const struct tick *t, const char *jobkey, time_t slot, const char *why)
+{
+    bool changed;
+    int tries = note_failure(t, jobkey, slot, why, &changed);
+    if (changed || (tries & (tries - 1)) == 0)
+        log_error("msg=\"cannot enqueue a scheduled slot\" job=%s tries=%d error=\"%s\"", jobkey, tries, why);
 }
 
 /* Forgets `jobkey`'s failures: its step went through. */
@@ -275,9 +290,8 @@ static int apply_decision(const struct tick *t, const struct sched_job *job, con
     if (res == ENQUEUE_CONFLICT || res == ENQUEUE_REFUSED)
         res = record_unenqueued(t, job->key, p, &tail, d->slot, res, why);
     if (res == ENQUEUE_ERROR) {
-        log_error("msg=\"cannot enqueue a scheduled slot\" job=%s error=\"%s\"", job->key, why);
         pg_cmd(db, "ROLLBACK");
-        note_failure(t, job->key, d->slot, why);
+        log_failure(t, job->key, d->slot, why);
         return -1;
     }
     if (pg_cmd(db, "COMMIT"))

@@ -216,6 +216,11 @@ describe('a slot whose enqueue is refused or fails', () => {
     const m = /^found \S+ late, past the misfire grace \(2s\); policy skip; the leader tried to enqueue it (\d+) times, and the database refused: .*test: insert refused/.exec(row.detail);
     assert.ok(m, row.detail);
     assert.ok(Number(m[1]) >= 2, `tried every tick until the grace passed: ${row.detail}`);
+    // Logged at tries 1, 2, 4, 8, … of the same error, not once per tick.
+    const tries = d.logs().split('\n').filter((l) => l.includes('cannot enqueue a scheduled slot') && l.includes(`job=${S} `))
+      .map((l) => Number(/ tries=(\d+) /.exec(l)?.[1]));
+    assert.ok(tries.length > 0 && tries.every((n) => n > 0 && (n & (n - 1)) === 0), `tries logged: ${tries}`);
+    assert.equal(tries.filter((n) => n >= 2).length, Math.floor(Math.log2(Number(m[1]))), `tries logged: ${tries}`);
     assert.ok(!row.detail.includes('\n'), 'one line');
     assert.equal(runRows(db, S, `scheduledfor = to_timestamp(${slot / 1000})`).length, 0, 'the slot never ran');
     await patch(d, S, { cron: '0 0 1 1 *' });
