@@ -136,12 +136,14 @@ static int cmd_doctor(const char *config_path)
         return 2;
     int bad = doctor_run(db, registry_contract_jobs(), &c, stdout);
     char err[1024];
-    PGconn *session = bad < 0 ? NULL : pg_connect(config_session_url(&c), "comicbatch-cli", err, sizeof err);
+    bool own = strcmp(config_session_url(&c), c.database_url) != 0; /* direct_url set: a session of its own */
+    PGconn *session = bad < 0 ? NULL : own ? pg_connect(config_session_url(&c), "comicbatch-cli", err, sizeof err) : db;
     if (bad >= 0 && (!session || listener_check_session(session, &c, err, sizeof err))) {
         printf("\nsessions: %s\n(serve, run and migrate refuse to start until this is fixed)\n", err);
         bad++;
     }
-    PQfinish(session);
+    if (own)
+        PQfinish(session);
     PQfinish(db);
     config_finish(&c);
     return bad < 0 ? 2 : bad > 0;
