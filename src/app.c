@@ -138,7 +138,14 @@ int app_start(struct app *a, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the alert webhook thread");
         goto fail;
     }
-    if (!(a->run.workers = worker_pool_create(&a->run, a->cfg.workers, err, errlen)))
+    if (!(a->api.events = events_feed_create(&a->api)) ||
+        listener_subscribe(a->api.listener, "comicbatch_run", events_feed_on_run, a->api.events)) {
+        snprintf(err, errlen, "cannot start the event-stream feed thread or subscribe it to comicbatch_run");
+        goto fail;
+    }
+    /* What can fail on the host (the addresses, the port files, the cover cache) before this instance leads or
+     * claims a run: a start that fails must not take work from the instances that run (and fail it on the way out). */
+    if (!(a->api.covers = covers_create(&a->cfg, &a->metrics, err, errlen)) || start_http(a, err, errlen))
         goto fail;
     scheduling_host_init(&a->sched_host, &a->run);
     struct leader_opts lo = {.cfg = &a->cfg,
@@ -155,16 +162,8 @@ int app_start(struct app *a, char *err, size_t errlen)
             goto fail;
         }
     }
-    if (!(a->api.events = events_feed_create(&a->api)) ||
-        listener_subscribe(a->api.listener, "comicbatch_run", events_feed_on_run, a->api.events)) {
-        snprintf(err, errlen, "cannot start the event-stream feed thread or subscribe it to comicbatch_run");
-        goto fail;
-    }
-    if (listener_start(a->api.listener, err, errlen))
-        goto fail;
-    if (!(a->api.covers = covers_create(&a->cfg, &a->metrics, err, errlen)))
-        goto fail;
-    if (start_http(a, err, errlen))
+    if (!(a->run.workers = worker_pool_create(&a->run, a->cfg.workers, err, errlen)) ||
+        listener_start(a->api.listener, err, errlen))
         goto fail;
     log_info("msg=\"serving\" url=http://%s:%d/ admin=http://%s:%d/admin/ instance=%s workers=%d", a->cfg.listen_host,
              http_server_port(a->http), a->cfg.listen_host, http_server_port(a->http), a->instance, a->cfg.workers);
