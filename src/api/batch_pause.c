@@ -126,9 +126,11 @@ void api_pause_set(struct http_req *r)
 void api_pause_end(struct http_req *r)
 {
     const char *q = req_query(r, "jobkey");
+    /* json_string is NULL for text that is not UTF-8: that must not read as "no jobkey" (the pause of every job) */
     json_t *arg = q ? json_string(q) : NULL;
     const char *jobkey;
-    int bad = scope_or_reply(r, arg, &jobkey);
+    int bad = q && !arg ? (reply_invalid(r, "jobkey", "jobkey must be the key of a job"), -1)
+                        : scope_or_reply(r, arg, &jobkey);
     if (bad) {
         json_decref(arg);
         return;

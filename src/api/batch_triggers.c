@@ -21,8 +21,14 @@ void api_trigger_named(struct http_req *r)
     }
     bool dryrun = json_is_true(dry);
     json_object_del(body, "dryrun");
-    if (t->path_param)
-        json_object_set_new(body, t->param_name, json_string(req_param(r, t->path_param)));
+    /* json_string is NULL for text that is not UTF-8, and setting NULL silently drops the field: a run over
+     * every comic instead of one. The router refuses such paths; this keeps the field from vanishing anyway. */
+    json_t *v = t->path_param ? json_string(req_param(r, t->path_param)) : NULL;
+    if (t->path_param && (!v || json_object_set_new(body, t->param_name, v))) {
+        reply_invalid(r, t->param_name, "%s must be UTF-8 text", t->param_name);
+        json_decref(body);
+        return;
+    }
     api_trigger(r, t->jobkey, body, dryrun);
     json_decref(body);
 }

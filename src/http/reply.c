@@ -11,6 +11,7 @@
 #include "http/respcache.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 /* The headers every reply carries. */
@@ -144,8 +145,9 @@ void reply_list_text(struct http_req *r, const char *items, json_t *meta)
 static void reply_errorv(struct http_req *r, unsigned status, const char *code, json_t *details, const char *fmt,
                          va_list ap)
 {
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char raw[512], msg[512];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    utf8_sanitize(raw, msg, sizeof msg); /* a cut character or an echoed invalid byte must not lose the envelope */
     json_t *body = json_pack("{s:s,s:s}", "error", msg, "code", code);
     if (details)
         json_object_set_new(body, "details", details);
@@ -193,9 +195,77 @@ void reply_db_unavailable(struct http_req *r)
     reply_error(r, 503, ERR_UNAVAILABLE, NULL, "The database is unavailable; try again shortly");
 }
 
+/* The arguments as libmicrohttpd split them, still percent-encoded (the server's unescape callback leaves them). */
+struct args_collect {
+    struct http_req *r;
+    size_t cap;
+    const char *bad; /* the first malformed argument's name, as sent */
+    char badbuf[64];
+};
+
+static char *decode_or_null(const char *s, size_t len)
+{
+    char *out = xmalloc(len + 1);
+    if (router_decode(s, len, out) < 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                   const char *value, size_t value_size)
+{
+    (void)kind;
+    struct args_collect *a = cls;
+    struct http_req *r = a->r;
+    char *name = decode_or_null(key, key_size);
+    char *val = value ? decode_or_null(value, value_size) : NULL;
+    if (!name || (value && !val)) {
+        utf8_sanitize(name ? name : "", a->badbuf, sizeof a->badbuf);
+        a->bad = a->badbuf;
+        free(name);
+        free(val);
+        return MHD_NO;
+    }
+    if (r->nargs == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 8;
+        r->args = xrealloc(r->args, a->cap * sizeof *r->args);
+    }
+    r->args[r->nargs++] = (struct http_arg){name, val};
+    return MHD_YES;
+}
+
+int req_args_or_reply(struct http_req *r)
+{
+    struct args_collect a = {.r = r};
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+    if (!a.bad)
+        return 0;
+    if (a.bad[0])
+        reply_invalid(r, a.bad, "Query parameter %s must be percent-encoded UTF-8 text without NUL", a.bad);
+    else
+        reply_invalid(r, "query", "The query string must be percent-encoded UTF-8 text without NUL");
+    return -1;
+}
+
+void req_args_free(struct http_req *r)
+{
+    for (size_t i = 0; i < r->nargs; i++) {
+        free(r->args[i].name);
+        free(r->args[i].value);
+    }
+    free(r->args);
+    r->args = NULL;
+    r->nargs = 0;
+}
+
 const char *req_query(struct http_req *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    for (size_t i = 0; i < r->nargs; i++)
+        if (!strcmp(r->args[i].name, name))
+            return r->args[i].value;
+    return NULL;
 }
 
 const char *req_header(struct http_req *r, const char *name)

@@ -53,6 +53,13 @@ struct http_req {
     struct http_respcache *cache;  /* the listener's shared prepared replies (respcache.h) */
     struct http_shared *shared;    /* a shared reply this request holds (released by the server) */
     route_handler offload;         /* set by req_offload: continue with this on the handler pool */
+    struct http_arg *args;         /* the query string, decoded once (req_args_or_reply); owned by the server */
+    size_t nargs;
+};
+
+/** One query-string argument, percent-decoded: valid UTF-8 without NUL. `value` is NULL for `?name` alone. */
+struct http_arg {
+    char *name, *value;
 };
 
 /** Error codes of the envelope (DESIGN §1). */
@@ -135,7 +142,17 @@ void reply_internal(struct http_req *r);
 /** Answers 503 UNAVAILABLE: the database could not be reached. */
 void reply_db_unavailable(struct http_req *r);
 
-/** A query-string argument, or NULL. Borrowed from the connection. */
+/**
+ * Decodes the query string into r->args (each name and value percent-decoded once; '+' is a space). Returns 0, or
+ * -1 after answering 400 naming the argument when one is malformed, holds a NUL or is not UTF-8. The server calls
+ * it before a request is routed; req_args_free releases what it made.
+ */
+int req_args_or_reply(struct http_req *r);
+
+/** Frees r->args. */
+void req_args_free(struct http_req *r);
+
+/** A query-string argument (the first of that name), decoded, or NULL. Borrowed from the request. */
 const char *req_query(struct http_req *r, const char *name);
 
 /** A request header, or NULL. Borrowed from the connection. */

@@ -1,32 +1,44 @@
 /* router — see router.h. Matching walks pattern and path segments in step; no allocation. */
 #include "http/router.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util/hex.h"
+#include "util/utf8.h"
 
-/* Decodes seg[0..len) into out (cap bytes incl. NUL). Returns 0 or -1 (bad escape, NUL/slash, too long). */
-static int decode_segment(const char *seg, size_t len, char *out, size_t cap)
+long router_decode(const char *in, size_t len, char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
-        int c = (unsigned char)seg[i];
+        int c = (unsigned char)in[i];
         if (c == '%') {
-            if (i + 2 >= len)
+            if (i + 3 > len)
                 return -1;
-            int a = hex_value(seg[i + 1]), b = hex_value(seg[i + 2]);
+            int a = hex_value(in[i + 1]), b = hex_value(in[i + 2]);
             if (a < 0 || b < 0)
                 return -1;
             c = a * 16 + b;
             i += 2;
-            if (c == 0 || c == '/')
-                return -1;
         }
-        if (o + 1 >= cap)
+        if (c == 0)
             return -1;
         out[o++] = (char)c;
     }
     out[o] = '\0';
+    return utf8_valid(out, o) ? (long)o : -1;
+}
+
+/* Decodes seg[0..len) into out (cap bytes incl. NUL). Returns 0 or -1 (see router_decode; also '/' or too long). */
+static int decode_segment(const char *seg, size_t len, char *out, size_t cap)
+{
+    char buf[ROUTER_MAX_PATH + 1];
+    if (len > ROUTER_MAX_PATH)
+        return -1;
+    long n = router_decode(seg, len, buf);
+    if (n < 0 || (size_t)n + 1 > cap || memchr(buf, '/', (size_t)n))
+        return -1;
+    memcpy(out, buf, (size_t)n + 1);
     return 0;
 }
 
@@ -70,7 +82,8 @@ static int match_one(const char *pattern, const char *path, struct route_match *
 enum router_result router_match(const struct route *routes, size_t n, const char *method, const char *path,
                                 size_t *index, struct route_match *m)
 {
-    if (!path || path[0] != '/' || strlen(path) > ROUTER_MAX_PATH)
+    char decoded[ROUTER_MAX_PATH + 1];
+    if (!path || path[0] != '/' || strlen(path) > ROUTER_MAX_PATH || router_decode(path, strlen(path), decoded) < 0)
         return ROUTER_BAD_PATH;
     enum router_result res = ROUTER_NOT_FOUND;
     for (size_t i = 0; i < n; i++) {
@@ -86,6 +99,31 @@ enum router_result router_match(const struct route *routes, size_t n, const char
         res = ROUTER_METHOD_NOT_ALLOWED;
     }
     return res;
+}
+
+size_t router_allowed(const struct route *routes, size_t n, const char *path, char *buf, size_t len)
+{
+    struct route_match m;
+    size_t used = 0, count = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (match_one(routes[i].pattern, path, &m) != 1)
+            continue;
+        const char *meth = routes[i].method;
+        int times = strcmp(meth, "GET") ? 1 : 2;
+        /* each method once, and HEAD wherever GET is (the server answers HEAD as GET) */
+        for (int k = 0; k < times; k++, meth = "HEAD") {
+            size_t ml = strlen(meth);
+            const char *at = strstr(buf, meth);
+            if (at && (at == buf || at[-1] == ' ') && (at[ml] == ',' || at[ml] == '\0'))
+                continue;
+            if (used + ml + 3 > len)
+                return count;
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", count ? ", " : "", meth);
+            count++;
+        }
+    }
+    return count;
 }
 
 const char *router_param(const struct route_match *m, const char *name)

@@ -56,10 +56,24 @@ enum router_result { ROUTER_FOUND = 0, ROUTER_NOT_FOUND = -1, ROUTER_METHOD_NOT_
 /**
  * Finds the route for `method` + `path` (no query string) among `routes[0..n)`. On ROUTER_FOUND sets `*index` and
  * fills `m`. ROUTER_METHOD_NOT_ALLOWED when the path matches only with other methods; ROUTER_BAD_PATH when the path
- * is too long, a param is too long, or percent-encoding is malformed or decodes to NUL or '/'.
+ * is too long, a param is too long, or percent-encoding is malformed, decodes to NUL (anywhere in the path) or to
+ * text that is not UTF-8, or decodes to '/' inside a param. `path` is the path as the client sent it: it is
+ * decoded here, once (the server tells libmicrohttpd not to decode it).
  */
 enum router_result router_match(const struct route *routes, size_t n, const char *method, const char *path,
                                 size_t *index, struct route_match *m);
+
+/**
+ * Percent-decodes in[0..len) into `out` (room for len + 1 bytes), NUL-terminated. Returns the decoded length, or
+ * -1 when an escape is malformed, the text decodes to a NUL, or it is not valid UTF-8.
+ */
+long router_decode(const char *in, size_t len, char *out);
+
+/**
+ * Writes the methods that `path` matches among `routes[0..n)` into buf (cap `len`) as an Allow header value, e.g.
+ * "GET, HEAD, POST" (HEAD wherever GET is). Returns how many were written.
+ */
+size_t router_allowed(const struct route *routes, size_t n, const char *path, char *buf, size_t len);
 
 /** The value of param `name` in `m`, or NULL. Borrowed from `m`. */
 const char *router_param(const struct route_match *m, const char *name);

@@ -14,6 +14,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,6 +49,14 @@
 #define RESPCACHE_THREADS 16
 #define LOG_EVERY_MS 1000     /* libmicrohttpd's own messages: at most one line per listener per second */
 #define REPORT_EVERY_MS 10000 /* refusals: at most one line per listener per 10 s */
+
+/* The largest request head served (request line, headers, their bookkeeping in libmicrohttpd's pool: see
+ * head_size). The head and the reply's head share CONNECTION_MEMORY; a head past this is answered 431 before it
+ * is dispatched, which leaves at least 4 KiB for the reply's head (ours are under 1 KiB). Before, a head of ~15 KiB
+ * ran its handler and then the reply could not be made: the client saw the connection close and retried. */
+#define HEAD_MAX (12 * 1024)
+/* libmicrohttpd's pool bookkeeping per header or query argument (struct MHD_HTTP_Header is 56 bytes, rounded). */
+#define HEAD_ENTRY_OVERHEAD 64
 
 #define MAX_EVENT_THREADS 64
 /* The body of a request must arrive within head_timeout plus one second per this many bytes of max_body. */
@@ -91,8 +101,40 @@ struct req_state {
     char *body;
     size_t len, cap;
     bool too_large;
-    bool body_refused; /* a GET or HEAD with a body on the public listener: 400 before reading it */
+    bool body_refused;   /* a GET or HEAD with a body on the public listener: 400 before reading it */
+    bool head_refused;   /* the head leaves too little connection memory for the reply's head: 431 at once */
+    bool length_refused; /* Content-Length repeated with different values, or not a number: 400 at once */
 };
+
+struct head_scan {
+    size_t bytes;
+    int lengths;       /* Content-Length headers seen */
+    bool length_bad;   /* one is not a decimal number, or two differ */
+    const char *first; /* the first Content-Length value */
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                   const char *value, size_t value_size)
+{
+    struct head_scan *h = cls;
+    h->bytes += key_size + value_size + 4 + HEAD_ENTRY_OVERHEAD;
+    if (kind != MHD_HEADER_KIND || strcasecmp(key, "Content-Length"))
+        return MHD_YES;
+    if (!value_size || strspn(value, "0123456789") != value_size || (h->first && strcmp(h->first, value)))
+        h->length_bad = true;
+    if (!h->first)
+        h->first = value;
+    h->lengths++;
+    return MHD_YES;
+}
+
+/* What the head takes of the connection's memory, and whether its Content-Length headers agree (RFC 9112 §6.3). */
+static struct head_scan scan_head(struct MHD_Connection *conn, const char *url, const char *method)
+{
+    struct head_scan h = {.bytes = strlen(url) + strlen(method) + sizeof " HTTP/1.1\r\n\r\n"};
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_FOOTER_KIND, scan_header, &h);
+    return h;
+}
 
 static bool declared_too_large(struct MHD_Connection *conn, size_t max)
 {
@@ -191,6 +233,25 @@ static void dispatch_route(struct http_server *s, struct req_state *st, const st
     }
 }
 
+/* 405 with the Allow header listing what the path does answer (RFC 9110 §15.5.6). */
+static void reply_not_allowed(struct http_server *s, struct http_req *r)
+{
+    char allow[128];
+    router_allowed(s->routes, s->nroutes, r->path, allow, sizeof allow);
+    reply_error(r, 405, "METHOD_NOT_ALLOWED", json_pack("{s:s}", "allow", allow), "Method %s is not allowed on %s",
+                r->method, r->path);
+    if (r->response)
+        MHD_add_response_header(r->response, "Allow", allow);
+}
+
+/* Whether the path as sent decodes (once) to UTF-8 text without NUL, within the router's length. */
+static bool path_ok(const char *path)
+{
+    char buf[ROUTER_MAX_PATH + 1];
+    size_t n = strlen(path);
+    return n <= ROUTER_MAX_PATH && router_decode(path, n, buf) >= 0;
+}
+
 static void dispatch(struct http_server *s, struct req_state *st)
 {
     struct http_req *r = &st->r;
@@ -202,6 +263,22 @@ static void dispatch(struct http_server *s, struct req_state *st)
         reply_error(r, 413, ERR_TOO_LARGE, NULL, "Request body is larger than %lld bytes", (long long)s->o.max_body);
         return;
     }
+    if (st->head_refused) {
+        reply_error(r, 431, ERR_TOO_LARGE, json_pack("{s:i}", "limit", HEAD_MAX),
+                    "The request head is larger than %d bytes", HEAD_MAX);
+        return;
+    }
+    if (st->length_refused) {
+        reply_error(r, 400, ERR_VALIDATION, json_pack("{s:s}", "field", "Content-Length"),
+                    "Content-Length must be one decimal number (given once, or repeated with the same value)");
+        return;
+    }
+    if (!path_ok(r->path)) {
+        reply_error(r, 400, ERR_VALIDATION, NULL, "Malformed request path");
+        return;
+    }
+    if (req_args_or_reply(r))
+        return;
     bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
     if (s->o.surface != HTTP_SERVE_PUBLIC && get && static_owns(r->path)) {
         r->route = "/admin/*";
@@ -215,9 +292,7 @@ static void dispatch(struct http_server *s, struct req_state *st)
     case ROUTER_NOT_FOUND:
         reply_error(r, 404, ERR_NOT_FOUND, NULL, "No such endpoint: %s %s", r->method, r->path);
         return;
-    case ROUTER_METHOD_NOT_ALLOWED:
-        reply_error(r, 405, "METHOD_NOT_ALLOWED", NULL, "Method %s is not allowed on %s", r->method, r->path);
-        return;
+    case ROUTER_METHOD_NOT_ALLOWED: reply_not_allowed(s, r); return;
     case ROUTER_BAD_PATH: reply_error(r, 400, ERR_VALIDATION, NULL, "Malformed request path"); return;
     case ROUTER_FOUND: break;
     }
@@ -308,7 +383,10 @@ static struct req_state *begin_request(struct http_server *s, struct MHD_Connect
                               .body = "",
                               .route = "unmatched",
                               .cache = thread_cache(s)};
-    st->too_large = declared_too_large(conn, (size_t)s->o.max_body);
+    struct head_scan h = scan_head(conn, url, method);
+    st->head_refused = h.bytes > HEAD_MAX;
+    st->length_refused = h.length_bad;
+    st->too_large = !st->length_refused && declared_too_large(conn, (size_t)s->o.max_body);
     /* The cover routes never take a body: on the public listener one is refused before a byte of it is read, so
      * a GET cannot hold a connection open with a slow body either. */
     st->body_refused = s->o.surface == HTTP_SERVE_PUBLIC && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
@@ -325,7 +403,7 @@ static enum MHD_Result handle_request(struct http_server *s, struct MHD_Connecti
         if (!(st = begin_request(s, conn, url, method)))
             return MHD_NO;
         *con_cls = st;
-        if (!st->too_large && !st->body_refused)
+        if (!st->too_large && !st->body_refused && !st->head_refused && !st->length_refused)
             return MHD_YES;
         /* Refuse before reading a byte of an announced oversized (or unwanted) body. */
     } else if (*upload_data_size) {
@@ -373,6 +451,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         if (st->r.response && (!st->r.shared || st->r.response != st->r.shared->resp))
             MHD_destroy_response(st->r.response); /* prepared but never queued: the server stopped first */
         http_shared_unref(st->r.shared);
+        req_args_free(&st->r);
         free(st->body);
         free(st);
         *con_cls = NULL;
@@ -520,6 +599,19 @@ static int start_parts(struct http_server *s, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * libmicrohttpd percent-decodes the path and the query by default; the router decoded path params a second time
+ * (%2541 matched "A") and a decoded %00 cut the C strings it handed over (/jobs/%00 was /jobs/). Leaving the text
+ * as sent and decoding it in one place (router_decode, for the path and each query argument) decodes exactly once
+ * and sees every NUL. ('+' in the query is still a space: libmicrohttpd turns it before calling this.)
+ */
+static size_t unescape_none(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
+}
+
 /* One event-loop thread: a libmicrohttpd daemon with its own listening socket (SO_REUSEPORT) and epoll set. */
 static struct MHD_Daemon *start_daemon(struct http_server *s, const struct sockaddr_in *sa, unsigned limit)
 {
@@ -529,24 +621,24 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, const struct socka
         on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT, limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, idle_s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_END);
 }
 
 /*
- * Whether nothing listens on `sa` yet. The daemons bind with SO_REUSEPORT, which would otherwise let this listener
- * quietly share a port with another server of the same user instead of failing. Port 0 is always free.
+ * 0 when nothing listens on `sa` yet, else the errno of a trial bind (EADDRINUSE, EACCES for a privileged port,
+ * EADDRNOTAVAIL for an address not on this host, …). The daemons bind with SO_REUSEPORT, which would otherwise let
+ * this listener quietly share a port with another server of the same user instead of failing. Port 0 is always free.
  */
-static bool address_free(const struct sockaddr_in *sa)
+static int address_error(const struct sockaddr_in *sa)
 {
-    if (!sa->sin_port)
-        return true;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
     if (fd < 0)
-        return true; /* let the real bind report it */
+        return 0; /* let the real bind report it */
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    bool ok = bind(fd, (const struct sockaddr *)sa, sizeof *sa) == 0;
+    int err = bind(fd, (const struct sockaddr *)sa, sizeof *sa) == 0 ? 0 : errno;
     close(fd);
-    return ok;
+    return err == EADDRINUSE && !sa->sin_port ? 0 : err;
 }
 
 /*
@@ -562,14 +654,19 @@ static int start_daemons(struct http_server *s, struct sockaddr_in sa, char *err
                                                      : s->o.event_threads;
     unsigned max = (unsigned)s->o.max_connections;
     n = (unsigned)n > max ? (int)max : n;
-    if (!address_free(&sa)) {
-        snprintf(err, errlen, "%s: cannot listen on %s (address in use)", s->o.setting, s->o.listen_text);
+    int bind_err = address_error(&sa);
+    if (bind_err) {
+        snprintf(err, errlen, "%s: cannot listen on %s (%s)", s->o.setting, s->o.listen_text,
+                 bind_err == EADDRINUSE ? "address in use" : strerror(bind_err));
         return -1;
     }
     for (int i = 0; i < n; i++) {
         unsigned limit = max / (unsigned)n + ((unsigned)i < max % (unsigned)n);
+        errno = 0;
         if (!(s->daemons[i] = start_daemon(s, &sa, limit))) {
-            snprintf(err, errlen, "%s: cannot listen on %s", s->o.setting, s->o.listen_text);
+            int e = errno;
+            snprintf(err, errlen, "%s: cannot listen on %s%s%s%s", s->o.setting, s->o.listen_text, e ? " (" : "",
+                     e ? strerror(e) : "", e ? ")" : "");
             return -1;
         }
         s->ndaemons++;
