@@ -138,7 +138,9 @@ static int params_or_reply(struct http_req *r, const struct job_def *job, json_t
         reply_invalid(r, "scheduledparams", "scheduledparams must be an object of the job's params, or null");
         return -1;
     }
-    json_t *valid = params_validate_checked(r->env->cfg, job, v, NULL, field, sizeof field, err, sizeof err);
+    struct id_types ids; /* the platform's id types, as the trigger path (batch_jobs.c) checks them */
+    availability_ids(r->env->run->availability, &ids);
+    json_t *valid = params_validate_checked(r->env->cfg, job, v, &ids, field, sizeof field, err, sizeof err);
     char *text = valid ? json_dumps(v, JSON_COMPACT) : NULL;
     bool too_long = text && strlen(text) > SCHED_PARAMS_MAX;
     free(text);

@@ -64,16 +64,23 @@ static bool available(void *arg, const char *jobkey, char *reason, size_t reason
 
 /* The params a scheduled run uses: the schedule row's (`text`, validated when they were set and again now: the
  * job's declared params may have changed since), else the job's defaults. New reference, or NULL with `why`. */
-static json_t *scheduled_params(const struct config *cfg, const struct job_def *j, const char *text, char *why,
+static json_t *scheduled_params(const struct runs_env *env, const struct job_def *j, const char *text, char *why,
                                 size_t whylen)
 {
+    /* The platform's id types, as the trigger path checks them: a user id 5 on a uuid platform is refused here
+     * rather than failing in the job with "invalid input syntax for type uuid". NULL before anything is known. */
+    struct id_types ids, *idsp = NULL;
+    if (env->availability) {
+        availability_ids(env->availability, &ids);
+        idsp = &ids;
+    }
     json_t *in = text && *text ? json_loads(text, 0, NULL) : NULL;
     char field[64], err[256];
     if (text && *text && !in) {
         snprintf(why, whylen, "the schedule's params are not valid JSON");
         return NULL;
     }
-    json_t *params = params_validate_checked(cfg, j, in, NULL, field, sizeof field, err, sizeof err);
+    json_t *params = params_validate_checked(env->cfg, j, in, idsp, field, sizeof field, err, sizeof err);
     json_decref(in);
     /* Named as the schedule API names them (`scheduledparams.olderthan`), where an operator fixes them. */
     bool nested = !strncmp(field, "params.", 7);
@@ -91,7 +98,7 @@ static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, ti
     const struct job_def *j = registry_find(jobkey);
     if (!j)
         snprintf(why, whylen, "this build does not know job %s", jobkey);
-    json_t *params = j ? scheduled_params(env->cfg, j, params_text, why, whylen) : NULL;
+    json_t *params = j ? scheduled_params(env, j, params_text, why, whylen) : NULL;
     if (!params)
         return ENQUEUE_REFUSED;
     struct run_request q = {.job = j, .params = params, .triggeredby = "scheduler", .scheduledfor = slot};
