@@ -32,22 +32,6 @@ static bool one_of(const char *v, const char *const *allowed)
     return false;
 }
 
-static int int_query_or_reply(struct http_req *r, const char *name, int dflt, int lo, int hi, int *out)
-{
-    const char *v = req_query(r, name);
-    *out = dflt;
-    if (!v)
-        return 0;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) {
-        reply_invalid(r, name, "%s must be an integer from %d to %d", name, lo, hi);
-        return -1;
-    }
-    *out = (int)n;
-    return 0;
-}
-
 static int time_query_or_reply(struct http_req *r, const char *name, time_t dflt, time_t *out)
 {
     const char *v = req_query(r, name);
@@ -74,8 +58,8 @@ static int filter_or_reply(struct http_req *r, struct run_filter *f, time_t dflt
         reply_invalid(r, "triggeredby", "triggeredby must be scheduler or admin");
         return -1;
     }
-    if (int_query_or_reply(r, "page", 1, 1, 1000000, &f->page) ||
-        int_query_or_reply(r, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, &f->limit) ||
+    if (req_query_int_or_reply(r, "page", 1, 1, 1000000, &f->page) ||
+        req_query_int_or_reply(r, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, &f->limit) ||
         time_query_or_reply(r, "from", dflt_from, &f->from) || time_query_or_reply(r, "to", -1, &f->to))
         return -1;
     /* Without `to` there is no upper bound: "now" truncated to the second would hide this second's runs. */

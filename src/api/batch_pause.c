@@ -14,6 +14,7 @@
 #include "store/pg.h"
 #include "util/duration.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
 
 static void who_is(struct http_req *r, char *actor, size_t len, struct pause_actor *by)
 {
@@ -92,7 +93,7 @@ static int body_or_reply(struct http_req *r, json_t *body, time_t now, const cha
     }
     v = json_object_get(body, "reason");
     *reason = json_string_value(v);
-    if (v && !json_is_null(v) && (!json_is_string(v) || strlen(*reason) > PAUSE_REASON_MAX)) {
+    if (v && !json_is_null(v) && (!json_is_string(v) || utf8_count(*reason) > PAUSE_REASON_MAX)) {
         reply_invalid(r, "reason", "reason must be text of at most %d characters", PAUSE_REASON_MAX);
         return -1;
     }

@@ -270,25 +270,12 @@ void api_schedule_patch(struct http_req *r)
     json_decref(body);
 }
 
-static int int_query_or_reply(struct http_req *r, const char *name, int dflt, int lo, int hi, int *out)
-{
-    const char *v = req_query(r, name);
-    char *end;
-    long n = v ? strtol(v, &end, 10) : dflt;
-    if (v && (!*v || *end || n < lo || n > hi)) {
-        reply_invalid(r, name, "%s must be an integer from %d to %d", name, lo, hi);
-        return -1;
-    }
-    *out = (int)n;
-    return 0;
-}
-
 void api_schedule_missed(struct http_req *r)
 {
     const struct job_def *job = job_or_reply(r);
     int page, limit;
-    if (!job || int_query_or_reply(r, "page", 1, 1, 1000000, &page) ||
-        int_query_or_reply(r, "limit", MISSED_DEFAULT_LIMIT, 1, MISSED_MAX_LIMIT, &limit))
+    if (!job || req_query_int_or_reply(r, "page", 1, 1, 1000000, &page) ||
+        req_query_int_or_reply(r, "limit", MISSED_DEFAULT_LIMIT, 1, MISSED_MAX_LIMIT, &limit))
         return;
     PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {

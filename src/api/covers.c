@@ -17,6 +17,7 @@
  *   502 UNAVAILABLE       upstream unreachable, TLS failure, error status, > 3 redirects
  *   503 UNAVAILABLE       too many distinct fetches in flight
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,8 +260,10 @@ void api_cover_by_comic(struct http_req *r)
 {
     const char *id = req_param(r, "comicId");
     char *end;
+    errno = 0;
     long long v = strtoll(id, &end, 10);
-    if (!*id || *end || v <= 0 || strlen(id) > 19) {
+    /* digits only, and no ERANGE: 9223372036854775808 saturated to LLONG_MAX and reached PostgreSQL (22003) */
+    if (!*id || strspn(id, "0123456789") != strlen(id) || *end || errno || v <= 0) {
         reply_invalid(r, "comicId", "comicId must be a positive integer");
         return;
     }
@@ -292,6 +295,8 @@ static int audit(struct http_req *r, int64_t files, int64_t bytes)
 void api_cover_invalidate(struct http_req *r)
 {
     int64_t files = 0, bytes = 0;
+    if (req_body_empty_or_reply(r)) /* a bad body is a client mistake: nothing is wiped */
+        return;
     if (covers_invalidate(r->env->covers, &files, &bytes)) {
         reply_internal(r);
         return;

@@ -62,13 +62,10 @@ static int expr_or_reply(struct http_req *r, char *out, size_t len)
 
 static int options_or_reply(struct http_req *r, int *n, time_t *from)
 {
-    const char *nstr = req_query(r, "n"), *f = req_query(r, "from");
-    *n = nstr ? atoi(nstr) : 5;
+    const char *f = req_query(r, "from");
     *from = (time_t)(time_now_ms() / 1000);
-    if (*n < 1 || *n > PREVIEW_MAX) {
-        reply_invalid(r, "n", "n must be from 1 to %d", PREVIEW_MAX);
+    if (req_query_int_or_reply(r, "n", 5, 1, PREVIEW_MAX, n))
         return -1;
-    }
     if (f && time_parse_iso(f, from)) {
         reply_invalid(r, "from", "from must be an ISO 8601 date or date-time, e.g. 2026-03-07T00:00:00Z");
         return -1;

@@ -24,22 +24,9 @@
 #define REFRESH_JOB "metadata.series_refresh"
 #define ENQUEUE_ATTEMPTS 3
 
-/* A body that must be empty or an object without fields. Returns 0, or -1 after answering 400. */
-static int empty_body_or_reply(struct http_req *r)
-{
-    json_t *body = req_body_object_or_reply(r);
-    if (!body)
-        return -1;
-    const char *k = json_object_iter_key(json_object_iter(body));
-    if (k)
-        reply_invalid(r, k, "unknown field \"%s\" (this action takes no fields)", k);
-    json_decref(body);
-    return k ? -1 : 0;
-}
-
 void api_series_invalidate_hashes(struct http_req *r)
 {
-    if (empty_body_or_reply(r))
+    if (req_body_empty_or_reply(r))
         return;
     PGconn *c = pgpool_acquire(r->env->pool, 5000);
     if (!c) {
@@ -98,7 +85,7 @@ static json_t *refresh_answer(const struct config *cfg, const char *provider, in
 void api_series_refresh_all(struct http_req *r)
 {
     const struct job_def *job = registry_find(REFRESH_JOB);
-    if (!job || empty_body_or_reply(r)) {
+    if (!job || req_body_empty_or_reply(r)) {
         if (!job)
             reply_internal(r);
         return;

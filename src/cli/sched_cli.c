@@ -13,6 +13,7 @@
 #include "store/pg.h"
 #include "util/duration.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #define DST_HORIZON (366L * 86400)
@@ -126,7 +127,7 @@ static int pause_args(int argc, char **argv, time_t now, const char **jobkey, ti
                 PAUSE_MAX_SECONDS / 86400);
         return 2;
     }
-    if (*reason && strlen(*reason) > PAUSE_REASON_MAX) {
+    if (*reason && utf8_count(*reason) > PAUSE_REASON_MAX) {
         fprintf(stderr, "comicbatch: --reason is longer than %d characters\n", PAUSE_REASON_MAX);
         return 2;
     }

@@ -1,6 +1,7 @@
 /* auth — see auth.h. */
 #include "http/auth.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -10,15 +11,18 @@
 
 #define MAX_TOKEN_LEN 512
 
-static const char *bearer_token(struct http_req *r)
+/* The bearer token, or NULL with *too_long set when there is one but it is longer than any we issue. */
+static const char *bearer_token(struct http_req *r, bool *too_long)
 {
     const char *h = req_header(r, "Authorization");
+    *too_long = false;
     if (!h || strncasecmp(h, "Bearer ", 7))
         return NULL;
     h += 7;
     while (*h == ' ')
         h++;
     size_t n = strlen(h);
+    *too_long = n > MAX_TOKEN_LEN;
     return (n == 0 || n > MAX_TOKEN_LEN) ? NULL : h;
 }
 
@@ -43,7 +47,12 @@ static int lookup_session(struct http_req *r, const char *token)
 
 int auth_admin_or_reply(struct http_req *r)
 {
-    const char *token = bearer_token(r);
+    bool too_long;
+    const char *token = bearer_token(r, &too_long);
+    if (too_long) {
+        reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "Invalid token (longer than %d characters)", MAX_TOKEN_LEN);
+        return -1;
+    }
     if (!token) {
         reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "Missing bearer token (Authorization: Bearer <token>)");
         return -1;

@@ -1,6 +1,7 @@
 /* reply — see request.h. The single place where responses and the error envelope are made. */
 #include "http/request.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -260,6 +261,25 @@ void req_args_free(struct http_req *r)
     r->nargs = 0;
 }
 
+int req_query_int_or_reply(struct http_req *r, const char *name, int dflt, int lo, int hi, int *out)
+{
+    const char *v = req_query(r, name);
+    *out = dflt;
+    if (!v)
+        return 0;
+    const char *digits = v[0] == '-' && lo < 0 ? v + 1 : v;
+    errno = 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    /* only [-]digits: strtol would also take spaces and a '+' before, and saturate on overflow */
+    if (!*digits || strspn(digits, "0123456789") != strlen(digits) || *end || errno || n < lo || n > hi) {
+        reply_invalid(r, name, "%s must be an integer from %d to %d", name, lo, hi);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
 const char *req_query(struct http_req *r, const char *name)
 {
     for (size_t i = 0; i < r->nargs; i++)
@@ -292,7 +312,8 @@ json_t *req_body_object_or_reply(struct http_req *r)
     if (r->body_len == 0)
         return json_object();
     json_error_t e;
-    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
+    /* JSON_DECODE_ANY: `null` or `123` is JSON, just not an object; say so instead of "not valid JSON" */
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
     if (!j) {
         reply_error(r, 400, ERR_VALIDATION, json_pack("{s:i,s:i}", "line", e.line, "column", e.column),
                     "Request body is not valid JSON: %s", e.text);
@@ -304,4 +325,16 @@ json_t *req_body_object_or_reply(struct http_req *r)
         return NULL;
     }
     return j;
+}
+
+int req_body_empty_or_reply(struct http_req *r)
+{
+    json_t *body = req_body_object_or_reply(r);
+    if (!body)
+        return -1;
+    const char *k = json_object_iter_key(json_object_iter(body));
+    if (k)
+        reply_invalid(r, k, "unknown field \"%s\" (this action takes no fields)", k);
+    json_decref(body);
+    return k ? -1 : 0;
 }

@@ -155,6 +155,12 @@ void req_args_free(struct http_req *r);
 /** A query-string argument (the first of that name), decoded, or NULL. Borrowed from the request. */
 const char *req_query(struct http_req *r, const char *name);
 
+/**
+ * The query argument `name` as an integer from lo to hi into *out (`dflt` when absent). Returns 0, or -1 after
+ * answering 400 naming it (not only digits, out of range).
+ */
+int req_query_int_or_reply(struct http_req *r, const char *name, int dflt, int lo, int hi, int *out);
+
 /** A request header, or NULL. Borrowed from the connection. */
 const char *req_header(struct http_req *r, const char *name);
 
@@ -169,5 +175,8 @@ const char *req_actor(const struct http_req *r, char *buf, size_t len);
  * answering 400 (not JSON, not an object).
  */
 json_t *req_body_object_or_reply(struct http_req *r);
+
+/** For an action without fields: the body must be empty or `{}`. Returns 0, or -1 after answering 400. */
+int req_body_empty_or_reply(struct http_req *r);
 
 #endif
