@@ -298,3 +298,117 @@ describe('a full handler pool and a saturated public listener', () => {
       .catch(() => ({ status: 0 }))).status === 200, 10000, 'the public listener to recover');
   });
 });
+
+/** Sends `text` on a fresh connection and resolves with everything the server sent until it closed (or 5 s). */
+function rawExchange(port, text) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    let buf = Buffer.alloc(0);
+    const done = () => { clearTimeout(t); sock.destroy(); resolve(buf.toString('latin1')); };
+    const t = setTimeout(done, 5000);
+    sock.on('data', (x) => { buf = Buffer.concat([buf, x]); });
+    sock.on('close', done);
+    sock.on('error', () => {});
+    sock.on('connect', () => sock.write(text));
+  });
+}
+
+describe('hostile input: every refusal is the envelope, nothing runs', () => {
+  let db;
+  let d;
+  const A = '/api/v1/admin/batch';
+  const runs = () => Number(sqlValue(db, 'SELECT count(*) FROM system.batchrun'));
+  const envelope = (res, status, code = 'VALIDATION_ERROR') => {
+    assert.equal(res.status, status, JSON.stringify(res.body));
+    assert.equal(typeof res.body, 'object', `a JSON envelope: ${res.body}`);
+    assert.equal(res.body.code, code);
+    assert.equal(typeof res.body.error, 'string');
+  };
+  before(async () => {
+    db = newDatabase();
+    sql(db, `INSERT INTO system.batchrun (id, jobkey, lockkey, status, triggeredby, timeoutms, createdat, startedat,
+      finishedat) SELECT gen_random_uuid(), 'sessions.cleanup', 'h' || i, 'done', 'admin', 60000, now(), now(), now()
+      FROM generate_series(1, 3) i`);
+    d = await startDaemon(db, { runs: { scheduler: 'false' } });
+  });
+  after(async () => { if (d) await stopClean(d); });
+
+  test('a path is percent-decoded once; %00 anywhere or text that is not UTF-8 is a malformed path', async () => {
+    // decoded twice before: %2541 was "A", %252e was "."
+    let res = await api(d, 'GET', `${A}/jobs/%2541`);
+    envelope(res, 404, 'NOT_FOUND');
+    assert.equal(res.body.details.jobkey, '%41');
+    envelope(await api(d, 'GET', `${A}/jobs/library%252ehasnew`), 404, 'NOT_FOUND');
+    assert.equal((await api(d, 'GET', `${A}/jobs/library%2ehasnew`)).status, 200, 'one decoding still happens');
+    for (const path of [`${A}/jobs/%00`, '/admin/jobs.html%00.css', `${A}/jobs/%ff`, '/x%ff', `${A}/jobs/a%2`,
+      '/api/v1/covers/1%00.jpg']) {
+      res = await api(d, 'GET', path);
+      envelope(res, 400);
+      assert.equal(res.body.error, 'Malformed request path', path);
+    }
+    envelope(await api(d, 'DELETE', `${A}/jobs/%ff`), 400); // was 500: the message echoed the invalid byte
+  });
+
+  test('a query value that holds a NUL or is not UTF-8 is 400 naming it', async () => {
+    for (const [q, field] of [['limit=5%00zz', 'limit'], ['jobkey=%ff', 'jobkey'], ['status=%c3', 'status']]) {
+      const res = await api(d, 'GET', `${A}/jobs?${q}`);
+      envelope(res, 400);
+      assert.equal(res.body.details.field, field, q);
+    }
+    assert.equal((await api(d, 'GET', `${A}/jobs?limit=5&jobkey=sessions.cleanup`)).body.data.length, 3);
+  });
+
+  test('error messages with non-ASCII text are always valid UTF-8 envelopes', async () => {
+    const key = 'é'.repeat(300); // the message cut at 512 bytes fell inside a character: 500 before
+    const res = await api(d, 'POST', `${A}/jobs/sessions.cleanup/run`, { raw: `{"${key}":1}` });
+    envelope(res, 400);
+    assert.ok(res.body.error.startsWith('unknown field "ééé'), res.body.error);
+    assert.ok(!res.body.error.includes('\ufffd'), 'cut on a character boundary');
+    assert.equal(runs(), 3, 'nothing queued');
+  });
+
+  test('405 names the allowed methods in Allow', async () => {
+    let res = await api(d, 'DELETE', '/healthz', { token: null });
+    envelope(res, 405, 'METHOD_NOT_ALLOWED');
+    assert.equal(res.headers.get('allow'), 'GET, HEAD');
+    res = await api(d, 'PUT', `${A}/pause`);
+    assert.equal(res.status, 405);
+    assert.deepEqual(res.headers.get('allow').split(', ').sort(), ['DELETE', 'GET', 'HEAD', 'POST']);
+  });
+
+  test('a head too large for the reply to fit is 431 before dispatch: nothing runs, the client gets the envelope', async () => {
+    const before = runs();
+    for (const n of [12500, 15000]) { // (past ~15.8 KiB libmicrohttpd answers 431 itself: README, HTTP)
+      const res = await api(d, 'POST', `${A}/comics/ratings`, { body: { dryrun: true }, headers: { 'X-Big': 'a'.repeat(n) } });
+      envelope(res, 431, 'PAYLOAD_TOO_LARGE');
+    }
+    assert.equal(runs(), before, 'no run was created');
+    const ok = await api(d, 'POST', `${A}/comics/ratings`, { body: { dryrun: true }, headers: { 'X-Big': 'a'.repeat(11000) } });
+    assert.equal(ok.status, 202, JSON.stringify(ok.body));
+    assert.equal(runs(), before + 1);
+    // The largest head accepted (found within 64 bytes) still leaves room for our largest reply head, a page with
+    // its CSP: a head the server accepts always gets its answer.
+    let n = 12288;
+    while ((await api(d, 'GET', '/admin/jobz', { token: null, headers: { 'X-Big': 'a'.repeat(n) } })).status === 431) n -= 64;
+    const page = await api(d, 'GET', '/admin/jobs', { token: null, headers: { 'X-Big': 'a'.repeat(n) } });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<\/html>\s*$/);
+  });
+
+  test('two different Content-Length headers are 400 (RFC 9112 §6.3) and nothing runs', async () => {
+    const before = runs();
+    const body = '{"dryrun":true}';
+    const out = await rawExchange(d.port, `POST ${A}/comics/ratings HTTP/1.1\r\nHost: t\r\n` +
+      `Authorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+      `Content-Length: 3\r\nConnection: close\r\n\r\n${body}`);
+    assert.match(out, /^HTTP\/1\.1 400 /, out);
+    const json = JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4));
+    assert.equal(json.details.field, 'Content-Length');
+    assert.equal(runs(), before);
+  });
+
+  test('a listen address that is not on this host says so, not "address in use"', async () => {
+    await assert.rejects(startDaemon(newDatabase(), {}, { COMICBATCH_LISTEN: '10.9.9.9:8080' }),
+      /exited early[\s\S]*cannot listen on 10\.9\.9\.9:8080 \(Cannot assign requested address\)/);
+  });
+});
