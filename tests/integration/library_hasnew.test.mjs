@@ -184,6 +184,12 @@ test('bad params are 400 naming the field; nothing is queued', async () => {
     assert.equal(res.body.code, 'VALIDATION_ERROR');
     assert.equal(res.body.details?.field, field, JSON.stringify(res.body));
   }
+  // A comic id that is not UTF-8 (%ff, %c3) was dropped on the way into params: 202, a run over every comic.
+  for (const id of ['%ff', '%c3', '1%00']) {
+    const res = await api(d, 'POST', `/api/v1/admin/batch/library/hasnew/${id}`, { body: {} });
+    assert.equal(res.status, 400, `${id}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.code, 'VALIDATION_ERROR');
+  }
   assert.equal(sqlValue(ours, `SELECT count(*) FROM system.batchrun`), n);
 });
 

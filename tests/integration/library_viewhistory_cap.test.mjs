@@ -122,3 +122,17 @@ test('bad params are 400 naming the field', async () => {
     assert.equal(res.body.details?.field, field);
   }
 });
+
+test('scheduled params are checked against the platform\'s id types, as a trigger\'s are', async () => {
+  // This platform's user ids are uuid: 5 was accepted here, and every scheduled run then failed in PostgreSQL.
+  const S = '/api/v1/admin/batch/schedule/library.viewhistory_cap';
+  const res = await api(d, 'PATCH', S, { body: { scheduledparams: { userid: 5 } } });
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.body.details?.field, 'scheduledparams.userid');
+  assert.match(res.body.error, /uuid/);
+  assert.equal(sqlValue(ours, "SELECT params IS NULL OR params = '{}' FROM system.batchschedule WHERE jobkey = 'library.viewhistory_cap'") ?? 't', 't');
+  const uuid = sqlValue(ours, 'SELECT id FROM users.account LIMIT 1');
+  const ok = await api(d, 'PATCH', S, { body: { scheduledparams: { userid: uuid } } });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal((await api(d, 'PATCH', S, { body: { scheduledparams: null } })).status, 200);
+});

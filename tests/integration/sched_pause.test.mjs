@@ -74,6 +74,19 @@ describe('the API', () => {
       assert.equal((await entry(d, 'system.canary')).paused, null);
       assert.equal(audits(db, '*', 'batch.schedule.resume').length, 1);
     });
+
+  test('a jobkey that is not UTF-8 is refused, never read as "every job"; reason counts characters', async () => {
+    const resumes = audits(db, '*', 'batch.schedule.resume').length;
+    const all = await api(d, 'POST', P, { body: { for: '1h', reason: 'é'.repeat(200) } }); // 400 bytes, 200 characters
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.equal(all.body.data.reason, 'é'.repeat(200));
+    assertError(await api(d, 'POST', P, { body: { for: '1h', reason: 'é'.repeat(201) } }), 400, 'VALIDATION_ERROR', 'reason');
+    // %ff decoded to a byte json_string refused: NULL, read as no jobkey, ended the pause of every job
+    assertError(await api(d, 'DELETE', `${P}?jobkey=sessions.cleanup%ff`), 400, 'VALIDATION_ERROR', 'jobkey');
+    assert.equal((await api(d, 'GET', P)).body.data.length, 1, 'the pause of every job is still in force');
+    assert.equal(audits(db, '*', 'batch.schedule.resume').length, resumes, 'no resume was audited');
+    assert.equal((await api(d, 'DELETE', P)).status, 200);
+  });
 });
 
 describe('the scheduler', () => {
