@@ -175,9 +175,13 @@ describe('by comic id', () => {
     assert.equal(n.json.code, 'NOT_FOUND');
     const gone = await get(A, `/api/v1/covers/${Number(without) + 1000000}`);
     assert.equal(gone.status, 404);
-    const bad = await get(A, '/api/v1/covers/abc');
-    assert.equal(bad.status, 400);
-    assert.equal(bad.json.details.field, 'comicId');
+    // past bigint: strtoll saturated to 2^63-1 (1 past it) and PostgreSQL answered 22003 (404 and an error log)
+    for (const id of ['abc', '9223372036854775808', '99999999999999999999', '+5', '%205', '5%00.jpg']) {
+      const bad = await get(A, `/api/v1/covers/${id}`);
+      assert.equal(bad.status, 400, `${id}: ${bad.buf}`);
+      if (!id.includes('%00')) assert.equal(bad.json.details.field, 'comicId', id);
+    }
+    assert.doesNotMatch(A.logs(), /22003/);
     // The database URL obeys the same policy as by-url.
     const evil = sqlValue(db, `INSERT INTO core.comic (title, slug, coverurl) VALUES ('Evil', 'evil-${Date.now()}',
       'https://priv.c.test:${up.port}/a.png') RETURNING id`);
@@ -281,6 +285,13 @@ describe('invalidation', () => {
     assert.equal(again.status, 200);
     assert.ok(again.buf.equals(images['/e.avif'].body), 'the corrected bytes');
     assert.equal(up.hits('/e.avif'), hitsBefore + 1, 'refetched');
+    // A bad body is refused like every other no-field action's, and wipes nothing (it did: 200).
+    for (const raw of ['garbage', '{"all":true}', '[]', 'null']) {
+      const refused = await api(A, 'POST', '/api/v1/covers/invalidate-cache', { raw });
+      assert.equal(refused.status, 400, `${raw}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.code, 'VALIDATION_ERROR');
+    }
+    assert.equal(cachedFiles(A).length, 1, 'the refetched cover is still cached');
     const empty = await api(A, 'POST', '/api/v1/covers/invalidate-cache');
     assert.equal(empty.body.data.filesDeleted, 1);
   });

@@ -58,6 +58,23 @@ test('a wrong or malformed Authorization header → 401', async () => {
   }
   assertError(await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/run',
     { token: 'wrong-token-abcdefghijklmnop', body: { params: {} } }), 401, 'UNAUTHORIZED');
+  // A token longer than any issued is named as such, not "missing" (it was).
+  const long = await api(d, 'GET', '/api/v1/admin/batch/jobs', { token: 'a'.repeat(513) });
+  assertError(long, 401, 'UNAUTHORIZED');
+  assert.match(long.body.error, /Invalid token \(longer than 512 characters\)/);
+  assert.match((await api(d, 'GET', '/api/v1/admin/batch/jobs', { token: null })).body.error, /Missing bearer token/);
+});
+
+test('a body that is JSON but not an object says it must be an object; nothing runs', async () => {
+  const before = runCount();
+  for (const raw of ['null', '123', '"x"', '[]']) {
+    const res = await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { raw });
+    assertError(res, 400, 'VALIDATION_ERROR');
+    assert.equal(res.body.error, 'Request body must be a JSON object', raw);
+  }
+  assert.match((await api(d, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { raw: 'nul' })).body.error,
+    /^Request body is not valid JSON/);
+  assert.equal(runCount(), before);
 });
 
 test('the admin token is accepted, and the scheme is case-insensitive', async () => {

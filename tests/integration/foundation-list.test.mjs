@@ -133,6 +133,9 @@ test('bad query values → 400 VALIDATION_ERROR naming the field', async () => {
     ['status=finished', 'status'], ['status=DONE', 'status'], ['triggeredby=cron', 'triggeredby'],
     ['from=yesterday', 'from'], ['from=2026-02-30T00:00:00Z', 'from'], ['to=2026-13-01', 'to'], ['to=12:00', 'to'],
     ['from=2026-02-22T00:00:00Z&to=2026-02-21T00:00:00Z', 'from'],
+    // not UTF-8 (22021 from PostgreSQL: 500 before), a NUL (cut there: 5 before), spaces or a sign before digits
+    ['jobkey=%ff', 'jobkey'], ['status=d%c3', 'status'], ['limit=5%00zz', 'limit'], ['limit=%205', 'limit'],
+    ['limit=+5', 'limit'], ['page=99999999999999999999', 'page'],
   ];
   for (const [q, field] of cases) {
     assertError(await api(d, 'GET', `/api/v1/admin/batch/jobs?${q}`), 400, 'VALIDATION_ERROR', field);

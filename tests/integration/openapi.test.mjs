@@ -179,6 +179,11 @@ test('admin routes: 401 without a token and 403 for a non-admin session, as docu
 
 test('health, readiness, metrics', async () => {
   await check('GET', '/healthz', '/healthz', 200, { token: null });
+  // Any route: a query that is not UTF-8 text, a head too large for the reply to fit (documented on every operation)
+  const q = await check('GET', '/healthz', '/healthz?x=%ff', 400, { token: null });
+  assert.equal(q.json.details.field, 'x');
+  await check('GET', '/api/v1/openapi.json', '/api/v1/openapi.json', 431, { token: null, headers: { 'X-Big': 'a'.repeat(13000) } });
+  await check('POST', `${B}/comics/ratings`, `${B}/comics/ratings`, 431, { body: { dryrun: true }, headers: { 'X-Big': 'a'.repeat(13000) } });
   await check('GET', '/readyz', '/readyz', 200, { token: null });
   const nr = await check('GET', '/readyz', '/readyz', 503, { token: null, daemon: noRedis });
   assert.equal(nr.json.details.redis, 'unreachable');

@@ -136,6 +136,11 @@ describe('cron preview in a zone', () => {
     assertError(await preview({ cron: 'CRON_TZ=Asia/Tokyo 0 0 * * *', timezone: 'Europe/Berlin' }), 400,
       'VALIDATION_ERROR', 'timezone');
     assertError(await preview({ cron: '0 0 * * *', from: 'soon' }), 400, 'VALIDATION_ERROR', 'from');
+    // n was read with atoi: 5abc gave 5 fires, 4294967297 gave 1
+    for (const n of ['5abc', '4294967297', '0', '21', '', ' 5', '-1']) {
+      assertError(await preview({ cron: '0 0 * * *', n }), 400, 'VALIDATION_ERROR', 'n');
+    }
+    assert.equal((await preview({ cron: '0 0 * * *', n: '7' })).body.data.next.length, 7);
   });
 });
 
