@@ -193,3 +193,30 @@ Test(router, empty_table)
     struct route_match m;
     cr_assert_eq(router_match(table, 0, "GET", "/healthz", &idx, &m), ROUTER_NOT_FOUND);
 }
+
+Test(router, decodes_once_and_refuses_nul_and_invalid_utf8_anywhere)
+{
+    struct route_match m;
+    enum router_result res;
+    cr_assert_str_eq(match("GET", "/api/v1/admin/batch/jobs/%2541", &m, &res), "history");
+    cr_assert_str_eq(router_param(&m, "jobKey"), "%41", "decoded once, not twice");
+    cr_assert_str_eq(match("GET", "/api/v1/admin/batch/jobs/caf%C3%A9", &m, &res), "history");
+    cr_assert_str_eq(router_param(&m, "jobKey"), "caf\xc3\xa9");
+    const char *bad[] = {"/api/v1/admin/batch/jobs/%ff",       "/api/v1/admin/batch/jobs/%c3",    "/healthz%00",
+                         "/api/v1/admin/batch/jobs/%ed%a0%80", "/api/v1/admin/batch/jobs/%c0%af", "/x%ff"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(result_of("GET", bad[i]), ROUTER_BAD_PATH, "%s should be a bad path", bad[i]);
+}
+
+Test(router, allowed_lists_each_method_once_with_head_beside_get)
+{
+    char allow[64];
+    cr_assert_eq(router_allowed(table, NROUTES, "/healthz", allow, sizeof allow), 2);
+    cr_assert_str_eq(allow, "GET, HEAD");
+    router_allowed(table, NROUTES, "/api/v1/series/p/items/7", allow, sizeof allow);
+    cr_assert_str_eq(allow, "GET, HEAD, DELETE");
+    cr_assert_eq(router_allowed(table, NROUTES, "/nowhere", allow, sizeof allow), 0);
+    cr_assert_str_eq(allow, "");
+    cr_assert_eq(router_allowed(table, NROUTES, "/healthz", allow, 8), 1, "what does not fit is left out");
+    cr_assert_str_eq(allow, "GET");
+}
