@@ -90,6 +90,9 @@ static void add(struct contract_result *res, bool fatal, const char *fix, const 
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    for (size_t i = 0; i < res->n; i++) /* two tables in one schema: one "may not use schema" finding */
+        if (res->f[i].fatal == fatal && !strcmp(res->f[i].what, what))
+            return;
     contract_result_add(res, fatal, fix, what);
 }
 

@@ -215,3 +215,22 @@ test('serve refuses a database whose migrations are not this build\'s (pending, 
   }
   assert.equal(cli(db, ['doctor']).status, 0);
 });
+
+test('a role with no grants at all gets its findings, each with the GRANT, not an error', () => {
+  const db = newDatabase();
+  const weak = `cb_weak_${process.pid}`;
+  sql(ADMIN, `DROP ROLE IF EXISTS ${weak}; CREATE ROLE ${weak} LOGIN`);
+  try {
+    const doc = cli(db, ['doctor'], { COMICBATCH_DATABASE_URL: roleUrl(db, weak) });
+    assert.equal(doc.status, 1, doc.out + doc.err);
+    assert.doesNotMatch(doc.err, /comicbatch: cannot/, 'it checked');
+    assert.match(doc.out, new RegExp(`UNAVAILABLE\\s+library\\.hasnew[^\\n]*\\n\\s+- role ${weak} may not use schema library\\n\\s+GRANT USAGE ON SCHEMA library TO ${weak};`));
+    const hasnew = doc.out.split(/\n  (?=\S)/).find((b) => /^UNAVAILABLE\s+library\.hasnew/.test(b));
+    assert.equal(hasnew.match(/may not use schema core/g)?.length, 1, `one finding per schema:\n${hasnew}`);
+    assert.match(doc.out, new RegExp(`migrations: cannot read system\\.schema_migrations as ${weak}`));
+    assert.match(doc.out, /0 of 14 enabled jobs can run/);
+  } finally {
+    sql(db, `DROP OWNED BY ${weak}`);
+    sql(ADMIN, `DROP ROLE ${weak}`);
+  }
+});
