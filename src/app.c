@@ -1,6 +1,7 @@
 /* app — see app.h. */
 #include "app.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,11 @@ static int write_port_file(const char *path, int port, char *err, size_t errlen)
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) || rename(tmp, path)) {
-        snprintf(err, errlen, "server.port_file: cannot write %s", path);
+    bool ok = f && fprintf(f, "%d\n", port) >= 0;
+    ok = f && !fclose(f) && ok && !rename(tmp, path);
+    if (!ok) {
+        snprintf(err, errlen, "server.port_file: cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
         return -1;
     }
     return 0;
