@@ -191,6 +191,17 @@ describe('per-client connection limit and deadlines', () => {
     assert.equal(sqlValue(db2, 'SELECT epoch FROM system.batchleader'), '0', 'it never led');
   });
 
+  test('a port file that cannot be written stops the start, saying why', async () => {
+    let started = null;
+    try {
+      started = await startDaemon(newDatabase(), { server: { port_file: '/nonexistent-dir/port' } });
+    } catch (e) {
+      assert.match(e.message, /server\.port_file: cannot write \/nonexistent-dir\/port: No such file or directory/);
+    }
+    if (started) await started.kill();
+    assert.equal(started, null, 'the daemon must not start');
+  });
+
   test('an idle kept-alive connection is closed after keepalive_timeout; a prompt client is served', async () => {
     const c = await connect(d.port, '127.0.0.4');
     assert.equal((await c.get('/healthz')).status, 200);
