@@ -174,6 +174,20 @@ describe('a slot whose enqueue is refused or fails', () => {
     await patch(d, other, { cron: '0 0 1 1 *' });
   });
 
+  test('invalid-params: a user id of the wrong type for the platform is refused at the slot, not failed in the job',
+    async () => {
+      // Stored before the schedule API checked id types (a PATCH now refuses it): this platform's user ids are uuid,
+      // and the scheduled run failed in PostgreSQL with "invalid input syntax for type uuid".
+      const V = 'library.viewhistory_cap';
+      await patch(d, V, { cron: '* * * * *', isenabled: true });
+      sql(db, `UPDATE system.batchschedule SET params = '{"userid": 5}' WHERE jobkey = '${V}'`);
+      const slot = dueSince(db, V, 0);
+      const row = await waitMissed(d, V, 'invalid-params', () => true, 20000);
+      assert.match(row.detail, /^the schedule's params do not validate: scheduledparams\.userid: .*uuid/, row.detail);
+      assert.equal(schedulerRuns(V, slot).length, 0, 'no run was enqueued to fail');
+      await patch(d, V, { cron: '0 0 1 1 *', scheduledparams: null }); // quiet for the rest of the file
+    });
+
   test('a database error while enqueueing is not a missed slot: the step rolls back and the slot is tried again',
     async () => {
       await patch(d, J, { cron: '* * * * *' });
