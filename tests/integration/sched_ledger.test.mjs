@@ -178,7 +178,7 @@ describe('a slot whose enqueue is refused or fails', () => {
     async () => {
       // Stored before the schedule API checked id types (a PATCH now refuses it): this platform's user ids are uuid,
       // and the scheduled run failed in PostgreSQL with "invalid input syntax for type uuid".
-      const V = 'library.viewhistory_cap';
+      const V = 'library.hasnew';
       await patch(d, V, { cron: '* * * * *', isenabled: true });
       sql(db, `UPDATE system.batchschedule SET params = '{"userid": 5}' WHERE jobkey = '${V}'`);
       const slot = dueSince(db, V, 0);
