@@ -34,18 +34,25 @@
 #include "util/xalloc.h"
 #include "version.h"
 
-static int load_config(struct config *c, const char *path, bool need_token)
+/* Loads and checks the settings into c and applies [log]; on failure leaves the sentence in err. */
+static int config_try(struct config *c, const char *path, bool need_token, char *err, size_t errlen)
 {
-    char err[1024];
     config_init(c);
-    if (config_load(c, path, err, sizeof err) ||
-        config_validate(c, need_token, &(struct config_checks){cron_check}, err, sizeof err)) {
-        fprintf(stderr, "comicbatch: configuration error: %s\n", err);
+    if (config_load(c, path, err, errlen) ||
+        config_validate(c, need_token, &(struct config_checks){cron_check}, err, errlen))
         return -1;
-    }
     log_set_level((enum log_level)c->log_level);
     log_set_format((enum log_format)c->log_format);
     return 0;
+}
+
+static int load_config(struct config *c, const char *path, bool need_token)
+{
+    char err[1024];
+    if (!config_try(c, path, need_token, err, sizeof err))
+        return 0;
+    fprintf(stderr, "comicbatch: configuration error: %s\n", err);
+    return -1;
 }
 
 static int cmd_migrate(const char *config_path)
@@ -353,11 +360,30 @@ static int cmd_pause(const char *cmd, int argc, char **argv, const char *config_
     return rc;
 }
 
+/*
+ * serve's fatal start-up error: one line in the configured log format, as everything else the daemon writes to
+ * journald or a shipper (a multi-line PostgreSQL error becomes escapes inside error="…"). When the settings did not
+ * load, the format is COMICBATCH_LOG_FORMAT (--log-format) or what the file said before its error.
+ */
+static void serve_fatal(const struct config *c, bool config_failed, const char *msg, const char *err)
+{
+    const char *env = getenv("COMICBATCH_LOG_FORMAT");
+    if (config_failed)
+        log_set_format(env && !strcmp(env, "json")     ? LOG_FORMAT_JSON
+                       : env && !strcmp(env, "logfmt") ? LOG_FORMAT_LOGFMT
+                                                       : (enum log_format)c->log_format);
+    log_error("msg=\"%s\" error=\"%s\"", msg, err);
+}
+
 static int cmd_serve(const char *config_path)
 {
     struct config c;
-    if (load_config(&c, config_path, true))
+    char err[1024];
+    if (config_try(&c, config_path, true, err, sizeof err)) {
+        serve_fatal(&c, true, "configuration error", err);
+        config_finish(&c);
         return 1;
+    }
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -367,9 +393,8 @@ static int cmd_serve(const char *config_path)
     signal(SIGPIPE, SIG_IGN);
     struct app a;
     app_init(&a, &c);
-    char err[1024];
     if (app_start(&a, err, sizeof err)) {
-        fprintf(stderr, "comicbatch: cannot start: %s\n", err);
+        serve_fatal(&c, false, "cannot start", err);
         app_finish(&a);
         return 1;
     }

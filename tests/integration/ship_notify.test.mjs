@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { newDatabase, api } from './lib.mjs';
+import { newDatabase, api, sql, databaseUrl } from './lib.mjs';
 import { spawnDaemon, notifySocket, until, tempDir } from './ship-util.mjs';
 
 test('READY=1 after the socket listens, STATUS= with leader and workers, WATCHDOG=1, STOPPING=1 on SIGTERM', async () => {
@@ -122,6 +122,43 @@ test('a daemon that cannot start never says READY=1 and exits 1', async () => {
   } finally {
     n.stop();
   }
+});
+
+/** Every stderr line of `d` parsed as JSON (a line that is not one object fails the test). */
+function jsonLines(d) {
+  return d.logs().split('\n').filter((l) => l.length).map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch (e) {
+      assert.fail(`not a JSON line: ${l}\n${d.logs()}`);
+    }
+  });
+}
+
+test('--log-format json: a start-up failure is one JSON line, PostgreSQL\'s multi-line error inside it', async () => {
+  // A database without comicbatch's tables: PostgreSQL answers with "LINE 1: …" and a caret line.
+  const name = `cb_${process.pid}_bare`;
+  sql(databaseUrl('postgres'), `DROP DATABASE IF EXISTS ${name}`);
+  sql(databaseUrl('postgres'), `CREATE DATABASE ${name}`);
+  const d = spawnDaemon(databaseUrl(name), {}, { args: ['--log-format', 'json'] });
+  assert.deepEqual(await d.waitExit(20000), { code: 1, sig: null }, d.logs());
+  const fatal = jsonLines(d).filter((o) => o.msg === 'cannot start');
+  assert.equal(fatal.length, 1, d.logs());
+  assert.equal(fatal[0].level, 'error');
+  assert.match(fatal[0].error, /does not exist/, d.logs());
+  assert.match(fatal[0].error, /\n/, 'the lines of the error are kept, escaped, inside the value');
+});
+
+test('--log-format json: a configuration error is one JSON line and its value cannot forge fields', async () => {
+  const forged = 'a" level=debug msg=all-good x=1';
+  const d = spawnDaemon(newDatabase(), { runs: { workers: forged } }, { args: ['--log-format', 'json'] });
+  assert.deepEqual(await d.waitExit(20000), { code: 1, sig: null }, d.logs());
+  const lines = jsonLines(d);
+  assert.equal(lines.length, 1, d.logs());
+  assert.equal(lines[0].level, 'error');
+  assert.equal(lines[0].msg, 'configuration error');
+  assert.ok(lines[0].error.includes(forged), lines[0].error);
+  assert.equal(lines[0].x, undefined, d.logs());
 });
 
 test('without WATCHDOG_USEC no watchdog pings are sent', async () => {
