@@ -29,7 +29,7 @@ struct obuf {
 /* Appends s[0..n) whole, or nothing and marks the buffer full. */
 static bool put(struct obuf *o, const char *s, size_t n)
 {
-    if (o->full || n > o->cap - o->len) {
+    if (o->full || o->len > o->cap || n > o->cap - o->len) {
         o->full = true;
         return false;
     }
@@ -43,7 +43,7 @@ static void put_cut(struct obuf *o, const char *s, size_t n)
 {
     if (o->full || put(o, s, n))
         return;
-    size_t k = o->cap - o->len;
+    size_t k = o->len < o->cap ? o->cap - o->len : 0;
     while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
         k--;
     memcpy(o->buf + o->len, s, k);
@@ -319,7 +319,8 @@ static void end_bare(struct walk *w)
     w->o.full = false;
     if (put(&w->o, "\"", 1)) {
         put_escaped(&w->o, raw, n);
-        force(&w->o, "\"");
+        if (!put(&w->o, "\"", 1))
+            force(&w->o, "\""); /* the value was cut: close it in the reserve */
     } else {
         force(&w->o, "\"\"");
     }

@@ -216,3 +216,25 @@ Test(log_body, a_cut_bare_value_is_closed_and_a_half_key_dropped)
     cr_assert(cut);
     cr_assert_str_eq(body, "msg=\"m\" first=1", "the second key did not fit whole");
 }
+
+/* Every buffer size from the smallest up: the line always fits its buffer, parses, and is whole when not cut. */
+Test(log_body, every_buffer_size_gives_a_valid_line)
+{
+    static char full[4096], small[400];
+    const char *v = "a \"b\"\n\\c ü";
+    for (int q = 0; q < 2; q++) {
+        size_t n = log_body_format(full, sizeof full, (enum log_body_quoting)q, &cut,
+                                   "msg=\"m %s\" job=%s n=%d url=http://%s/ %s tail=\"%s\"", v, v, 42, v, "k=v", v);
+        cr_assert_not(cut);
+        for (size_t len = 16; len <= n + LOG_BODY_RESERVE + 1 && len <= sizeof small; len++) {
+            size_t m = log_body_format(small, len, (enum log_body_quoting)q, &cut,
+                                       "msg=\"m %s\" job=%s n=%d url=http://%s/ %s tail=\"%s\"", v, v, 42, v, "k=v", v);
+            cr_assert_lt(m, len, "fits its buffer (len %zu)", len);
+            cr_assert_eq(m, strlen(small));
+            if (!cut)
+                cr_assert_str_eq(small, full, "whole when not cut (len %zu)", len);
+            memcpy(body, small, m + 1);
+            json_decref(as_json());
+        }
+    }
+}
