@@ -104,11 +104,31 @@ const struct cli_command *cli_command_find(const char *name)
     return NULL;
 }
 
-/* "  NAME ARGS" padded to `width`, then the text wrapped at 100 columns; a long left part gets a line of its own. */
+bool cli_command_takes_value(const struct cli_command *c, const char *arg)
+{
+    size_t n = strlen(arg);
+    if (n < 3 || strncmp(arg, "--", 2))
+        return false;
+    for (const char *p = strstr(c->args, arg); p; p = strstr(p + 1, arg))
+        if ((p == c->args || strchr(" [(|", p[-1])) && p[n] == ' ' && p[n + 1] >= 'A' && p[n + 1] <= 'Z')
+            return true;
+    return false;
+}
+
+void cli_command_synopsis(FILE *out, const struct cli_command *c)
+{
+    fprintf(out, "usage: comicbatch %s%s%s%s\n", c->config ? "[--config FILE] " : "", c->name, *c->args ? " " : "",
+            c->args);
+}
+
+/*
+ * "  NAME ARGS" padded to `width`, then the text wrapped at 100 columns; a long left part gets a line of its own.
+ * With `left` "" and `width` 2, a paragraph indented by two.
+ */
 static void print_row(FILE *out, const char *left, const char *text, int width)
 {
     int col = fprintf(out, "  %s", left);
-    if (col >= width)
+    if (col >= width && *left)
         col = fprintf(out, "\n%*s", width, "") - 1;
     else
         col += fprintf(out, "%*s", width - col, "");
@@ -122,6 +142,17 @@ static void print_row(FILE *out, const char *left, const char *text, int width)
         p += w + strspn(p + w, " ");
     }
     fputc('\n', out);
+}
+
+void cli_command_usage(FILE *out, const struct cli_command *c)
+{
+    cli_command_synopsis(out, c);
+    fputc('\n', out);
+    print_row(out, "", c->details ? c->details : c->summary, 2);
+    if (c->config)
+        fputs("\n  The global options --config FILE and --log-format FORMAT may stand before or after the command.\n",
+              out);
+    fputs("\nSee comicbatch --help and comicbatch(1).\n", out);
 }
 
 void cli_usage_print(FILE *out)

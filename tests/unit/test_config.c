@@ -135,7 +135,7 @@ Test(config, environment_overrides_the_file)
     cr_assert_str_eq(c.listen, "127.0.0.1:2222");
     cr_assert_str_eq(c.data_dir, "/env/dir");
     cr_assert_str_eq(c.redis_url, "unix:/tmp/redis.sock");
-    cr_assert_eq(config_validate(&c, true, &(struct config_checks){cron_check}, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(config_validate(&c, true, &(struct config_checks){.cron = cron_check}, err, sizeof err), 0, "%s", err);
     cr_assert_eq(c.listen_port, 2222);
     cr_assert_str_eq(c.listen_host, "127.0.0.1");
     cr_assert_str_eq(c.cover_cache_dir, "/env/dir/cache/covers", "derived from the overriding data dir");
@@ -333,7 +333,7 @@ static int validate_text(const char *text, bool need_token, char *err, size_t er
     const char *path = ini(text);
     int rc = config_load(&c, path, err, errlen);
     cr_assert_eq(rc, 0, "load: %s", err);
-    rc = config_validate(&c, need_token, &(struct config_checks){cron_check}, err, errlen);
+    rc = config_validate(&c, need_token, &(struct config_checks){.cron = cron_check}, err, errlen);
     config_finish(&c);
     unlink(path);
     return rc;
@@ -403,7 +403,7 @@ Test(config, validate_listen)
     config_init(&c);
     const char *path = ini("[database]\nurl = postgresql:///x\n[server]\nlisten = localhost:8080\n");
     cr_assert_eq(config_load(&c, path, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(config_validate(&c, false, &(struct config_checks){cron_check}, err, sizeof err), 0,
+    cr_assert_eq(config_validate(&c, false, &(struct config_checks){.cron = cron_check}, err, sizeof err), 0,
                  "localhost is what people type: %s", err);
     cr_assert_str_eq(c.listen_host, "127.0.0.1");
     cr_assert_eq(c.listen_port, 8080);
@@ -429,7 +429,7 @@ Test(config, validate_keeps_explicit_dirs)
     config_init(&c);
     const char *path = ini("[database]\nurl = postgresql:///x\n[storage]\ncover_cache_dir = /explicit/covers\n");
     cr_assert_eq(config_load(&c, path, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(config_validate(&c, false, &(struct config_checks){cron_check}, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(config_validate(&c, false, &(struct config_checks){.cron = cron_check}, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(c.cover_cache_dir, "/explicit/covers");
     cr_assert_str_eq(c.storage_dir, "./var/media");
     config_finish(&c);
