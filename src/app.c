@@ -1,6 +1,7 @@
 /* app — see app.h. */
 #include "app.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "runs/webhook.h"
 #include "runs/worker.h"
 #include "sched/leader.h"
+#include "store/migrate.h"
 #include "store/pg.h"
 #include "util/log.h"
 #include "util/uuid7.h"
@@ -44,8 +46,11 @@ static int write_port_file(const char *path, int port, char *err, size_t errlen)
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) || rename(tmp, path)) {
-        snprintf(err, errlen, "server.port_file: cannot write %s", path);
+    bool ok = f && fprintf(f, "%d\n", port) >= 0;
+    ok = f && !fclose(f) && ok && !rename(tmp, path);
+    if (!ok) {
+        snprintf(err, errlen, "server.port_file: cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
         return -1;
     }
     return 0;
@@ -118,8 +123,19 @@ static int start_http(struct app *a, char *err, size_t errlen)
     return 0;
 }
 
+/* Whether the database's migrations are this build's: a pending one or one from a newer build refuses the start. */
+static int check_migrations(const struct config *c, char *err, size_t errlen)
+{
+    PGconn *db = pg_connect(c->database_url, "comicbatch-start", err, errlen);
+    int rc = db ? migrate_check_current(db, err, errlen) : -1;
+    PQfinish(db);
+    return rc;
+}
+
 int app_start(struct app *a, char *err, size_t errlen)
 {
+    if (check_migrations(&a->cfg, err, errlen))
+        return -1;
     a->api.pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
     /* Every job's schema contract, checked before anything schedules or runs one (unavailable jobs are logged). */
     a->run.availability = availability_create(a->cfg.database_url, registry_contract_jobs(), &a->cfg);
@@ -138,7 +154,14 @@ int app_start(struct app *a, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the alert webhook thread");
         goto fail;
     }
-    if (!(a->run.workers = worker_pool_create(&a->run, a->cfg.workers, err, errlen)))
+    if (!(a->api.events = events_feed_create(&a->api)) ||
+        listener_subscribe(a->api.listener, "comicbatch_run", events_feed_on_run, a->api.events)) {
+        snprintf(err, errlen, "cannot start the event-stream feed thread or subscribe it to comicbatch_run");
+        goto fail;
+    }
+    /* What can fail on the host (the addresses, the port files, the cover cache) before this instance leads or
+     * claims a run: a start that fails must not take work from the instances that run (and fail it on the way out). */
+    if (!(a->api.covers = covers_create(&a->cfg, &a->metrics, err, errlen)) || start_http(a, err, errlen))
         goto fail;
     scheduling_host_init(&a->sched_host, &a->run);
     struct leader_opts lo = {.cfg = &a->cfg,
@@ -155,16 +178,8 @@ int app_start(struct app *a, char *err, size_t errlen)
             goto fail;
         }
     }
-    if (!(a->api.events = events_feed_create(&a->api)) ||
-        listener_subscribe(a->api.listener, "comicbatch_run", events_feed_on_run, a->api.events)) {
-        snprintf(err, errlen, "cannot start the event-stream feed thread or subscribe it to comicbatch_run");
-        goto fail;
-    }
-    if (listener_start(a->api.listener, err, errlen))
-        goto fail;
-    if (!(a->api.covers = covers_create(&a->cfg, &a->metrics, err, errlen)))
-        goto fail;
-    if (start_http(a, err, errlen))
+    if (!(a->run.workers = worker_pool_create(&a->run, a->cfg.workers, err, errlen)) ||
+        listener_start(a->api.listener, err, errlen))
         goto fail;
     log_info("msg=\"serving\" url=http://%s:%d/ admin=http://%s:%d/admin/ instance=%s workers=%d", a->cfg.listen_host,
              http_server_port(a->http), a->cfg.listen_host, http_server_port(a->http), a->instance, a->cfg.workers);

@@ -65,7 +65,8 @@ static const char STATE_SQL[] =
     "SELECT split_part(t.tgname, '_', 2), count(*) FILTER (WHERE t.tgenabled <> 'D')"
     " FROM pg_trigger t WHERE t.tgname LIKE 'comicbatch\\_%' AND NOT t.tgisinternal GROUP BY 1"
     " UNION ALL SELECT 'fillfactor', count(*) FROM pg_class c"
-    " WHERE c.oid IN (to_regclass('core.comic'), to_regclass('core.chapter'))"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace" /* not to_regclass: it needs USAGE on the schema */
+    " WHERE n.nspname = 'core' AND c.relname IN ('comic', 'chapter')"
     " AND 'fillfactor=90' = ANY(coalesce(c.reloptions, '{}'))";
 
 int accel_states(PGconn *db, enum accel_state *st, char *err, size_t errlen)

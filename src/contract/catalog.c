@@ -38,19 +38,26 @@ static const char ROLE_SQL[] =
     " coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = r.n), false),"
     " CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.n)"
     "   THEN has_database_privilege(r.n, current_database(), 'TEMPORARY') ELSE false END,"
-    " CASE WHEN to_regprocedure('system.comicbatch_ensure_partition(regclass,date)') IS NULL"
-    "   OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.n) THEN false"
-    "   ELSE has_function_privilege(r.n, 'system.comicbatch_ensure_partition(regclass,date)', 'EXECUTE') END,"
+    /* by oid, not to_regprocedure: a role without USAGE on schema system gets a finding, not an error */
+    " coalesce((SELECT has_function_privilege(r.n, p.oid, 'EXECUTE') FROM pg_proc p"
+    "   JOIN pg_namespace s ON s.oid = p.pronamespace WHERE s.nspname = 'system'"
+    "   AND p.proname = 'comicbatch_ensure_partition' AND p.pronargs = 2"
+    "   AND p.proargtypes[0] = 'regclass'::regtype AND p.proargtypes[1] = 'date'::regtype"
+    "   AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.n)), false),"
     " current_database()"
     " FROM r";
 
 /* Queued questions as parallel arrays: $1 role, $2 kinds, $3 objects, $4 columns, $5 privileges. */
 static const char PRIVS_SQL[] =
-    "SELECT CASE WHEN x.k = 's' AND to_regnamespace(x.o) IS NULL THEN false"
-    "  WHEN x.k = 's' THEN has_schema_privilege($1::name, x.o, x.p)"
-    "  WHEN x.k = 't' THEN has_table_privilege($1::name, x.o, x.p)"
-    "  WHEN x.k = 'q' THEN has_sequence_privilege($1::name, x.o, x.p)"
-    "  ELSE has_column_privilege($1::name, x.o, x.c, x.p) END"
+    /* Objects by oid, not by name: a name is resolved as the connected role, which needs USAGE on the schema —
+     * a role without it gets its findings instead of an error. A missing object is "no privilege". */
+    "SELECT CASE WHEN x.k = 's' THEN coalesce((SELECT has_schema_privilege($1::name, n.oid, x.p)"
+    "    FROM pg_namespace n WHERE n.nspname = x.o), false)"
+    "  ELSE coalesce((SELECT CASE WHEN x.k = 't' THEN has_table_privilege($1::name, c.oid, x.p)"
+    "    WHEN x.k = 'q' THEN has_sequence_privilege($1::name, c.oid, x.p)"
+    "    ELSE has_column_privilege($1::name, c.oid, x.c, x.p) END"
+    "    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "    WHERE n.nspname = (parse_ident(x.o))[1] AND c.relname = (parse_ident(x.o))[2]), false) END"
     " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(k, o, c, p, i) ORDER BY x.i";
 
 struct cat_table *catalog_add_table(struct catalog *cat, const char *name, char relkind, const char *owner)

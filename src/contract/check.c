@@ -90,6 +90,9 @@ static void add(struct contract_result *res, bool fatal, const char *fix, const 
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    for (size_t i = 0; i < res->n; i++) /* two tables in one schema: one "may not use schema" finding */
+        if (res->f[i].fatal == fatal && !strcmp(res->f[i].what, what))
+            return;
     contract_result_add(res, fatal, fix, what);
 }
 
@@ -459,7 +462,10 @@ int contract_check_all(PGconn *db, struct contract_jobs js, const struct config 
     snprintf(rep->role, sizeof rep->role, "%s", cat.role);
     snprintf(rep->database, sizeof rep->database, "%s", cat.database);
     rep->superuser = cat.superuser;
-    rep->pending_migrations = migrate_pending(db, err, errlen);
+    struct migrate_status ms;
+    rep->pending_migrations = migrate_status(db, &ms, err, errlen) ? -1 : ms.pending;
+    rep->unknown_migrations = rep->pending_migrations < 0 ? 0 : ms.unknown;
+    snprintf(rep->first_unknown_migration, sizeof rep->first_unknown_migration, "%s", ms.first_unknown);
     rep->njobs = njobs;
     rep->jobs = xcalloc(njobs, sizeof *rep->jobs);
     for (size_t i = 0; i < njobs; i++) {

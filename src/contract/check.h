@@ -43,7 +43,9 @@ struct contract_report {
     struct id_types ids;
     char role[64], database[64];
     bool superuser;
-    int pending_migrations;            /* -1: unknown */
+    int pending_migrations; /* -1: unknown */
+    int unknown_migrations; /* recorded ones this build lacks (a newer build migrated the database) */
+    char first_unknown_migration[128];
     enum accel_state accel[ACCEL_MAX]; /* accel_all() order */
     struct contract_result *jobs;      /* registry order */
     size_t njobs;

@@ -53,10 +53,20 @@ static void print_header(const struct contract_report *rep, FILE *out)
             rep->superuser ? " (superuser: privileges not checked in practice)" : "");
     fprintf(out, "ids: comic %s, chapter %s, group %s, user %s\n", rep->ids.name[ID_COMIC], rep->ids.name[ID_CHAPTER],
             rep->ids.name[ID_GROUP], rep->ids.name[ID_USER]);
+    if (rep->unknown_migrations > 0)
+        fprintf(out,
+                "migrations: %d applied that this build does not know (%s): a newer comicbatch migrated this "
+                "database; run that version (serve refuses to start)\n",
+                rep->unknown_migrations, rep->first_unknown_migration);
     if (rep->pending_migrations > 0)
         fprintf(out, "migrations: %d pending: run `comicbatch migrate` (as %s)\n", rep->pending_migrations, rep->role);
-    else if (rep->pending_migrations == 0)
+    else if (rep->pending_migrations == 0 && !rep->unknown_migrations)
         fprintf(out, "migrations: all applied\n");
+    else if (rep->pending_migrations < 0)
+        fprintf(out,
+                "migrations: cannot read system.schema_migrations as %s (grant SELECT on it, or run `comicbatch "
+                "migrate` as %s)\n",
+                rep->role, rep->role);
     size_t n;
     const struct accel_def *a = accel_all(&n);
     fprintf(out, "accelerators (`comicbatch accelerators status` for costs):");
@@ -84,9 +94,10 @@ int doctor_print(const struct contract_report *rep, FILE *out)
     if (unset) /* an optional job nobody set up: unavailable (not scheduled, no alerts), but not a failure */
         fprintf(out, "; %d not configured (unavailable until the settings above are added, or disable %s)", unset,
                 unset > 1 ? "them" : "it");
+    bool migrations = rep->pending_migrations != 0 || rep->unknown_migrations;
     fprintf(out, "%s%s\n", bad ? "; fix the findings above" : "",
-            rep->pending_migrations > 0 ? "; migrations are pending" : "");
-    return bad + (rep->pending_migrations > 0);
+            migrations ? "; the migrations do not match this build (above)" : "");
+    return bad + migrations;
 }
 
 void doctor_print_unavailable(const struct contract_report *rep, FILE *out)

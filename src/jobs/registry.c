@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "config.h"
 #include "jobs/jobs.h"
 
 static const struct job_def *const jobs[] = {
@@ -47,4 +48,10 @@ const char *registry_default_cron(const struct config *cfg, const struct job_def
 {
     const char *c = job->config_cron ? job->config_cron(cfg) : NULL;
     return c && *c ? c : job->cron;
+}
+
+enum misfire_policy registry_default_misfire(const struct config *cfg, const struct job_def *job)
+{
+    const struct job_settings *js = config_job(cfg, job->key);
+    return js && js->misfire >= 0 ? (enum misfire_policy)js->misfire : job->misfire;
 }

@@ -77,6 +77,9 @@ struct job_def {
 /** The job's default cron: its config_cron hook's answer when set and non-empty, else job->cron. */
 const char *registry_default_cron(const struct config *cfg, const struct job_def *job);
 
+/** The job's default misfire policy: `[job.KEY] misfire` when set, else job->misfire. */
+enum misfire_policy registry_default_misfire(const struct config *cfg, const struct job_def *job);
+
 /** The job with `key`, or NULL. */
 const struct job_def *registry_find(const char *key);
 

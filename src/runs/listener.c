@@ -74,8 +74,9 @@ static int register_instance(struct listener *l, char *err, size_t errlen)
     describe_instance(l, &info, host, sizeof host);
     int no = instances_register(l->db, &info);
     if (no < 0) {
-        snprintf(err, errlen, "cannot register this instance: %s (did `comicbatch migrate` run?)",
-                 PQerrorMessage(l->db));
+        char line[512]; /* the migrations were checked before (app_start): no guess about them here */
+        snprintf(err, errlen, "cannot register this instance in system.batchinstance: %s",
+                 pg_one_line(PQerrorMessage(l->db), line, sizeof line));
         return -1;
     }
     l->env->instance_no = no;

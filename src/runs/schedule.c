@@ -93,7 +93,9 @@ static json_t *entry_json(const struct listing *l, const struct job_def *job, co
         snprintf(desc, sizeof desc, "invalid expression");
     bool enabled = row ? row->isenabled : job->enabled;
     bool has_next = enabled && row && row->nextrunat;
-    const char *misfire = row && row->misfire[0] ? row->misfire : job->misfire == MISFIRE_ONCE ? "once" : "skip";
+    const char *misfire = row && row->misfire[0]                                  ? row->misfire
+                          : registry_default_misfire(l->cfg, job) == MISFIRE_ONCE ? "once"
+                                                                                  : "skip";
     json_t *lastrun = json_object_get(l->lastruns, job->key);
     json_t *e = json_pack("{s:s,s:s,s:s,s:b,s:O,s:o}", "jobkey", job->key, "description", job->description, "cron",
                           cron, "isenabled", enabled, "lastrun", lastrun ? lastrun : json_null(), "nextrunat",

@@ -18,10 +18,9 @@
 
 static void describe(const struct config *cfg, const struct job_def *job, struct sched_job *out)
 {
-    const struct job_settings *js = config_job(cfg, job->key);
     *out = (struct sched_job){.key = job->key,
                               .cron = registry_default_cron(cfg, job),
-                              .misfire = js && js->misfire >= 0 ? (enum misfire_policy)js->misfire : job->misfire,
+                              .misfire = registry_default_misfire(cfg, job),
                               .enabled = job->enabled};
 }
 

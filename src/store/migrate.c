@@ -128,26 +128,59 @@ int migrate_apply(PGconn *c, char *err, size_t errlen)
     return applied;
 }
 
-int migrate_pending(PGconn *c, char *err, size_t errlen)
+/* Whether `name` is one of this build's migrations. */
+static bool embedded(const char *name)
 {
+    for (const struct embedded_file *f = migrations_files; f->name; f++)
+        if (!strcmp(f->name, name))
+            return true;
+    return false;
+}
+
+int migrate_status(PGconn *c, struct migrate_status *st, char *err, size_t errlen)
+{
+    *st = (struct migrate_status){0};
     PGresult *r = pg_query(c, "migrate.pending", "SELECT to_regclass('system.schema_migrations') IS NULL", 0, NULL,
                            NULL);
     bool none = r && pg_bool(r, 0, 0);
     PQclear(r);
-    r = !none ? pg_query(c, "migrate.recorded", "SELECT name FROM system.schema_migrations", 0, NULL, NULL) : NULL;
+    r = !none
+            ? pg_query(c, "migrate.recorded", "SELECT name FROM system.schema_migrations ORDER BY name", 0, NULL, NULL)
+            : NULL;
     if (!none && !r) {
-        snprintf(err, errlen, "cannot read system.schema_migrations: %s", PQerrorMessage(c));
+        char line[512];
+        snprintf(err, errlen, "cannot read system.schema_migrations: %s",
+                 pg_one_line(PQerrorMessage(c), line, sizeof line));
         return -1;
     }
-    int pending = 0;
     for (const struct embedded_file *f = migrations_files; f->name; f++) {
         bool recorded = false;
         for (int i = 0; r && i < PQntuples(r) && !recorded; i++)
             recorded = !strcmp(PQgetvalue(r, i, 0), f->name);
-        pending += !recorded;
+        st->pending += !recorded;
     }
+    for (int i = 0; r && i < PQntuples(r); i++)
+        if (!embedded(PQgetvalue(r, i, 0)) && !st->unknown++)
+            snprintf(st->first_unknown, sizeof st->first_unknown, "%s", PQgetvalue(r, i, 0));
     PQclear(r);
-    return pending;
+    return 0;
+}
+
+int migrate_check_current(PGconn *c, char *err, size_t errlen)
+{
+    struct migrate_status st;
+    if (migrate_status(c, &st, err, errlen))
+        return -1;
+    if (st.unknown)
+        snprintf(
+            err, errlen,
+            "the database has %d migration%s this build does not know (%s): it was migrated by a newer comicbatch; "
+            "run that version",
+            st.unknown, st.unknown == 1 ? "" : "s", st.first_unknown);
+    else if (st.pending)
+        snprintf(err, errlen, "%d migration%s of this build %s not applied: run `comicbatch migrate` first", st.pending,
+                 st.pending == 1 ? "" : "s", st.pending == 1 ? "is" : "are");
+    return st.unknown || st.pending ? -1 : 0;
 }
 
 bool migrate_done(PGconn *c)

@@ -13,8 +13,21 @@
 /** Applies pending migrations on `c`. Returns the number applied (>= 0) or -1 with `err`. */
 int migrate_apply(PGconn *c, char *err, size_t errlen);
 
-/** Counts the embedded migrations not yet recorded on `c` (all of them before the first migrate). -1 with `err`. */
-int migrate_pending(PGconn *c, char *err, size_t errlen);
+/** How the database's recorded migrations compare with this build's. */
+struct migrate_status {
+    int pending; /* embedded migrations not recorded yet (all of them before the first migrate) */
+    int unknown; /* recorded migrations this build does not have: the database was made by a newer build */
+    char first_unknown[128];
+};
+
+/** Compares the migrations recorded on `c` with this build's into `st`. 0, or -1 with `err`. */
+int migrate_status(PGconn *c, struct migrate_status *st, char *err, size_t errlen);
+
+/**
+ * Whether this build may serve on `c`'s database: 0 when every migration it has is applied and none it lacks is;
+ * else -1 with a sentence saying what to do (run `comicbatch migrate`, or run the newer build).
+ */
+int migrate_check_current(PGconn *c, char *err, size_t errlen);
 
 /** True when the database on `c` has been migrated (system.schema_migrations is readable): /readyz's check. */
 bool migrate_done(PGconn *c);

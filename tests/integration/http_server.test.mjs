@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { ADMIN_TOKEN, api, newDatabase, startDaemon, waitFor } from './lib.mjs';
+import { ADMIN_TOKEN, api, newDatabase, sql, sqlValue, startDaemon, waitFor } from './lib.mjs';
 import { stopClean } from './foundation-util.mjs';
 import { makeCert, makeImages, startUpstream } from './covers-upstream.mjs';
 
@@ -171,15 +171,35 @@ describe('per-client connection limit and deadlines', () => {
 
   test('a second daemon on the same address fails to start instead of sharing the port', async () => {
     // The event-loop threads bind with SO_REUSEPORT; without the check another server could join the port.
+    // A start that fails must not take work on its way out: before, its workers claimed the queued runs and failed
+    // them ("interrupted: instance … shut down") and it took the leadership, before the listen failed.
+    const db2 = newDatabase();
+    sql(db2, `INSERT INTO system.batchrun (id, jobkey, lockkey, status, triggeredby, timeoutms, createdat)
+      SELECT gen_random_uuid(), 'sessions.cleanup', 'q' || i, 'queued', 'admin', 60000, now()
+      FROM generate_series(1, 3) i`);
     let second = null;
     try {
-      second = await startDaemon(newDatabase(), {}, { COMICBATCH_LISTEN: `127.0.0.1:${d.port}` });
+      second = await startDaemon(db2, {}, { COMICBATCH_LISTEN: `127.0.0.1:${d.port}` });
     } catch (e) {
       assert.match(e.message, /exited early[\s\S]*address in use/);
     }
     if (second) await second.kill();
     assert.equal(second, null, 'the second daemon must not start');
     assert.equal((await fetch(`${d.base}/healthz`)).status, 200, 'the first one is untouched');
+    assert.equal(sqlValue(db2, `SELECT string_agg(DISTINCT status || ':' || (startedat IS NULL), ',')
+      FROM system.batchrun`), 'queued:true', 'the queued runs are untouched');
+    assert.equal(sqlValue(db2, 'SELECT epoch FROM system.batchleader'), '0', 'it never led');
+  });
+
+  test('a port file that cannot be written stops the start, saying why', async () => {
+    let started = null;
+    try {
+      started = await startDaemon(newDatabase(), { server: { port_file: '/nonexistent-dir/port' } });
+    } catch (e) {
+      assert.match(e.message, /server\.port_file: cannot write \/nonexistent-dir\/port: No such file or directory/);
+    }
+    if (started) await started.kill();
+    assert.equal(started, null, 'the daemon must not start');
   });
 
   test('an idle kept-alive connection is closed after keepalive_timeout; a prompt client is served', async () => {

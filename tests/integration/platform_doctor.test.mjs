@@ -178,3 +178,59 @@ test('grants before migrate on a database without the platform; migrate creates 
   assert.match(doc.out, /0 of 14 enabled jobs can run; 1 not configured/);
   assert.match(doc.out, /^\s+not configured\s+metadata\.dump_refresh$/m, "dump_refresh needs nothing of the platform's");
 });
+
+test('serve refuses a database whose migrations are not this build\'s (pending, or from a newer build); doctor says so', async () => {
+  const db = newDatabase();
+  const refused = async (re) => {
+    let started = null;
+    try {
+      started = await startDaemon(db);
+    } catch (e) {
+      assert.match(e.message, /exited early/);
+      assert.match(e.message, re);
+    }
+    if (started) await started.stop();
+    assert.equal(started, null, 'serve must not start');
+  };
+  sql(db, "INSERT INTO system.schema_migrations (name, sha256) VALUES ('999_from_the_future.sql', 'x')");
+  await refused(/1 migration this build does not know \(999_from_the_future\.sql\): it was migrated by a newer comicbatch/);
+  let doc = cli(db, ['doctor']);
+  assert.equal(doc.status, 1, doc.out);
+  assert.match(doc.out, /migrations: 1 applied that this build does not know \(999_from_the_future\.sql\)/);
+  assert.match(doc.out, /the migrations do not match this build/);
+  sql(db, "DELETE FROM system.schema_migrations WHERE name = '999_from_the_future.sql'");
+
+  const [[last, sha]] = sql(db, 'SELECT name, sha256 FROM system.schema_migrations ORDER BY name DESC LIMIT 1');
+  sql(db, `DELETE FROM system.schema_migrations WHERE name = '${last}'`);
+  await refused(/1 migration of this build is not applied: run `comicbatch migrate` first/);
+  doc = cli(db, ['doctor']);
+  assert.equal(doc.status, 1, doc.out);
+  assert.match(doc.out, /migrations: 1 pending: run `comicbatch migrate`/);
+  sql(db, `INSERT INTO system.schema_migrations (name, sha256) VALUES ('${last}', '${sha}')`);
+  const live = await startDaemon(db);
+  try {
+    assert.equal((await fetch(`${live.base}/readyz`)).status, 200, 'the same database, matched again, serves');
+  } finally {
+    await live.stop();
+  }
+  assert.equal(cli(db, ['doctor']).status, 0);
+});
+
+test('a role with no grants at all gets its findings, each with the GRANT, not an error', () => {
+  const db = newDatabase();
+  const weak = `cb_weak_${process.pid}`;
+  sql(ADMIN, `DROP ROLE IF EXISTS ${weak}; CREATE ROLE ${weak} LOGIN`);
+  try {
+    const doc = cli(db, ['doctor'], { COMICBATCH_DATABASE_URL: roleUrl(db, weak) });
+    assert.equal(doc.status, 1, doc.out + doc.err);
+    assert.doesNotMatch(doc.err, /comicbatch: cannot/, 'it checked');
+    assert.match(doc.out, new RegExp(`UNAVAILABLE\\s+library\\.hasnew[^\\n]*\\n\\s+- role ${weak} may not use schema library\\n\\s+GRANT USAGE ON SCHEMA library TO ${weak};`));
+    const hasnew = doc.out.split(/\n  (?=\S)/).find((b) => /^UNAVAILABLE\s+library\.hasnew/.test(b));
+    assert.equal(hasnew.match(/may not use schema core/g)?.length, 1, `one finding per schema:\n${hasnew}`);
+    assert.match(doc.out, new RegExp(`migrations: cannot read system\\.schema_migrations as ${weak}`));
+    assert.match(doc.out, /0 of 14 enabled jobs can run/);
+  } finally {
+    sql(db, `DROP OWNED BY ${weak}`);
+    sql(ADMIN, `DROP ROLE ${weak}`);
+  }
+});

@@ -201,6 +201,7 @@ describe('a slot whose enqueue is refused or fails', () => {
 
   test('a slot lost to database errors until the misfire grace passed says so in the ledger', async () => {
     const S = 'announcements.expire'; // misfire: skip (INI)
+    assert.equal((await entry(d, S)).misfire, 'skip', 'the entry shows the [job.KEY] misfire, not the job default (once)');
     await patch(d, S, { cron: '* * * * *' });
     sql(db, `CREATE FUNCTION public.test_refuse_s() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'test: insert refused'; END $$`);
