@@ -387,7 +387,7 @@ static int cmd_run(const struct cli_args *args)
     pthread_sigmask(SIG_BLOCK, &cr.sigs, NULL);
     rc = 1;
     /* The listener registers this process as an instance and holds its lock: a crash here is rescued like any. */
-    if (!(a.api.listener = listener_create(&a.run, err, sizeof err)) ||
+    if (app_check_migrations(&a.cfg, err, sizeof err) || !(a.api.listener = listener_create(&a.run, err, sizeof err)) ||
         !(a.run.workers = worker_pool_create(&a.run, 0, err, sizeof err))) {
         fprintf(stderr, "comicbatch: %s\n", err);
     } else if (alerts_start(&a.run)) {
