@@ -123,8 +123,7 @@ static int start_http(struct app *a, char *err, size_t errlen)
     return 0;
 }
 
-/* Whether the database's migrations are this build's: a pending one or one from a newer build refuses the start. */
-static int check_migrations(const struct config *c, char *err, size_t errlen)
+int app_check_migrations(const struct config *c, char *err, size_t errlen)
 {
     PGconn *db = pg_connect(c->database_url, "comicbatch-start", err, errlen);
     int rc = db ? migrate_check_current(db, err, errlen) : -1;
@@ -134,7 +133,7 @@ static int check_migrations(const struct config *c, char *err, size_t errlen)
 
 int app_start(struct app *a, char *err, size_t errlen)
 {
-    if (check_migrations(&a->cfg, err, errlen))
+    if (app_check_migrations(&a->cfg, err, errlen))
         return -1;
     a->api.pool = pgpool_create(a->cfg.database_url, a->cfg.db_pool_size);
     /* Every job's schema contract, checked before anything schedules or runs one (unavailable jobs are logged). */

@@ -37,6 +37,12 @@ struct app {
 void app_init(struct app *a, struct config *cfg);
 
 /**
+ * Whether the database of `c` has exactly this build's migrations (none pending, none from a newer build). 0, or -1
+ * with a sentence in `err` saying what to do. serve (app_start) and `run` refuse to start otherwise.
+ */
+int app_check_migrations(const struct config *c, char *err, size_t errlen);
+
+/**
  * Starts the serving process: pool, instance registration, listener, workers, leader loop, HTTP.
  * Returns 0, or -1 with `err` (everything started so far is stopped again).
  */

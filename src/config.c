@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "util/duration.h"
 #include "util/xalloc.h"
@@ -82,6 +84,44 @@ static const char *key_label(const struct config_key *k, const char *inst, char 
     return buf;
 }
 
+/* Checks `text` of setting `name`: an IPv4 "host:port" (or "localhost:port"), port 0 to 65535. 0, or -1 with err. */
+static int hostport_check(const char *name, const char *text, char *err, size_t errlen)
+{
+    const char *colon = strrchr(text, ':');
+    char *end;
+    errno = 0;
+    long p = colon && colon[1] >= '0' && colon[1] <= '9' ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == text || p < 0 || *end || errno) {
+        snprintf(err, errlen, "%s: expected host:port like 127.0.0.1:8080, got \"%s\"", name, text);
+        return -1;
+    }
+    if (p > 65535) {
+        snprintf(err, errlen, "%s: port %ld is out of range (0 to 65535; 0 = any free port)", name, p);
+        return -1;
+    }
+    char host[INET_ADDRSTRLEN + 16];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - text), text);
+    struct in_addr a;
+    if (strcmp(host, "localhost") && inet_pton(AF_INET, host, &a) != 1) {
+        snprintf(err, errlen, "%s: \"%s\" is not an IPv4 address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)",
+                 name, host);
+        return -1;
+    }
+    return 0;
+}
+
+/* "expected … from MIN to MAX" for a duration or size out of the row's bounds. */
+static void range_error(const struct config_key *k, const char *label, const char *v, char *err, size_t errlen)
+{
+    char lo[32], hi[32];
+    if (k->type == CONFIG_DURATION)
+        snprintf(err, errlen, "%s: \"%s\" is outside the allowed range: expected a duration from %s to %s", label, v,
+                 duration_format(k->min, lo, sizeof lo), duration_format(k->max, hi, sizeof hi));
+    else
+        snprintf(err, errlen, "%s: \"%s\" is outside the allowed range: expected a size from %lld to %lld bytes", label,
+                 v, (long long)k->min, (long long)k->max);
+}
+
 /* A parsed value, before it is stored. */
 union value {
     int64_t n;
@@ -95,7 +135,7 @@ static int parse_value(const struct config_key *k, const char *label, const char
     char derr[128];
     int b;
     switch (k->type) {
-    case CONFIG_STR: out->s = v; return 0;
+    case CONFIG_STR: out->s = v; return (k->flags & CONFIG_HOSTPORT) && *v ? hostport_check(label, v, err, errlen) : 0;
     case CONFIG_BOOL:
         if (parse_bool(v, &b) == 0) {
             out->n = b;
@@ -129,7 +169,7 @@ static int parse_value(const struct config_key *k, const char *label, const char
         break;
     }
     if (out->n < k->min || out->n > k->max) {
-        snprintf(err, errlen, "%s: \"%s\" is outside the allowed range", label, v);
+        range_error(k, label, v, err, errlen);
         return -1;
     }
     return 0;
@@ -203,9 +243,11 @@ static const char *template_names(const char *section, char *buf, size_t len)
  */
 struct load_state {
     struct config *c;
+    const struct config_checks *checks; /* may be NULL */
     FILE *f;
-    int line;     /* the line inih is processing */
-    int err_line; /* line of st->err, 0 = none */
+    int read_errno; /* why the file could not be read to its end, 0 = it was */
+    int line;       /* the line inih is processing */
+    int err_line;   /* line of st->err, 0 = none */
     char err[512];
 };
 
@@ -248,13 +290,60 @@ static struct provider_settings *provider_entry(struct config *c, const char *na
     return p;
 }
 
+/* Levenshtein distance of `a` and `b`, for "did you mean"; SIZE_MAX when either is longer than 63 bytes. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la > 63 || lb > 63)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            row[j] = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* `[job.KEY]` names a job the caller knows (checks->job_key; no such hook: any name). 0, or -1 with err. */
+static int check_job_key(const struct config_checks *checks, const char *key, char *err, size_t errlen)
+{
+    if (!checks || !checks->job_key)
+        return 0;
+    const char *known, *near = NULL;
+    size_t nearest = 4; /* at most three edits away */
+    for (size_t i = 0; (known = checks->job_key(i)); i++) {
+        if (!strcmp(known, key))
+            return 0;
+        size_t d = edit_distance(known, key);
+        if (d < nearest) {
+            nearest = d;
+            near = known;
+        }
+    }
+    if (near)
+        snprintf(err, errlen, "[job.%s]: unknown job key; did you mean [job.%s]? (`comicbatch jobs` lists them)", key,
+                 near);
+    else
+        snprintf(err, errlen, "[job.%s]: unknown job key (`comicbatch jobs` lists them)", key);
+    return -1;
+}
+
 /* `[job.KEY] name = v` and `[provider.NAME] name = v`: the template rows of the table. */
-static int template_setting(struct config *c, const char *tmpl, const char *inst, const char *name, const char *v,
-                            char *err, size_t errlen)
+static int template_setting(struct config *c, const struct config_checks *checks, const char *tmpl, const char *inst,
+                            const char *name, const char *v, char *err, size_t errlen)
 {
     char known[128];
     const struct config_key *k = config_key_find(tmpl, name);
     size_t prefix = strcspn(tmpl, ".");
+    if (tmpl[0] == 'j' && check_job_key(checks, inst, err, errlen))
+        return -1;
     if (!k) {
         snprintf(err, errlen, "%.*s.%s.%s: unknown setting (known: %s)", (int)prefix, tmpl, inst, name,
                  template_names(tmpl, known, sizeof known));
@@ -269,16 +358,27 @@ static int template_setting(struct config *c, const char *tmpl, const char *inst
     return apply_key(base, k, inst, v, err, errlen);
 }
 
-static int apply_setting(struct config *c, const char *section, const char *name, const char *v, char *err,
-                         size_t errlen)
+/* A cron-valued key's value, through the caller's parser (checks->cron; none given: not checked). 0 or -1. */
+static int check_cron(const struct config_checks *checks, const struct config_key *k, const char *v, char *err,
+                      size_t errlen)
+{
+    char cerr[200];
+    if (!(k->flags & CONFIG_CRON) || !checks || !checks->cron || !*v || !checks->cron(v, cerr, sizeof cerr))
+        return 0;
+    snprintf(err, errlen, "%s.%s: %s", k->section, k->name, cerr);
+    return -1;
+}
+
+static int apply_setting(struct config *c, const struct config_checks *checks, const char *section, const char *name,
+                         const char *v, char *err, size_t errlen)
 {
     if (!strncmp(section, "job.", 4) && section[4])
-        return template_setting(c, "job.KEY", section + 4, name, v, err, errlen);
+        return template_setting(c, checks, "job.KEY", section + 4, name, v, err, errlen);
     if (!strncmp(section, "provider.", 9) && section[9])
-        return template_setting(c, "provider.NAME", section + 9, name, v, err, errlen);
+        return template_setting(c, checks, "provider.NAME", section + 9, name, v, err, errlen);
     const struct config_key *k = config_key_find(section, name);
     if (k && !(k->flags & CONFIG_TEMPLATE))
-        return apply_key(c, k, NULL, v, err, errlen);
+        return check_cron(checks, k, v, err, errlen) ? -1 : apply_key(c, k, NULL, v, err, errlen);
     snprintf(err, errlen, "%s%s%s: unknown setting", section, *section ? "." : "", name);
     return -1;
 }
@@ -288,7 +388,7 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
     struct load_state *st = user;
     if (st->err_line)
         return 1;
-    if (apply_setting(st->c, section, name, value, st->err, sizeof st->err)) {
+    if (apply_setting(st->c, st->checks, section, name, value, st->err, sizeof st->err)) {
         st->err_line = st->line;
         return 0;
     }
@@ -300,8 +400,13 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 static char *ini_read_line(char *buf, int size, void *stream)
 {
     struct load_state *st = stream;
-    if (st->err_line || !fgets(buf, size, st->f))
+    if (st->err_line)
         return NULL;
+    errno = 0;
+    if (!fgets(buf, size, st->f)) {
+        st->read_errno = ferror(st->f) ? (errno ? errno : EIO) : 0; /* inih takes NULL for the end of the file */
+        return NULL;
+    }
     st->line++;
     size_t n = strlen(buf);
     if (n == (size_t)size - 1 && buf[n - 1] != '\n') {
@@ -315,15 +420,25 @@ static char *ini_read_line(char *buf, int size, void *stream)
     return buf;
 }
 
-static int load_file(struct config *c, const char *path, char *err, size_t errlen)
+static int load_file(struct config *c, const char *path, const struct config_checks *checks, char *err, size_t errlen)
 {
-    struct load_state st = {.c = c, .f = fopen(path, "r")};
+    struct load_state st = {.c = c, .checks = checks, .f = fopen(path, "r")};
+    struct stat sb;
+    if (st.f && fstat(fileno(st.f), &sb) == 0 && S_ISDIR(sb.st_mode)) { /* fopen takes one; every read then fails */
+        fclose(st.f);
+        st.f = NULL;
+        errno = EISDIR;
+    }
     if (!st.f) {
         snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
         return -1;
     }
     int rc = ini_parse_stream(ini_read_line, &st, on_ini_entry, &st);
     fclose(st.f);
+    if (st.read_errno && !st.err_line) {
+        snprintf(err, errlen, "%s: cannot read config file: %s", path, strerror(st.read_errno));
+        return -1;
+    }
     if (rc == -2) {
         snprintf(err, errlen, "%s: out of memory while reading", path);
         return -1;
@@ -356,34 +471,30 @@ static int apply_env(struct config *c, char *err, size_t errlen)
     return 0;
 }
 
-int config_load(struct config *c, const char *path, char *err, size_t errlen)
+int config_load_checked(struct config *c, const char *path, const struct config_checks *checks, char *err,
+                        size_t errlen)
 {
-    if (path && load_file(c, path, err, errlen))
+    if (path && load_file(c, path, checks, err, errlen))
         return -1;
     return apply_env(c, err, errlen);
 }
 
-/* Splits `text` ("host:port") of setting `name` into `*host` (owned) and `*port`. */
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+    return config_load_checked(c, path, NULL, err, errlen);
+}
+
+/* Splits `text` ("host:port", checked by hostport_check) of setting `name` into `*host` (owned) and `*port`. */
 static int split_hostport(const char *name, const char *text, char **host, int *port, char *err, size_t errlen)
 {
-    const char *colon = strrchr(text, ':');
-    char *end;
-    long p = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == text || !colon[1] || *end || p < 0 || p > 65535) {
-        snprintf(err, errlen, "%s: expected host:port like 127.0.0.1:8080, got \"%s\"", name, text);
+    if (hostport_check(name, text, err, errlen))
         return -1;
-    }
+    const char *colon = strrchr(text, ':');
     size_t hlen = (size_t)(colon - text);
     free(*host);
     /* "localhost" is what people type; the server binds IPv4 addresses, so it means 127.0.0.1. */
     *host = hlen == 9 && !strncmp(text, "localhost", 9) ? xstrdup("127.0.0.1") : xcheck(strndup(text, hlen));
-    struct in_addr a;
-    if (inet_pton(AF_INET, *host, &a) != 1) {
-        snprintf(err, errlen, "%s: \"%s\" is not an IPv4 address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)",
-                 name, *host);
-        return -1;
-    }
-    *port = (int)p;
+    *port = atoi(colon + 1);
     return 0;
 }
 

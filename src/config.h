@@ -28,17 +28,26 @@
 /** Fills `c` with defaults (data_dir "./var", listen 127.0.0.1:8080, …). Release with config_finish. */
 void config_init(struct config *c);
 
+/** Checks of values whose syntax or names a higher layer owns, handed in by the caller (main, cli/). */
+struct config_checks {
+    /** 0 when `expr` is a usable cron expression, else -1 with the reason in `err` (the cron parser in sched/). */
+    int (*cron)(const char *expr, char *err, size_t errlen);
+    /** The `i`-th job key `[job.KEY]` may name, NULL past the last (the registry in jobs/); NULL: any key. */
+    const char *(*job_key)(size_t i);
+};
+
 /**
  * Reads `path` (may be NULL: no file) then the environment into `c`. Returns 0, or -1 with a message naming the key
- * and line in `err`. On error `c` may be partly filled; config_finish still releases it.
+ * and line in `err`. A directory, or a file that cannot be read to its end, is an error naming the path. With
+ * `checks` (may be NULL), a cron-valued key (CONFIG_CRON) of the file is parsed and a `[job.KEY]` section must name
+ * a known job, both reported at their line ("did you mean" a known key a few edits away). On error `c` may be
+ * partly filled; config_finish still releases it.
  */
-int config_load(struct config *c, const char *path, char *err, size_t errlen);
+int config_load_checked(struct config *c, const char *path, const struct config_checks *checks, char *err,
+                        size_t errlen);
 
-/** Checks of values whose syntax a higher layer owns (the cron parser in sched/), handed in by the caller. */
-struct config_checks {
-    /** 0 when `expr` is a usable cron expression, else -1 with the reason in `err`. */
-    int (*cron)(const char *expr, char *err, size_t errlen);
-};
+/** config_load_checked without the caller's checks (tools and tests that have no registry or cron parser). */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
 /**
  * Checks that what `serve` needs is present (database url, admin token, …), that the cron-valued settings parse

@@ -41,12 +41,12 @@ static const struct config_key keys[] = {
     {STR("redis", "url", redis_url), .dflt = "redis://127.0.0.1:6379/0", .env = "COMICBATCH_REDIS_URL",
      .help = "Redis address: `redis://host:port/db` or `unix:/path[?db=N]` (no AUTH: keep Redis on a private socket "
              "or network)."},
-    {STR("server", "listen", listen), .dflt = "127.0.0.1:8080", .env = "COMICBATCH_LISTEN",
+    {STR("server", "listen", listen), .dflt = "127.0.0.1:8080", .env = "COMICBATCH_LISTEN", .flags = CONFIG_HOSTPORT,
      .help = "HTTP address, IPv4 `host:port` (`localhost` = 127.0.0.1; port 0 = any free port): the admin API and "
              "pages, metrics and health, "
              "and the cover routes too unless `public_listen` is set."},
     {STR("server", "public_listen", public_listen), .dflt = "", .shown = "— (covers on `listen`)",
-     .env = "COMICBATCH_PUBLIC_LISTEN", .example = "0.0.0.0:8081",
+     .env = "COMICBATCH_PUBLIC_LISTEN", .example = "0.0.0.0:8081", .flags = CONFIG_HOSTPORT,
      .help = "A second address for the public cover routes only (`/api/v1/covers/…`), with its own connection "
              "limits, event threads and handler pool; `listen` then serves everything else."},
     {BYTES("server", "max_body", max_body_bytes, 1024, 64LL << 20), .dflt = "1m",
@@ -181,7 +181,8 @@ static const struct config_key keys[] = {
     {PROVIDERKEY("allow_insecure_loopback", CONFIG_BOOL, allow_insecure_loopback), .max = 1, .dflt = "false",
      .flags = CONFIG_TEMPLATE | CONFIG_TESTS_ONLY,
      .help = "Also accept `http://` dump URLs on 127.0.0.1, [::1] and localhost."},
-    {STR("metadata.series_refresh", "cron", series_refresh_cron), .dflt = "0 */6 * * *", .flags = CONFIG_RELOAD,
+    {STR("metadata.series_refresh", "cron", series_refresh_cron), .dflt = "0 */6 * * *",
+     .flags = CONFIG_RELOAD | CONFIG_CRON,
      .help = "When `metadata.series_refresh` runs (unless the schedule row overrides it); a reload reschedules "
              "its next slot."},
     {INT("metadata.series_refresh", "batch_size", series_refresh_batch_size, 1, 1000000), .dflt = "500",

@@ -119,6 +119,8 @@ enum config_flag {
     CONFIG_SECRET = 4,     /* never printed (reload log, docs show no example value) */
     CONFIG_TESTS_ONLY = 8, /* a switch for the test suites; never set it in production */
     CONFIG_TEMPLATE = 16,  /* section is a template (`job.KEY`, `provider.NAME`); offset is into its struct */
+    CONFIG_CRON = 32,      /* a cron expression (CONFIG_STR), checked by the caller's config_checks.cron */
+    CONFIG_HOSTPORT = 64,  /* an IPv4 `host:port` (CONFIG_STR; "" = unset), checked as it is read */
 };
 
 /** One setting: where it lives, how it is parsed, its default and its documentation. */

@@ -1,6 +1,8 @@
 /*
  * main — CLI dispatch only (DESIGN §1): serve, migrate, run JOBKEY, jobs, cron-next, pause, resume, doctor,
- * grants ROLE, accelerators, --help, --version.
+ * grants ROLE, accelerators, --help, --version. The command line is read by cli/args.h (global options before or
+ * after the command, `CMD --help`); each command refuses an argument it does not take before doing anything.
+ * Exit statuses: 0 success, 1 failure (configuration, database, a failed or cancelled run), 2 usage error, 3 busy.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -12,12 +14,15 @@
 #include <time.h>
 
 #include "app.h"
+#include "cli/args.h"
 #include "cli/sched_cli.h"
 #include "cli/service.h"
+#include "cli/settings.h"
 #include "cli/usage.h"
 #include "contract/accel.h"
 #include "contract/doctor.h"
 #include "contract/grants.h"
+#include "jobs/job_ctx.h"
 #include "jobs/registry.h"
 #include "runs/alerts.h"
 #include "runs/listener.h"
@@ -26,7 +31,6 @@
 #include "runs/schedule.h"
 #include "runs/webhook.h"
 #include "runs/worker.h"
-#include "sched/cron.h"
 #include "store/migrate.h"
 #include "store/pg.h"
 #include "util/log.h"
@@ -34,24 +38,34 @@
 #include "util/xalloc.h"
 #include "version.h"
 
-static int load_config(struct config *c, const char *path, bool need_token)
+/* Loads the settings (validated when `validate`) and applies their log settings; on failure leaves the sentence in
+ * err and `c` loaded as far as it got (config_finish it). */
+static int config_try(struct config *c, const char *path, bool validate, bool need_token, char *err, size_t errlen)
 {
-    char err[1024];
-    config_init(c);
-    if (config_load(c, path, err, sizeof err) ||
-        config_validate(c, need_token, &(struct config_checks){cron_check}, err, sizeof err)) {
-        fprintf(stderr, "comicbatch: configuration error: %s\n", err);
+    if (cli_settings_load(c, path, validate, need_token, err, errlen))
         return -1;
-    }
     log_set_level((enum log_level)c->log_level);
     log_set_format((enum log_format)c->log_format);
     return 0;
 }
 
-static int cmd_migrate(const char *config_path)
+/* config_try, saying why on stderr when it fails (`c` finished then). */
+static int load_config(struct config *c, const char *path, bool validate, bool need_token)
 {
+    char err[1024];
+    if (!config_try(c, path, validate, need_token, err, sizeof err))
+        return 0;
+    fprintf(stderr, "comicbatch: configuration error: %s\n", err);
+    config_finish(c);
+    return -1;
+}
+
+static int cmd_migrate(const struct cli_args *a)
+{
+    if (cli_no_args(a->cmd, a->argc, a->argv))
+        return CLI_EXIT_USAGE;
     struct config c;
-    if (load_config(&c, config_path, false))
+    if (load_config(&c, a->config_path, true, false))
         return 1;
     char err[1024];
     PGconn *db = pg_connect(config_session_url(&c), "comicbatch-migrate", err, sizeof err); /* advisory lock */
@@ -78,22 +92,32 @@ static int cmd_migrate(const char *config_path)
     return rc;
 }
 
-/* The schedule entries from the database, or NULL (none reachable: the registry's defaults are shown). */
+/*
+ * The schedule entries from the database, or NULL: no `[database] url` (the registry's defaults are shown), or the
+ * database did not answer (said on stderr, and the defaults are shown).
+ */
 static json_t *stored_entries(const struct config *c)
 {
     char err[1024];
-    PGconn *db = c->database_url ? pg_connect(c->database_url, "comicbatch-cli", err, sizeof err) : NULL;
+    if (!c->database_url || !*c->database_url)
+        return NULL;
+    PGconn *db = pg_connect(c->database_url, "comicbatch-cli", err, sizeof err);
     json_t *entries = db ? schedule_entries(db, c, NULL, (time_t)(time_now_ms() / 1000)) : NULL;
+    if (!entries)
+        fprintf(stderr, "comicbatch: %s; the registry's defaults are shown\n",
+                db ? "cannot read the schedule from the database (see the log)" : err);
     PQfinish(db);
     return entries;
 }
 
-static int cmd_jobs(const char *config_path)
+static int cmd_jobs(const struct cli_args *a)
 {
+    if (cli_no_args(a->cmd, a->argc, a->argv))
+        return CLI_EXIT_USAGE;
     struct config c;
-    config_init(&c);
-    char err[1024];
-    json_t *entries = config_load(&c, config_path, err, sizeof err) == 0 ? stored_entries(&c) : NULL;
+    if (load_config(&c, a->config_path, false, false)) /* no url needed: the registry's defaults are shown */
+        return 1;
+    json_t *entries = stored_entries(&c);
     size_t n;
     const struct job_def *const *jobs = registry_all(&n);
     printf("%-26s %-14s %-8s %-21s %s\n", "JOB", "CRON", "ENABLED", "NEXT RUN (UTC)", "DESCRIPTION");
@@ -114,10 +138,10 @@ static int cmd_jobs(const char *config_path)
     return 0;
 }
 
-/* Connects for a CLI command that needs only the database (no admin token). NULL after printing why. */
+/* Connects for a CLI command that needs only the database (no admin token). NULL after printing why (exit 1). */
 static PGconn *cli_connect(const char *config_path, struct config *c)
 {
-    if (load_config(c, config_path, false))
+    if (load_config(c, config_path, true, false))
         return NULL;
     char err[1024];
     PGconn *db = pg_connect(c->database_url, "comicbatch-cli", err, sizeof err);
@@ -128,12 +152,15 @@ static PGconn *cli_connect(const char *config_path, struct config *c)
     return db;
 }
 
-static int cmd_doctor(const char *config_path)
+/* Exit status 0 all fine, 1 findings (or the check could not be made), 2 usage error: see its row in cli/usage.c. */
+static int cmd_doctor(const struct cli_args *a)
 {
+    if (cli_no_args(a->cmd, a->argc, a->argv))
+        return CLI_EXIT_USAGE;
     struct config c;
-    PGconn *db = cli_connect(config_path, &c);
+    PGconn *db = cli_connect(a->config_path, &c);
     if (!db)
-        return 2;
+        return 1;
     int bad = doctor_run(db, registry_contract_jobs(), &c, stdout);
     char err[1024];
     bool own = strcmp(config_session_url(&c), c.database_url) != 0; /* direct_url set: a session of its own */
@@ -146,27 +173,42 @@ static int cmd_doctor(const char *config_path)
         PQfinish(session);
     PQfinish(db);
     config_finish(&c);
-    return bad < 0 ? 2 : bad > 0;
+    return bad != 0; /* < 0: the check could not be made (said), > 0: findings */
 }
 
-static int cmd_grants(int argc, char **argv, const char *config_path)
+/* `grants ROLE [--accelerators]` in either order: ROLE into *role. 0 or CLI_EXIT_USAGE (said). */
+static int grants_args(const struct cli_args *a, const char **role, bool *accel)
 {
-    bool accel = argc == 2 && !strcmp(argv[1], "--accelerators");
-    if (argc < 1 || argc > 2 || (argc == 2 && !accel) || !argv[0][0]) {
-        fprintf(stderr, "usage: comicbatch grants ROLE [--accelerators]\n");
-        return 2;
+    *role = NULL;
+    *accel = false;
+    for (int i = 0; i < a->argc; i++) {
+        if (!strcmp(a->argv[i], "--accelerators") && !*accel)
+            *accel = true;
+        else if (a->argv[i][0] != '-' && !*role)
+            *role = a->argv[i];
+        else
+            return cli_usage_error(a->cmd, "unexpected argument \"%s\"", a->argv[i]);
     }
-    for (const char *s = argv[0]; *s; s++)
-        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))) {
-            fprintf(stderr, "comicbatch: ROLE must be a lowercase SQL identifier (a-z, 0-9, _)\n");
-            return 2;
-        }
+    if (!*role || !**role)
+        return cli_usage_error(a->cmd, "grants needs a ROLE");
+    for (const char *s = *role; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+            return cli_usage_error(a->cmd, "ROLE \"%s\" must be a lowercase SQL identifier (a-z, 0-9, _)", *role);
+    return 0;
+}
+
+static int cmd_grants(const struct cli_args *a)
+{
+    const char *role;
+    bool accel;
+    if (grants_args(a, &role, &accel))
+        return CLI_EXIT_USAGE;
     struct config c;
-    PGconn *db = cli_connect(config_path, &c);
+    PGconn *db = cli_connect(a->config_path, &c);
     if (!db)
-        return 2;
+        return 1;
     char err[1024];
-    int rc = grants_print(db, registry_contract_jobs(), argv[0], accel, stdout, err, sizeof err);
+    int rc = grants_print(db, registry_contract_jobs(), role, accel, stdout, err, sizeof err);
     if (rc)
         fprintf(stderr, "comicbatch: %s\n", err);
     PQfinish(db);
@@ -174,25 +216,40 @@ static int cmd_grants(int argc, char **argv, const char *config_path)
     return rc ? 1 : 0;
 }
 
-static int cmd_accelerators(int argc, char **argv, const char *config_path)
+/* `accelerators install|remove [NAME...] | status`: 0 or CLI_EXIT_USAGE (said). */
+static int accelerators_args(const struct cli_args *a)
 {
-    const char *what = argc >= 1 ? argv[0] : "";
-    bool status = !strcmp(what, "status"), install = !strcmp(what, "install");
-    if (!status && !install && strcmp(what, "remove")) {
-        fprintf(stderr, "usage: comicbatch accelerators install|remove|status [NAME...]\n");
-        return 2;
-    }
+    const char *what = a->argc >= 1 ? a->argv[0] : "";
+    if (strcmp(what, "status") && strcmp(what, "install") && strcmp(what, "remove"))
+        return *what ? cli_usage_error(a->cmd, "unknown action \"%s\" (install, remove or status)", what)
+                     : cli_usage_error(a->cmd, "accelerators needs an action: install, remove or status");
+    if (!strcmp(what, "status") && a->argc > 1)
+        return cli_usage_error(a->cmd, "unexpected argument \"%s\": status lists every accelerator", a->argv[1]);
+    for (int i = 1; i < a->argc; i++)
+        if (!accel_find(a->argv[i]))
+            return cli_usage_error(a->cmd, "unknown accelerator \"%s\" (see `comicbatch accelerators status`)",
+                                   a->argv[i]);
+    return 0;
+}
+
+static int cmd_accelerators(const struct cli_args *a)
+{
+    if (accelerators_args(a))
+        return CLI_EXIT_USAGE;
+    int argc = a->argc;
+    char **argv = a->argv;
+    bool status = !strcmp(argv[0], "status"), install = !strcmp(argv[0], "install");
     struct config c;
-    PGconn *db = cli_connect(config_path, &c);
+    PGconn *db = cli_connect(a->config_path, &c);
     if (!db)
-        return 2;
+        return 1;
     int rc;
     if (status) {
         rc = accel_print_status(db, stdout) ? 1 : 0;
     } else {
         printf("%s accelerators on database %s as %s:\n", install ? "installing" : "removing", PQdb(db), PQuser(db));
         int bad = accel_apply(db, install, (const char *const *)argv + 1, argc - 1, stdout);
-        rc = bad < 0 ? 2 : bad > 0;
+        rc = bad != 0; /* < 0: the database could not be read (said) */
     }
     PQfinish(db);
     config_finish(&c);
@@ -210,28 +267,40 @@ static void *cli_signal_main(void *arg)
     struct cli_run *cr = arg;
     int sig;
     if (sigwait(&cr->sigs, &sig) == 0 && sig != SIGUSR1 && cr->run_id[0]) {
-        fprintf(stderr, "comicbatch: signal %d: cancelling run %s\n", sig, cr->run_id);
-        worker_pool_cancel(cr->app->run.workers, cr->run_id, 1);
+        fprintf(stderr, "comicbatch: %s: cancelling run %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM", cr->run_id);
+        worker_pool_cancel(cr->app->run.workers, cr->run_id, CANCEL_SIGNAL);
     }
     return NULL;
 }
 
-/* Parses `run` arguments into the job, its validated params and dryrun. Returns 0 or the exit code. */
-static int parse_run_args(int argc, char **argv, const struct job_def **job, json_t **params, bool *dryrun)
+/* `run`'s options after JOBKEY: the --params text and --dry-run. 0 or CLI_EXIT_USAGE (said). */
+static int run_options(const struct cli_args *a, const char **pj, bool *dryrun)
 {
-    const char *pj = NULL;
+    *pj = NULL;
     *dryrun = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--params") && i + 1 < argc)
-            pj = argv[++i];
-        else if (!strcmp(argv[i], "--dry-run"))
+    for (int i = 1; i < a->argc; i++) {
+        if (!strcmp(a->argv[i], "--params") && i + 1 < a->argc && !*pj)
+            *pj = a->argv[++i];
+        else if (!strcmp(a->argv[i], "--params") && i + 1 >= a->argc)
+            return cli_usage_error(a->cmd, "option --params needs a value (JSON)");
+        else if (!strcmp(a->argv[i], "--dry-run") && !*dryrun)
             *dryrun = true;
-        else {
-            fprintf(stderr, "comicbatch: unexpected argument \"%s\" (usage: run JOBKEY [--params JSON] [--dry-run])\n",
-                    argv[i]);
-            return 2;
-        }
+        else
+            return cli_usage_error(a->cmd, "unexpected argument \"%s\"", a->argv[i]);
     }
+    return 0;
+}
+
+/* Parses `run` arguments into the job, its validated params and dryrun. Returns 0 or the exit code. */
+static int parse_run_args(const struct cli_args *a, const struct job_def **job, json_t **params, bool *dryrun)
+{
+    const char *pj;
+    if (a->argc < 1 || a->argv[0][0] == '-')
+        return cli_usage_error(a->cmd, "run needs a JOBKEY first%s%s%s", a->argc ? " (got \"" : "",
+                               a->argc ? a->argv[0] : "", a->argc ? "\")" : "");
+    if (run_options(a, &pj, dryrun))
+        return CLI_EXIT_USAGE;
+    char **argv = a->argv;
     if (!(*job = registry_find(argv[0]))) {
         fprintf(stderr, "comicbatch: unknown job key \"%s\" (see `comicbatch jobs`)\n", argv[0]);
         return 2;
@@ -288,20 +357,16 @@ static int execute_cli_run(struct app *a, const struct job_def *job, json_t *par
     return rc;
 }
 
-static int cmd_run(int argc, char **argv, const char *config_path)
+static int cmd_run(const struct cli_args *args)
 {
-    if (argc < 1) {
-        fprintf(stderr, "usage: comicbatch run JOBKEY [--params JSON] [--dry-run]\n");
-        return 2;
-    }
-    const struct job_def *job;
-    json_t *params;
-    bool dryrun;
-    int rc = parse_run_args(argc, argv, &job, &params, &dryrun);
+    const struct job_def *job = NULL;
+    json_t *params = NULL;
+    bool dryrun = false;
+    int rc = parse_run_args(args, &job, &params, &dryrun);
     if (rc)
         return rc;
     struct config c;
-    if (load_config(&c, config_path, false)) {
+    if (load_config(&c, args->config_path, true, false)) {
         json_decref(params);
         return 1;
     }
@@ -322,7 +387,7 @@ static int cmd_run(int argc, char **argv, const char *config_path)
     pthread_sigmask(SIG_BLOCK, &cr.sigs, NULL);
     rc = 1;
     /* The listener registers this process as an instance and holds its lock: a crash here is rescued like any. */
-    if (!(a.api.listener = listener_create(&a.run, err, sizeof err)) ||
+    if (app_check_migrations(&a.cfg, err, sizeof err) || !(a.api.listener = listener_create(&a.run, err, sizeof err)) ||
         !(a.run.workers = worker_pool_create(&a.run, 0, err, sizeof err))) {
         fprintf(stderr, "comicbatch: %s\n", err);
     } else if (alerts_start(&a.run)) {
@@ -343,21 +408,48 @@ static int cmd_run(int argc, char **argv, const char *config_path)
 }
 
 /* `pause` and `resume` (cli/sched_cli.h) with the settings loaded. */
-static int cmd_pause(const char *cmd, int argc, char **argv, const char *config_path)
+static int cmd_pause(const struct cli_args *a)
 {
+    bool pause = !strcmp(a->cmd->name, "pause");
+    time_t now = (time_t)(time_now_ms() / 1000);
+    struct sched_cli_pause_req req;
+    if (sched_cli_pause_args(pause, a->argc, a->argv, now, &req))
+        return CLI_EXIT_USAGE;
     struct config c;
-    if (load_config(&c, config_path, false))
+    if (load_config(&c, a->config_path, true, false))
         return 1;
-    int rc = !strcmp(cmd, "pause") ? sched_cli_pause(argc, argv, &c) : sched_cli_resume(argc, argv, &c);
+    int rc = pause ? sched_cli_pause(&req, &c, now) : sched_cli_resume(&req, &c, now);
     config_finish(&c);
     return rc;
 }
 
-static int cmd_serve(const char *config_path)
+/*
+ * serve's fatal start-up error: one line in the configured log format, as everything else the daemon writes to
+ * journald or a shipper (a multi-line PostgreSQL error becomes escapes inside error="…"). When the settings did not
+ * load, the format is COMICBATCH_LOG_FORMAT (--log-format) or what the file said before its error.
+ */
+static void serve_fatal(const struct config *c, bool config_failed, const char *msg, const char *err)
 {
+    const char *env = getenv("COMICBATCH_LOG_FORMAT");
+    if (config_failed)
+        log_set_format(env && !strcmp(env, "json")     ? LOG_FORMAT_JSON
+                       : env && !strcmp(env, "logfmt") ? LOG_FORMAT_LOGFMT
+                                                       : (enum log_format)c->log_format);
+    log_error("msg=\"%s\" error=\"%s\"", msg, err);
+}
+
+static int cmd_serve(const struct cli_args *args)
+{
+    if (cli_no_args(args->cmd, args->argc, args->argv))
+        return CLI_EXIT_USAGE;
+    const char *config_path = args->config_path;
     struct config c;
-    if (load_config(&c, config_path, true))
+    char err[1024];
+    if (config_try(&c, config_path, true, true, err, sizeof err)) {
+        serve_fatal(&c, true, "configuration error", err);
+        config_finish(&c);
         return 1;
+    }
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -367,9 +459,8 @@ static int cmd_serve(const char *config_path)
     signal(SIGPIPE, SIG_IGN);
     struct app a;
     app_init(&a, &c);
-    char err[1024];
     if (app_start(&a, err, sizeof err)) {
-        fprintf(stderr, "comicbatch: cannot start: %s\n", err);
+        serve_fatal(&c, false, "cannot start", err);
         app_finish(&a);
         return 1;
     }
@@ -381,83 +472,45 @@ static int cmd_serve(const char *config_path)
     return 0;
 }
 
-/*
- * The global options before the command (--config, --log-format; --help and --version answer at once). Returns the
- * index of the command, or -1 with *exit_rc set when main should return now.
- */
-static int parse_options(int argc, char **argv, const char **config_path, int *exit_rc)
+/* Runs the command of `a` with its own arguments. */
+static int dispatch(const struct cli_args *a)
 {
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            cli_usage_print(stdout);
-            *exit_rc = 0;
-            return -1;
-        }
-        if (!strcmp(argv[i], "--version")) {
-            printf("comicbatch %s\n", COMICBATCH_VERSION);
-            *exit_rc = 0;
-            return -1;
-        }
-        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            *config_path = argv[++i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--log-format") && i + 1 < argc) { /* the same as COMICBATCH_LOG_FORMAT */
-            setenv("COMICBATCH_LOG_FORMAT", argv[++i], 1);
-            continue;
-        }
-        fprintf(stderr, "comicbatch: unknown option \"%s\"\n\n", argv[i]);
-        cli_usage_print(stderr);
-        *exit_rc = 2;
-        return -1;
-    }
-    if (i >= argc || !cli_command_find(argv[i])) { /* a command without a row in cli/usage.c does not exist */
-        if (i < argc)
-            fprintf(stderr, "comicbatch: unknown command \"%s\"\n\n", argv[i]);
-        cli_usage_print(stderr);
-        *exit_rc = 2;
-        return -1;
-    }
-    return i;
-}
-
-/* Runs command `cmd` with its own arguments (argc, argv after it). */
-static int dispatch(const char *cmd, int argc, char **argv, const char *config_path)
-{
+    const char *cmd = a->cmd->name;
     if (!strcmp(cmd, "serve"))
-        return cmd_serve(config_path);
+        return cmd_serve(a);
     if (!strcmp(cmd, "migrate"))
-        return cmd_migrate(config_path);
+        return cmd_migrate(a);
     if (!strcmp(cmd, "run"))
-        return cmd_run(argc, argv, config_path);
+        return cmd_run(a);
     if (!strcmp(cmd, "jobs"))
-        return cmd_jobs(config_path);
+        return cmd_jobs(a);
     if (!strcmp(cmd, "cron-next"))
-        return sched_cli_cron_next(argc, argv, (time_t)(time_now_ms() / 1000), stdout, stderr);
+        return sched_cli_cron_next(a->argc, a->argv, (time_t)(time_now_ms() / 1000), stdout, stderr);
     if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
-        return cmd_pause(cmd, argc, argv, config_path);
+        return cmd_pause(a);
     if (!strcmp(cmd, "doctor"))
-        return cmd_doctor(config_path);
+        return cmd_doctor(a);
     if (!strcmp(cmd, "grants"))
-        return cmd_grants(argc, argv, config_path);
+        return cmd_grants(a);
     if (!strcmp(cmd, "accelerators"))
-        return cmd_accelerators(argc, argv, config_path);
+        return cmd_accelerators(a);
     fprintf(stderr, "comicbatch: command \"%s\" has a row in cli/usage.c but no branch here\n", cmd);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL;
-    int rc = 0;
-    int i = parse_options(argc, argv, &config_path, &rc);
-    if (i < 0)
+    struct cli_args args;
+    int rc = cli_args_parse(argc, argv, &args);
+    if (rc >= 0) {
+        cli_args_finish(&args);
         return rc;
+    }
     if (getenv("COMICBATCH_LOG") && !strcmp(getenv("COMICBATCH_LOG"), "debug"))
         log_set_level(LOG_DEBUG);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = dispatch(argv[i], argc - i - 1, argv + i + 1, config_path);
+    rc = dispatch(&args);
     curl_global_cleanup();
+    cli_args_finish(&args);
     return rc;
 }

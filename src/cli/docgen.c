@@ -105,7 +105,12 @@ static void man1_options(FILE *out)
 {
     size_t n;
     const struct cli_option *o = cli_options(&n);
-    fputs(".SH OPTIONS\nGlobal options come before the command.\n", out);
+    fputs(
+        ".SH OPTIONS\nGlobal options: \\fB\\-\\-config\\fR and \\fB\\-\\-log\\-format\\fR may stand before or after the "
+        "command; \\fB\\-\\-help\\fR and \\fB\\-\\-version\\fR come first. \\fIcommand\\fR \\fB\\-\\-help\\fR (or "
+        "\\fB\\-h\\fR) prints that command's usage and does nothing else. An argument a command does not take is a "
+        "usage error naming it.\n",
+        out);
     for (size_t i = 0; i < n; i++) {
         fputs(".TP\n\\fB", out);
         roff(out, o[i].name);
@@ -168,6 +173,7 @@ void docgen_man1(FILE *out)
         fputc('\n', out);
     }
     fputs(".br\n.B comicbatch\n\\fB\\-\\-help\\fR | \\fB\\-\\-version\\fR\n", out);
+    fputs(".br\n.B comicbatch\n\\fIcommand\\fR \\fB\\-\\-help\\fR\n", out);
     fputs(".SH DESCRIPTION\ncomicbatch runs the scheduled and on-demand batch jobs of a comic and manga platform "
           "against its PostgreSQL and Redis, serves the admin REST API (described by /api/v1/openapi.json) and the "
           "admin web pages that control them, and runs the cover-image proxy. Every run is a row in "
@@ -189,8 +195,9 @@ void docgen_man1(FILE *out)
           "systemd unit, see comicbatch.ini(5); comicbatch.ini.example beside it lists every setting.\n.TP\n"
           ".I /var/lib/comicbatch\nWorking and data directory under the shipped unit (StateDirectory=).\n",
           out);
-    fputs(".SH EXIT STATUS\n0 success; 1 failure (configuration, database, a failed or cancelled run); 2 usage "
-          "error; 3 (run) the job is already queued or running.\n",
+    fputs(".SH EXIT STATUS\n0 success; 1 failure (configuration, database, a failed or cancelled run; "
+          "\\fBdoctor\\fR: findings); 2 usage error (an unknown or unexpected argument, an option without its "
+          "value; nothing was done); 3 (run) the job is already queued or running.\n",
           out);
     fputs(".SH SEE ALSO\ncomicbatch.ini(5), systemd.service(5), sd_notify(3)\n", out);
 }
@@ -221,14 +228,16 @@ void docgen_man5(FILE *out)
     size_t n;
     const struct config_key *k = config_keys(&n);
     man_header(out, "COMICBATCH.INI", 5, "File Formats");
-    fputs(".SH NAME\ncomicbatch.ini \\- configuration file of comicbatch\n.SH SYNOPSIS\n"
-          ".I @SYSCONFDIR@/comicbatch/comicbatch.ini\n.SH DESCRIPTION\nAn INI file given to comicbatch(1) with "
-          "\\fB\\-\\-config\\fR. Lines are \\fB[section]\\fR or \\fIkey\\fR = \\fIvalue\\fR; lines starting with ; "
-          "or # are comments. An unknown key, a malformed value or a missing required setting stops start-up with "
-          "a message naming the key and the line. Durations are written like 30s, 10m, 1h30m or 90d; sizes as "
-          "bytes, 512k or 10m; booleans as true/false, yes/no, on/off or 1/0. The environment variables named "
-          "below override the file.\n.SH RELOAD\nSIGHUP (systemctl reload comicbatch) re-reads the file and applies ",
-          out);
+    fputs(
+        ".SH NAME\ncomicbatch.ini \\- configuration file of comicbatch\n.SH SYNOPSIS\n"
+        ".I @SYSCONFDIR@/comicbatch/comicbatch.ini\n.SH DESCRIPTION\nAn INI file given to comicbatch(1) with "
+        "\\fB\\-\\-config\\fR. Lines are \\fB[section]\\fR or \\fIkey\\fR = \\fIvalue\\fR; lines starting with ; "
+        "or # are comments. An unknown key, a malformed value or a missing required setting stops start-up with "
+        "a message naming the key and the line; so does a \\fB[job.\\fIKEY\\fB]\\fR section whose \\fIKEY\\fR is not a "
+        "job of \\fBcomicbatch jobs\\fR (the message suggests the nearest one). Durations are written like 30s, 10m, 1h30m or 90d; sizes as "
+        "bytes, 512k or 10m; booleans as true/false, yes/no, on/off or 1/0. The environment variables named "
+        "below override the file.\n.SH RELOAD\nSIGHUP (systemctl reload comicbatch) re-reads the file and applies ",
+        out);
     reload_list(out, false);
     fputs("; every other setting takes effect at the next start, and the reload log line names the ones that "
           "changed. Job timeouts apply to runs queued afterwards.\n.SH SETTINGS\n",
@@ -365,7 +374,9 @@ void docgen_readme_cli(FILE *out)
             fprintf(out, "%-*s", COL, left);
         wrap(out, c[i].summary, COL, WIDTH);
     }
-    fputs("comicbatch --help | --version\n\nGlobal options (before the command):\n", out);
+    fputs("comicbatch --help | --version\ncomicbatch COMMAND --help                        that command's usage\n\n"
+          "Global options (before or after the command):\n",
+          out);
     const struct cli_option *o = cli_options(&n);
     for (size_t i = 0; i < n; i++) {
         if (!o[i].arg)

@@ -1,10 +1,14 @@
 /* sched_cli — see sched_cli.h. */
 #include "cli/sched_cli.h"
 
+#include <stdbool.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
+#include "cli/usage.h"
 #include "config.h"
 #include "jobs/registry.h"
 #include "runs/pause.h"
@@ -51,15 +55,15 @@ static void print_zoned(const char *expr, const struct cron_fire *fires, int got
 
 int sched_cli_cron_next(int argc, char **argv, time_t now, FILE *out, FILE *err)
 {
-    if (argc < 1 || argc > 2) {
-        fprintf(err, "usage: comicbatch cron-next 'EXPR' [N]\n");
-        return 2;
-    }
-    int n = argc == 2 ? atoi(argv[1]) : 5;
-    if (n < 1 || n > 1000) {
-        fprintf(err, "comicbatch: N must be from 1 to 1000\n");
-        return 2;
-    }
+    const struct cli_command *cmd = cli_command_find("cron-next");
+    if (argc < 1)
+        return cli_usage_error(cmd, "cron-next needs a cron expression 'EXPR'");
+    if (argc > 2)
+        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[2]);
+    char *end = NULL;
+    long n = argc == 2 ? strtol(argv[1], &end, 10) : 5;
+    if ((end && (end == argv[1] || *end)) || n < 1 || n > 1000)
+        return cli_usage_error(cmd, "N must be a number from 1 to 1000, got \"%s\"", argv[1]);
     struct cron_fire *fires = xcalloc((size_t)n, sizeof *fires);
     char e[256], iso[32], desc[256], zone[TZ_NAME_MAX + 1];
     int got = cron_preview(argv[0], now, fires, n, zone, e, sizeof e);
@@ -97,54 +101,88 @@ static PGconn *connect_or_say(const struct config *cfg)
     return db;
 }
 
-/* Parses pause's arguments. Returns 0 or the exit status 2 (after saying why). */
-static int pause_args(int argc, char **argv, time_t now, const char **jobkey, time_t *until, const char **reason)
+/* The end a pause option gives: `--until TIME` or `--for DURATION` after `now`. 0, or a usage error (said). */
+static int pause_end(const struct cli_command *cmd, const char *opt, const char *v, time_t now, time_t *until)
 {
     char e[128];
     int64_t ms;
-    *jobkey = *reason = NULL;
-    *until = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--until") && i + 1 < argc && !time_parse_iso(argv[i + 1], until))
-            i++;
-        else if (!strcmp(argv[i], "--for") && i + 1 < argc && !duration_parse(argv[i + 1], &ms, e, sizeof e)) {
-            *until = now + (time_t)((ms + 999) / 1000);
-            i++;
-        } else if (!strcmp(argv[i], "--reason") && i + 1 < argc)
-            *reason = argv[++i];
-        else if (argv[i][0] != '-' && !*jobkey && registry_find(argv[i]))
-            *jobkey = argv[i];
-        else {
-            fprintf(stderr,
-                    "comicbatch: unexpected or invalid argument \"%s\" (usage: pause [JOBKEY] (--until TIME "
-                    "| --for DURATION) [--reason TEXT])\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (*until <= now || *until - now > PAUSE_MAX_SECONDS) {
-        fprintf(stderr, "comicbatch: give --until TIME or --for DURATION, ending in the future and within %d days\n",
-                PAUSE_MAX_SECONDS / 86400);
-        return 2;
-    }
-    if (*reason && utf8_count(*reason) > PAUSE_REASON_MAX) {
-        fprintf(stderr, "comicbatch: --reason is longer than %d characters\n", PAUSE_REASON_MAX);
-        return 2;
-    }
+    if (!strcmp(opt, "--until") && time_parse_iso(v, until))
+        return cli_usage_error(cmd, "--until: expected an ISO 8601 time like 2026-12-24T18:00:00Z, got \"%s\"", v);
+    if (!strcmp(opt, "--for") && duration_parse(v, &ms, e, sizeof e))
+        return cli_usage_error(cmd, "--for: invalid duration \"%s\": %s (e.g. 2h, 90m, 1h30m)", v, e);
+    if (!strcmp(opt, "--for"))
+        *until = now + (time_t)((ms + 999) / 1000);
     return 0;
 }
 
-int sched_cli_pause(int argc, char **argv, const struct config *cfg)
+/* One argument of pause at argv[*i] (stepping over an option's value). 0, or a usage error (said). */
+static int pause_arg(const struct cli_command *cmd, int argc, char **argv, int *i, time_t now,
+                     struct sched_cli_pause_req *req, const char **end_opt)
 {
-    time_t now = (time_t)(time_now_ms() / 1000), until;
-    const char *jobkey, *reason;
-    int rc = pause_args(argc, argv, now, &jobkey, &until, &reason);
-    PGconn *db = rc ? NULL : connect_or_say(cfg);
-    if (rc || !db)
-        return rc ? rc : 1;
+    const char *a = argv[*i];
+    bool end = !strcmp(a, "--until") || !strcmp(a, "--for");
+    if ((end || !strcmp(a, "--reason")) && *i + 1 >= argc)
+        return cli_usage_error(cmd, "option %s needs a value", a);
+    if (end && *end_opt)
+        return cli_usage_error(cmd, "%s and %s are exclusive: give one end of the pause", *end_opt, a);
+    if (end) {
+        *end_opt = a;
+        return pause_end(cmd, a, argv[++*i], now, &req->until);
+    }
+    if (!strcmp(a, "--reason") && !req->reason) {
+        req->reason = argv[++*i];
+        return 0;
+    }
+    if (a[0] == '-' || req->jobkey)
+        return cli_usage_error(cmd, "unexpected argument \"%s\"", a);
+    if (!registry_find(a))
+        return cli_usage_error(cmd, "unknown job key \"%s\" (see `comicbatch jobs`)", a);
+    req->jobkey = a;
+    return 0;
+}
+
+/* `pause` arguments. Returns 0 or the exit status 2 (after saying why). */
+static int pause_args(int argc, char **argv, time_t now, struct sched_cli_pause_req *req)
+{
+    const struct cli_command *cmd = cli_command_find("pause");
+    const char *end_opt = NULL;
+    for (int i = 0; i < argc; i++)
+        if (pause_arg(cmd, argc, argv, &i, now, req, &end_opt))
+            return CLI_EXIT_USAGE;
+    if (req->until <= now || req->until - now > PAUSE_MAX_SECONDS)
+        return cli_usage_error(cmd, "give --until TIME or --for DURATION, ending in the future and within %d days",
+                               PAUSE_MAX_SECONDS / 86400);
+    if (req->reason && utf8_count(req->reason) > PAUSE_REASON_MAX)
+        return cli_usage_error(cmd, "--reason is longer than %d characters", PAUSE_REASON_MAX);
+    return 0;
+}
+
+/* `resume` arguments. Returns 0 or the exit status 2 (after saying why). */
+static int resume_args(int argc, char **argv, struct sched_cli_pause_req *req)
+{
+    const struct cli_command *cmd = cli_command_find("resume");
+    if (argc > 1 || (argc == 1 && argv[0][0] == '-'))
+        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[argc - 1]);
+    if (argc == 1 && !registry_find(argv[0]))
+        return cli_usage_error(cmd, "unknown job key \"%s\" (see `comicbatch jobs`)", argv[0]);
+    req->jobkey = argc ? argv[0] : NULL;
+    return 0;
+}
+
+int sched_cli_pause_args(bool pause, int argc, char **argv, time_t now, struct sched_cli_pause_req *req)
+{
+    memset(req, 0, sizeof *req);
+    return pause ? pause_args(argc, argv, now, req) : resume_args(argc, argv, req);
+}
+
+int sched_cli_pause(const struct sched_cli_pause_req *req, const struct config *cfg, time_t now)
+{
+    PGconn *db = connect_or_say(cfg);
+    if (!db)
+        return 1;
     char actor[128];
     struct pause_actor who = cli_actor(actor, sizeof actor);
-    json_t *p = pause_set(db, jobkey, until, reason, &who, now);
+    json_t *p = pause_set(db, req->jobkey, req->until, req->reason, &who, now);
     char *text = p ? json_dumps(p, JSON_INDENT(2)) : NULL;
     if (text)
         printf("%s\n", text);
@@ -156,19 +194,15 @@ int sched_cli_pause(int argc, char **argv, const struct config *cfg)
     return p ? 0 : 1;
 }
 
-int sched_cli_resume(int argc, char **argv, const struct config *cfg)
+int sched_cli_resume(const struct sched_cli_pause_req *req, const struct config *cfg, time_t now)
 {
-    if (argc > 1 || (argc == 1 && !registry_find(argv[0]))) {
-        fprintf(stderr, "comicbatch: usage: resume [JOBKEY] (a job key from `comicbatch jobs`)\n");
-        return 2;
-    }
     PGconn *db = connect_or_say(cfg);
     if (!db)
         return 1;
     char actor[128];
     struct pause_actor who = cli_actor(actor, sizeof actor);
-    const char *jobkey = argc ? argv[0] : NULL;
-    int ended = pause_resume(db, jobkey, &who, (time_t)(time_now_ms() / 1000));
+    const char *jobkey = req->jobkey;
+    int ended = pause_resume(db, jobkey, &who, now);
     PQfinish(db);
     if (ended == 1)
         printf("resumed: %s\n", jobkey ? jobkey : "every job");

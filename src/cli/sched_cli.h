@@ -6,6 +6,7 @@
 #ifndef COMICBATCH_SCHED_CLI_H
 #define COMICBATCH_SCHED_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -18,10 +19,24 @@ struct config;
  */
 int sched_cli_cron_next(int argc, char **argv, time_t now, FILE *out, FILE *err);
 
-/** `pause [JOBKEY] (--until TIME | --for DURATION) [--reason TEXT]` against `cfg`'s database. Exit status. */
-int sched_cli_pause(int argc, char **argv, const struct config *cfg);
+/** What `pause` or `resume` was asked to do (strings borrowed from argv). */
+struct sched_cli_pause_req {
+    const char *jobkey; /* NULL: every job */
+    time_t until;       /* pause: its end */
+    const char *reason; /* pause: may be NULL */
+};
 
-/** `resume [JOBKEY]`: ends the pause of JOBKEY (or of every job). Exit status 0, 1 (none in force / error), 2. */
-int sched_cli_resume(int argc, char **argv, const struct config *cfg);
+/**
+ * Reads the arguments of `pause [JOBKEY] (--until TIME | --for DURATION) [--reason TEXT]` (`pause` true) or
+ * `resume [JOBKEY]` at `now` into `req`, before any setting is read. 0, or 2 after a usage error naming what is
+ * wrong (unknown job key, bad duration or time, both ends given, …).
+ */
+int sched_cli_pause_args(bool pause, int argc, char **argv, time_t now, struct sched_cli_pause_req *req);
+
+/** Stores pause `req` at `now` in `cfg`'s database and prints it as JSON. Exit status 0 or 1. */
+int sched_cli_pause(const struct sched_cli_pause_req *req, const struct config *cfg, time_t now);
+
+/** Ends the pause of req->jobkey (or of every job) at `now`. Exit status 0, or 1 (none in force / error). */
+int sched_cli_resume(const struct sched_cli_pause_req *req, const struct config *cfg, time_t now);
 
 #endif

@@ -16,12 +16,12 @@
 #include <time.h>
 
 #include "app.h"
+#include "cli/settings.h"
 #include "config_reload.h"
 #include "http/server.h"
 #include "jobs/registry.h"
 #include "runs/reschedule.h"
 #include "runs/worker.h"
-#include "sched/cron.h"
 #include "store/pg.h"
 #include "util/log.h"
 #include "util/sdnotify.h"
@@ -90,9 +90,7 @@ int service_reload(struct app *a, const char *config_path)
 {
     struct config next;
     char err[1024];
-    config_init(&next);
-    if (config_load(&next, config_path, err, sizeof err) ||
-        config_validate(&next, true, &(struct config_checks){cron_check}, err, sizeof err)) {
+    if (cli_settings_load(&next, config_path, true, true, err, sizeof err)) {
         log_error("msg=\"reload failed: the configuration did not load; nothing changed\" error=\"%s\"", err);
         config_finish(&next);
         return -1;

@@ -25,7 +25,9 @@ static const struct cli_command commands[] = {
      "`system.batchrun` exactly as an API trigger would be, and holds the job's lock key: if another run of it is "
      "queued or running the command exits 3. `--params` takes the job's parameters as a JSON object (validated "
      "like the API's); `--dry-run` reports what would change and changes nothing (jobs that support it). SIGINT or "
-     "SIGTERM cancels the run. Exit status 0 when the run is done, 1 when it failed or was cancelled."},
+     "SIGTERM cancels the run (its `lasterror` says it was interrupted by a signal). Exit status 0 when the run is "
+     "done, 1 when it failed or was cancelled (or the settings or the database failed), 2 on a usage error (nothing "
+     "is run), 3 when the job is busy."},
     {"jobs", "", true, "the registry and the schedule",
      "Lists every registered job with its cron expression, whether it is enabled and its next run (read from the "
      "database when `[database] url` is set and reachable)."},
@@ -47,8 +49,8 @@ static const struct cli_command commands[] = {
      "Ends the pause of JOBKEY, or without it the pause of every job, now. Exit status 1 when no such pause is in "
      "force. Audit-logged like `pause`."},
     {"doctor", "", true,
-     "check the database (and the settings) against every job's contract; exit 1 if an enabled job cannot run on "
-     "the database",
+     "check the database (and the settings) against every job's contract; exit 0 all fine, 1 findings or cannot "
+     "check, 2 usage error",
      "Checks the connected database, as the connected role, against what every job and daemon feature declares it "
      "needs (tables, columns and compatible types, privileges, the indexes that keep it fast) and prints, in plain "
      "words, what is missing or mismatched with the DDL or GRANT that would fix it, the id types found (uuid or "
@@ -59,7 +61,9 @@ static const struct cli_command commands[] = {
      "not scheduled. It also checks that the session connection (`direct_url`, else `url`) has a PostgreSQL "
      "session of its own, not one pooled per transaction (`serve`, `run` and `migrate` refuse to start on such a "
      "one). Exit status 1 when an enabled job cannot run on the database, migrations are pending or the session "
-     "connection is pooled; a job that is only not configured does not change it."},
+     "connection is pooled; a job that is only not configured does not change it. Exit status 0 when every check "
+     "passes; 1 when there are findings, or when the check cannot be made (a configuration error, the database "
+     "unreachable); 2 on a usage error (nothing is checked)."},
     {"grants", "ROLE [--accelerators]", true,
      "print the statements ROLE needs (run them as an administrator, before migrate)",
      "Prints, as a psql script, what role ROLE needs on this database for the enabled jobs and the daemon: the "
@@ -67,9 +71,9 @@ static const struct cli_command commands[] = {
      "partition jobs either membership in the partitioned tables' owner or (recommended, printed in full) a "
      "SECURITY DEFINER function the owner installs that can only create next months' partitions. "
      "`--accelerators` adds the TRIGGER privileges that let ROLE install the accelerators itself."},
-    {"accelerators", "install|remove|status [NAME...]", true,
+    {"accelerators", "install|remove [NAME...] | status", true,
      "the optional triggers and storage tuning on the platform's tables, each with its write-path cost",
-     "Installs, removes or lists the accelerators (all, or the NAMEs given): triggers that let library.hasnew, "
+     "Installs or removes the accelerators (all, or the NAMEs given), or lists them all (`status`): triggers that let library.hasnew, "
      "comics.counts_recalc, comics.ratings_recalc, library.viewhistory_cap and crawler.source_health work in "
      "proportion to what changed, and fillfactor tuning for the view-counter flush. `migrate` never installs them "
      "and every job is correct without them. An install rebuilds the incremental state in the same transaction; a "
@@ -80,7 +84,7 @@ static const struct cli_command commands[] = {
 static const struct cli_option options[] = {
     {"--config", "FILE", "INI settings file, see comicbatch.ini(5); the environment overrides it"},
     {"--log-format", "FORMAT", "logfmt (default) or json: one JSON object per log line on stderr"},
-    {"--help", NULL, "print this text"},
+    {"--help", NULL, "print this text; COMMAND --help (or -h) prints that command's"},
     {"--version", NULL, "print the version"},
 };
 
@@ -104,11 +108,31 @@ const struct cli_command *cli_command_find(const char *name)
     return NULL;
 }
 
-/* "  NAME ARGS" padded to `width`, then the text wrapped at 100 columns; a long left part gets a line of its own. */
+bool cli_command_takes_value(const struct cli_command *c, const char *arg)
+{
+    size_t n = strlen(arg);
+    if (n < 3 || strncmp(arg, "--", 2))
+        return false;
+    for (const char *p = strstr(c->args, arg); p; p = strstr(p + 1, arg))
+        if ((p == c->args || strchr(" [(|", p[-1])) && p[n] == ' ' && p[n + 1] >= 'A' && p[n + 1] <= 'Z')
+            return true;
+    return false;
+}
+
+void cli_command_synopsis(FILE *out, const struct cli_command *c)
+{
+    fprintf(out, "usage: comicbatch %s%s%s%s\n", c->config ? "[--config FILE] " : "", c->name, *c->args ? " " : "",
+            c->args);
+}
+
+/*
+ * "  NAME ARGS" padded to `width`, then the text wrapped at 100 columns; a long left part gets a line of its own.
+ * With `left` "" and `width` 2, a paragraph indented by two.
+ */
 static void print_row(FILE *out, const char *left, const char *text, int width)
 {
     int col = fprintf(out, "  %s", left);
-    if (col >= width)
+    if (col >= width && *left)
         col = fprintf(out, "\n%*s", width, "") - 1;
     else
         col += fprintf(out, "%*s", width - col, "");
@@ -124,6 +148,17 @@ static void print_row(FILE *out, const char *left, const char *text, int width)
     fputc('\n', out);
 }
 
+void cli_command_usage(FILE *out, const struct cli_command *c)
+{
+    cli_command_synopsis(out, c);
+    fputc('\n', out);
+    print_row(out, "", c->details ? c->details : c->summary, 2);
+    if (c->config)
+        fputs("\n  The global options --config FILE and --log-format FORMAT may stand before or after the command.\n",
+              out);
+    fputs("\nSee comicbatch --help and comicbatch(1).\n", out);
+}
+
 void cli_usage_print(FILE *out)
 {
     char left[160];
@@ -133,7 +168,7 @@ void cli_usage_print(FILE *out)
         snprintf(left, sizeof left, "%s%s%s", commands[i].name, *commands[i].args ? " " : "", commands[i].args);
         print_row(out, left, commands[i].summary, 33);
     }
-    fprintf(out, "\nOptions:\n");
+    fprintf(out, "\nOptions (--config and --log-format before or after the command):\n");
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
         snprintf(left, sizeof left, "%s%s%s", options[i].name, options[i].arg ? " " : "",
                  options[i].arg ? options[i].arg : "");

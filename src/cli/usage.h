@@ -36,6 +36,18 @@ const struct cli_option *cli_options(size_t *n);
 /** The row for command `name`, or NULL when there is none (main answers "unknown command"). */
 const struct cli_command *cli_command_find(const char *name);
 
+/**
+ * True when `arg` is an option of command `c` that takes a value: its `args` spell it "--name VALUE" (an upper-case
+ * word after it), as `--params JSON` of `run`.
+ */
+bool cli_command_takes_value(const struct cli_command *c, const char *arg);
+
+/** Prints "usage: comicbatch [--config FILE] NAME ARGS" (one line) on `out`. */
+void cli_command_synopsis(FILE *out, const struct cli_command *c);
+
+/** Prints `NAME --help`: the synopsis, the command's paragraph wrapped, and where global options may stand. */
+void cli_command_usage(FILE *out, const struct cli_command *c);
+
 /** Prints the `--help` text: version line, usage, commands, options, environment. */
 void cli_usage_print(FILE *out);
 

@@ -42,8 +42,15 @@ struct job_ctx {
     bool ids_known;
 };
 
-/** Cancel reasons stored in run_control.cancel. */
-enum { CANCEL_NONE = 0, CANCEL_REQUESTED = 1, CANCEL_TIMEOUT = 2, CANCEL_SHUTDOWN = 3, CANCEL_LOST = 4 };
+/** Cancel reasons stored in run_control.cancel (CANCEL_SIGNAL: SIGINT/SIGTERM to `comicbatch run`). */
+enum {
+    CANCEL_NONE = 0,
+    CANCEL_REQUESTED = 1,
+    CANCEL_TIMEOUT = 2,
+    CANCEL_SHUTDOWN = 3,
+    CANCEL_LOST = 4,
+    CANCEL_SIGNAL = 5
+};
 
 /** Shared between the worker running a job and the monitor/listener that may cancel it. */
 struct run_control {

@@ -114,6 +114,11 @@ static const char *final_status(const char *instance, struct job_ctx *ctx, int r
     }
     switch (cancel) {
     case CANCEL_REQUESTED: snprintf(err, errlen, "cancelled by an admin"); return "cancelled";
+    case CANCEL_SIGNAL:
+        snprintf(err, errlen,
+                 "cancelled: `comicbatch run` on instance %s was interrupted by a signal (SIGINT or SIGTERM)",
+                 instance);
+        return "cancelled";
     case CANCEL_TIMEOUT:
         snprintf(err, errlen, "timed out after %llds (job timeout); committed batches are kept",
                  (long long)(ctx->ctl->timeout_ms / 1000));

@@ -2,6 +2,18 @@
  * log — structured one-line logs on stderr: `ts=… level=… msg="…" key=value …` (logfmt), or the same fields as one
  * JSON object per line (log_json.h) for shippers. Thread-safe (one write(2) per line; level and format are atomics,
  * so a reload may change them while other threads log). Never log tokens or passwords.
+ *
+ * Callers write the body as a logfmt format: `msg=\"…\" key=%s count=%d error=\"%s\"`. Values are escaped
+ * centrally (log_body.h): a conversion inside quotes has `"`, `\` and control characters escaped (\" \\ \n \r \t
+ * \u00XX), a bare value is quoted and escaped when its text needs it, so a value can neither forge a field
+ * (` level=debug` inside an error stays inside it) nor break the one-line-per-event rule. Lines are capped at
+ * 4 KiB; a cut line ends with a closed value and `truncated=true`.
+ *
+ * JSON types (`--log-format json`) are stable per key: a value is a JSON number only when it is a bare value written
+ * by a decimal conversion (%d %i %u %f %e %g and their length modifiers) or a number in the format itself, e.g.
+ * `workers=%d`, `duration_ms=%.0f`. Everything written with %s %c %p %x %X %o %a %m, and every quoted value, is a
+ * string whatever its text: `sqlstate=%s` gives "42P01" and "42501" alike. (A float that prints as inf or nan, or
+ * a padded `%5d` value, is a string; do not pad numbers.)
  */
 #ifndef COMICBATCH_LOG_H
 #define COMICBATCH_LOG_H

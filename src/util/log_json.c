@@ -38,32 +38,67 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
     return n;
 }
 
-/* Appends s[0..n) as the inside of a JSON string; `unescape` turns \" and \\ into " and \. Atomic per field:
- * the caller checks b->full and rolls back. */
-static void put_escaped(struct jbuf *b, const char *s, size_t n, bool unescape)
+/* Appends byte c as the inside of a JSON string (a byte of a UTF-8 character goes through put_char). */
+static void put_byte(struct jbuf *b, unsigned char c)
 {
     char esc[8];
+    if (c == '"' || c == '\\') {
+        esc[0] = '\\';
+        esc[1] = (char)c;
+        put(b, esc, 2);
+    } else if (c < 0x20) {
+        put(b, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", c));
+    } else {
+        put(b, (const char *)&c, 1);
+    }
+}
+
+static int hex(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/*
+ * The escape at s[0..n) (s[0] is a backslash) as log_body.c writes them: \" \\ \n \r \t and \u00XX. Sets *c to the
+ * byte it stands for and returns its length; 0 when it is none of those (then the backslash is a plain byte).
+ */
+static size_t unescape(const char *s, size_t n, unsigned char *c)
+{
+    const char *from = "\"\\nrt", *to = "\"\\\n\r\t", *at = n >= 2 && s[1] ? strchr(from, s[1]) : NULL;
+    if (at) {
+        *c = (unsigned char)to[at - from];
+        return 2;
+    }
+    int v = n >= 6 && s[1] == 'u' && s[2] == '0' && s[3] == '0' && hex(s[4]) >= 0 && hex(s[5]) >= 0
+                ? hex(s[4]) * 16 + hex(s[5])
+                : 0x80;
+    if (v >= 0x80) /* \u0080 and up are not written by log_body.c */
+        return 0;
+    *c = (unsigned char)v;
+    return 6;
+}
+
+/* Appends s[0..n) as the inside of a JSON string; `unescape_it` decodes log_body.c's escapes first. Atomic per
+ * field: the caller checks b->full and rolls back. */
+static void put_escaped(struct jbuf *b, const char *s, size_t n, bool unescape_it)
+{
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
-        if (unescape && c == '\\' && i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\\'))
-            c = (unsigned char)s[++i];
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            put(b, esc, 2);
-            i++;
-        } else if (c < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            put(b, esc, 6);
-            i++;
-        } else {
-            size_t u = utf8_len((const unsigned char *)s + i, n - i);
-            if (u)
-                put(b, s + i, u);
-            else
-                put(b, "\\ufffd", 6);
-            i += u ? u : 1;
+        size_t k = unescape_it && c == '\\' ? unescape(s + i, n - i, &c) : 0;
+        if (k || c < 0x80) {
+            put_byte(b, c);
+            i += k ? k : 1;
+            continue;
         }
+        size_t u = utf8_len((const unsigned char *)s + i, n - i);
+        if (u)
+            put(b, s + i, u);
+        else
+            put(b, "\\ufffd", 6);
+        i += u ? u : 1;
     }
 }
 
@@ -115,19 +150,16 @@ static size_t key_at(const char *p)
     return n && p[n] == '=' ? n : 0;
 }
 
-/*
- * End of the quoted value starting after the opening quote at p: the first unescaped `"` followed by the end or by
- * ` key=`; failing that, the first one followed by a space; NULL when there is none (an unterminated quote).
- */
+/* The closing quote of the quoted value starting after the opening quote at p: the first `"` that no backslash
+ * escapes; NULL when there is none (an unterminated quote). */
 static const char *quoted_end(const char *p)
 {
-    for (int strict = 1; strict >= 0; strict--)
-        for (const char *q = p; (q = strchr(q, '"')) != NULL; q++) {
-            if (q > p && q[-1] == '\\' && !(q - 1 > p && q[-2] == '\\'))
-                continue; /* \" inside the value */
-            if (!q[1] || (q[1] == ' ' && (!strict || key_at(q + 2))))
-                return q;
-        }
+    for (; *p; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        else if (*p == '"')
+            return p;
+    }
     return NULL;
 }
 
@@ -150,7 +182,7 @@ static void put_field(struct jbuf *b, const char *k, size_t kn, const char *v, s
         b->len = mark; /* a field goes in whole or not at all */
 }
 
-size_t log_json_format(const char *ts, const char *level, const char *body, char *out, size_t len)
+size_t log_json_format(const char *ts, const char *level, const char *body, bool truncated, char *out, size_t len)
 {
     struct jbuf b = {.out = out, .cap = len - TAIL_ROOM - 1};
     char text[1024];
@@ -183,7 +215,7 @@ size_t log_json_format(const char *ts, const char *level, const char *body, char
     }
     if (tn)
         put_field(&b, "text", 4, text, tn, TEXT);
-    const char *tail = b.full ? ",\"truncated\":true}\n" : "}\n";
+    const char *tail = b.full || truncated ? ",\"truncated\":true}\n" : "}\n";
     memcpy(out + b.len, tail, strlen(tail) + 1); /* TAIL_ROOM reserved it */
     return b.len + strlen(tail);
 }

@@ -203,6 +203,9 @@ test('serve refuses a database whose migrations are not this build\'s (pending, 
   const [[last, sha]] = sql(db, 'SELECT name, sha256 FROM system.schema_migrations ORDER BY name DESC LIMIT 1');
   sql(db, `DELETE FROM system.schema_migrations WHERE name = '${last}'`);
   await refused(/1 migration of this build is not applied: run `comicbatch migrate` first/);
+  const run = cli(db, ['run', 'system.canary']);
+  assert.equal(run.status, 1, run.out + run.err);
+  assert.match(run.err, /1 migration of this build is not applied/);
   doc = cli(db, ['doctor']);
   assert.equal(doc.status, 1, doc.out);
   assert.match(doc.out, /migrations: 1 pending: run `comicbatch migrate`/);

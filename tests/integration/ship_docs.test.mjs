@@ -86,10 +86,11 @@ test('the example file lists every setting with its default and loads when uncom
   }
   assert.equal(listed.size, rows.length, 'and nothing else');
 
-  // Uncommented whole (section headers too), it is a valid file: migrate accepts it and reaches the database.
+  // Uncommented whole (section headers too, [job.KEY] named), it is a valid file: migrate accepts it and reaches the database.
   const dir = tempDir('cbexample-');
   const file = join(dir, 'comicbatch.ini');
-  writeFileSync(file, example.replace(/^#(\[|[a-z_]+ =)/gm, '$1'));
+  // [job.KEY] is a placeholder: a section must name a real job (an unknown job key stops start-up), so it becomes one.
+  writeFileSync(file, example.replace(/^#(\[|[a-z_]+ =)/gm, '$1').replace(/^\[job\.KEY\]$/m, '[job.library.hasnew]'));
   const r = spawnSync(BIN, ['--config', file, 'migrate'], {
     encoding: 'utf8', env: { ...process.env, COMICBATCH_DATABASE_URL: newDatabase() }, timeout: 20000,
   });

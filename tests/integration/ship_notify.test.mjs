@@ -124,6 +124,40 @@ test('a daemon that cannot start never says READY=1 and exits 1', async () => {
   }
 });
 
+/** Every stderr line of `d` parsed as JSON (a line that is not one object fails the test). */
+function jsonLines(d) {
+  return d.logs().split('\n').filter((l) => l.length).map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch (e) {
+      assert.fail(`not a JSON line: ${l}\n${d.logs()}`);
+    }
+  });
+}
+
+test('--log-format json: a start-up failure is one JSON line, PostgreSQL\'s quoted, multi-part error inside it', async () => {
+  // No server behind this socket directory: libpq's message quotes the socket path and adds a tab-indented hint.
+  const d = spawnDaemon('postgresql:///cb_none?host=/tmp/cb-no-such-socket-dir', {}, { args: ['--log-format', 'json'] });
+  assert.deepEqual(await d.waitExit(20000), { code: 1, sig: null }, d.logs());
+  const lines = jsonLines(d);
+  const fatal = lines.filter((o) => o.msg === 'cannot start');
+  assert.equal(fatal.length, 1, d.logs());
+  assert.equal(fatal[0].level, 'error');
+  assert.ok(fatal[0].error.includes('"/tmp/cb-no-such-socket-dir/.s.PGSQL.'), fatal[0].error);
+});
+
+test('--log-format json: a configuration error is one JSON line and its value cannot forge fields', async () => {
+  const forged = 'a" level=debug msg=all-good x=1';
+  const d = spawnDaemon(newDatabase(), { runs: { workers: forged } }, { args: ['--log-format', 'json'] });
+  assert.deepEqual(await d.waitExit(20000), { code: 1, sig: null }, d.logs());
+  const lines = jsonLines(d);
+  assert.equal(lines.length, 1, d.logs());
+  assert.equal(lines[0].level, 'error');
+  assert.equal(lines[0].msg, 'configuration error');
+  assert.ok(lines[0].error.includes(forged), lines[0].error);
+  assert.equal(lines[0].x, undefined, d.logs());
+});
+
 test('without WATCHDOG_USEC no watchdog pings are sent', async () => {
   const db = newDatabase();
   const dir = tempDir();

@@ -87,10 +87,15 @@ test('SIGHUP applies what can change, names what needs a restart, and refuses a 
     assert.equal(big.status, 400, 'max_body still 1m (2k needs a restart): the 3 KB body reached validation');
 
     // A file that does not load: nothing changes, the daemon keeps serving.
-    d.writeConfig({ log: { level: 'info' }, 'job.system.canary': { timeout: '1s' }, runs: { workers: 'many' } });
+    // The bad value tries to forge fields: it stays inside "error".
+    const forged = 'many" level=debug msg=all-good x=1';
+    d.writeConfig({ log: { level: 'info' }, 'job.system.canary': { timeout: '1s' }, runs: { workers: forged } });
     const bad = JSON.parse((await reload(d, /reload failed/)).line);
     assert.equal(bad.level, 'error');
+    assert.match(bad.msg, /^reload failed/);
     assert.match(bad.error, /runs\.workers/);
+    assert.ok(bad.error.includes(forged), bad.error);
+    assert.equal(bad.x, undefined);
     assert.equal((await api(D, 'GET', '/healthz')).status, 200);
     assert.equal((await canaryTimeout(D)).timeoutms, 90000, 'unchanged');
 

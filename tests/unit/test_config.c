@@ -135,7 +135,7 @@ Test(config, environment_overrides_the_file)
     cr_assert_str_eq(c.listen, "127.0.0.1:2222");
     cr_assert_str_eq(c.data_dir, "/env/dir");
     cr_assert_str_eq(c.redis_url, "unix:/tmp/redis.sock");
-    cr_assert_eq(config_validate(&c, true, &(struct config_checks){cron_check}, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(config_validate(&c, true, &(struct config_checks){.cron = cron_check}, err, sizeof err), 0, "%s", err);
     cr_assert_eq(c.listen_port, 2222);
     cr_assert_str_eq(c.listen_host, "127.0.0.1");
     cr_assert_str_eq(c.cover_cache_dir, "/env/dir/cache/covers", "derived from the overriding data dir");
@@ -326,14 +326,15 @@ Test(config, provider_sections)
     assert_contains(e, "provider.dump.url");
 }
 
+/* Loads then validates `text`: -1 with the first error of either (a listen value is refused as it is read). */
 static int validate_text(const char *text, bool need_token, char *err, size_t errlen)
 {
     struct config c;
     config_init(&c);
     const char *path = ini(text);
     int rc = config_load(&c, path, err, errlen);
-    cr_assert_eq(rc, 0, "load: %s", err);
-    rc = config_validate(&c, need_token, &(struct config_checks){cron_check}, err, errlen);
+    if (rc == 0)
+        rc = config_validate(&c, need_token, &(struct config_checks){.cron = cron_check}, err, errlen);
     config_finish(&c);
     unlink(path);
     return rc;
@@ -403,7 +404,7 @@ Test(config, validate_listen)
     config_init(&c);
     const char *path = ini("[database]\nurl = postgresql:///x\n[server]\nlisten = localhost:8080\n");
     cr_assert_eq(config_load(&c, path, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(config_validate(&c, false, &(struct config_checks){cron_check}, err, sizeof err), 0,
+    cr_assert_eq(config_validate(&c, false, &(struct config_checks){.cron = cron_check}, err, sizeof err), 0,
                  "localhost is what people type: %s", err);
     cr_assert_str_eq(c.listen_host, "127.0.0.1");
     cr_assert_eq(c.listen_port, 8080);
@@ -429,7 +430,8 @@ Test(config, validate_keeps_explicit_dirs)
     config_init(&c);
     const char *path = ini("[database]\nurl = postgresql:///x\n[storage]\ncover_cache_dir = /explicit/covers\n");
     cr_assert_eq(config_load(&c, path, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(config_validate(&c, false, &(struct config_checks){cron_check}, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(config_validate(&c, false, &(struct config_checks){.cron = cron_check}, err, sizeof err), 0, "%s",
+                 err);
     cr_assert_str_eq(c.cover_cache_dir, "/explicit/covers");
     cr_assert_str_eq(c.storage_dir, "./var/media");
     config_finish(&c);
@@ -455,4 +457,81 @@ Test(config, last_line_without_newline)
     cr_assert_eq(config_load(&c, path, err, sizeof err), 0, "%s", err);
     cr_assert_eq(c.workers, 9);
     config_finish(&c);
+}
+
+/* ---- what the CLI review found (issue: CLI defects) ---------------------------------------------------------- */
+
+static const char *const known_jobs[] = {"library.hasnew", "sessions.cleanup", "metadata.series_refresh"};
+
+static const char *known_job_at(size_t i)
+{
+    return i < sizeof known_jobs / sizeof known_jobs[0] ? known_jobs[i] : NULL;
+}
+
+static const struct config_checks with_registry = {.cron = cron_check, .job_key = known_job_at};
+
+/* Loads `text` with `checks`; returns config_load_checked's result, the message in err. */
+static int load_checked(const char *text, const struct config_checks *checks, char *err, size_t errlen)
+{
+    struct config c;
+    config_init(&c);
+    int rc = config_load_checked(&c, ini(text), checks, err, errlen);
+    config_finish(&c);
+    return rc;
+}
+
+Test(config, directory_is_refused_naming_it)
+{
+    char dir[] = "/tmp/cb-config-dir-XXXXXX", err[512];
+    cr_assert_not_null(mkdtemp(dir));
+    struct config c;
+    config_init(&c);
+    cr_assert_eq(config_load(&c, dir, err, sizeof err), -1, "a directory read as an empty file");
+    assert_contains(err, dir);
+    assert_contains(err, "Is a directory");
+    config_finish(&c);
+    rmdir(dir);
+}
+
+Test(config, unknown_job_key_is_refused_at_its_line_with_the_nearest)
+{
+    char err[512];
+    cr_assert_eq(
+        load_checked("[runs]\nworkers = 2\n[job.library.hasnw]\ntimeout = 10m\n", &with_registry, err, sizeof err), -1);
+    assert_line(err, 4);
+    assert_contains(err, "[job.library.hasnw]: unknown job key");
+    assert_contains(err, "did you mean [job.library.hasnew]?");
+    cr_assert_eq(load_checked("[job.nothing.near]\ntimeout = 10m\n", &with_registry, err, sizeof err), -1);
+    assert_contains(err, "[job.nothing.near]: unknown job key");
+    cr_assert_null(strstr(err, "did you mean"), "%s", err);
+    cr_assert_eq(load_checked("[job.library.hasnew]\ntimeout = 10m\n", &with_registry, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(load_checked("[job.library.hasnw]\ntimeout = 10m\n", NULL, err, sizeof err), 0,
+                 "without the registry any key is taken (tools, tests)");
+}
+
+Test(config, listen_and_cron_errors_name_the_line)
+{
+    char err[512];
+    cr_assert_eq(load_checked("[runs]\nworkers = 2\n[server]\nlisten = 127.0.0.1:99999\n", NULL, err, sizeof err), -1);
+    assert_line(err, 4);
+    assert_contains(err, "server.listen: port 99999 is out of range (0 to 65535");
+    cr_assert_eq(load_checked("[server]\npublic_listen = db.internal:80\n", NULL, err, sizeof err), -1);
+    assert_line(err, 2);
+    assert_contains(err, "server.public_listen");
+    assert_contains(err, "not an IPv4 address");
+    cr_assert_eq(load_checked("\n[metadata.series_refresh]\ncron = 61 * * * *\n", &with_registry, err, sizeof err), -1);
+    assert_line(err, 3);
+    assert_contains(err, "metadata.series_refresh.cron: ");
+    cr_assert_eq(load_checked("[server]\nlisten = localhost:0\npublic_listen =\n", NULL, err, sizeof err), 0, "%s",
+                 err);
+}
+
+Test(config, range_errors_name_the_range)
+{
+    const char *err = load_error("[runs]\ndefault_timeout = 90d\n");
+    assert_line(err, 2);
+    assert_contains(err, "runs.default_timeout: \"90d\" is outside the allowed range: expected a duration from 1s "
+                         "to 7d");
+    err = load_error("[server]\nmax_body = 1\n");
+    assert_contains(err, "expected a size from 1024 to 67108864 bytes");
 }

@@ -201,7 +201,7 @@ Test(config_reload, a_cron_that_does_not_parse_is_refused_before_anything_applie
     struct config c;
     char err[256];
     load(&c, "[database]\nurl = postgresql:///x\n[metadata.series_refresh]\ncron = 61 * * * *\n");
-    cr_assert_eq(config_validate(&c, false, &(struct config_checks){cron_check}, err, sizeof err), -1);
+    cr_assert_eq(config_validate(&c, false, &(struct config_checks){.cron = cron_check}, err, sizeof err), -1);
     cr_assert_not_null(strstr(err, "metadata.series_refresh.cron: "), "%s", err);
     config_finish(&c);
 }

@@ -13,7 +13,7 @@ static char out[LOG_JSON_MAX(4096)];
 /* Formats `body` and parses the line back (asserting it is one JSON object ending with a newline). */
 static json_t *fmt(const char *body, size_t len)
 {
-    size_t n = log_json_format("2026-12-01T10:00:00.123Z", "info", body, out, len);
+    size_t n = log_json_format("2026-12-01T10:00:00.123Z", "info", body, false, out, len);
     cr_assert_eq(n, strlen(out), "returned length is the string length");
     cr_assert_eq(out[n - 1], '\n', "one line: %s", out);
     cr_assert_null(memchr(out, '\n', n - 1), "no newline inside: %s", out);
@@ -40,12 +40,33 @@ Test(log_json, fields_in_order_with_ts_and_level)
     json_decref(j);
 }
 
-Test(log_json, quoted_value_with_inner_quotes_stays_one_field)
+Test(log_json, escaped_quotes_do_not_end_a_value_so_nothing_is_forged)
 {
-    json_t *j = fmt("msg=\"http: bad \"thing\" here\" code=5", sizeof out);
-    cr_assert_str_eq(str(j, "msg"), "http: bad \"thing\" here");
+    /* log_body.c escapes every quote inside a value, so an unescaped one always closes it: a value cannot make
+     * ` level=debug msg=x` into fields. */
+    json_t *j = fmt("msg=\"got \\\"a\\\" level=debug msg=all-good\" code=5", sizeof out);
+    cr_assert_str_eq(str(j, "msg"), "got \"a\" level=debug msg=all-good");
+    cr_assert_str_eq(str(j, "level"), "info");
     cr_assert_eq(json_integer_value(json_object_get(j, "code")), 5);
+    cr_assert_eq(json_object_size(j), 4, "%s", out);
     json_decref(j);
+}
+
+Test(log_json, escapes_written_by_log_body_are_decoded)
+{
+    json_t *j = fmt("error=\"a\\nb\\rc\\td\\u0001e\\u007f\\q\\u00ff\" x=1", sizeof out);
+    cr_assert_str_eq(str(j, "error"),
+                     "a\nb\rc\td\x01"
+                     "e\x7f\\q\\u00ff",
+                     "unknown escapes stay as written");
+    json_decref(j);
+}
+
+Test(log_json, a_body_cut_by_the_logger_says_truncated)
+{
+    char line[LOG_JSON_MAX(64)];
+    log_json_format("t", "info", "msg=\"x\"", true, line, sizeof line);
+    cr_assert_str_eq(line, "{\"ts\":\"t\",\"level\":\"info\",\"msg\":\"x\",\"truncated\":true}\n");
 }
 
 Test(log_json, escaped_quotes_and_backslashes_are_unescaped)
