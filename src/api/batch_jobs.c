@@ -161,12 +161,16 @@ void api_trigger(struct http_req *r, const char *jobkey, const json_t *params, b
                             .userid = session ? r->principal.userid : NULL};
     json_t *run = NULL;
     enum enqueue_result res = runs_enqueue(c, r->env->cfg, &q, &run);
+    char holder[700] = "";
+    if (res == ENQUEUE_CONFLICT) /* who holds the job, and when a dead instance's run will be failed */
+        runs_describe_holder(c, r->env->cfg, job, valid, holder, sizeof holder);
     pgpool_release(r->env->pool, c);
     json_decref(valid);
     if (res == ENQUEUE_OK)
         reply_data(r, 202, run);
     else if (res == ENQUEUE_CONFLICT)
-        reply_error(r, 409, ERR_CONFLICT, json_pack("{s:s}", "jobkey", jobkey), "This job is already running");
+        reply_error(r, 409, ERR_CONFLICT, json_pack("{s:s,s:s}", "jobkey", jobkey, "heldby", holder),
+                    "This job is already running");
     else
         reply_internal(r);
 }

@@ -64,7 +64,7 @@ static int enqueue_or_find(struct http_req *r, PGconn *c, const struct run_reque
             return 1;
         if (res == ENQUEUE_ERROR)
             return -1;
-        if ((*run = runstore_inflight(c, lockkey)))
+        if ((*run = runstore_inflight(c, lockkey, NULL)))
             return 0;
     }
     return -1;

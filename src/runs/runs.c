@@ -70,27 +70,45 @@ int runs_start_inline(PGconn *c, const struct config *cfg, const struct run_requ
     return got;
 }
 
-char *runs_describe_holder(PGconn *c, const struct config *cfg, const struct job_def *job, const json_t *params,
-                           char *buf, size_t len)
+/* The holder sentence of `run` (which holds `lockkey`). */
+static void holder_sentence(const struct config *cfg, const json_t *run, bool gone, const char *lockkey, char *buf,
+                            size_t len)
+{
+    const char *id = json_string_value(json_object_get(run, "id"));
+    const char *status = json_string_value(json_object_get(run, "status"));
+    const char *started = json_string_value(json_object_get(run, "startedat"));
+    const char *notbefore = json_string_value(json_object_get(run, "notbefore"));
+    const char *instance = json_string_value(json_object_get(run, "instance"));
+    const char *beat = json_string_value(json_object_get(run, "heartbeatat"));
+    int attempt = (int)json_integer_value(json_object_get(run, "attempt"));
+    if (notbefore && !started)
+        snprintf(buf, len, "run %s (retry, attempt %d, waiting until %s) holds lock key %s", id, attempt, notbefore,
+                 lockkey);
+    else if (gone)
+        snprintf(buf, len,
+                 "run %s (running since %s) holds lock key %s, but its instance %s is gone (no database session); the "
+                 "leader fails it %ds after its last heartbeat (%s)",
+                 id, started ? started : "?", lockkey, instance ? instance : "?", cfg->heartbeat_seconds * 2 + 1,
+                 beat ? beat : "never");
+    else
+        snprintf(buf, len, "run %s (%s%s%s) holds lock key %s", id, status, started ? " since " : "",
+                 started ? started : "", lockkey);
+}
+
+bool runs_describe_holder(PGconn *c, const struct config *cfg, const struct job_def *job, const json_t *params,
+                          char *buf, size_t len)
 {
     json_t *stored = runs_stored_params(cfg, job, params);
     char lockkey[256];
     runs_lockkey(job, stored, lockkey, sizeof lockkey);
     json_decref(stored);
-    json_t *run = runstore_inflight(c, lockkey);
-    const char *id = json_string_value(json_object_get(run, "id"));
-    const char *status = json_string_value(json_object_get(run, "status"));
-    const char *started = json_string_value(json_object_get(run, "startedat"));
-    const char *notbefore = json_string_value(json_object_get(run, "notbefore"));
-    int attempt = (int)json_integer_value(json_object_get(run, "attempt"));
-    if (!id)
-        snprintf(buf, len, "the slot was already enqueued (lock key %s is free)", lockkey);
-    else if (notbefore && !started)
-        snprintf(buf, len, "run %s (retry, attempt %d, waiting until %s) holds lock key %s", id, attempt, notbefore,
-                 lockkey);
+    bool gone = false;
+    json_t *run = runstore_inflight(c, lockkey, &gone);
+    if (json_string_value(json_object_get(run, "id")))
+        holder_sentence(cfg, run, gone, lockkey, buf, len);
     else
-        snprintf(buf, len, "run %s (%s%s%s) holds lock key %s", id, status, started ? " since " : "",
-                 started ? started : "", lockkey);
+        snprintf(buf, len, "lock key %s is free", lockkey);
+    bool held = run != NULL;
     json_decref(run);
-    return buf;
+    return held;
 }

@@ -47,11 +47,12 @@ enum enqueue_result runs_enqueue(PGconn *c, const struct config *cfg, const stru
 
 /**
  * Writes a sentence on the run that holds the lock key a run of `job` with validated `params` would take ("run …
- * (running since …) holds lock key …"; a waiting retry says when it may start), for the ledger and the logs. When no
- * run holds it (the conflict was the slot itself, already enqueued), says so. Returns buf.
+ * (running since …) holds lock key …"; a waiting retry says when it may start; a run whose instance is gone says
+ * when the leader will fail it), for the 409, the ledger and the logs. Returns true; false when no run holds it
+ * (`buf` then says the key is free).
  */
-char *runs_describe_holder(PGconn *c, const struct config *cfg, const struct job_def *job, const json_t *params,
-                           char *buf, size_t len);
+bool runs_describe_holder(PGconn *c, const struct config *cfg, const struct job_def *job, const json_t *params,
+                          char *buf, size_t len);
 
 /** Inserts `q` as running for this instance (the CLI's synchronous run). 1 ok, 0 conflict, -1 error. */
 int runs_start_inline(PGconn *c, const struct config *cfg, const struct run_request *q, const char *instance,

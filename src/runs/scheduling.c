@@ -102,9 +102,11 @@ static enum enqueue_result enqueue(void *arg, PGconn *db, const char *jobkey, ti
         return ENQUEUE_REFUSED;
     struct run_request q = {.job = j, .params = params, .triggeredby = "scheduler", .scheduledfor = slot};
     enum enqueue_result res = runs_enqueue(db, env->cfg, &q, NULL);
-    if (res == ENQUEUE_CONFLICT)
-        runs_describe_holder(db, env->cfg, j, params, why, whylen);
-    else if (res == ENQUEUE_ERROR) /* the statement's error, still on the connection (the step is rolled back) */
+    if (res == ENQUEUE_CONFLICT && !runs_describe_holder(db, env->cfg, j, params, why, whylen)) {
+        char free_[300];
+        snprintf(free_, sizeof free_, "%s", why);
+        snprintf(why, whylen, "the slot was already enqueued (%s)", free_);
+    } else if (res == ENQUEUE_ERROR) /* the statement's error, still on the connection (the step is rolled back) */
         pg_one_line(PQerrorMessage(db), why, whylen);
     json_decref(params);
     return res;

@@ -30,4 +30,10 @@
 #define LOCK_INSTANCE_CLASS "1128415809"
 #define LOCK_FLUSH "1128415810, 1"
 
+/** SQL: whether instance number `no` (an SQL expression) holds its lock in this database: it is alive. */
+#define INSTANCE_LOCK_HELD_SQL(no)                                                       \
+    "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"                     \
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())" \
+    " AND l.classid = " LOCK_INSTANCE_CLASS "::oid AND l.objid = (" no ")::oid AND l.objsubid = 2 AND l.granted)"
+
 #endif

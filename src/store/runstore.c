@@ -412,14 +412,17 @@ json_t *runstore_active_counts(PGconn *c)
     return out;
 }
 
-json_t *runstore_inflight(PGconn *c, const char *lockkey)
+json_t *runstore_inflight(PGconn *c, const char *lockkey, bool *session_gone)
 {
     const char *p[] = {lockkey};
     PGresult *res = pg_query(c, "runstore.inflight",
-                             "SELECT " RUN_JSON_SQL " FROM system.batchrun r WHERE r.lockkey = $1"
-                             " AND r.status IN ('queued', 'running')",
+                             "SELECT " RUN_JSON_SQL ", r.status = 'running' AND NOT " INSTANCE_LOCK_HELD_SQL(
+                                 "r.instanceno") " FROM system.batchrun r WHERE r.lockkey = $1"
+                                                 " AND r.status IN ('queued', 'running')",
                              1, p, NULL);
     json_t *run = res && PQntuples(res) == 1 ? parse_json_col(res, 0, 0) : NULL;
+    if (session_gone)
+        *session_gone = run && pg_bool(res, 0, 1);
     PQclear(res);
     return run;
 }
@@ -477,10 +480,7 @@ json_t *runstore_last_runs(PGconn *c, const json_t *jobkeys)
  * made a dead instance N here look alive. */
 /* clang-format off */
 static const char rescue_sql[] =
-    "WITH lost AS (SELECT r.id, NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
-    "   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    "   AND l.classid = " LOCK_INSTANCE_CLASS "::oid AND l.objid = r.instanceno::oid AND l.objsubid = 2"
-    "   AND l.granted) AS dead"
+    "WITH lost AS (SELECT r.id, NOT " INSTANCE_LOCK_HELD_SQL("r.instanceno") " AS dead"
     "  FROM system.batchrun r WHERE r.status = 'running')"
     " UPDATE system.batchrun r SET status = 'failed', finishedat = now(),"
     "  durationms = GREATEST(0, round(extract(epoch FROM now() - r.startedat) * 1000))::bigint,"

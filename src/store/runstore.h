@@ -123,8 +123,12 @@ char *runstore_active_json(PGconn *c, int recent_seconds, int max);
 /** Queued/running counts by job and status: a JSON array of {jobkey, status, count} (new reference), or NULL. */
 json_t *runstore_active_counts(PGconn *c);
 
-/** The queued or running run holding `lockkey` as the API's run JSON (new reference), or NULL (none or error). */
-json_t *runstore_inflight(PGconn *c, const char *lockkey);
+/**
+ * The queued or running run holding `lockkey` as the API's run JSON (new reference), or NULL (none or error).
+ * `*session_gone` (may be NULL) tells whether it is running for an instance whose session is gone (the leader's
+ * rescue fails such a run once its heartbeat is old enough).
+ */
+json_t *runstore_inflight(PGconn *c, const char *lockkey, bool *session_gone);
 
 /**
  * A brief of the run holding `lockkey` ({id, jobkey, status, triggeredby, progressdone, progresstotal, startedat,

@@ -14,7 +14,9 @@ import { B, patch } from './sched-util.mjs';
 
 test('SIGKILL mid-run → after restart the run is failed ("instance … died"), and the job runs again', async () => {
   const db = newDatabase();
-  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false' } });
+  // heartbeat 10 s: the dead instance's run holds its job for 21 s after its last heartbeat (2 × 10 + 1), room for
+  // the trigger below to meet it before the rescue however slowly b starts
+  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false', heartbeat_seconds: 10 } });
   let b;
   try {
     const running = await trigger(a, 'system.canary', { seconds: 120 });
@@ -30,8 +32,14 @@ test('SIGKILL mid-run → after restart the run is failed ("instance … died"),
     const row = sql(db, `SELECT status FROM system.batchrun WHERE id = '${running.id}'`)[0][0];
     assert.equal(row, 'running', 'nobody has touched the run yet');
 
-    b = await startDaemon(db, { runs: { workers: 1 } });
-    const failed = await waitStatus(b, 'system.canary', running.id, 'failed', 20000);
+    b = await startDaemon(db, { runs: { workers: 1, heartbeat_seconds: 10 } });
+    // Until the rescue, a trigger is refused, and the 409 says who holds the job and when it will be freed.
+    const held = await api(b, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { body: { params: { seconds: 0 } } });
+    assert.equal(held.status, 409, JSON.stringify(held.body));
+    assert.ok(held.body.details.heldby.startsWith(`run ${running.id} (running since `), held.body.details.heldby);
+    assert.ok(held.body.details.heldby.includes(`its instance ${instanceA} is gone (no database session); the leader `
+      + 'fails it 21s after its last heartbeat'), held.body.details.heldby);
+    const failed = await waitStatus(b, 'system.canary', running.id, 'failed', 40000);
     assert.match(failed.lasterror, /instance/);
     assert.match(failed.lasterror, /died/);
     assert.ok(failed.lasterror.includes(instanceA), `lasterror names the dead instance: ${failed.lasterror}`);
@@ -54,7 +62,9 @@ test('SIGKILL mid-run → after restart the run is failed ("instance … died"),
 test('a run the rescue fails is retried when its job allows: attempt 2 linked to it, written in the rescue\'s '
   + 'transaction', async () => {
   const db = newDatabase();
-  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false' } });
+  // heartbeat 10 s: the dead instance's run holds its job for 21 s after its last heartbeat (2 × 10 + 1), room for
+  // the trigger below to meet it before the rescue however slowly b starts
+  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false', heartbeat_seconds: 10 } });
   let b;
   try {
     await patch(a, 'system.canary', { maxattempts: 2, retrydelay: '60s' }); // the retry waits >= 30 s: still queued

@@ -135,9 +135,12 @@ describe('one active run per job', () => {
     const conflicts = results.filter((r) => r.status === 409);
     assert.equal(accepted.length, 1, results.map((r) => r.status).join(','));
     assert.equal(conflicts.length, 49);
+    const id = accepted[0].body.data.id;
     for (const c of conflicts) {
       assert.equal(c.body.error, 'This job is already running');
       assert.equal(c.body.code, 'CONFLICT');
+      // who holds it: the accepted run, queued or already running on a live instance
+      assert.match(c.body.details.heldby, new RegExp(`^run ${id} \\((queued|running since \\S+)\\) holds lock key system\\.canary$`));
     }
     assert.equal(Number(sqlValue(db, `SELECT count(*) FROM system.batchrun WHERE jobkey = 'system.canary'
       AND status IN ('queued', 'running')`)), 1, 'one active row in the table');
