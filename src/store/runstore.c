@@ -412,14 +412,16 @@ json_t *runstore_active_counts(PGconn *c)
     return out;
 }
 
+/* clang-format off */
+static const char inflight_sql[] =
+    "SELECT " RUN_JSON_SQL ", r.status = 'running' AND NOT " INSTANCE_LOCK_HELD_SQL("r.instanceno")
+    " FROM system.batchrun r WHERE r.lockkey = $1 AND r.status IN ('queued', 'running')";
+/* clang-format on */
+
 json_t *runstore_inflight(PGconn *c, const char *lockkey, bool *session_gone)
 {
     const char *p[] = {lockkey};
-    PGresult *res = pg_query(c, "runstore.inflight",
-                             "SELECT " RUN_JSON_SQL ", r.status = 'running' AND NOT " INSTANCE_LOCK_HELD_SQL(
-                                 "r.instanceno") " FROM system.batchrun r WHERE r.lockkey = $1"
-                                                 " AND r.status IN ('queued', 'running')",
-                             1, p, NULL);
+    PGresult *res = pg_query(c, "runstore.inflight", inflight_sql, 1, p, NULL);
     json_t *run = res && PQntuples(res) == 1 ? parse_json_col(res, 0, 0) : NULL;
     if (session_gone)
         *session_gone = run && pg_bool(res, 0, 1);
