@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 #define TAIL_ROOM 24 /* always left for `,"truncated":true}` and the newline */
 
 struct jbuf {
@@ -21,21 +23,6 @@ static void put(struct jbuf *b, const char *s, size_t n)
     }
     memcpy(b->out + b->len, s, n);
     b->len += n;
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (!n || n > avail || (n == 2 && s[0] < 0xc2))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
-        (n == 4 && (s[0] > 0xf4 || (s[0] == 0xf4 && s[1] > 0x8f))) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0))
-        return 0; /* overlong, above U+10FFFF, or a surrogate */
-    return n;
 }
 
 /* Appends byte c as the inside of a JSON string (a byte of a UTF-8 character goes through put_char). */
@@ -93,7 +80,7 @@ static void put_escaped(struct jbuf *b, const char *s, size_t n, bool unescape_i
             i += k ? k : 1;
             continue;
         }
-        size_t u = utf8_len((const unsigned char *)s + i, n - i);
+        size_t u = utf8_seq_len(s + i, n - i);
         if (u)
             put(b, s + i, u);
         else
