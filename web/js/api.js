@@ -1,5 +1,5 @@
 // api.js — the admin pages' only way to the server: the bearer token kept in sessionStorage (never in a URL),
-// JSON in and out, the error envelope turned into an ApiError, and a 401 handed to the sign-in screen.
+// JSON in and out, the error envelope turned into an ApiError, and a 401 or 403 handed to the sign-in screen.
 
 const TOKEN_KEY = 'comicbatch.admin.token';
 
@@ -23,10 +23,13 @@ export class ApiError extends Error {
 
 let unauthorized = () => {};
 
-/** Sets what happens on a 401 (the shell shows the sign-in screen with the server's message). */
+/** The sign-in screen's words for a token whose user is not (or no longer) an admin (403). */
+export const NOT_ADMIN = 'That session belongs to a user who is not an admin.';
+
+/** Sets what happens on a 401 or 403 (the shell shows the sign-in screen with the server's message). */
 export function onUnauthorized(fn) { unauthorized = fn; }
 
-/** Reports a 401 seen outside api() (the live stream). */
+/** Reports a 401 or 403 seen outside api() (the live stream). */
 export function onUnauthorizedNow(message) { unauthorized(message); }
 
 /** The Authorization header for the current token. */
@@ -43,7 +46,8 @@ function withQuery(path, query) {
 }
 
 /**
- * Calls the API. Resolves with the parsed body ({data, meta}); rejects with ApiError. A 401 also calls the
+ * Calls the API. Resolves with the parsed body ({data, meta}); rejects with ApiError. A 401 (token not accepted)
+ * or a 403 (the user lost the admin role mid-session; every route the pages call is admin-only) also calls the
  * unauthorized handler. `token` overrides the stored one (used by sign-in to check a token before keeping it).
  */
 export async function api(method, path, { body, query, signal, token } = {}) {
@@ -64,6 +68,7 @@ export async function api(method, path, { body, query, signal, token } = {}) {
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   if (res.status === 401 && token === undefined) unauthorized((json && json.error) || 'Your token was not accepted.');
+  if (res.status === 403 && token === undefined) unauthorized(NOT_ADMIN);
   if (!res.ok) throw new ApiError(res.status, json || { error: `HTTP ${res.status} ${res.statusText}`.trim() });
   return json || {};
 }

@@ -160,7 +160,7 @@ export function editCron(e) {
               saved = (await api('PATCH', `/api/v1/admin/batch/schedule/${encodeURIComponent(e.jobkey)}`, { body })).data;
               return true;
             } catch (err) {
-              if (err.status === 401) return true;
+              if (err.status === 401 || err.status === 403) return true;
               if (err.field && more.show(err.field, err.message)) return false;
               const target = err.field === 'timezone' ? zone : input;
               target.setAttribute('aria-invalid', 'true');
@@ -238,7 +238,7 @@ export function runNow(e) {
               queued = (await api('POST', `/api/v1/admin/batch/jobs/${encodeURIComponent(e.jobkey)}/run`, { body: { params, dryrun: dry ? dry.checked : false } })).data;
               return true;
             } catch (err) {
-              if (err.status === 401) return true;
+              if (err.status === 401 || err.status === 403) return true;
               const f = fields.find((x) => err.field === x.p.name || err.field === `params.${x.p.name}`);
               if (f) { f.err.textContent = err.message; f.input.setAttribute('aria-invalid', 'true'); f.input.focus(); }
               else topError.textContent = err.status === 409 ? `${err.message}: a run of ${e.jobkey} is already queued or running. Cancel it or wait for it to finish.` : err.message;
@@ -274,7 +274,7 @@ export async function cancelRun(run) {
     });
     return r;
   } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 401) toast({ tone: 'error', title: `Could not cancel ${run.jobkey}`, body: err.message });
+    if (!(err instanceof ApiError) || err.status !== 401 && err.status !== 403) toast({ tone: 'error', title: `Could not cancel ${run.jobkey}`, body: err.message });
     return null;
   }
 }

@@ -1,17 +1,20 @@
 // jobs.js — /admin/jobs: the schedule (job, cron with its human description and time zone, enabled toggle, last
 // run, next run in the job's zone, missed slots, deadline/overdue, pause, run now), the active runs with live
 // progress bars and cancel, and the run history (runs.js). Everything live comes from the events stream (live.js);
-// the schedule is re-read when a run ends, when a pause changes, and every 30 s (a deadline passes by itself).
+// the schedule is re-read when a run ends, when a pause changes, and every 30 s (a deadline passes by itself). While
+// the schedule cannot be read (a 503 during a database outage) the page says so and retries every few seconds and on
+// each live event; every failed or successful refresh is reported to the shell's live indicator (reportRefresh).
 
 import { api } from './api.js';
 import { cancelRun, editCron, runNow, stripZone } from './job_dialogs.js';
 import { subscribeRuns } from './live.js';
 import { ACTIVE, runOutcome, runsSection, shownStatus } from './runs.js';
 import { deadlineInfo, missedCell, pauseDialog, pausedInfo } from './sched_dialogs.js';
-import { boot, pageHead } from './shell.js';
-import { debounce, fmt, h, keepFocus, pill, setChildren, timeEl, toast } from './ui.js';
+import { boot, pageHead, reportRefresh } from './shell.js';
+import { debounce, fmt, h, keepFocus, pill, setChildren, sleep, timeEl, toast } from './ui.js';
 
 const SCHEDULE_REFRESH_MS = 30000;
+const RETRY_MS = 3000; // the first load and a failing refresh are retried this often
 
 function lastRunCell(run) {
   if (!run) return h('span', { class: 'muted', text: 'never' });
@@ -51,7 +54,7 @@ function scheduleSection(ctx) {
       toast({ tone: 'ok', title: `${e.jobkey} ${r.data.isenabled ? 'enabled' : 'disabled'}`, body: r.data.isenabled ? `Next run ${fmt.relative(r.data.nextrunat)}.` : 'The scheduler skips it until it is enabled again; manual runs still work.', timeout: 5000 });
     } catch (err) {
       btn.disabled = false;
-      if (err.status !== 401) toast({ tone: 'error', title: `Could not change ${e.jobkey}`, body: err.message });
+      if (err.status !== 401 && err.status !== 403) toast({ tone: 'error', title: `Could not change ${e.jobkey}`, body: err.message });
     }
   };
 
@@ -147,34 +150,46 @@ function activeSection() {
   return { el, draw };
 }
 
+/**
+ * Reads the schedule until it answers (or `signal` aborts): each failure shows `error` and is retried after
+ * RETRY_MS or at once when wake() is called (a live event). Returns the entries, or null once aborted or signed out.
+ */
+async function loadSchedule(signal, error, waker) {
+  for (;;) {
+    try {
+      const entries = (await api('GET', '/api/v1/admin/batch/schedule', { signal })).data;
+      reportRefresh('schedule', null);
+      error.hidden = true;
+      return entries;
+    } catch (e) {
+      if (signal.aborted || e.name === 'AbortError' || e.status === 401 || e.status === 403) return null;
+      reportRefresh('schedule', e);
+      error.hidden = false;
+      setChildren(error, `Could not load the schedule: ${e.message}. Retrying every ${RETRY_MS / 1000} s…`);
+    }
+    await new Promise((resolve) => { waker.wake = resolve; sleep(RETRY_MS, signal).then(resolve); });
+    waker.wake = null;
+  }
+}
+
 async function render(main, { signal }) {
   const ctx = { signal };
   const schedule = scheduleSection(ctx);
   ctx.jobkeys = () => schedule.entries().map((e) => e.jobkey);
   const active = activeSection();
   const pauseAll = h('button', { type: 'button', class: 'button', id: 'pause-all', text: 'Pause scheduling…', onclick: () => pauseDialog(ctx.jobkeys()) });
-  setChildren(main, pageHead('Jobs', 'The batch jobs this service runs: when they run, what is running now, and what ran before.', pauseAll), active.el, schedule.el);
-  let entries;
-  try {
-    entries = (await api('GET', '/api/v1/admin/batch/schedule', { signal })).data;
-  } catch (e) {
-    if (e.name !== 'AbortError' && e.status !== 401) main.append(h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not load the schedule: ${e.message}` }));
-    return;
-  }
-  schedule.draw(entries);
-  ctx.runs = runsSection(entries.map((e) => e.jobkey), { signal });
-  main.append(ctx.runs.el);
-  ctx.runs.refresh();
-  const open = new URLSearchParams(location.search).get('run');
-  if (open) ctx.runs.open(open);
+  const error = h('p', { class: 'form-error', id: 'schedule-error', hidden: true, attrs: { role: 'alert' } });
+  setChildren(main, pageHead('Jobs', 'The batch jobs this service runs: when they run, what is running now, and what ran before.', pauseAll), active.el, error, schedule.el);
 
+  // The live feed starts at once: active runs show even while the schedule cannot be read, and each event wakes a
+  // waiting retry.
+  const waker = { wake: null };
   const seen = new Map();
-  const refreshSchedule = debounce(() => schedule.refresh().catch(() => {}), 400);
-  document.addEventListener('comicbatch:pause-changed', refreshSchedule, { signal });
-  const every = setInterval(refreshSchedule, SCHEDULE_REFRESH_MS);
-  signal.addEventListener('abort', () => clearInterval(every), { once: true });
+  let refreshSchedule = () => {};
   subscribeRuns(signal, (runs) => {
     active.draw(runs);
+    if (waker.wake) waker.wake();
+    if (!ctx.runs) return;
     ctx.runs.onLive(runs);
     let changed = false;
     for (const r of runs) {
@@ -183,6 +198,28 @@ async function render(main, { signal }) {
     }
     if (changed) refreshSchedule(); // last run / next run of that job moved
   });
+
+  const entries = await loadSchedule(signal, error, waker);
+  if (!entries) return;
+  schedule.draw(entries);
+  ctx.runs = runsSection(entries.map((e) => e.jobkey), { signal, onResult: (e) => reportRefresh('runs', e) });
+  main.append(ctx.runs.el);
+  ctx.runs.refresh();
+  const open = new URLSearchParams(location.search).get('run');
+  if (open) ctx.runs.open(open);
+
+  // A failed refresh marks the page stale and is retried after RETRY_MS (not only at the next 30 s round).
+  let retry = null;
+  refreshSchedule = debounce(() => {
+    clearTimeout(retry);
+    schedule.refresh().then(() => reportRefresh('schedule', null), (e) => {
+      reportRefresh('schedule', e);
+      if (!signal.aborted && e.name !== 'AbortError') retry = setTimeout(refreshSchedule, RETRY_MS);
+    });
+  }, 400);
+  document.addEventListener('comicbatch:pause-changed', refreshSchedule, { signal });
+  const every = setInterval(refreshSchedule, SCHEDULE_REFRESH_MS);
+  signal.addEventListener('abort', () => { clearInterval(every); clearTimeout(retry); }, { once: true });
 }
 
 boot({ page: 'jobs', render });

@@ -1,9 +1,11 @@
 // live.js — the live run feed: reads GET /api/v1/admin/batch/events (Server-Sent Events) with a streamed fetch,
 // because EventSource cannot send an Authorization header. Each `runs` event carries the queued and running runs
 // plus those that finished in the last few seconds. The server ends a stream after a few minutes; we reconnect at
-// once, and after an error with a growing backoff (0.5 s … 15 s). A 401 goes to the sign-in screen.
+// once, and after an error with a growing backoff (0.5 s … 15 s). A 401 or 403 goes to the sign-in screen. The
+// indicator turns "Live" on the first `runs` event, not on the stream's 200: during a database outage the server
+// keeps the stream open with heartbeats only, and that is not live data.
 
-import { authHeaders, onUnauthorizedNow } from './api.js';
+import { NOT_ADMIN, authHeaders, onUnauthorizedNow } from './api.js';
 import { sleep } from './ui.js';
 import { setLive } from './shell.js';
 
@@ -33,8 +35,9 @@ async function readStream(signal, onRuns) {
     headers: { ...authHeaders(), Accept: 'text/event-stream' }, signal, cache: 'no-store', credentials: 'omit',
   });
   if (res.status === 401) { onUnauthorizedNow('Your token was not accepted.'); return 'unauthorized'; }
+  if (res.status === 403) { onUnauthorizedNow(NOT_ADMIN); return 'unauthorized'; }
   if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
-  setLive('live');
+  setLive('waiting');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {
@@ -45,6 +48,7 @@ async function readStream(signal, onRuns) {
     buffer = rest;
     for (const ev of events) {
       if (ev.type !== 'runs') continue;
+      setLive('live');
       try { onRuns(JSON.parse(ev.data)); } catch (e) { console.error('live: bad runs event', e); }
     }
   }

@@ -47,7 +47,7 @@ async function render(main, { signal }) {
   try {
     exists = await Promise.all(ACTIONS.map((a) => endpointExists(a.method, a.path)));
   } catch (e) {
-    if (e.status !== 401) main.append(h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not load the route list: ${e.message}` }));
+    if (e.status !== 401 && e.status !== 403) main.append(h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not load the route list: ${e.message}` }));
     return;
   }
   const run = (a) => runAction(a, signal);

@@ -1,15 +1,17 @@
 // providers.js — /admin/providers: each metadata provider (active or not), its dump source, record and series
 // counts, last dump refresh, and the in-flight pill with live progress of the series refresh (seed: "the in-flight
 // pill on the Providers page shows live progress"). Re-read every second while a refresh is in flight, and at
-// once when the live feed reports a metadata run changing.
+// once when the live feed reports a metadata run changing. A failed read shows the error, marks the page stale in
+// the top bar, and is retried every few seconds; the next good answer is drawn even when it equals the last one.
 
 import { api, endpointExists } from './api.js';
 import { ACTIONS } from './actions.js';
 import { runAction } from './action_run.js';
 import { subscribeRuns } from './live.js';
-import { boot, pageHead } from './shell.js';
+import { boot, pageHead, reportRefresh } from './shell.js';
 import { fmt, h, keepFocus, pill, progressBar, setChildren, sleep, timeEl } from './ui.js';
 
+const RETRY_MS = 3000;
 const REFRESH_ALL = ACTIONS.find((a) => a.id === 'refresh-all-series-metadata');
 
 function stat(label, value, key, small) {
@@ -70,7 +72,7 @@ async function render(main, { signal }) {
   try {
     [has, canRefresh] = await Promise.all([endpointExists('GET', '/api/v1/providers'), endpointExists(REFRESH_ALL.method, REFRESH_ALL.path)]);
   } catch (e) {
-    if (e.status !== 401) setChildren(list, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: e.message }));
+    if (e.status !== 401 && e.status !== 403) setChildren(list, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: e.message }));
     return;
   }
   if (!has) {
@@ -79,12 +81,15 @@ async function render(main, { signal }) {
     return;
   }
   let inflight = false;
+  let failing = false;
   let last = '';
   let wake = null;
   const onRefresh = () => runAction(REFRESH_ALL, signal).then(() => { if (wake) wake(); });
   const load = async () => {
     try {
       const r = await api('GET', '/api/v1/providers', { signal });
+      failing = false;
+      reportRefresh('providers', null);
       const text = JSON.stringify(r.data);
       inflight = r.data.some((p) => p.inflight || p.dumpInflight);
       if (text !== last) {
@@ -93,17 +98,23 @@ async function render(main, { signal }) {
       }
       list.removeAttribute('aria-busy');
     } catch (e) {
-      if (e.name !== 'AbortError' && e.status !== 401) setChildren(list, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not load providers: ${e.message}` }));
+      if (e.name === 'AbortError' || e.status === 401 || e.status === 403) return;
+      failing = true;
+      reportRefresh('providers', e);
+      last = ''; // the error replaced the cards: the next answer must redraw them even if it is unchanged
+      list.removeAttribute('aria-busy');
+      setChildren(list, h('p', { class: 'form-error', id: 'providers-error', attrs: { role: 'alert' }, text: `Could not load providers: ${e.message}. Retrying every ${RETRY_MS / 1000} s…` }));
     }
   };
   subscribeRuns(signal, (runs) => {
     if (inflight || runs.some((r) => r.jobkey.startsWith('metadata.'))) { if (wake) wake(); }
   });
-  // One loop does every read: at most once a second while a refresh is in flight, else every 30 s or on a wake.
+  // One loop does every read: at most once a second while a refresh is in flight, every RETRY_MS while reads fail,
+  // else every 30 s or on a wake.
   while (!signal.aborted) {
     await load();
     const started = Date.now();
-    await new Promise((resolve) => { wake = resolve; sleep(inflight ? 1000 : 30000, signal).then(resolve); });
+    await new Promise((resolve) => { wake = resolve; sleep(inflight ? 1000 : failing ? RETRY_MS : 30000, signal).then(resolve); });
     wake = null;
     const gap = Date.now() - started;
     if (gap < 1000) await sleep(1000 - gap, signal);

@@ -1,5 +1,6 @@
 // runs.js — the jobs page's run history: the seed's filters (job, status, triggered by, from/to) kept in the URL's
-// query string (never the token), paging from meta.total/pages, rows updated in place from the live feed, and a
+// query string (never the token), paging from meta.total/pages (first/last buttons; a page past the end, e.g. an old
+// bookmarked ?page=, is clamped to the last page), rows updated in place from the live feed, and a
 // run's detail (params, meta, error, timings) that stays live while the run is active.
 
 import { api } from './api.js';
@@ -9,6 +10,7 @@ import { fmt, h, jsonBlock, keepFocus, modal, pill, progressBar, setChildren, ti
 
 export const ACTIVE = new Set(['queued', 'running']);
 const PAGE_SIZE = 25;
+const RETRY_MS = 3000; // a failed read of the list is retried this often
 
 /** The status to show: a running run whose cancel was requested is "stopping". */
 export function shownStatus(run) {
@@ -39,19 +41,22 @@ function select(id, label, options, value) {
 }
 
 /**
- * The runs section. `jobs` (keys) fill the job filter. Returns {el, refresh(), onLive(runs), open(id)}.
+ * The runs section. `jobs` (keys) fill the job filter; onResult(err|null) hears how each read of the list went.
+ * Returns {el, refresh(), onLive(runs), open(id)}.
  */
-export function runsSection(jobs, { signal }) {
+export function runsSection(jobs, { signal, onResult = () => {} }) {
   const q = new URLSearchParams(location.search);
   const state = {
     jobkey: q.get('job') || '', status: q.get('status') || '', triggeredby: q.get('triggeredby') || '',
-    from: q.get('from') || '', to: q.get('to') || '', page: Number(q.get('page')) || 1,
+    from: q.get('from') || '', to: q.get('to') || '', page: Math.max(1, Math.floor(Number(q.get('page'))) || 1),
   };
   const rows = new Map();
   const detailWatchers = new Map();
   let total = 0;
   let pages = 0;
   let loading = null;
+  let retry = null;
+  signal.addEventListener('abort', () => clearTimeout(retry), { once: true });
 
   const filters = h('form', { class: 'filters', id: 'run-filters', attrs: { 'aria-label': 'Filter runs' } },
     select('f-job', 'Job', [['', 'All jobs'], ...jobs.map((k) => [k, k])], state.jobkey),
@@ -67,12 +72,14 @@ export function runsSection(jobs, { signal }) {
     h('thead', {}, h('tr', {}, ['Status', 'Job', 'Triggered by', 'Created', 'Duration', 'Rows', 'Progress / result', ''].map((t) => h('th', { scope: 'col', text: t })))),
     tbody);
   const summary = h('p', { class: 'muted', id: 'runs-summary', attrs: { 'aria-live': 'polite' } });
+  const firstBtn = h('button', { type: 'button', class: 'button button-small', id: 'runs-first', text: '« Newest', attrs: { 'aria-label': 'First page (newest runs)' } });
   const prev = h('button', { type: 'button', class: 'button button-small', id: 'runs-prev', text: '← Newer' });
   const next = h('button', { type: 'button', class: 'button button-small', id: 'runs-next', text: 'Older →' });
+  const lastBtn = h('button', { type: 'button', class: 'button button-small', id: 'runs-last', text: 'Oldest »', attrs: { 'aria-label': 'Last page (oldest runs)' } });
   const el = h('section', { class: 'section', attrs: { 'aria-labelledby': 'runs-title' } },
     h('div', { class: 'section-head' }, h('h2', { id: 'runs-title', text: 'Runs' })),
     filters, hint, h('div', { class: 'table-wrap' }, table),
-    h('div', { class: 'pager' }, summary, h('div', { class: 'pager-buttons' }, prev, next)));
+    h('div', { class: 'pager' }, summary, h('div', { class: 'pager-buttons' }, firstBtn, prev, next, lastBtn)));
 
   const syncUrl = () => {
     const u = new URLSearchParams(location.search);
@@ -107,11 +114,12 @@ export function runsSection(jobs, { signal }) {
     keepFocus(tbody, () => setChildren(tbody, trs.length ? trs : h('tr', {}, h('td', { attrs: { colspan: 8 }, class: 'muted empty', text: 'No runs match these filters.' }))));
     const first = total ? (state.page - 1) * PAGE_SIZE + 1 : 0;
     summary.textContent = total ? `Runs ${fmt.num(first)}–${fmt.num(first + items.length - 1)} of ${fmt.num(total)} · page ${state.page} of ${fmt.num(pages)}` : 'No runs.';
-    prev.disabled = state.page <= 1;
-    next.disabled = state.page >= pages;
+    prev.disabled = firstBtn.disabled = state.page <= 1;
+    next.disabled = lastBtn.disabled = state.page >= pages;
   };
 
   const refresh = async () => {
+    clearTimeout(retry);
     if (loading) loading.abort();
     loading = new AbortController();
     const ctl = loading;
@@ -122,12 +130,21 @@ export function runsSection(jobs, { signal }) {
     table.setAttribute('aria-busy', 'true');
     try {
       const r = await api('GET', '/api/v1/admin/batch/jobs', { query, signal: ctl.signal });
+      onResult(null);
       total = r.meta.total;
       pages = r.meta.pages;
+      if (state.page > Math.max(pages, 1)) { // past the end (an old link, or runs aged out): show the last page
+        loading = null;
+        goTo(Math.max(pages, 1));
+        return;
+      }
       draw(r.data);
     } catch (e) {
       if (e.name === 'AbortError') return;
-      setChildren(tbody, h('tr', {}, h('td', { attrs: { colspan: 8 } }, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not load runs: ${e.message}` }))));
+      onResult(e);
+      if (e.status === 401 || e.status === 403) return;
+      if (!signal.aborted) retry = setTimeout(refresh, RETRY_MS);
+      setChildren(tbody, h('tr', {}, h('td', { attrs: { colspan: 8 } }, h('p', { class: 'form-error', attrs: { role: 'alert' }, text: `Could not load runs: ${e.message}. Retrying every ${RETRY_MS / 1000} s…` }))));
     } finally {
       if (loading === ctl) { table.removeAttribute('aria-busy'); loading = null; }
     }
@@ -146,8 +163,15 @@ export function runsSection(jobs, { signal }) {
   filters.addEventListener('change', readFilters);
   filters.addEventListener('submit', (e) => e.preventDefault());
   filters.addEventListener('reset', () => setTimeout(readFilters, 0));
-  prev.addEventListener('click', () => { if (state.page > 1) { state.page--; syncUrl(); refresh(); } });
-  next.addEventListener('click', () => { if (state.page < pages) { state.page++; syncUrl(); refresh(); } });
+  function goTo(n) {
+    state.page = n;
+    syncUrl();
+    refresh();
+  }
+  firstBtn.addEventListener('click', () => { if (state.page > 1) goTo(1); });
+  prev.addEventListener('click', () => { if (state.page > 1) goTo(state.page - 1); });
+  next.addEventListener('click', () => { if (state.page < pages) goTo(state.page + 1); });
+  lastBtn.addEventListener('click', () => { if (state.page < pages) goTo(pages); });
 
   const matches = (run) => (!state.jobkey || run.jobkey === state.jobkey) && (!state.status || run.status === state.status)
     && (!state.triggeredby || run.triggeredby === state.triggeredby) && !state.to;

@@ -144,7 +144,7 @@ export function pauseDialog(jobkeys, jobkey = '') {
               document.dispatchEvent(new CustomEvent('comicbatch:pause-changed'));
               return true;
             } catch (err) {
-              if (err.status === 401) return true;
+              if (err.status === 401 || err.status === 403) return true;
               error.textContent = err.message;
               return false;
             }

@@ -1,10 +1,11 @@
 // shell.js — what every admin page shares: the top bar (navigation, live-connection indicator, sign out), the
 // maintenance banner (scheduling paused: by whom, until when, why, with Resume) and the sign-in screen. A page calls
 // boot({render}); render(main, session) runs once signed in, with `session.signal` aborted on sign-out or when the
-// server answers 401 (the page's loops and streams stop, sign-in shows again). A page that changes a pause calls
-// refreshPauseBanner().
+// server answers 401 or 403 (the page's loops and streams stop, sign-in shows again). A page that changes a pause
+// calls refreshPauseBanner(); a page reports each read of its data with reportRefresh(source, err) so the live indicator
+// says "Database unavailable" / "Stale" while they fail, even when the event stream itself stays open.
 
-import { api, auth, onUnauthorized, ApiError } from './api.js';
+import { api, auth, onUnauthorized, ApiError, NOT_ADMIN } from './api.js';
 import { confirmDialog, fmt, h, setChildren, sleep, tickRelativeTimes, timeEl, toast } from './ui.js';
 
 const PAGES = [
@@ -14,20 +15,48 @@ const PAGES = [
 ];
 
 let liveEl = null;
+let streamState = 'connecting';
+const refreshErrors = new Map(); // what the page reads (e.g. 'schedule', 'runs') → its last failure
+let refreshError = null; // the newest of them, or null when every read last succeeded
 
-/** Sets the top bar's live indicator: 'live' | 'connecting' | 'offline'. */
-export function setLive(state) {
+const LIVE_TEXT = {
+  live: 'Live', waiting: 'Connected, waiting for data…', connecting: 'Reconnecting…', offline: 'Offline',
+  unavailable: 'Database unavailable', stale: 'Stale',
+};
+
+function drawLive() {
   if (!liveEl) return;
-  const text = { live: 'Live', connecting: 'Reconnecting…', offline: 'Offline' }[state] || state;
+  // The stream may be open (or even live) while every read of the page's data fails: the data shown is stale.
+  const state = refreshError && streamState !== 'connecting' ? (refreshError.code === 'UNAVAILABLE' ? 'unavailable' : 'stale') : streamState;
   liveEl.dataset.state = state;
   liveEl.hidden = false;
-  setChildren(liveEl, h('span', { class: 'live-dot', attrs: { 'aria-hidden': 'true' } }), text);
-  liveEl.title = state === 'live' ? 'Receiving live updates from the server' : 'Live updates paused; retrying';
+  setChildren(liveEl, h('span', { class: 'live-dot', attrs: { 'aria-hidden': 'true' } }), LIVE_TEXT[state] || state);
+  liveEl.title = state === 'live' ? 'Receiving live updates from the server'
+    : refreshError && state !== 'connecting' ? `What this page shows may be out of date: ${refreshError.message}. Retrying.`
+      : state === 'waiting' ? 'Connected; no update has arrived yet' : 'Live updates paused; retrying';
+}
+
+/** Sets the event stream's state for the top bar's indicator: 'live' | 'waiting' | 'connecting' | 'offline'. */
+export function setLive(state) {
+  streamState = state;
+  drawLive();
+}
+
+/**
+ * Reports how the page's last read of `source` went: an ApiError (not a 401/403, not an abort) marks the page
+ * stale ("Database unavailable" for the 503 UNAVAILABLE envelope); null (a success) clears that source's mark.
+ */
+export function reportRefresh(source, err) {
+  if (err && (err.name === 'AbortError' || err.status === 401 || err.status === 403)) return;
+  if (err) refreshErrors.set(source, err); else refreshErrors.delete(source);
+  refreshError = err || [...refreshErrors.values()].pop() || null;
+  drawLive();
 }
 
 /* ---------- the pause banner ---------- */
 
 const PAUSE_POLL_MS = 30000;
+const PAUSE_RETRY_MS = 5000;
 let bannerEl = null;
 let bannerRefresh = () => {};
 
@@ -52,31 +81,54 @@ async function resume(p) {
     await api('DELETE', '/api/v1/admin/batch/pause', { query: { jobkey: p.jobkey || undefined } });
     toast({ tone: 'ok', title: p.jobkey ? `${p.jobkey} resumed` : 'Scheduling resumed', timeout: 5000 });
   } catch (err) {
-    if (err.status !== 401) toast({ tone: 'error', title: 'Could not resume', body: err.message });
+    if (err.status !== 401 && err.status !== 403) toast({ tone: 'error', title: 'Could not resume', body: err.message });
   }
   refreshPauseBanner();
   document.dispatchEvent(new CustomEvent('comicbatch:pause-changed'));
 }
 
-function drawBanner(pauses) {
-  if (!bannerEl) return;
-  bannerEl.hidden = !pauses.length;
-  setChildren(bannerEl, pauses.map((p) => h('div', { class: 'banner-row', dataset: { scope: p.scope } },
+function pauseRow(p) {
+  return h('div', { class: 'banner-row', dataset: { scope: p.scope } },
     h('span', { class: 'pill pill-paused' }, h('span', { class: 'pill-dot', attrs: { 'aria-hidden': 'true' } }), 'Paused'),
     h('span', { class: 'banner-text' }, pauseText(p)),
-    h('button', { type: 'button', class: 'button button-small', id: `resume-${p.scope === '*' ? 'all' : p.scope}`, text: 'Resume', onclick: () => resume(p) }))));
+    h('button', { type: 'button', class: 'button button-small', id: `resume-${p.scope === '*' ? 'all' : p.scope}`, text: 'Resume', onclick: () => resume(p) }));
 }
 
-/** Shows the pauses in force on every page, re-read every PAUSE_POLL_MS until `signal` aborts. */
+/** Draws the pauses; with `failure` ({err, at}) the pauses are the last ones known, and a row says so. */
+function drawBanner(pauses, failure) {
+  if (!bannerEl) return;
+  bannerEl.hidden = !pauses.length && !failure;
+  const note = failure && h('div', { class: 'banner-row', id: 'pause-unreadable', attrs: { role: 'alert' } },
+    h('span', { class: 'pill pill-failed' }, h('span', { class: 'pill-dot', attrs: { 'aria-hidden': 'true' } }), 'Unknown'),
+    h('span', { class: 'banner-text' }, failure.at
+      ? ['The pauses cannot be re-read (', failure.err.message, '); shown as they were ', timeEl(failure.at), '.']
+      : ['Whether scheduling is paused cannot be read: ', failure.err.message, '. Retrying.']));
+  setChildren(bannerEl, pauses.map(pauseRow), note || null);
+}
+
+/**
+ * Shows the pauses in force on every page, re-read every PAUSE_POLL_MS (every PAUSE_RETRY_MS while reads fail)
+ * until `signal` aborts. A failed read keeps the last known pauses and says they could not be re-read.
+ */
 function watchPauses(signal) {
   let again = null;
+  let known = [];
+  let knownAt = null;
   bannerRefresh = () => { if (again) again(); };
   (async () => {
     while (!signal.aborted) {
+      let failed = false;
       try {
-        drawBanner((await api('GET', '/api/v1/admin/batch/pause', { signal })).data || []);
-      } catch { /* the next round retries; a 401 already went to sign-in */ }
-      await new Promise((resolve) => { again = resolve; sleep(PAUSE_POLL_MS, signal).then(resolve); });
+        known = (await api('GET', '/api/v1/admin/batch/pause', { signal })).data || [];
+        knownAt = new Date().toISOString();
+        reportRefresh('pauses', null);
+        drawBanner(known);
+      } catch (err) { /* a 401/403 already went to sign-in */
+        failed = true;
+        reportRefresh('pauses', err);
+        if (!signal.aborted && err.status !== 401 && err.status !== 403) drawBanner(known, { err, at: knownAt });
+      }
+      await new Promise((resolve) => { again = resolve; sleep(failed ? PAUSE_RETRY_MS : PAUSE_POLL_MS, signal).then(resolve); });
     }
   })();
   signal.addEventListener('abort', () => { drawBanner([]); bannerRefresh = () => {}; }, { once: true });
@@ -118,12 +170,15 @@ function signInScreen(message, onDone) {
     button.disabled = true;
     error.textContent = '';
     try {
-      await api('GET', '/api/v1/admin/batch/schedule', { token });
+      // The route list checks the token (and the admin role) without the database: the admin token still signs
+      // in during a database outage. A user's session token needs the database to be looked up.
+      await api('GET', '/api/v1/admin/routes', { token });
       auth.set(token);
       onDone();
     } catch (err) {
       const msg = err instanceof ApiError && err.status === 401 ? 'That token was not accepted (unknown, expired or revoked).'
-        : err instanceof ApiError && err.status === 403 ? 'That session belongs to a user who is not an admin.'
+        : err instanceof ApiError && err.status === 403 ? NOT_ADMIN
+          : err instanceof ApiError && err.code === 'UNAVAILABLE' ? `Could not check the token: ${err.message}. A session token needs the database; the admin token still works.`
           : `Could not check the token: ${err.message}`;
       error.textContent = msg;
       input.select();
@@ -154,6 +209,9 @@ export function boot({ page, render }) {
   const start = () => {
     stop();
     session = new AbortController();
+    streamState = 'connecting';
+    refreshErrors.clear();
+    refreshError = null;
     signOut.hidden = false;
     setChildren(main);
     tickRelativeTimes(session.signal);
