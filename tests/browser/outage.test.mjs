@@ -96,6 +96,23 @@ test('the pause banner keeps the last known pause when it cannot be re-read, and
   }
 });
 
+test('a page without the event stream shows no indicator until a read fails, then "Database unavailable"', { timeout: 60000 }, async () => {
+  const page = await chrome.newPage();
+  await signIn(page, d, '/admin/maintenance', ADMIN_TOKEN);
+  await page.locator('.action-card').first().waitFor();
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator('#live').isVisible(), false, 'nothing to say while reads succeed');
+  await page.route(`**${B}/pause*`, answer503);
+  await page.reload();
+  await page.locator('#live[data-state="unavailable"]').waitFor();
+  await page.locator('#pause-unreadable', { hasText: 'cannot be read' }).waitFor();
+  await page.unroute(`**${B}/pause*`);
+  await page.locator('#pause-unreadable').waitFor({ state: 'detached', timeout: 15000 });
+  await page.locator('#live').waitFor({ state: 'hidden' });
+  assert.deepEqual(unexpected(page), []);
+  await page.close();
+});
+
 test('providers page: an error is replaced by the same list once the API answers again', { timeout: 60000 }, async () => {
   const page = await chrome.newPage();
   await page.clock.install();

@@ -15,7 +15,7 @@ const PAGES = [
 ];
 
 let liveEl = null;
-let streamState = 'connecting';
+let streamState = null; // null on a page without the event stream (the indicator shows only a failing read)
 const refreshErrors = new Map(); // what the page reads (e.g. 'schedule', 'runs') → its last failure
 let refreshError = null; // the newest of them, or null when every read last succeeded
 
@@ -28,8 +28,9 @@ function drawLive() {
   if (!liveEl) return;
   // The stream may be open (or even live) while every read of the page's data fails: the data shown is stale.
   const state = refreshError && streamState !== 'connecting' ? (refreshError.code === 'UNAVAILABLE' ? 'unavailable' : 'stale') : streamState;
+  liveEl.hidden = !state;
+  if (!state) return;
   liveEl.dataset.state = state;
-  liveEl.hidden = false;
   setChildren(liveEl, h('span', { class: 'live-dot', attrs: { 'aria-hidden': 'true' } }), LIVE_TEXT[state] || state);
   liveEl.title = state === 'live' ? 'Receiving live updates from the server'
     : refreshError && state !== 'connecting' ? `What this page shows may be out of date: ${refreshError.message}. Retrying.`
@@ -209,7 +210,7 @@ export function boot({ page, render }) {
   const start = () => {
     stop();
     session = new AbortController();
-    streamState = 'connecting';
+    streamState = null;
     refreshErrors.clear();
     refreshError = null;
     signOut.hidden = false;
