@@ -131,6 +131,28 @@ int app_check_migrations(const struct config *c, char *err, size_t errlen)
     return rc;
 }
 
+/* What only takes work once the host parts are up: the leader, the hasnew event thread, the workers, LISTEN. */
+static int start_work(struct app *a, char *err, size_t errlen)
+{
+    scheduling_host_init(&a->sched_host, &a->run);
+    struct leader_opts lo = {.cfg = &a->cfg,
+                             .metrics = &a->metrics,
+                             .instance = a->instance,
+                             .instance_no = a->run.instance_no,
+                             .host = &a->sched_host};
+    if (a->cfg.scheduler_enabled && !(a->run.leader = leader_create(&lo, err, errlen)))
+        return -1;
+    if (a->cfg.hasnew_events &&
+        (!(a->hasnew_events = hasnew_events_create(&a->cfg, &a->metrics)) ||
+         listener_subscribe(a->api.listener, HASNEW_EVENTS_CHANNEL, hasnew_events_on_notify, a->hasnew_events))) {
+        snprintf(err, errlen, "cannot start the hasnew event thread or subscribe it to %s", HASNEW_EVENTS_CHANNEL);
+        return -1;
+    }
+    if (!(a->run.workers = worker_pool_create(&a->run, a->cfg.workers, err, errlen)))
+        return -1;
+    return listener_start(a->api.listener, err, errlen);
+}
+
 int app_start(struct app *a, char *err, size_t errlen)
 {
     if (app_check_migrations(&a->cfg, err, errlen))
@@ -160,25 +182,8 @@ int app_start(struct app *a, char *err, size_t errlen)
     }
     /* What can fail on the host (the addresses, the port files, the cover cache) before this instance leads or
      * claims a run: a start that fails must not take work from the instances that run (and fail it on the way out). */
-    if (!(a->api.covers = covers_create(&a->cfg, &a->metrics, err, errlen)) || start_http(a, err, errlen))
-        goto fail;
-    scheduling_host_init(&a->sched_host, &a->run);
-    struct leader_opts lo = {.cfg = &a->cfg,
-                             .metrics = &a->metrics,
-                             .instance = a->instance,
-                             .instance_no = a->run.instance_no,
-                             .host = &a->sched_host};
-    if (a->cfg.scheduler_enabled && !(a->run.leader = leader_create(&lo, err, errlen)))
-        goto fail;
-    if (a->cfg.hasnew_events) {
-        if (!(a->hasnew_events = hasnew_events_create(&a->cfg, &a->metrics)) ||
-            listener_subscribe(a->api.listener, HASNEW_EVENTS_CHANNEL, hasnew_events_on_notify, a->hasnew_events)) {
-            snprintf(err, errlen, "cannot start the hasnew event thread or subscribe it to %s", HASNEW_EVENTS_CHANNEL);
-            goto fail;
-        }
-    }
-    if (!(a->run.workers = worker_pool_create(&a->run, a->cfg.workers, err, errlen)) ||
-        listener_start(a->api.listener, err, errlen))
+    if (!(a->api.covers = covers_create(&a->cfg, &a->metrics, err, errlen)) || start_http(a, err, errlen) ||
+        start_work(a, err, errlen))
         goto fail;
     log_info("msg=\"serving\" url=http://%s:%d/ admin=http://%s:%d/admin/ instance=%s workers=%d", a->cfg.listen_host,
              http_server_port(a->http), a->cfg.listen_host, http_server_port(a->http), a->instance, a->cfg.workers);

@@ -558,6 +558,11 @@ int config_validate(struct config *c, bool need_admin_token, const struct config
     }
     if (need_admin_token && check_admin_token(c->admin_token, err, errlen))
         return -1;
+    if (c->heartbeat_seconds * 2 > c->lease_seconds) { /* one late heartbeat must not make a live run look lost */
+        snprintf(err, errlen, "runs.heartbeat_seconds (%d) must be at most half of runs.lease_seconds (%d)",
+                 c->heartbeat_seconds, c->lease_seconds);
+        return -1;
+    }
     if (strcmp(c->storage_backend, "fs") && strcmp(c->storage_backend, "s3")) {
         snprintf(err, errlen, "storage.backend: expected fs or s3, got \"%s\"", c->storage_backend);
         return -1;

@@ -97,7 +97,8 @@ static const struct config_key keys[] = {
              "fields); `--log-format` overrides both."},
     {INT("runs", "workers", workers, 1, 64), .dflt = "4", .help = "Job worker threads of this instance."},
     {INT("runs", "heartbeat_seconds", heartbeat_seconds, 1, 3600), .dflt = "5",
-     .help = "How often a running run's `heartbeatat` is refreshed."},
+     .help = "How often a running run's `heartbeatat` is refreshed. At most half of `lease_seconds`; a run whose "
+             "instance's session is gone is failed twice this plus 1 s after its last heartbeat."},
     {INT("runs", "lease_seconds", lease_seconds, 2, 86400), .dflt = "30",
      .help = "A running run without a heartbeat for this long is failed by the leader (instance lost)."},
     {DUR("runs", "default_timeout", default_timeout_ms, 1000, 7 * DAY), .dflt = "30m", .flags = CONFIG_RELOAD,

@@ -6,7 +6,7 @@
  * the hub's state: `event: runs` with the queued and running runs plus those finished in the last
  * EVENTS_RECENT_SECONDS, sent to each stream only when it differs from what that stream last got. Between
  * events a stream's connection is suspended (no thread, no poll). A comment line keeps an idle stream alive; a
- * stream ends after EVENTS_MAX_MS (the client reconnects) or when the server stops. The feed queries only while
+ * stream ends after EVENTS_MAX_MS (the client reconnects and is authenticated again) or when the server stops. The feed queries only while
  * some stream is open, at most once per EVENTS_MIN_GAP_MS, and borrows a pool connection per query.
  */
 #include <stdio.h>
@@ -26,7 +26,10 @@
 #define EVENTS_MIN_GAP_MS 150     /* at most one query per this long, however many notifications arrive */
 #define EVENTS_IDLE_WAIT_MS 60000 /* no stream open: sleep until one opens */
 #define EVENTS_HEARTBEAT_MS 15000
-#define EVENTS_MAX_MS (5 * 60 * 1000)
+/* A stream ends after this long and the client reconnects, which checks its token again: a revoked or expired
+ * session, a user who lost the admin role or an admin token changed by a reload loses the feed within this bound
+ * (the pages reconnect at once, seamlessly). */
+#define EVENTS_MAX_MS (30 * 1000)
 #define EVENTS_MAX_BACKLOG (2u << 20) /* unsent bytes per stream before it is ended (its client stopped reading) */
 #define EVENTS_RECENT_SECONDS 10
 #define EVENTS_MAX_RUNS 200

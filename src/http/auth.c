@@ -1,7 +1,9 @@
 /* auth — see auth.h. */
 #include "http/auth.h"
 
+#include <microhttpd.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -45,16 +47,26 @@ static int lookup_session(struct http_req *r, const char *token)
     return found;
 }
 
+/* 401 with the scheme to use (RFC 6750 §3). */
+static void unauthorized(struct http_req *r, const char *msg)
+{
+    reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "%s", msg);
+    if (r->response)
+        MHD_add_response_header(r->response, "WWW-Authenticate", "Bearer");
+}
+
 int auth_admin_or_reply(struct http_req *r)
 {
     bool too_long;
     const char *token = bearer_token(r, &too_long);
     if (too_long) {
-        reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "Invalid token (longer than %d characters)", MAX_TOKEN_LEN);
+        char msg[64];
+        snprintf(msg, sizeof msg, "Invalid token (longer than %d characters)", MAX_TOKEN_LEN);
+        unauthorized(r, msg);
         return -1;
     }
     if (!token) {
-        reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "Missing bearer token (Authorization: Bearer <token>)");
+        unauthorized(r, "Missing bearer token (Authorization: Bearer <token>)");
         return -1;
     }
     if (secret_equal(token, r->auth->admin_token)) {
@@ -68,7 +80,7 @@ int auth_admin_or_reply(struct http_req *r)
         return -1;
     }
     if (!found) {
-        reply_error(r, 401, ERR_UNAUTHORIZED, NULL, "Invalid or expired token");
+        unauthorized(r, "Invalid or expired token");
         return -1;
     }
     if (strcmp(r->principal.role, "admin")) {

@@ -23,13 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "http/auth.h"
 #include "http/conns.h"
+#include "http/head.h"
 #include "http/pool.h"
 #include "http/reqstats.h"
 #include "http/respcache.h"
@@ -49,14 +49,6 @@
 #define RESPCACHE_THREADS 16
 #define LOG_EVERY_MS 1000     /* libmicrohttpd's own messages: at most one line per listener per second */
 #define REPORT_EVERY_MS 10000 /* refusals: at most one line per listener per 10 s */
-
-/* The largest request head served (request line, headers, their bookkeeping in libmicrohttpd's pool: see
- * head_size). The head and the reply's head share CONNECTION_MEMORY; a head past this is answered 431 before it
- * is dispatched, which leaves at least 4 KiB for the reply's head (ours are under 1 KiB). Before, a head of ~15 KiB
- * ran its handler and then the reply could not be made: the client saw the connection close and retried. */
-#define HEAD_MAX (12 * 1024)
-/* libmicrohttpd's pool bookkeeping per header or query argument (struct MHD_HTTP_Header is 56 bytes, rounded). */
-#define HEAD_ENTRY_OVERHEAD 64
 
 #define MAX_EVENT_THREADS 64
 /* The body of a request must arrive within head_timeout plus one second per this many bytes of max_body. */
@@ -105,50 +97,6 @@ struct req_state {
     bool head_refused;   /* the head leaves too little connection memory for the reply's head: 431 at once */
     bool length_refused; /* Content-Length repeated with different values, or not a number: 400 at once */
 };
-
-struct head_scan {
-    size_t bytes;
-    int lengths;       /* Content-Length headers seen */
-    bool length_bad;   /* one is not a decimal number, or two differ */
-    const char *first; /* the first Content-Length value */
-};
-
-static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-                                   const char *value, size_t value_size)
-{
-    struct head_scan *h = cls;
-    h->bytes += key_size + value_size + 4 + HEAD_ENTRY_OVERHEAD;
-    if (kind != MHD_HEADER_KIND || strcasecmp(key, "Content-Length"))
-        return MHD_YES;
-    if (!value_size || strspn(value, "0123456789") != value_size || (h->first && strcmp(h->first, value)))
-        h->length_bad = true;
-    if (!h->first)
-        h->first = value;
-    h->lengths++;
-    return MHD_YES;
-}
-
-/* What the head takes of the connection's memory, and whether its Content-Length headers agree (RFC 9112 §6.3). */
-static struct head_scan scan_head(struct MHD_Connection *conn, const char *url, const char *method)
-{
-    struct head_scan h = {.bytes = strlen(url) + strlen(method) + sizeof " HTTP/1.1\r\n\r\n"};
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_FOOTER_KIND, scan_header, &h);
-    return h;
-}
-
-static bool declared_too_large(struct MHD_Connection *conn, size_t max)
-{
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    return cl && strtoull(cl, NULL, 10) > max;
-}
-
-/* Whether the head announces a body (a non-zero Content-Length or any Transfer-Encoding). */
-static bool declares_body(struct MHD_Connection *conn)
-{
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    return (cl && strtoull(cl, NULL, 10) > 0) ||
-           MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
-}
 
 static void append_body(struct req_state *st, const char *data, size_t n, size_t max)
 {
@@ -244,14 +192,6 @@ static void reply_not_allowed(struct http_server *s, struct http_req *r)
         MHD_add_response_header(r->response, "Allow", allow);
 }
 
-/* Whether the path as sent decodes (once) to UTF-8 text without NUL, within the router's length. */
-static bool path_ok(const char *path)
-{
-    char buf[ROUTER_MAX_PATH + 1];
-    size_t n = strlen(path);
-    return n <= ROUTER_MAX_PATH && router_decode(path, n, buf) >= 0;
-}
-
 static void dispatch(struct http_server *s, struct req_state *st)
 {
     struct http_req *r = &st->r;
@@ -264,8 +204,8 @@ static void dispatch(struct http_server *s, struct req_state *st)
         return;
     }
     if (st->head_refused) {
-        reply_error(r, 431, ERR_TOO_LARGE, json_pack("{s:i}", "limit", HEAD_MAX),
-                    "The request head is larger than %d bytes", HEAD_MAX);
+        reply_error(r, 431, ERR_TOO_LARGE, json_pack("{s:i}", "limit", HTTP_HEAD_MAX),
+                    "The request head is larger than %d bytes", HTTP_HEAD_MAX);
         return;
     }
     if (st->length_refused) {
@@ -273,7 +213,7 @@ static void dispatch(struct http_server *s, struct req_state *st)
                     "Content-Length must be one decimal number (given once, or repeated with the same value)");
         return;
     }
-    if (!path_ok(r->path)) {
+    if (!http_path_ok(r->path)) {
         reply_error(r, 400, ERR_VALIDATION, NULL, "Malformed request path");
         return;
     }
@@ -383,14 +323,15 @@ static struct req_state *begin_request(struct http_server *s, struct MHD_Connect
                               .body = "",
                               .route = "unmatched",
                               .cache = thread_cache(s)};
-    struct head_scan h = scan_head(conn, url, method);
-    st->head_refused = h.bytes > HEAD_MAX;
+    struct http_head h;
+    http_head_check(conn, url, method, (size_t)s->o.max_body, &h);
+    st->head_refused = h.too_big;
     st->length_refused = h.length_bad;
-    st->too_large = !st->length_refused && declared_too_large(conn, (size_t)s->o.max_body);
+    st->too_large = h.body_too_large;
     /* The cover routes never take a body: on the public listener one is refused before a byte of it is read, so
      * a GET cannot hold a connection open with a slow body either. */
     st->body_refused = s->o.surface == HTTP_SERVE_PUBLIC && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
-                       declares_body(conn);
+                       h.declares_body;
     return st;
 }
 

@@ -84,11 +84,13 @@ static void holder_sentence(const struct config *cfg, const json_t *run, bool go
     if (notbefore && !started)
         snprintf(buf, len, "run %s (retry, attempt %d, waiting until %s) holds lock key %s", id, attempt, notbefore,
                  lockkey);
-    else if (gone)
+    else if (gone) /* the rescue's bound (sched/leader.c): the dead-session grace, or the lease if shorter */
         snprintf(buf, len,
                  "run %s (running since %s) holds lock key %s, but its instance %s is gone (no database session); the "
                  "leader fails it %ds after its last heartbeat (%s)",
-                 id, started ? started : "?", lockkey, instance ? instance : "?", cfg->heartbeat_seconds * 2 + 1,
+                 id, started ? started : "?", lockkey, instance ? instance : "?",
+                 cfg->heartbeat_seconds * 2 + 1 < cfg->lease_seconds ? cfg->heartbeat_seconds * 2 + 1
+                                                                     : cfg->lease_seconds,
                  beat ? beat : "never");
     else
         snprintf(buf, len, "run %s (%s%s%s) holds lock key %s", id, status, started ? " since " : "",

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ADMIN_TOKEN, api, makeUserSession, newDatabase, startDaemon, waitRun } from './lib.mjs';
+import { ADMIN_TOKEN, api, makeUserSession, newDatabase, sql, startDaemon, waitRun } from './lib.mjs';
 
 let d;
 let db;
@@ -59,6 +59,7 @@ async function openStream(token = ADMIN_TOKEN) {
 test('events: admin only, text/event-stream, strict headers', async () => {
   const anon = await fetch(`${d.base}/api/v1/admin/batch/events`);
   assert.equal(anon.status, 401);
+  assert.equal(anon.headers.get('www-authenticate'), 'Bearer', 'a 401 names the scheme (RFC 6750)');
   assert.equal((await anon.json()).code, 'UNAUTHORIZED');
   const user = makeUserSession(db, 'user');
   const s0 = await openStream(user.token);
@@ -74,6 +75,37 @@ test('events: admin only, text/event-stream, strict headers', async () => {
   assert.deepEqual(first, [], 'nothing active yet');
   assert.ok(s.comments.length >= 1, 'the stream opens with a comment at once');
   s.close();
+});
+
+test('events: a revoked session or a lost admin role loses the stream within 30 s; reconnecting is refused', async () => {
+  const revoked = makeUserSession(db, 'admin');
+  const demoted = makeUserSession(db, 'admin');
+  const s1 = await openStream(revoked.token);
+  const s2 = await openStream(demoted.token);
+  assert.equal(s1.res.status, 200);
+  assert.equal(s2.res.status, 200);
+  await s1.next(() => true);
+  await s2.next(() => true);
+  sql(db, `UPDATE users.session SET revokedat = now() WHERE userid = '${revoked.userid}'`);
+  sql(db, `UPDATE users.account SET role = 'user' WHERE id = '${demoted.userid}'`);
+  const t0 = Date.now();
+  const ended = async (s) => {
+    for (;;) {
+      try {
+        await s.next(() => false, 40000);
+      } catch (e) {
+        if (/stream ended/.test(e.message)) return Date.now() - t0;
+        throw e;
+      }
+    }
+  };
+  const [a, b] = await Promise.all([ended(s1), ended(s2)]);
+  assert.ok(a <= 32000 && b <= 32000, `ended after ${a} and ${b} ms`);
+  assert.equal((await openStream(revoked.token)).res.status, 401, 'the revoked session cannot reconnect');
+  assert.equal((await openStream(demoted.token)).res.status, 403, 'the demoted user cannot reconnect');
+  const again = await openStream(); // the admin token's stream ends too, and reconnects
+  assert.equal(again.res.status, 200);
+  again.close();
 });
 
 test('events: a run is followed from queued/running with moving progress to done, then drops off', async () => {

@@ -29,6 +29,10 @@ test('PostgreSQL restarted mid-run: the run ends failed (connection lost, databa
     fillLibrary(url, { users: 80, comics: 24 }); // for the hasnew events thread after the restart
     sql(url, seedHasnew('true'));
     sql(url, 'UPDATE jobstate.hasnew_state SET fullneeded = false; DELETE FROM jobstate.hasnew_queue');
+    // No scheduled hasnew run (its */15 slot would fall inside this test at a quarter hour): the flags below must
+    // come from the events thread alone.
+    sql(url, `INSERT INTO system.batchschedule (jobkey, isenabled) VALUES ('library.hasnew', false)
+      ON CONFLICT (jobkey) DO UPDATE SET isenabled = false`);
     d = await startDaemon(url, { runs: { lease_seconds: 30, heartbeat_seconds: 1, workers: 2 } });
     await waitFor(async () => metricValue(await metrics(d), 'comicbatch_leader') === 1, 15000, 'leadership');
     const epoch0 = leaderRow(url).epoch;

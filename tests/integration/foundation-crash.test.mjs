@@ -14,9 +14,9 @@ import { B, patch } from './sched-util.mjs';
 
 test('SIGKILL mid-run → after restart the run is failed ("instance … died"), and the job runs again', async () => {
   const db = newDatabase();
-  // heartbeat 10 s: the dead instance's run holds its job for 21 s after its last heartbeat (2 × 10 + 1), room for
-  // the trigger below to meet it before the rescue however slowly b starts
-  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false', heartbeat_seconds: 10 } });
+  // heartbeat 10 s, lease 30 s: the dead instance's run holds its job for 21 s after its last heartbeat (2 × 10 + 1),
+  // room for the trigger below to meet it before the rescue however slowly b starts
+  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false', heartbeat_seconds: 10, lease_seconds: 30 } });
   let b;
   try {
     const running = await trigger(a, 'system.canary', { seconds: 120 });
@@ -32,7 +32,7 @@ test('SIGKILL mid-run → after restart the run is failed ("instance … died"),
     const row = sql(db, `SELECT status FROM system.batchrun WHERE id = '${running.id}'`)[0][0];
     assert.equal(row, 'running', 'nobody has touched the run yet');
 
-    b = await startDaemon(db, { runs: { workers: 1, heartbeat_seconds: 10 } });
+    b = await startDaemon(db, { runs: { workers: 1, heartbeat_seconds: 10, lease_seconds: 30 } });
     // Until the rescue, a trigger is refused, and the 409 says who holds the job and when it will be freed.
     const held = await api(b, 'POST', '/api/v1/admin/batch/jobs/system.canary/run', { body: { params: { seconds: 0 } } });
     assert.equal(held.status, 409, JSON.stringify(held.body));
@@ -62,9 +62,7 @@ test('SIGKILL mid-run → after restart the run is failed ("instance … died"),
 test('a run the rescue fails is retried when its job allows: attempt 2 linked to it, written in the rescue\'s '
   + 'transaction', async () => {
   const db = newDatabase();
-  // heartbeat 10 s: the dead instance's run holds its job for 21 s after its last heartbeat (2 × 10 + 1), room for
-  // the trigger below to meet it before the rescue however slowly b starts
-  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false', heartbeat_seconds: 10 } });
+  const a = await startDaemon(db, { runs: { workers: 1, scheduler: 'false' } });
   let b;
   try {
     await patch(a, 'system.canary', { maxattempts: 2, retrydelay: '60s' }); // the retry waits >= 30 s: still queued

@@ -348,6 +348,19 @@ Test(config, validate_missing_database_url)
     assert_contains(err, "COMICBATCH_DATABASE_URL");
 }
 
+Test(config, validate_heartbeat_against_lease)
+{
+    char err[512];
+    cr_assert_eq(validate_text("[database]\nurl = postgresql:///x\n[runs]\nheartbeat_seconds = 30\nlease_seconds = 5\n",
+                               false, err, sizeof err),
+                 -1);
+    assert_contains(err, "runs.heartbeat_seconds (30) must be at most half of runs.lease_seconds (5)");
+    cr_assert_eq(
+        validate_text("[database]\nurl = postgresql:///x\n[runs]\nheartbeat_seconds = 15\nlease_seconds = 30\n", false,
+                      err, sizeof err),
+        0, "%s", err);
+}
+
 Test(config, validate_admin_token)
 {
     char err[512];
