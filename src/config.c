@@ -58,8 +58,7 @@ static int parse_bool(const char *v, int *out)
     return 0;
 }
 
-/* The index of `v` in "a|b|c", or -1. */
-static int parse_choice(const char *choices, const char *v)
+int config_choice_index(const char *choices, const char *v)
 {
     size_t vlen = strlen(v);
     int i = 0;
@@ -144,7 +143,7 @@ static int parse_value(const struct config_key *k, const char *label, const char
         snprintf(err, errlen, "%s: expected true or false, got \"%s\"", label, v);
         return -1;
     case CONFIG_ENUM:
-        if ((out->n = parse_choice(k->choices, v)) >= 0)
+        if ((out->n = config_choice_index(k->choices, v)) >= 0)
             return 0;
         snprintf(err, errlen, "%s: expected one of %s, got \"%s\"", label, k->choices, v);
         return -1;

@@ -145,4 +145,7 @@ const struct config_key *config_keys(size_t *n);
 /** The table row for `name` in `section` (template sections by their template name, "job.KEY"), or NULL. */
 const struct config_key *config_key_find(const char *section, const char *name);
 
+/** The index of `v` in a CONFIG_ENUM's choices ("a|b|c"), or -1 when it is none of them. */
+int config_choice_index(const char *choices, const char *v);
+
 #endif

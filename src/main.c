@@ -431,10 +431,9 @@ static int cmd_pause(const struct cli_args *a)
 static void serve_fatal(const struct config *c, bool config_failed, const char *msg, const char *err)
 {
     const char *env = getenv("COMICBATCH_LOG_FORMAT");
-    if (config_failed)
-        log_set_format(env && !strcmp(env, "json")     ? LOG_FORMAT_JSON
-                       : env && !strcmp(env, "logfmt") ? LOG_FORMAT_LOGFMT
-                                                       : (enum log_format)c->log_format);
+    int from_env = env ? config_choice_index(config_key_find("log", "format")->choices, env) : -1;
+    if (config_failed) /* enum log_format's values are the indexes of `[log] format`'s choices */
+        log_set_format(from_env >= 0 ? (enum log_format)from_env : (enum log_format)c->log_format);
     log_error("msg=\"%s\" error=\"%s\"", msg, err);
 }
 

@@ -14,12 +14,7 @@
 /* `v` is one of the choices of `[log] format` ("logfmt|json"). */
 static bool log_format_known(const char *v)
 {
-    const char *p = config_key_find("log", "format")->choices;
-    size_t n = strlen(v);
-    for (; *p; p += strcspn(p, "|") + (p[strcspn(p, "|")] == '|'))
-        if (n && strcspn(p, "|") == n && !strncmp(p, v, n))
-            return true;
-    return false;
+    return config_choice_index(config_key_find("log", "format")->choices, v) >= 0;
 }
 
 static bool is_help(const char *a)

@@ -213,14 +213,14 @@ static void dispatch(struct http_server *s, struct req_state *st)
                     "Content-Length must be one decimal number (given once, or repeated with the same value)");
         return;
     }
-    if (!http_path_ok(r->path)) {
-        reply_error(r, 400, ERR_VALIDATION, NULL, "Malformed request path");
-        return;
-    }
     if (req_args_or_reply(r))
         return;
     bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
     if (s->o.surface != HTTP_SERVE_PUBLIC && get && static_owns(r->path)) {
+        if (!http_path_ok(r->path)) { /* routed paths get the same check in router_match */
+            reply_error(r, 400, ERR_VALIDATION, NULL, "Malformed request path");
+            return;
+        }
         r->route = "/admin/*";
         st->slot = HTTP_REQSTATS_PAGES;
         static_serve(r);

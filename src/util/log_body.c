@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <wchar.h>
 
+#include "util/utf8.h"
+
 #define MAX_BODY 4096 /* bytes of `out` ever used (the bare-value rewrite copies through a buffer this size) */
 #define MAX_WIDTH 400 /* cap on a number's width and precision, so it fits conv_buf */
 #define CONV_BUF 1024
@@ -58,18 +60,6 @@ static void force(struct obuf *o, const char *s)
     o->len += n;
 }
 
-/* Length of the whole UTF-8 character at s (2..4 bytes, within n), else 1: a stray byte is a unit of its own. */
-static size_t char_len(const unsigned char *s, size_t n)
-{
-    size_t k = s[0] >= 0xf8 ? 1 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 1;
-    if (k > n)
-        return 1;
-    for (size_t i = 1; i < k; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 1;
-    return k;
-}
-
 /* Appends s[0..n) escaped for the inside of a quoted value, one escape or character at a time. */
 static void put_escaped(struct obuf *o, const char *s, size_t n)
 {
@@ -83,8 +73,10 @@ static void put_escaped(struct obuf *o, const char *s, size_t n)
             put(o, c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t", 2);
         else if (c < 0x20 || c == 0x7f)
             put(o, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", c));
+        else if ((k = utf8_seq_len(s + i, n - i)) == 0) /* a stray byte is a unit of its own */
+            put(o, s + i, k = 1);
         else
-            put(o, s + i, k = char_len((const unsigned char *)s + i, n - i));
+            put(o, s + i, k); /* a whole character: a cut never splits it */
         i += k;
     }
 }
