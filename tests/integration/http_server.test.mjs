@@ -67,7 +67,10 @@ function connect(port, localAddress = '127.0.0.1') {
 }
 
 async function metric(base, series) {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  // keepalive_timeout is 2 s here: fetch may reuse a pooled connection the server closed just then ("fetch
+  // failed"); one more try goes out on a new connection.
+  const get = () => fetch(`${base}/metrics`);
+  const text = await (await get().catch(get)).text();
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.split(' ').pop()) : 0;
 }
